@@ -1,0 +1,1 @@
+"""Embed: sentence-embedding models served with ONNX Runtime."""

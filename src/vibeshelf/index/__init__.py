@@ -1,0 +1,1 @@
+"""Index: vector stores behind one contract, chosen by URL scheme."""

@@ -1,0 +1,1 @@
+"""Search: sanitize, encode, KNN, filter, dedupe and rank."""

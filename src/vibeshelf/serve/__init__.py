@@ -1,0 +1,1 @@
+"""Serve: the FastAPI app, its JSON API and its server-rendered page."""

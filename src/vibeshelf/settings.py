@@ -1,0 +1,141 @@
+"""Settings validated at the edge: defaults < vibeshelf.toml < VIBESHELF_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "VIBESHELF_CONFIG"
+DEFAULT_CONFIG_FILE = "vibeshelf.toml"
+
+
+class CatalogSettings(BaseModel):
+    """Where the raw catalog files live."""
+
+    source_dir: Path = Path("../shared/data")
+
+
+class ModelSettings(BaseModel):
+    """Which sentence-embedding model encodes books and queries."""
+
+    name: str = "all-MiniLM-L6-v2"
+    variant: str = "int8"
+    path: Path | None = None
+    threads: Annotated[int, Field(ge=1, le=64)] = max(1, min(2, os.cpu_count() or 1))
+    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
+    max_tokens: Annotated[int, Field(ge=8, le=512)] = 256
+
+
+class StoreSettings(BaseModel):
+    """The vector store, chosen by URL scheme."""
+
+    url: str = "hnsw://"
+    hnsw_m: Annotated[int, Field(ge=4, le=128)] = 32
+    hnsw_ef_construction: Annotated[int, Field(ge=16, le=2048)] = 200
+    hnsw_ef_search: Annotated[int, Field(ge=10, le=4096)] = 128
+    keep_builds: Annotated[int, Field(ge=1, le=20)] = 2
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in {"hnsw"}:
+            raise ValueError(f"unsupported vector store URL {url!r}: expected hnsw://[path]")
+        return url
+
+
+class SearchSettings(BaseModel):
+    """Query handling and ranking."""
+
+    max_query_chars: Annotated[int, Field(ge=16, le=10_000)] = 500
+    candidates: Annotated[int, Field(ge=10, le=2000)] = 100
+    default_limit: Annotated[int, Field(ge=1, le=100)] = 10
+    max_limit: Annotated[int, Field(ge=1, le=500)] = 50
+    popularity_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
+    query_cache_size: Annotated[int, Field(ge=0, le=1_000_000)] = 4096
+
+
+class ServeSettings(BaseModel):
+    """The HTTP service."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    query_log: bool = True
+
+
+class Settings(BaseSettings):
+    """All vibeshelf settings; see vibeshelf.example.toml for every field, commented."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIBESHELF_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Path("vibeshelf-data")
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    catalog: CatalogSettings = CatalogSettings()
+    model: ModelSettings = ModelSettings()
+    store: StoreSettings = StoreSettings()
+    search: SearchSettings = SearchSettings()
+    serve: ServeSettings = ServeSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    # Paths inside the data directory, one place for every stage.
+    @property
+    def catalog_dir(self) -> Path:
+        return self.data_dir / "catalog"
+
+    @property
+    def books_path(self) -> Path:
+        return self.catalog_dir / "books.parquet"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.data_dir / "embeddings"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def index_dir(self) -> Path:
+        """Directory of the embedded HNSW store: the URL's path, or <data_dir>/index."""
+        path = self.store.url.split("://", 1)[1]
+        return Path(path) if path else self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
