@@ -1,0 +1,297 @@
+"""The `vibeshelf` command line: one subcommand per stage, plus `demo` that runs them all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from vibeshelf.settings import CONFIG_ENV, Settings, get_settings
+
+if TYPE_CHECKING:
+    from vibeshelf.serve.runtime import Runtime
+
+log = logging.getLogger("vibeshelf")
+
+app = typer.Typer(
+    help="Find books by vibe: ingest a catalog, embed it, index it, search and serve it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Build the clean books table (Parquet) from raw files.", no_args_is_help=True)
+model_app = typer.Typer(help="Export and inspect the sentence-embedding model.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(model_app, name="model")
+
+
+def fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def main_options(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (catalog, vectors, index, logs).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML config file (default: ./vibeshelf.toml if present).")
+    ] = None,
+    log_format: Annotated[str | None, typer.Option(help="Log format: text or json.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    """Global options become environment settings, so worker processes see them too."""
+    if config is not None:
+        if not config.is_file():
+            fail(f"config file {config} does not exist")
+        os.environ[CONFIG_ENV] = str(config)
+    for name, value in (("DATA_DIR", data_dir), ("LOG_FORMAT", log_format), ("LOG_LEVEL", log_level)):
+        if value is not None:
+            os.environ[f"VIBESHELF_{name}"] = str(value)
+    get_settings.cache_clear()
+    settings = _settings()
+    from vibeshelf.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        fail(f"invalid settings: {exc}")
+
+
+# ---- ingest ------------------------------------------------------------------------------
+def _report(report: object) -> None:
+    typer.echo(report.summary())  # type: ignore[attr-defined]
+
+
+@ingest_app.command("goodbooks")
+def ingest_goodbooks_cmd(
+    source: Annotated[
+        Path | None, typer.Option(help="Folder holding goodbooks-10k/, goodbooks-shelves/, book-descriptions/.")
+    ] = None,
+) -> None:
+    """Join the goodbooks-10k catalog, shelves and descriptions into the books table."""
+    from vibeshelf.catalog.goodbooks import ingest_goodbooks
+    from vibeshelf.catalog.table import CatalogError
+
+    settings = _settings()
+    try:
+        _report(ingest_goodbooks(source or settings.catalog.source_dir, settings.books_path))
+    except CatalogError as exc:
+        fail(str(exc))
+
+
+@ingest_app.command("file")
+def ingest_file_cmd(
+    path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of books.")],
+    mapping: Annotated[
+        list[str],
+        typer.Option("--map", "-m", help="OURS=THEIRS column mapping; book_id and title required."),
+    ],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from suffix).")] = None,
+) -> None:
+    """Ingest your own catalog, e.g. `--map book_id=id --map title=Title --map authors=Author`."""
+    from vibeshelf.catalog.custom import ingest_file
+    from vibeshelf.catalog.table import CatalogError
+
+    pairs = dict(item.split("=", 1) for item in mapping if "=" in item)
+    if len(pairs) != len(mapping):
+        fail("each --map must look like OURS=THEIRS, e.g. --map title=Title")
+    try:
+        _report(ingest_file(path, pairs, _settings().books_path, fmt))
+    except CatalogError as exc:
+        fail(str(exc))
+
+
+@ingest_app.command("sample")
+def ingest_sample_cmd() -> None:
+    """Use the bundled sample catalog (a few thousand goodbooks books)."""
+    from vibeshelf.catalog.sample import install_sample
+
+    _report(install_sample(_settings().books_path))
+
+
+# ---- embed / index ---------------------------------------------------------------------
+@app.command()
+def embed(
+    batch_size: Annotated[int | None, typer.Option(help="Texts per encoder batch.")] = None,
+) -> None:
+    """Encode every book's document with the configured model (reuses unchanged vectors)."""
+    from vibeshelf.catalog.table import catalog_checksum
+    from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
+    from vibeshelf.embed.vectors import embed_catalog
+
+    settings = _settings()
+    if not settings.books_path.is_file():
+        fail(f"no catalog at {settings.books_path}: run `vibeshelf ingest` first")
+    try:
+        encoder = load_encoder(settings.model, settings.models_dir)
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+    result = embed_catalog(
+        settings.books_path,
+        catalog_checksum(settings.books_path),
+        encoder,
+        settings.embeddings_dir,
+        batch_size=batch_size or settings.model.batch_size,
+    )
+    m = result.manifest
+    typer.echo(
+        f"embedded {m.count} books with {m.model_version} "
+        f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
+    )
+
+
+@app.command()
+def index() -> None:
+    """Build the vector index from the catalog and its embeddings; swaps in atomically."""
+    from vibeshelf.catalog.books import BookCatalog
+    from vibeshelf.catalog.table import catalog_checksum
+    from vibeshelf.embed.vectors import load_embeddings
+    from vibeshelf.index.build import StaleEmbeddingsError, build_index
+    from vibeshelf.index.factory import open_store
+
+    settings = _settings()
+    try:
+        embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
+        catalog = BookCatalog.load(settings.books_path)
+        manifest = build_index(
+            open_store(settings), catalog, catalog_checksum(settings.books_path), embeddings
+        )
+    except (FileNotFoundError, StaleEmbeddingsError) as exc:
+        fail(str(exc))
+    typer.echo(
+        f"indexed {manifest.count} books into {manifest.backend} build {manifest.build_id} "
+        f"in {manifest.build_seconds}s"
+    )
+
+
+# ---- search / serve ----------------------------------------------------------------------
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What the book feels like.")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Results to show.")] = 10,
+    shelf: Annotated[list[str] | None, typer.Option(help="Keep books on this shelf (repeatable).")] = None,
+    year_min: Annotated[int | None, typer.Option(help="Earliest publication year.")] = None,
+    year_max: Annotated[int | None, typer.Option(help="Latest publication year.")] = None,
+    min_rating: Annotated[float | None, typer.Option(help="Minimum average rating.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code, e.g. eng.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON response.")] = False,
+) -> None:
+    """Search the index from the command line."""
+    from vibeshelf.search.models import SearchParams
+    from vibeshelf.search.query import QueryError
+
+    settings = _settings()
+    settings = settings.model_copy(
+        update={"serve": settings.serve.model_copy(update={"query_log": False})}
+    )
+    params = SearchParams(
+        q=query, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
+        min_rating=min_rating, language=language,
+    )
+    runtime = _load_runtime(settings)
+    try:
+        response = runtime.search.search(params)
+    except QueryError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+        return
+    for r in response.results:
+        year = f" ({r.year})" if r.year else ""
+        typer.echo(f"{r.rank:>2}. {r.score:.3f}  {r.title}{year} — {', '.join(r.authors)}")
+    typer.echo(f"{len(response.results)} results in {response.took_ms:.1f} ms", err=True)
+
+
+def _load_runtime(settings: Settings) -> Runtime:
+    from vibeshelf.embed.encoder import ModelNotFoundError
+    from vibeshelf.index.base import StoreError
+    from vibeshelf.serve.runtime import Runtime
+
+    try:
+        return Runtime.load(settings)
+    except (FileNotFoundError, StoreError, ModelNotFoundError, RuntimeError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (>1 uses gunicorn).")] = None,
+) -> None:
+    """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
+    settings = _settings()
+    host = host or settings.serve.host
+    port = port or settings.serve.port
+    workers = workers or settings.serve.workers
+    _load_runtime(settings).close()  # fail fast, with a clear message, before binding a port
+    typer.echo(f"serving on http://{host}:{port}/")
+    if workers == 1:
+        import uvicorn
+
+        uvicorn.run("vibeshelf.serve.asgi:app", host=host, port=port, log_config=None)
+        return
+    argv = [
+        "gunicorn", "vibeshelf.serve.asgi:app", "--worker-class", "uvicorn.workers.UvicornWorker",
+        "--workers", str(workers), "--bind", f"{host}:{port}",
+    ]
+    os.execvp(argv[0], argv)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build everything, then stop.")] = False,
+) -> None:
+    """Ingest the bundled sample, embed it, index it and serve it: the whole path in one go."""
+    ingest_sample_cmd()
+    embed()
+    index()
+    if not no_serve:
+        serve(host=host, port=port, workers=1)
+
+
+# ---- model -----------------------------------------------------------------------------
+@model_app.command("export")
+def model_export(
+    name: Annotated[str | None, typer.Option("--model", help="Model name (default from settings).")] = None,
+    variant: Annotated[str, typer.Option(help="int8 or fp32.")] = "int8",
+) -> None:
+    """Export a sentence-transformers model to a fused ONNX graph (needs torch==2.13.0)."""
+    from vibeshelf.embed.export import ExportError, export_model
+
+    settings = _settings()
+    name = name or settings.model.name
+    try:
+        report = export_model(name, settings.models_dir / name / variant, variant=variant)
+    except ExportError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(report.to_dict(), indent=2))
+
+
+@model_app.command("info")
+def model_info() -> None:
+    """Show the model that would serve, and where it is loaded from."""
+    from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
+
+    settings = _settings()
+    try:
+        encoder = load_encoder(settings.model, settings.models_dir)
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps({"name": encoder.name, "version": encoder.version, "dim": encoder.dim}, indent=2))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,142 @@
+"""Embed every book's document once; reuse vectors of unchanged documents on the next run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from vibeshelf.embed.encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+VECTORS_FILE = "vectors.npy"
+IDS_FILE = "ids.json"
+HASHES_FILE = "hashes.json"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class EmbeddingManifest:
+    """What a set of book vectors was made from."""
+
+    model_name: str
+    model_version: str
+    dim: int
+    count: int
+    catalog_checksum: str
+    encoded: int
+    reused: int
+    seconds: float
+    built_at: str
+
+
+@dataclass
+class EmbeddingSet:
+    """Book ids, their unit vectors (row-aligned) and the manifest."""
+
+    ids: list[str]
+    vectors: np.ndarray
+    manifest: EmbeddingManifest
+
+
+def embeddings_path(embeddings_dir: Path, model_name: str) -> Path:
+    return embeddings_dir / model_name.lower()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def embed_catalog(
+    books_path: Path,
+    catalog_checksum: str,
+    encoder: Encoder,
+    embeddings_dir: Path,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> EmbeddingSet:
+    """Encode each book's `document`, reusing vectors whose text and model version are unchanged."""
+    started = time.perf_counter()
+    table = pq.read_table(books_path, columns=["book_id", "document"]).to_pydict()
+    ids: list[str] = table["book_id"]
+    hashes = [text_hash(doc) for doc in table["document"]]
+    out_dir = embeddings_path(embeddings_dir, encoder.name)
+    previous = _reusable_vectors(out_dir, encoder.version)
+    vectors = np.zeros((len(ids), encoder.dim), dtype=np.float32)
+    todo = [i for i, h in enumerate(hashes) if h not in previous]
+    for i, h in enumerate(hashes):
+        if h in previous:
+            vectors[i] = previous[h]
+    if todo:
+        docs = [table["document"][i] for i in todo]
+        vectors[todo] = encoder.encode(docs, batch_size=batch_size, progress=progress)
+    manifest = EmbeddingManifest(
+        model_name=encoder.name,
+        model_version=encoder.version,
+        dim=encoder.dim,
+        count=len(ids),
+        catalog_checksum=catalog_checksum,
+        encoded=len(todo),
+        reused=len(ids) - len(todo),
+        seconds=round(time.perf_counter() - started, 2),
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    _write(out_dir, ids, hashes, vectors, manifest)
+    log.info("embedded %d books (%d reused) in %.1fs", len(ids), manifest.reused, manifest.seconds)
+    return EmbeddingSet(ids, vectors, manifest)
+
+
+def load_embeddings(embeddings_dir: Path, model_name: str) -> EmbeddingSet:
+    """The last embedding set written for `model_name`."""
+    out_dir = embeddings_path(embeddings_dir, model_name)
+    manifest_file = out_dir / MANIFEST_FILE
+    if not manifest_file.is_file():
+        raise FileNotFoundError(f"no embeddings for {model_name} in {out_dir}: run `vibeshelf embed`")
+    manifest = EmbeddingManifest(**json.loads(manifest_file.read_text()))
+    ids = json.loads((out_dir / IDS_FILE).read_text())
+    return EmbeddingSet(ids, np.load(out_dir / VECTORS_FILE), manifest)
+
+
+def _reusable_vectors(out_dir: Path, model_version: str) -> dict[str, np.ndarray]:
+    try:
+        manifest = json.loads((out_dir / MANIFEST_FILE).read_text())
+        if manifest["model_version"] != model_version:
+            return {}
+        hashes = json.loads((out_dir / HASHES_FILE).read_text())
+        vectors = np.load(out_dir / VECTORS_FILE)
+    except (OSError, ValueError, KeyError):
+        return {}
+    return dict(zip(hashes, vectors, strict=True))
+
+
+def _write(
+    out_dir: Path,
+    ids: list[str],
+    hashes: list[str],
+    vectors: np.ndarray,
+    manifest: EmbeddingManifest,
+) -> None:
+    """Write into a sibling temp dir, then swap it in whole."""
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    np.save(tmp / VECTORS_FILE, vectors)
+    (tmp / IDS_FILE).write_text(json.dumps(ids))
+    (tmp / HASHES_FILE).write_text(json.dumps(hashes))
+    (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,42 @@
+"""Build the served index from a catalog and its embeddings."""
+
+from __future__ import annotations
+
+import logging
+
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.embed.vectors import EmbeddingSet
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
+
+log = logging.getLogger(__name__)
+
+
+class StaleEmbeddingsError(RuntimeError):
+    """Embeddings were made from another catalog than the one being indexed."""
+
+
+def build_index(
+    store: VectorStore, catalog: BookCatalog, catalog_checksum: str, embeddings: EmbeddingSet
+) -> IndexManifest:
+    """Replace the store's contents with every catalog book that has a vector."""
+    if embeddings.manifest.catalog_checksum != catalog_checksum:
+        raise StaleEmbeddingsError(
+            "embeddings are from another catalog version: run `vibeshelf embed` again"
+        )
+    rows = [(i, catalog.get(book_id)) for i, book_id in enumerate(embeddings.ids)]
+    rows = [(i, book) for i, book in rows if book is not None]
+    records = Records(
+        ids=[book.book_id for _, book in rows],
+        vectors=embeddings.vectors[[i for i, _ in rows]],
+        fields=[book.index_fields() for _, book in rows],
+    )
+    store.rebuild(
+        records,
+        IndexManifest(
+            model_name=embeddings.manifest.model_name,
+            model_version=embeddings.manifest.model_version,
+            dim=embeddings.manifest.dim,
+            catalog_checksum=catalog_checksum,
+        ),
+    )
+    return store.manifest

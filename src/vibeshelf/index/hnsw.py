@@ -1,0 +1,361 @@
+"""The embedded default store: an hnswlib HNSW index in a data directory, swapped atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import hnswlib
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
+from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag, normalize_tag
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+BUILDS = "builds"
+INDEX_FILE = "index.bin"
+VECTORS_FILE = "vectors.npy"
+RECORDS_FILE = "records.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    """HNSW graph parameters and when to search exactly instead."""
+
+    m: int = 32
+    ef_construction: int = 200
+    ef_search: int = 128
+    keep_builds: int = 2
+    exact_limit: int = 50_000
+
+
+class _Snapshot:
+    """One immutable build in memory: graph, vectors, ids and filterable columns."""
+
+    def __init__(
+        self,
+        index: hnswlib.Index,
+        vectors: np.ndarray,
+        ids: list[str | None],
+        fields: dict[str, Any],
+        manifest: IndexManifest,
+    ) -> None:
+        self.index = index
+        self.vectors = vectors
+        self.ids = ids
+        self.live = np.array([i is not None for i in ids], dtype=bool)
+        self.label_of = {rid: label for label, rid in enumerate(ids) if rid is not None}
+        self.numeric = {f: np.asarray(fields[f], dtype=np.float64) for f in NUMERIC_FIELDS}
+        self.tag_lists: dict[str, list[list[str]]] = {f: fields[f] for f in TAG_FIELDS}
+        self.inverted = {f: _invert(self.tag_lists[f], self.live) for f in TAG_FIELDS}
+        self.manifest = manifest
+
+    @property
+    def count(self) -> int:
+        return int(self.live.sum())
+
+    def mask(self, filters: Filter) -> np.ndarray:
+        """Boolean mask over labels: live records matching every clause."""
+        mask = self.live.copy()
+        for clause in filters.clauses:
+            mask &= self._clause_mask(clause)
+        return mask
+
+    def _clause_mask(self, clause: Tag | Range) -> np.ndarray:
+        out = np.zeros(len(self.ids), dtype=bool)
+        if isinstance(clause, Tag):
+            for value in clause.values:
+                labels = self.inverted[clause.field].get(value)
+                if labels is not None:
+                    out[labels] = True
+            return out
+        column = self.numeric[clause.field]
+        with np.errstate(invalid="ignore"):
+            out = ~np.isnan(column)
+            if clause.low is not None:
+                out &= column >= clause.low
+            if clause.high is not None:
+                out &= column <= clause.high
+        return out
+
+
+def _invert(tag_lists: list[list[str]], live: np.ndarray) -> dict[str, np.ndarray]:
+    postings: dict[str, list[int]] = {}
+    for label, tags in enumerate(tag_lists):
+        if live[label]:
+            for tag in tags:
+                postings.setdefault(tag, []).append(label)
+    return {tag: np.asarray(labels, dtype=np.int64) for tag, labels in postings.items()}
+
+
+def _field_columns(fields: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Records' field dicts as normalised columns (NaN for a missing number)."""
+    columns: dict[str, list[Any]] = {}
+    for name in NUMERIC_FIELDS:
+        columns[name] = [_as_float(f.get(name)) for f in fields]
+    for name in TAG_FIELDS:
+        columns[name] = [_as_tags(f.get(name)) for f in fields]
+    return columns
+
+
+def _as_float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _missing_as_none(value: Any) -> Any:
+    return None if isinstance(value, float) and np.isnan(value) else value
+
+
+def _as_tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else list(value)
+    return [normalize_tag(v) for v in values if v]
+
+
+class HnswStore(VectorStore):
+    """hnswlib graph + exact fallback for selective filters; every write is a new atomic build."""
+
+    def __init__(self, root: Path, params: HnswParams | None = None) -> None:
+        self.root = Path(root)
+        self.params = params or HnswParams()
+        self._write_lock = threading.Lock()
+        self._snap: _Snapshot | None = self._load_current()
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def manifest(self) -> IndexManifest:
+        return self._require().manifest
+
+    @property
+    def build_id(self) -> str | None:
+        return self._snap.manifest.build_id if self._snap else None
+
+    def count(self) -> int:
+        return self._snap.count if self._snap else 0
+
+    def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
+        snap = self._require()
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != snap.vectors.shape[1]:
+            raise ValueError(f"query has dim {query.shape[1]}, index has {snap.vectors.shape[1]}")
+        if k <= 0 or snap.count == 0:
+            return []
+        mask = snap.mask(filters) if filters else None
+        allowed = snap.count if mask is None else int(mask.sum())
+        if allowed == 0:
+            return []
+        k = min(k, allowed)
+        if mask is not None and (allowed <= self.params.exact_limit or allowed < 0.05 * snap.count):
+            return self._exact(snap, query[0], k, mask)
+        try:
+            labels, distances = snap.index.knn_query(
+                query, k=k, num_threads=1, filter=None if mask is None else mask.__getitem__
+            )
+        except RuntimeError:  # the graph walk found fewer than k matches under a filter
+            return self._exact(snap, query[0], k, mask if mask is not None else snap.live)
+        return [
+            Hit(snap.ids[label], float(1.0 - dist))  # type: ignore[arg-type]
+            for label, dist in zip(labels[0], distances[0], strict=True)
+        ]
+
+    @staticmethod
+    def _exact(snap: _Snapshot, query: np.ndarray, k: int, mask: np.ndarray) -> list[Hit]:
+        labels = np.flatnonzero(mask)
+        sims = snap.vectors[labels] @ query
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [Hit(snap.ids[labels[i]], float(sims[i])) for i in top]  # type: ignore[arg-type]
+
+    def health(self) -> dict[str, Any]:
+        snap = self._snap
+        return {
+            "ok": snap is not None and snap.count > 0,
+            "backend": "hnsw",
+            "path": str(self.root),
+            "count": self.count(),
+            "build_id": snap.manifest.build_id if snap else None,
+        }
+
+    def _require(self) -> _Snapshot:
+        if self._snap is None:
+            raise StoreError(f"no index at {self.root}: build one with `vibeshelf index`")
+        return self._snap
+
+    # ---- writing -------------------------------------------------------------------------
+    def rebuild(self, records: Records, manifest: IndexManifest) -> None:
+        with self._write_lock:
+            started = time.perf_counter()
+            dim = records.vectors.shape[1]
+            index = self._new_graph(dim, max(1, len(records)))
+            if len(records):
+                index.add_items(records.vectors, np.arange(len(records)))
+            manifest = replace(manifest, dim=dim, count=len(records), backend="hnsw")
+            self._commit(index, records.vectors, list(records.ids), records.fields, manifest, started)
+
+    def upsert(self, records: Records) -> None:
+        with self._write_lock:
+            started = time.perf_counter()
+            snap = self._require()
+            index = self._copy_graph(snap, extra=len(records))
+            ids: list[str | None] = list(snap.ids)
+            fields = self._fields_of(snap)
+            labels = []
+            for rid, field in zip(records.ids, records.fields, strict=True):
+                label = snap.label_of.get(rid)
+                if label is None:
+                    label = len(ids)
+                    ids.append(rid)
+                    fields.append(field)
+                else:
+                    fields[label] = field
+                labels.append(label)
+            grown = np.zeros((len(ids) - len(snap.ids), snap.vectors.shape[1]), np.float32)
+            all_vectors = np.vstack([snap.vectors, grown])
+            all_vectors[labels] = records.vectors
+            index.add_items(records.vectors, np.asarray(labels))
+            manifest = replace(snap.manifest, count=sum(i is not None for i in ids))
+            self._commit(index, all_vectors, ids, fields, manifest, started)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        with self._write_lock:
+            started = time.perf_counter()
+            snap = self._require()
+            labels = [snap.label_of[i] for i in dict.fromkeys(ids) if i in snap.label_of]
+            if not labels:
+                return 0
+            index = self._copy_graph(snap)
+            new_ids: list[str | None] = list(snap.ids)
+            for label in labels:
+                index.mark_deleted(label)
+                new_ids[label] = None
+            manifest = replace(snap.manifest, count=snap.count - len(labels))
+            self._commit(index, snap.vectors, new_ids, self._fields_of(snap), manifest, started)
+            return len(labels)
+
+    def drop(self) -> None:
+        with self._write_lock:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self._snap = None
+
+    def _new_graph(self, dim: int, capacity: int) -> hnswlib.Index:
+        index = hnswlib.Index(space="cosine", dim=dim)
+        index.init_index(
+            max_elements=capacity, M=self.params.m, ef_construction=self.params.ef_construction,
+            random_seed=42,
+        )
+        index.set_ef(self.params.ef_search)
+        return index
+
+    def _copy_graph(self, snap: _Snapshot, extra: int = 0) -> hnswlib.Index:
+        """A private copy of the served graph (writers never touch what readers search)."""
+        path = self._build_dir(snap.manifest.build_id) / INDEX_FILE
+        index = hnswlib.Index(space="cosine", dim=snap.vectors.shape[1])
+        index.load_index(str(path), max_elements=len(snap.ids) + extra, allow_replace_deleted=False)
+        index.set_ef(self.params.ef_search)
+        return index
+
+    @staticmethod
+    def _fields_of(snap: _Snapshot) -> list[dict[str, Any]]:
+        names = NUMERIC_FIELDS + TAG_FIELDS
+        columns = [snap.numeric[f] for f in NUMERIC_FIELDS] + [snap.tag_lists[f] for f in TAG_FIELDS]
+        return [
+            {name: _missing_as_none(value) for name, value in zip(names, row, strict=True)}
+            for row in zip(*columns, strict=True)
+        ]
+
+    def _commit(
+        self,
+        index: hnswlib.Index,
+        vectors: np.ndarray,
+        ids: list[str | None],
+        fields: Sequence[dict[str, Any]],
+        manifest: IndexManifest,
+        started: float,
+    ) -> None:
+        """Write a complete build beside the served one, then point CURRENT at it."""
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+        manifest = replace(
+            manifest,
+            build_id=build_id,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            params={"m": self.params.m, "ef_construction": self.params.ef_construction,
+                    "ef_search": self.params.ef_search},
+        )
+        columns = _field_columns(fields)
+        tmp = self.root / f".tmp-{build_id}"
+        tmp.mkdir(parents=True)
+        try:
+            index.save_index(str(tmp / INDEX_FILE))
+            np.save(tmp / VECTORS_FILE, vectors)
+            pq.write_table(pa.table({"id": ids, **columns}), tmp / RECORDS_FILE)
+            (tmp / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), indent=2))
+            _fsync_dir_files(tmp)
+            final = self._build_dir(build_id)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            _atomic_write(self.root / CURRENT, build_id)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._snap = _Snapshot(index, vectors, ids, columns, manifest)
+        self._prune()
+        log.info("index build %s: %d vectors in %.1fs", build_id, manifest.count, manifest.build_seconds)
+
+    def _prune(self) -> None:
+        """Keep the served build and the newest keep_builds - 1 before it."""
+        others = sorted(
+            p for p in (self.root / BUILDS).iterdir() if p.is_dir() and p.name != self.build_id
+        )
+        for old in others[: max(0, len(others) - (self.params.keep_builds - 1))]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _build_dir(self, build_id: str) -> Path:
+        return self.root / BUILDS / build_id
+
+    def _load_current(self) -> _Snapshot | None:
+        pointer = self.root / CURRENT
+        if not pointer.is_file():
+            return None
+        build = self._build_dir(pointer.read_text().strip())
+        try:
+            manifest = IndexManifest.from_dict(json.loads((build / MANIFEST_FILE).read_text()))
+            vectors = np.load(build / VECTORS_FILE, mmap_mode="r")
+            table = pq.read_table(build / RECORDS_FILE).to_pydict()
+            index = hnswlib.Index(space="cosine", dim=manifest.dim)
+            index.load_index(str(build / INDEX_FILE), max_elements=len(table["id"]))
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise StoreError(f"index build {build} is unreadable: {exc}") from exc
+        index.set_ef(self.params.ef_search)
+        return _Snapshot(index, vectors, table["id"], table, manifest)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir_files(directory: Path) -> None:
+    for path in directory.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())

@@ -1,0 +1,72 @@
+"""Ranking: similarity first, popularity second, and edition de-duplication.
+
+    rank_score = similarity + w * log(1 + ratings_count) / log(1 + max_ratings_count)
+
+The popularity term lies in [0, w] (w = search.popularity_weight, default 0.02), so a book that
+is more similar by more than w always ranks higher; popularity only reorders near-ties. Exact
+ties fall back to more ratings, then book id, so the order is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A book that came back from KNN, with what ranking needs."""
+
+    book_id: str
+    similarity: float
+    ratings_count: int
+    work_key: str
+    title_key: str
+
+
+def popularity(ratings_count: int, max_ratings_count: int) -> float:
+    """Log-scaled popularity in [0, 1]."""
+    if max_ratings_count <= 0 or ratings_count <= 0:
+        return 0.0
+    return min(1.0, math.log1p(ratings_count) / math.log1p(max_ratings_count))
+
+
+def rank_score(similarity: float, ratings_count: int, max_ratings_count: int, weight: float) -> float:
+    return similarity + weight * popularity(ratings_count, max_ratings_count)
+
+
+def rank(
+    candidates: Iterable[Candidate], max_ratings_count: int, weight: float
+) -> list[tuple[Candidate, float]]:
+    """Candidates with their rank scores, best first, one per work."""
+    scored = [
+        (c, rank_score(c.similarity, c.ratings_count, max_ratings_count, weight)) for c in candidates
+    ]
+    scored.sort(key=lambda cs: (-cs[1], -cs[0].ratings_count, cs[0].book_id))
+    return dedupe_editions(scored)
+
+
+def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
+    """Keep the best-ranked edition of each work (same work id, or same title and first author)."""
+    seen: set[str] = set()
+    kept = []
+    for cand, score in scored:
+        keys = {k for k in (cand.work_key, cand.title_key) if k}
+        if keys & seen:
+            continue
+        seen |= keys
+        kept.append((cand, score))
+    return kept
+
+
+def title_key(title: str, first_author: str) -> str:
+    """Normalised "title|author" with the series suffix removed: "Dune (Dune #1)" -> "dune|..."."""
+    base = _SERIES.sub("", title)
+    words = _NON_WORD.sub(" ", base.lower()).split()
+    author = _NON_WORD.sub(" ", first_author.lower()).split()
+    return " ".join(words) + "|" + " ".join(author)

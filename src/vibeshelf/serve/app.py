@@ -1,0 +1,97 @@
+"""The FastAPI app: JSON search API, health, and the server-rendered page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from vibeshelf import __version__
+from vibeshelf.search.models import SearchParams, SearchResponse
+from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.pages import router as pages_router
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def search_params(
+    q: Annotated[str, Query(description="What the book feels like", max_length=10_000)],
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    shelf: Annotated[list[str] | None, Query(description="Keep books on any of these shelves")] = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    language: str | None = None,
+) -> SearchParams:
+    return SearchParams(
+        q=q, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
+        min_rating=min_rating, language=language,
+    )
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The app; loads its Runtime at start-up unless one is given."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime or Runtime.load(settings)
+        yield
+        app.state.runtime.close()
+
+    app = FastAPI(
+        title="vibeshelf",
+        version=__version__,
+        description="Find books by vibe.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["X-Process-Time"] = f"{elapsed_ms:.2f}ms"
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
+        return response
+
+    @app.get("/api/search", response_model=SearchResponse, tags=["search"])
+    def api_search(
+        request: Request, params: Annotated[SearchParams, Depends(search_params)]
+    ) -> SearchResponse:
+        """Books ranked by similarity to the query's vibe, then popularity."""
+        return request.app.state.runtime.search.search(params)
+
+    @app.get("/health", tags=["ops"])
+    def health(request: Request) -> dict[str, Any]:
+        """Liveness plus the model and index being served."""
+        rt: Runtime = request.app.state.runtime
+        manifest = rt.store.manifest
+        store = rt.store.health()
+        return {
+            "status": "ok" if store["ok"] else "degraded",
+            "version": __version__,
+            "model": {"name": rt.encoder.name, "version": rt.encoder.version, "dim": rt.encoder.dim},
+            "index": {
+                "backend": store["backend"],
+                "build_id": manifest.build_id,
+                "built_at": manifest.built_at,
+                "count": store["count"],
+                "catalog_checksum": manifest.catalog_checksum,
+            },
+            "catalog": {"books": len(rt.catalog)},
+        }
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages_router)
+    return app

@@ -1,0 +1,151 @@
+"""The behaviour every VectorStore backend must show; subclass and provide `store`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
+from vibeshelf.index.filters import Filter, Range, Tag
+
+DIM = 16
+N = 200
+
+
+def unit_rows(n: int, seed: int) -> np.ndarray:
+    rows = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def sample_records(n: int = N, seed: int = 0, prefix: str = "b") -> Records:
+    shelves = ["mystery", "fantasy", "romance", "sci-fi"]
+    fields = [
+        {
+            "year": 1950 + i % 70 if i % 10 else None,
+            "average_rating": 3.0 + (i % 20) / 10,
+            "ratings_count": 10 * i,
+            "language": "eng" if i % 3 else "spa",
+            "shelves": [shelves[i % 4], "Fiction"],
+        }
+        for i in range(n)
+    ]
+    return Records([f"{prefix}{i}" for i in range(n)], unit_rows(n, seed), fields)
+
+
+def manifest() -> IndexManifest:
+    return IndexManifest(model_name="test-model", model_version="v1", dim=DIM, catalog_checksum="abc")
+
+
+def brute_force(records: Records, query: np.ndarray, keep: np.ndarray, k: int) -> list[str]:
+    sims = records.vectors @ query
+    sims[~keep] = -np.inf
+    order = np.argsort(-sims, kind="stable")[:k]
+    return [records.ids[i] for i in order if keep[i]]
+
+
+class VectorStoreContract:
+    """Shared behavioural tests; a subclass defines the `store` fixture (an empty store)."""
+
+    @pytest.fixture
+    def loaded(self, store: VectorStore) -> tuple[VectorStore, Records]:
+        records = sample_records()
+        store.rebuild(records, manifest())
+        return store, records
+
+    def test_empty_store_counts_zero(self, store: VectorStore) -> None:
+        assert store.count() == 0
+
+    def test_rebuild_sets_count_and_manifest(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        assert store.count() == len(records)
+        assert store.manifest.count == len(records)
+        assert store.manifest.dim == DIM
+        assert store.manifest.model_version == "v1"
+        assert store.manifest.catalog_checksum == "abc"
+        assert store.manifest.build_id
+
+    def test_record_is_its_own_nearest_neighbour(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        for i in (0, 57, 199):
+            hits = store.knn(records.vectors[i], 3)
+            assert hits[0].id == records.ids[i]
+            assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+
+    def test_knn_matches_exact_search(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        query = unit_rows(1, seed=99)[0]
+        hits = store.knn(query, 10)
+        expected = brute_force(records, query, np.ones(len(records), bool), 10)
+        assert len(set(h.id for h in hits) & set(expected)) >= 9
+        sims = [h.similarity for h in hits]
+        assert sims == sorted(sims, reverse=True)
+
+    def test_tag_filter(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        query = unit_rows(1, seed=5)[0]
+        hits = store.knn(query, 10, Filter.of(Tag.any_of("shelves", "Mystery")))
+        keep = np.array([f["shelves"][0] == "mystery" for f in records.fields])
+        assert [h.id for h in hits] == brute_force(records, query, keep, 10)
+
+    def test_range_and_tag_filters_combine(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        query = unit_rows(1, seed=6)[0]
+        flt = Filter.of(
+            Range("year", 1990, 2000), Range("average_rating", low=3.5), Tag.any_of("language", "eng")
+        )
+        hits = store.knn(query, 50, flt)
+        keep = np.array(
+            [
+                f["year"] is not None and 1990 <= f["year"] <= 2000
+                and f["average_rating"] >= 3.5 and f["language"] == "eng"
+                for f in records.fields
+            ]
+        )
+        assert 0 < len(hits) <= keep.sum()
+        assert [h.id for h in hits] == brute_force(records, query, keep, 50)
+
+    def test_filter_matching_nothing_returns_empty(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        assert store.knn(records.vectors[0], 5, Filter.of(Tag.any_of("shelves", "cookbooks"))) == []
+
+    def test_k_larger_than_matches_returns_all_matches(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        hits = store.knn(records.vectors[0], 1000, Filter.of(Range("ratings_count", high=90)))
+        assert sorted(h.id for h in hits) == sorted(f"b{i}" for i in range(10))
+
+    def test_upsert_inserts_and_replaces(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        new = sample_records(n=5, seed=42, prefix="new")
+        replaced = Records(["b3"], new.vectors[:1] * -1, [dict(records.fields[3], shelves=["poetry"])])
+        store.upsert(new)
+        store.upsert(replaced)
+        assert store.count() == len(records) + 5
+        assert store.knn(new.vectors[2], 1)[0].id == "new2"
+        assert store.knn(-new.vectors[0], 1)[0].id == "b3"
+        poetry = store.knn(records.vectors[0], 5, Filter.of(Tag.any_of("shelves", "poetry")))
+        assert [h.id for h in poetry] == ["b3"]
+
+    def test_delete_removes_records(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        assert store.delete(["b0", "b1", "missing"]) == 2
+        assert store.count() == len(records) - 2
+        ids = [h.id for h in store.knn(records.vectors[0], 20)]
+        assert "b0" not in ids and "b1" not in ids
+        assert store.delete(["b0"]) == 0
+
+    def test_dimension_mismatch_is_an_error(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, _ = loaded
+        with pytest.raises(ValueError):
+            store.knn(np.ones(DIM + 1, np.float32), 3)
+
+    def test_health_reports_count(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        health = store.health()
+        assert health["ok"] is True
+        assert health["count"] == len(records)
+
+    def test_drop_empties_the_store(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, _ = loaded
+        store.drop()
+        assert store.count() == 0
+        assert store.health()["ok"] is False
