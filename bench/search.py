@@ -1,0 +1,178 @@
+"""Search benchmark: build the catalog index, then load /api/search on 127.0.0.1 at 1 and 10 clients.
+
+Prints, from one run: embed and HNSW build times, the bare encoder's single-query latency and
+throughput, the server's p50/p95 latency and throughput per client count, and their ratios.
+The server's query-vector cache is disabled so every request pays for encoding.
+
+    python bench/search.py                      # the full 10k catalog from ../shared/data
+    python bench/search.py --sample             # the bundled sample
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SUBJECTS = ["mystery", "family saga", "space adventure", "love story", "ghost story", "heist",
+            "coming-of-age novel", "war novel", "fairy tale retelling", "road trip", "courtroom drama",
+            "survival story", "satire", "memoir", "epic fantasy", "thriller"]
+MOODS = ["cozy", "dark", "funny", "heartbreaking", "sprawling", "slow-burn", "atmospheric",
+         "hopeful", "creepy", "quirky", "bittersweet", "fast-paced"]
+SETTINGS = ["in a small town", "at sea", "in Victorian London", "on Mars", "in a boarding school",
+            "in the desert", "after the apocalypse", "in 1920s Paris", "with a cat", "in a lighthouse"]
+
+
+def queries(n: int, seed: int = 1) -> list[str]:
+    """n distinct vibe queries."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    while len(seen) < n:
+        seen.add(f"{rng.choice(MOODS)} {rng.choice(SUBJECTS)} {rng.choice(SETTINGS)}")
+    return sorted(seen)
+
+
+def cli(data_dir: Path, *args: str) -> float:
+    """Run a vibeshelf command; return its wall time."""
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vibeshelf", *args], env=env, check=True)
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bare_encoder(data_dir: Path, texts: list[str]) -> dict[str, float]:
+    """Single-query latency of the encoder alone, in this process."""
+    from vibeshelf.embed.encoder import load_encoder
+    from vibeshelf.settings import Settings
+
+    settings = Settings(data_dir=data_dir)
+    encoder = load_encoder(settings.model, settings.models_dir)
+    for text in texts[:20]:
+        encoder.encode([text])
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        encoder.encode([text])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
+            "qps": 1000 * len(latencies) / sum(latencies)}
+
+
+def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
+    """`clients` threads, each with one keep-alive connection, for `seconds`."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = offset
+        mine = []
+        while time.perf_counter() < deadline:
+            path = "/api/search?" + urllib.parse.urlencode({"q": texts[i % len(texts)]})
+            started = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if resp.status != 200:
+                with lock:
+                    errors[0] += 1
+            i += clients
+        with lock:
+            latencies.extend(mine)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"clients": clients, "requests": len(latencies), "errors": errors[0],
+            "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
+            "qps": len(latencies) / elapsed}
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_SEARCH__QUERY_CACHE_SIZE": "0",
+           "VIBESHELF_SERVE__QUERY_LOG": "true", "VIBESHELF_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vibeshelf", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", action="store_true", help="use the bundled sample, not ../shared/data")
+    parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a temp dir)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="load duration per client count")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-bench-"))
+    timings = {"ingest_s": cli(data_dir, "ingest", "sample" if args.sample else "goodbooks")}
+    timings["embed_s"] = cli(data_dir, "embed")
+    timings["index_s"] = cli(data_dir, "index")
+    manifest = json.loads((data_dir / "index" / "builds" / (data_dir / "index" / "CURRENT").read_text().strip() / "manifest.json").read_text())
+
+    texts = queries(400)
+    encoder = bare_encoder(data_dir, texts)
+    server = start_server(data_dir, args.port)
+    try:
+        load(args.port, texts, 2, 2.0)  # warm-up
+        runs = [load(args.port, texts, clients, args.seconds) for clients in (1, 10)]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+    print(f"# vibeshelf search benchmark — {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"catalog: {'bundled sample' if args.sample else 'goodbooks-10k'} ({manifest['count']} books), "
+          f"model {manifest['model_version']}, HNSW M={manifest['params']['m']} "
+          f"ef_construction={manifest['params']['ef_construction']} ef_search={manifest['params']['ef_search']}")
+    print(f"build: ingest {timings['ingest_s']:.1f}s, embed {timings['embed_s']:.1f}s, "
+          f"index {timings['index_s']:.1f}s (HNSW graph {manifest['build_seconds']:.1f}s), "
+          f"total {sum(timings.values()):.1f}s")
+    print(f"bare encoder, one query at a time: p50 {encoder['p50_ms']:.2f} ms, "
+          f"p95 {encoder['p95_ms']:.2f} ms, {encoder['qps']:.0f} queries/s")
+    print("| clients | requests | errors | p50 ms | p95 ms | req/s | req/s ÷ bare encoder q/s |")
+    print("|---|---|---|---|---|---|---|")
+    for run in runs:
+        print(f"| {run['clients']} | {run['requests']} | {run['errors']} | {run['p50_ms']:.2f} | "
+              f"{run['p95_ms']:.2f} | {run['qps']:.0f} | {run['qps'] / encoder['qps']:.2f} |")
+    print(f"search p50 at 1 client ÷ bare encoder p50: {runs[0]['p50_ms'] / encoder['p50_ms']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m vibeshelf` runs the CLI."""
+
+from vibeshelf.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""Shared fixtures: the bundled sample built once into a data dir, and a real server on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+VIBESHELF = [sys.executable, "-m", "vibeshelf"]
+
+
+def run_cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `vibeshelf` CLI against a data dir."""
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+    result = subprocess.run(
+        [*VIBESHELF, *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"vibeshelf {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the bundled sample, embedded and indexed by the CLI (`demo --no-serve`)."""
+    data_dir = tmp_path_factory.mktemp("vibeshelf-data")
+    run_cli("demo", "--no-serve", data_dir=data_dir)
+    return data_dir
+
+
+class Server:
+    """A `vibeshelf serve` process on 127.0.0.1."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json"}
+        self.proc = subprocess.Popen(
+            [*VIBESHELF, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.proc.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("server did not become ready")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            out, _ = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return out
+
+
+@pytest.fixture(scope="session")
+def server(sample_data_dir: Path) -> Iterator[Server]:
+    srv = Server(sample_data_dir, free_port())
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()

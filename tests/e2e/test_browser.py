@@ -1,0 +1,34 @@
+"""The page in headless Chromium: click a suggestion, see results render."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import Server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def test_clicking_a_suggestion_shows_results(server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.goto(server.url + "/")
+        suggestions = page.locator("#suggestions a.suggestion")
+        assert suggestions.count() >= 3
+        text = suggestions.first.inner_text()
+        suggestions.first.click()
+        page.wait_for_selector("#results li.result")
+        assert page.locator("#results li.result").count() >= 5
+        assert page.input_value("#q") == text
+        first_link = page.locator("#results a.book-link").first.get_attribute("href")
+        assert first_link and first_link.startswith("https://www.goodreads.com/book/show/")
+        page.screenshot(path=str(tmp_path / "results.png"), full_page=False)
+        browser.close()

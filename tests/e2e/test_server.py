@@ -1,0 +1,80 @@
+"""End to end: the real server on 127.0.0.1 over the sample, searched over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.conftest import Server
+
+
+def test_health_reports_model_and_index(server: Server) -> None:
+    body = httpx.get(f"{server.url}/health").json()
+    assert body["status"] == "ok"
+    assert body["model"]["name"] == "all-MiniLM-L6-v2"
+    assert body["model"]["dim"] == 384
+    assert body["index"]["count"] >= 2000
+    assert body["index"]["build_id"]
+
+
+def test_search_returns_ranked_books_with_links_and_covers(server: Server) -> None:
+    resp = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard goes to a school of magic"})
+    assert resp.status_code == 200
+    assert "X-Process-Time" in resp.headers
+    body = resp.json()
+    assert len(body["results"]) == 10
+    top = body["results"][0]
+    assert "Harry Potter" in top["title"]
+    for result in body["results"]:
+        assert result["url"].startswith("https://www.goodreads.com/book/show/")
+        assert {"title", "authors", "year", "score", "cover_url"} <= result.keys()
+    ranks = [r["rank_score"] for r in body["results"]]
+    assert ranks == sorted(ranks, reverse=True)
+
+
+def test_filters_apply(server: Server) -> None:
+    params = {"q": "epic quest with dragons", "shelf": "romance", "year_min": 1990,
+              "year_max": 2010, "min_rating": 4.0, "limit": 20}
+    body = httpx.get(f"{server.url}/api/search", params=params).json()
+    assert body["results"]
+    for r in body["results"]:
+        assert 1990 <= r["year"] <= 2010
+        assert r["average_rating"] >= 4.0
+
+
+def test_empty_query_is_a_json_422(server: Server) -> None:
+    resp = httpx.get(f"{server.url}/api/search", params={"q": "   "})
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["code"] == 422 and "empty" in body["description"]
+
+
+def test_missing_and_invalid_parameters_are_json_422(server: Server) -> None:
+    assert httpx.get(f"{server.url}/api/search").json()["code"] == 422
+    resp = httpx.get(f"{server.url}/api/search", params={"q": "x", "limit": 0})
+    assert resp.status_code == 422 and "limit" in resp.json()["description"]
+    resp = httpx.get(f"{server.url}/api/search", params={"q": "x", "year_min": 2000, "year_max": 1900})
+    assert resp.status_code == 422
+
+
+def test_page_renders_results_server_side(server: Server) -> None:
+    html = httpx.get(f"{server.url}/", params={"q": "funny sci-fi"}).text
+    assert 'class="card mb-3 result"' in html
+    assert "https://www.goodreads.com/book/show/" in html
+    assert "bootstrap.min.css" in html
+
+
+def test_openapi_documents_search(server: Server) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert "/api/search" in spec["paths"]
+
+
+def test_queries_are_logged_as_json_lines(server: Server) -> None:
+    body = httpx.get(f"{server.url}/api/search", params={"q": "sprawling family saga"}).json()
+    log_file = server.data_dir / "logs" / "queries.jsonl"
+    entries = [json.loads(line) for line in log_file.read_text().splitlines()]
+    entry = next(e for e in entries if e["request_id"] == body["request_id"])
+    assert entry["query"] == "sprawling family saga"
+    assert entry["results"] == [r["book_id"] for r in body["results"]]
+    assert entry["latency_ms"] > 0

@@ -1,0 +1,41 @@
+"""Settings: defaults, the commented example file, env overrides and validation."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from vibeshelf.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_matches_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBESHELF_CONFIG", str(REPO / "vibeshelf.example.toml"))
+    from_file = Settings()
+    monkeypatch.setenv("VIBESHELF_CONFIG", str(REPO / "missing.toml"))
+    defaults = Settings()
+    assert from_file.model_dump(exclude={"model"}) == defaults.model_dump(exclude={"model"})
+    assert from_file.model.name == defaults.model.name
+
+
+def test_env_overrides_nested_fields(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VIBESHELF_SEARCH__CANDIDATES", "250")
+    settings = Settings()
+    assert settings.search.candidates == 250
+    assert settings.index_dir == tmp_path / "index"
+
+
+def test_store_url_path_and_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBESHELF_STORE__URL", "hnsw:///srv/idx")
+    assert Settings().index_dir == Path("/srv/idx")
+    monkeypatch.setenv("VIBESHELF_STORE__URL", "ftp://nowhere")
+    with pytest.raises(ValidationError, match="unsupported vector store URL"):
+        Settings()
+
+
+def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBESHELF_SEARCH__POPULARITY_WEIGHT", "3")
+    with pytest.raises(ValidationError):
+        Settings()
