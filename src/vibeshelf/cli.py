@@ -115,8 +115,12 @@ def ingest_file_cmd(
 def ingest_sample_cmd() -> None:
     """Use the bundled sample catalog (a few thousand goodbooks books)."""
     from vibeshelf.catalog.sample import install_sample
+    from vibeshelf.catalog.table import CatalogError
 
-    _report(install_sample(_settings().books_path))
+    try:
+        _report(install_sample(_settings().books_path))
+    except CatalogError as exc:
+        fail(str(exc))
 
 
 # ---- embed / index ---------------------------------------------------------------------

@@ -9,23 +9,22 @@ from vibeshelf.catalog.shelves import shelf_phrase
 
 # Shelves that describe a feeling or a setting rather than a format; only those present are used.
 VIBE_SHELVES: tuple[str, ...] = (
-    "cozy-mystery", "magical-realism", "southern-gothic", "gothic", "dystopia", "ya-dystopia",
-    "space-opera", "cyberpunk", "alternate-history", "historical-mystery", "psychological-thriller",
-    "spy-thriller", "legal-thriller", "epic-fantasy", "fantasy-epic", "urban-fantasy",
-    "historical-fantasy", "fairy-tales", "mythology", "greek-mythology", "folklore", "ghosts",
-    "creepy", "noir", "dragons", "witches", "time-travel", "love-story", "historical-romance",
-    "paranormal-romance", "coming-of-age", "southern-fiction", "world-war-ii", "true-crime",
-    "comic-fantasy", "hard-sci-fi", "aliens", "royalty", "military-fiction", "road-trip",
-    "small-town", "family-saga", "humor", "feel-good", "post-apocalyptic", "survival",
+    "cozy-mystery", "murder-mystery", "british-mystery", "historical-mystery", "detective-fiction",
+    "noir", "psychological-thriller", "spy-thriller", "legal-thriller", "techno-thriller",
+    "romantic-suspense", "magical-realism", "gothic", "gothic-horror", "southern-fiction",
+    "alternate-history", "fantasy-epic", "heroic-fantasy", "fantasy-urban", "historical-fantasy",
+    "comic-fantasy", "fairy-tales", "mythology", "greek-mythology", "folklore", "ghosts", "creepy",
+    "dragons", "witches", "love-story", "historical-romance", "paranormal-romance",
+    "supernatural-romance", "world-war-ii", "military-fiction", "true-crime", "hard-sci-fi",
+    "cyberpunk", "space", "aliens", "ya-dystopia", "royalty",
 )
 
 TEMPLATES: tuple[str, ...] = (
     "{phrase}",
-    "a {phrase} book I can't put down",
     "atmospheric {phrase}",
     "{phrase} with a twist",
-    "a gentle {phrase} read",
-    "dark {phrase}",
+    "{phrase} I can't put down",
+    "{phrase} with unforgettable characters",
 )
 
 MIN_BOOKS = 5

@@ -1,0 +1,123 @@
+"""Ingest a user's own catalog (CSV, JSON Lines or Parquet) through a column mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from vibeshelf.catalog.table import (
+    CatalogError,
+    IngestReport,
+    connect,
+    read_error,
+    sql_string,
+    write_books,
+)
+
+# Our columns a mapping may name (`document` is always built here).
+FIELDS: tuple[str, ...] = (
+    "book_id", "title", "authors", "year", "language", "average_rating", "ratings_count",
+    "shelves", "description", "url", "cover_url", "work_id", "isbn10",
+)
+REQUIRED: tuple[str, ...] = ("book_id", "title")
+LIST_FIELDS = frozenset({"authors", "shelves"})
+
+READERS: dict[str, str] = {
+    "csv": "read_csv({path}, header = true, all_varchar = true, store_rejects = true)",
+    "jsonl": "read_json({path})",
+    "parquet": "read_parquet({path})",
+}
+SUFFIXES: dict[str, str] = {
+    ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+ORD = "__vibeshelf_ord"
+
+
+def ingest_file(
+    path: Path, mapping: dict[str, str], out_path: Path, fmt: str | None = None
+) -> IngestReport:
+    """Write the books table from `path`, with `mapping` from our column names to the file's.
+
+    Rows without id or title, with a repeated id or an unparseable year, rating or count are
+    counted by reason and skipped; a file that cannot be read at all raises CatalogError.
+    """
+    _check_mapping(mapping)
+    kind = _format(path, fmt)
+    if not path.is_file():
+        raise CatalogError(f"no such file: {path}")
+    with connect() as con:
+        types = _load(con, path, kind)
+        missing = [theirs for theirs in mapping.values() if theirs not in types]
+        if missing:
+            raise CatalogError(
+                f"{path.name} has no column {missing[0]!r}; its columns are: {', '.join(types)}"
+            )
+        selected = ", ".join(
+            f"{_expression(ours, mapping.get(ours), types)} AS {ours}" for ours in FIELDS
+        )
+        con.execute(f"CREATE TEMP TABLE staged AS SELECT {ORD} AS ord, {selected} FROM source")
+        bad = {"malformed_row": _rejected_rows(con)} if kind == "csv" else {}
+        return write_books(con, "staged", out_path, str(path), bad)
+
+
+def _check_mapping(mapping: dict[str, str]) -> None:
+    unknown = sorted(set(mapping) - set(FIELDS))
+    if unknown:
+        raise CatalogError(
+            f"unknown column(s) in mapping: {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+        )
+    absent = [field for field in REQUIRED if not mapping.get(field)]
+    if absent:
+        raise CatalogError(
+            f"the mapping must name the file's {' and '.join(absent)} column "
+            f"(e.g. --map {absent[0]}=<column>)"
+        )
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    """csv, jsonl or parquet: from `fmt`, else from the suffix (a trailing .gz is ignored)."""
+    if fmt:
+        kind = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt.lower(), fmt.lower())
+        if kind not in READERS:
+            raise CatalogError(f"unknown format {fmt!r}: use csv, jsonl or parquet")
+        return kind
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    detected = SUFFIXES.get(suffixes[-1] if suffixes else "")
+    if detected is None:
+        raise CatalogError(f"cannot tell the format of {path.name}: give csv, jsonl or parquet")
+    return detected
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> dict[str, str]:
+    """Table `source` (the file plus its row order); returns its column types by name."""
+    reader = READERS[kind].format(path=sql_string(path))
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE source AS SELECT *, row_number() OVER () AS {ORD} FROM {reader}"
+        )
+    except duckdb.Error as exc:
+        raise read_error(path, exc) from exc
+    rows = con.execute("DESCRIBE source").fetchall()
+    return {name: dtype for name, dtype, *_ in rows if name != ORD}
+
+
+def _expression(ours: str, theirs: str | None, types: dict[str, str]) -> str:
+    """SQL staging one of our columns as text (lists of text for authors and shelves)."""
+    if theirs is None:
+        return "NULL::VARCHAR[]" if ours in LIST_FIELDS else "NULL::VARCHAR"
+    column = '"' + theirs.replace('"', '""') + '"'
+    dtype = types[theirs]
+    text = f"CAST({column} AS VARCHAR)"
+    if dtype == "JSON":  # mixed value types: strings unquoted, lists as JSON text
+        text = f"json_extract_string({column}, '$')"
+    if ours not in LIST_FIELDS:
+        return text
+    return f"CAST({column} AS VARCHAR[])" if dtype.endswith("[]") else f"split_delimited({text})"
+
+
+def _rejected_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """CSV lines DuckDB could not parse (wrong field count, bad quoting)."""
+    row = con.execute("SELECT count(DISTINCT (scan_id, line)) FROM reject_errors").fetchone()
+    return int(row[0]) if row else 0

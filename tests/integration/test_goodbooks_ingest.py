@@ -1,0 +1,174 @@
+"""The real goodbooks-10k ingest (from ../shared/data) and the committed sample built from it."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from vibeshelf.catalog.goodbooks import ingest_goodbooks
+from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
+from vibeshelf.catalog.shelves import is_noise
+from vibeshelf.catalog.table import (
+    BOOKS_SCHEMA,
+    CatalogError,
+    IngestReport,
+    catalog_checksum,
+    isbn13_to_isbn10,
+    manifest_path,
+    read_books,
+)
+
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+MAX_SAMPLE_BYTES = 5 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def source_dir() -> Path:
+    if not (DATA_DIR / "goodbooks-10k" / "books.csv").is_file():
+        pytest.skip(f"goodbooks data not found at {DATA_DIR}")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def ingested(source_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> IngestReport:
+    return ingest_goodbooks(source_dir, tmp_path_factory.mktemp("catalog") / "books.parquet")
+
+
+@pytest.fixture(scope="module")
+def books(ingested: IngestReport) -> dict[str, dict[str, object]]:
+    return {row["book_id"]: row for row in read_books(ingested.out_path).to_pylist()}
+
+
+def described_schema(path: Path) -> tuple[tuple[str, str], ...]:
+    with duckdb.connect() as con:
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+    return tuple((name, kind) for name, kind, *_ in rows)
+
+
+def test_every_book_once(ingested: IngestReport, books: dict[str, dict[str, object]]) -> None:
+    assert ingested.rows == len(books) == 10_000
+    assert all(book_id and row["title"] for book_id, row in books.items())
+
+
+def test_no_noise_shelves_and_every_book_has_shelves(books: dict[str, dict[str, object]]) -> None:
+    shelves = [s for row in books.values() for s in row["shelves"]]  # type: ignore[attr-defined]
+    assert not [s for s in shelves if is_noise(s)]
+    assert all(row["shelves"] for row in books.values())
+
+
+def test_descriptions_linked_from_both_files(
+    ingested: IngestReport, books: dict[str, dict[str, object]]
+) -> None:
+    described = sum(1 for row in books.values() if row["description"])
+    assert described >= 3_000
+    assert ingested.stats["descriptions_from_book_details"] > 2_500
+    assert ingested.stats["descriptions_from_isbn13"] > 300
+
+
+def test_isbn13_file_links_through_the_converted_isbn10(
+    books: dict[str, dict[str, object]],
+) -> None:
+    # Fight Club is only in descriptions_isbn13.txt, as 9780393327342 (check digit 2 -> 5).
+    assert isbn13_to_isbn10("9780393327342") == "0393327345"
+    assert isbn13_to_isbn10("9780439655484") == "043965548X"
+    fight_club = books["196"]
+    assert fight_club["isbn10"] == "0393327345"
+    assert str(fight_club["description"]).startswith("In a confusing world poised on the brink")
+
+
+def test_fields_are_cleaned(books: dict[str, dict[str, object]]) -> None:
+    hunger = books["1"]
+    assert hunger["isbn10"] == "0439023483"  # "439023483" in books.csv
+    assert hunger["url"] == "https://www.goodreads.com/book/show/2767052"
+    assert str(hunger["description"]).startswith("WINNING MEANS FAME AND FORTUNE. LOSING MEANS")
+    assert books["2"]["authors"] == ["J.K. Rowling", "Mary GrandPré"]
+    languages = {row["language"] for row in books.values()}
+    assert "eng" in languages and not {"en-US", "en-GB", "en-CA", "en-us"} & languages
+    assert min(row["year"] for row in books.values() if row["year"] is not None) < 0
+    covers = [row["cover_url"] for row in books.values()]
+    assert not [c for c in covers if c and "nophoto" in c] and None in covers
+    spaced = [r for r in books.values() if "  " in f"{r['title']} {r['description']}"]
+    assert not spaced
+    notes = [r for r in books.values() if "alternate cover" in str(r["description"])[:80].lower()]
+    assert not notes  # Goodreads librarians' "alternate cover edition ... here" notes are cut
+
+
+def test_document_has_title_author_and_shelves(books: dict[str, dict[str, object]]) -> None:
+    doc = str(books["1"]["document"])
+    assert doc.startswith("The Hunger Games (The Hunger Games, #1) by Suzanne Collins. Shelves: ")
+    assert "young adult" in doc and "science fiction" in doc
+    assert doc.index("Shelves:") < doc.index("WINNING MEANS")
+
+
+def test_parquet_schema_and_manifest(ingested: IngestReport) -> None:
+    assert described_schema(ingested.out_path) == BOOKS_SCHEMA
+    manifest = json.loads(manifest_path(ingested.out_path).read_text())
+    assert manifest["sha256"] == catalog_checksum(ingested.out_path) == ingested.checksum
+    assert manifest["rows"] == 10_000 and manifest["schema_version"] == 1
+    assert manifest["source"] == str(DATA_DIR) and "built_at" in manifest
+
+
+def test_sample_is_deterministic_and_prefers_described_books(
+    ingested: IngestReport, tmp_path: Path
+) -> None:
+    first = build_sample(ingested.out_path, tmp_path / "a" / "books.parquet", n=300)
+    again = build_sample(ingested.out_path, tmp_path / "b" / "books.parquet", n=300)
+    other = build_sample(ingested.out_path, tmp_path / "c" / "books.parquet", n=300, seed=8)
+    assert first.rows == 300 and first.checksum == again.checksum != other.checksum
+    assert all(row["description"] for row in read_books(first.out_path).to_pylist())
+
+
+# ---- small hand-made source folders --------------------------------------------------------------
+BOOKS_HEADER = (
+    "book_id,goodreads_book_id,work_id,isbn,authors,original_publication_year,title,"
+    "language_code,average_rating,ratings_count,image_url"
+)
+
+
+def test_optional_files_may_be_missing_and_isbn13_lines_are_unquoted(tmp_path: Path) -> None:
+    (tmp_path / "goodbooks-10k").mkdir()
+    (tmp_path / "goodbooks-10k" / "books.csv").write_text(
+        f"{BOOKS_HEADER}\n"
+        '1,99,5,393327345,"Chuck Palahniuk, ",1996.0,Fight Club,en-GB,4.1,10,'
+        "https://s.gr-assets.com/assets/nophoto/book/111x148.png\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "book-descriptions").mkdir()
+    (tmp_path / "book-descriptions" / "descriptions_isbn13.txt").write_text(
+        '"9780393327342 A ""support group"" of sorts."\nnot a description line\n', encoding="utf-8"
+    )
+    report = ingest_goodbooks(tmp_path, tmp_path / "out" / "books.parquet")
+    assert report.bad_rows == {"descriptions_isbn13.txt:unparseable_line": 1}
+    (book,) = read_books(report.out_path).to_pylist()
+    assert book["description"] == 'A "support group" of sorts.'
+    assert (book["authors"], book["language"], book["cover_url"], book["shelves"]) == (
+        ["Chuck Palahniuk"], "eng", None, []
+    )
+
+
+def test_missing_or_incomplete_books_csv_raises(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="no goodbooks catalog"):
+        ingest_goodbooks(tmp_path, tmp_path / "books.parquet")
+    (tmp_path / "goodbooks-10k").mkdir()
+    (tmp_path / "goodbooks-10k" / "books.csv").write_text("book_id,title\n1,T\n")
+    with pytest.raises(CatalogError, match="lacks column"):
+        ingest_goodbooks(tmp_path, tmp_path / "books.parquet")
+
+
+# ---- the committed sample (no shared data needed) ----------------------------------------------
+def test_committed_sample_is_small_and_has_the_schema() -> None:
+    assert SAMPLE_PATH.is_file(), f"missing {SAMPLE_PATH}"
+    assert SAMPLE_PATH.stat().st_size <= MAX_SAMPLE_BYTES
+    assert described_schema(SAMPLE_PATH) == BOOKS_SCHEMA
+    table = read_books(SAMPLE_PATH)
+    assert table.num_rows >= 2_000
+    assert len(set(table.column("book_id").to_pylist())) == table.num_rows
+    assert (SAMPLE_PATH.parent / "README.md").is_file()
+
+
+def test_install_sample_copies_it_with_a_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "catalog" / "books.parquet"
+    report = install_sample(out)
+    assert report.checksum == catalog_checksum(SAMPLE_PATH) == catalog_checksum(out)
+    assert json.loads(manifest_path(out).read_text())["rows"] == report.rows >= 2_000
