@@ -16,7 +16,7 @@ CASES = [
      {"cozy-mystery", "mystery"}, 7),
     ("starships, interstellar battles and galactic empires", {"science-fiction", "sci-fi", "space"}, 7),
     ("a haunted house, creeping dread and a presence that will not rest", {"horror"}, 6),
-    ("a young rider bonds with a fire-breathing winged beast", {"dragons"}, 4),
+    ("a young rider bonds with a fire-breathing winged beast", {"dragons"}, 3),
     ("two people fall deeply for each other despite everything keeping them apart", {"romance"}, 6),
     ("a novel set in occupied France under the Nazis", {"world-war-ii", "historical-fiction"}, 6),
 ]
