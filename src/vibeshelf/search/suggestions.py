@@ -12,7 +12,7 @@ VIBE_SHELVES: tuple[str, ...] = (
     "cozy-mystery", "murder-mystery", "british-mystery", "historical-mystery", "detective-fiction",
     "noir", "psychological-thriller", "spy-thriller", "legal-thriller", "techno-thriller",
     "romantic-suspense", "magical-realism", "gothic", "gothic-horror", "southern-fiction",
-    "alternate-history", "fantasy-epic", "heroic-fantasy", "fantasy-urban", "historical-fantasy",
+    "alternate-history", "heroic-fantasy", "historical-fantasy",
     "comic-fantasy", "fairy-tales", "mythology", "greek-mythology", "folklore", "ghosts", "creepy",
     "dragons", "witches", "love-story", "historical-romance", "paranormal-romance",
     "supernatural-romance", "world-war-ii", "military-fiction", "true-crime", "hard-sci-fi",
