@@ -245,6 +245,8 @@ def serve(
 
         uvicorn.run("vibeshelf.serve.asgi:app", host=host, port=port, log_config=None)
         return
+    # Split the cores between workers unless the thread count was chosen explicitly.
+    os.environ.setdefault("VIBESHELF_MODEL__THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     argv = [
         "gunicorn", "vibeshelf.serve.asgi:app", "--worker-class", "uvicorn.workers.UvicornWorker",
         "--workers", str(workers), "--bind", f"{host}:{port}",
