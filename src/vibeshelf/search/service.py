@@ -61,6 +61,12 @@ def build_filter(params: SearchParams) -> Filter:
         raise QueryError(str(exc)) from exc
 
 
+def edition_keys(book: Book) -> tuple[int, str, str]:
+    """What ranking needs of a book: ratings count and its two edition keys."""
+    work_key = f"work:{book.work_id}" if book.work_id else ""
+    return book.ratings_count, work_key, title_key(book.title, book.authors[0] if book.authors else "")
+
+
 class SearchService:
     """Answers SearchParams with a ranked SearchResponse."""
 
@@ -78,6 +84,7 @@ class SearchService:
         self.settings = settings
         self.query_log = query_log
         self.cache = QueryVectorCache(settings.query_cache_size)
+        self._edition_keys = {book.book_id: edition_keys(book) for book in catalog}
 
     def search(self, params: SearchParams) -> SearchResponse:
         started = time.perf_counter()
@@ -107,16 +114,10 @@ class SearchService:
         return response
 
     def _candidate(self, book_id: str, similarity: float) -> Candidate | None:
-        book = self.catalog.get(book_id)
-        if book is None:
+        keys = self._edition_keys.get(book_id)
+        if keys is None:
             return None
-        return Candidate(
-            book_id=book_id,
-            similarity=similarity,
-            ratings_count=book.ratings_count,
-            work_key=f"work:{book.work_id}" if book.work_id else "",
-            title_key=title_key(book.title, book.authors[0] if book.authors else ""),
-        )
+        return Candidate(book_id, similarity, *keys)
 
     def _result(self, position: int, cand: Candidate, score: float) -> BookResult:
         book: Book = self.catalog.get(cand.book_id)  # type: ignore[assignment]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +16,13 @@ from vibeshelf.search.models import SearchParams, SearchResponse
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.runtime import Runtime
+from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def search_params(
+async def search_params(
     q: Annotated[str, Query(description="What the book feels like", max_length=10_000)],
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     shelf: Annotated[list[str] | None, Query(description="Keep books on any of these shelves")] = None,
@@ -55,22 +55,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        response.headers["X-Process-Time"] = f"{elapsed_ms:.2f}ms"
-        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
-        return response
+    app.add_middleware(TimingMiddleware)
 
     @app.get("/api/search", response_model=SearchResponse, tags=["search"])
     def api_search(
         request: Request, params: Annotated[SearchParams, Depends(search_params)]
-    ) -> SearchResponse:
+    ) -> Response:
         """Books ranked by similarity to the query's vibe, then popularity."""
-        return request.app.state.runtime.search.search(params)
+        response: SearchResponse = request.app.state.runtime.search.search(params)
+        # Serialised by pydantic directly: the documented model, without re-validation.
+        return Response(response.model_dump_json(), media_type="application/json")
 
     @app.get("/health", tags=["ops"])
     def health(request: Request) -> dict[str, Any]:

@@ -19,7 +19,7 @@ router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
 
 
-def page_params(
+async def page_params(
     q: str = "",
     shelf: str = "",
     year_min: int | None = None,
