@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -16,9 +17,12 @@ from vibeshelf.search.query import QueryError
 log = logging.getLogger(__name__)
 
 
-def error_response(code: int, description: str) -> JSONResponse:
+def error_response(
+    code: int, description: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     name = HTTPStatus(code).phrase
-    return JSONResponse({"code": code, "name": name, "description": description}, status_code=code)
+    body = {"code": code, "name": name, "description": description}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -32,7 +36,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

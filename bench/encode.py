@@ -1,0 +1,165 @@
+"""Embedding-service benchmark: vibeshelf `serve --only encode` against a naive Flask + torch server.
+
+Starts both servers on 127.0.0.1, then drives each with Locust (bench/locustfile_encode.py) at 10
+and 40 closed-loop clients for a bounded time, interleaving the servers round by round. Every
+request carries texts never sent before, so no answer comes from a cache. Prints throughput (texts
+a second) and p95 latency per server and client count (medians over the rounds), their ratios,
+and the machine and settings.
+
+    pip install torch==2.13.0 '.[bench]'
+    python bench/encode.py                        # 3 rounds x 15 s per server and client count
+    python bench/encode.py --rounds 1 --seconds 10 --texts 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"
+NAIVE = REPO / "bench" / "naive_encode_server.py"
+log = logging.getLogger("bench.encode")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """A server process on 127.0.0.1:`port`, ready; stopped on exit."""
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"{' '.join(argv)} exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{' '.join(argv)} did not become ready")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def drive(url: str, clients: int, seconds: int, texts: int, key: str, seed: str) -> dict[str, float]:
+    """One Locust run; returns texts/s, requests/s, p50/p95 ms and the failure count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "run"
+        env = {**os.environ, "ENCODE_API_KEY": key, "ENCODE_TEXTS": str(texts), "ENCODE_SEED": seed}
+        done = subprocess.run(
+            ["locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary", "--host", url,
+             "-u", str(clients), "-r", str(clients), "-t", f"{seconds}s", "--stop-timeout", "10",
+             "--csv", str(prefix), "--loglevel", "ERROR"],
+            env=env, capture_output=True, text=True, cwd=REPO, check=False,
+        )
+        if not Path(f"{prefix}_stats.csv").is_file():  # locust exits 1 on failures, still writing it
+            raise SystemExit(f"locust failed:\n{done.stderr[-2000:]}")
+        with open(f"{prefix}_stats.csv", newline="") as fh:
+            row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    rps = float(row["Requests/s"])
+    return {"texts_per_s": rps * texts, "req_per_s": rps, "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]), "failures": float(row["Failure Count"])}
+
+
+def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
+    """The machine, the run and the settings the vibeshelf server gets."""
+    from vibeshelf.settings import Settings
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    encode = Settings().encode
+    return {"cpu": cpu, "cores": os.cpu_count(), "load_avg_1_5_15": os.getloadavg(),
+            "python": platform.python_version(), "seconds_per_run": args.seconds,
+            "rounds": args.rounds, "texts_per_request": args.texts,
+            "vibeshelf": {"workers": encode.workers, "batch_max_texts": encode.batch_max_texts,
+                          "batch_wait_ms": encode.batch_wait_ms, "model_threads": os.environ.get(
+                              "VIBESHELF_MODEL__THREADS", "1 (serve default for /v1)"),
+                          "env": {k: v for k, v in env.items() if "API_KEYS" not in k}},
+            "naive": "Flask threaded=False, torch default threads, one model.encode per text",
+            "load": "Locust runs on the same cores as both servers"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
+    parser.add_argument("--texts", type=int, default=1, help="texts per request")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    key = secrets.token_urlsafe(24)
+    vibeshelf_env = {
+        "VIBESHELF_AUTH__API_KEYS": json.dumps({"bench": {"key": key}}),
+        "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "0",
+        "VIBESHELF_LOG_LEVEL": "WARNING",
+    }
+    with ExitStack() as stack:
+        vibeshelf_env["VIBESHELF_DATA_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
+        urls = {
+            "vibeshelf": stack.enter_context(server(
+                [sys.executable, "-m", "vibeshelf", "serve", "--only", "encode", "--port", str(port := free_port())],
+                vibeshelf_env, port)),
+            "naive": stack.enter_context(server(
+                [sys.executable, str(NAIVE), "--port", str(port := free_port())], {}, port)),
+        }
+        log.info("machine before: %s", json.dumps(machine(args, vibeshelf_env)))
+        runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for round_ in range(args.rounds):
+            for clients in args.clients:
+                for name, url in urls.items():
+                    result = drive(url, clients, args.seconds, args.texts, key, f"{round_}{name}{clients}")
+                    runs.setdefault((name, clients), []).append(result)
+                    log.info("round %d %-9s %2d clients: %7.1f texts/s  p95 %6.0f ms  failures %d",
+                             round_ + 1, name, clients, result["texts_per_s"], result["p95_ms"],
+                             result["failures"])
+    report(runs, args)
+    log.info("machine after: load average %s", os.getloadavg())
+
+
+def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.Namespace) -> None:
+    median = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
+    log.info("\nmedians over %d round(s), %g s each, %d text(s) per request:", args.rounds,
+             args.seconds, args.texts)
+    log.info("%-9s %7s %12s %10s %9s", "server", "clients", "texts/s", "p95 ms", "failures")
+    for (name, clients), m in sorted(median.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        log.info("%-9s %7d %12.1f %10.0f %9d", name, clients, m["texts_per_s"], m["p95_ms"], m["failures"])
+    for clients in args.clients:
+        ours, naive = median[("vibeshelf", clients)], median[("naive", clients)]
+        log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx", clients,
+                 ours["texts_per_s"] / max(naive["texts_per_s"], 1e-9),
+                 naive["p95_ms"] / max(ours["p95_ms"], 1e-9))
+
+
+if __name__ == "__main__":
+    main()

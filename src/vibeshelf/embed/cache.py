@@ -1,0 +1,204 @@
+"""Vector cache of the embedding service: an in-process LRU in front of an optional Redis."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import numpy as np
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "vibeshelf:vec"
+VECTOR_DTYPE = np.dtype("<f4")
+
+
+class CacheObserver(Protocol):
+    def cache_lookup(self, layer: str, hits: int, misses: int) -> None: ...
+
+    def cache_error(self, layer: str) -> None: ...
+
+
+def text_digest(text: str) -> bytes:
+    """sha256 of the text's UTF-8 bytes (lone surrogates kept, never an error)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def redacted(url: str) -> str:
+    """A Redis URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class LruVectors:
+    """Digest -> vector, at most `size` of them, least recently used dropped first (0: off)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, digest: bytes) -> np.ndarray | None:
+        vector = self._items.get(digest)
+        if vector is not None:
+            self._items.move_to_end(digest)
+        return vector
+
+    def put(self, digest: bytes, vector: np.ndarray) -> None:
+        if not self.size:
+            return
+        self._items[digest] = vector
+        self._items.move_to_end(digest)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+class RedisVectors:
+    """Vectors in Redis at `vibeshelf:vec:<model version>:<sha256 of text>` as little-endian float32.
+
+    Redis is a cache here, never a dependency: after an error it is left alone for `backoff_s`,
+    and meanwhile every lookup is a miss and nothing is written.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        model_version: str,
+        dim: int,
+        *,
+        ttl_s: int,
+        timeout_s: float,
+        backoff_s: float = 5.0,
+        observer: CacheObserver | None = None,
+    ) -> None:
+        self.url = url
+        self.dim = dim
+        self.ttl_s = ttl_s
+        self.backoff_s = backoff_s
+        self._observer = observer
+        self._prefix = f"{KEY_PREFIX}:{model_version}:"
+        self._client = aioredis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        self._down_until = 0.0
+
+    def key(self, digest: bytes) -> str:
+        return self._prefix + digest.hex()
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return False
+
+    async def get_many(self, digests: Sequence[bytes]) -> list[np.ndarray | None] | None:
+        """Vectors in order (None where missing or unreadable); None when Redis is unavailable."""
+        if not self.available:
+            return None
+        try:
+            values = await self._client.mget([self.key(d) for d in digests])
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        size = self.dim * VECTOR_DTYPE.itemsize
+        return [
+            np.frombuffer(v, dtype=VECTOR_DTYPE) if isinstance(v, bytes) and len(v) == size else None
+            for v in values
+        ]
+
+    async def put_many(self, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        if not items or not self.available:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for digest, vector in items:
+                    data = np.ascontiguousarray(vector, dtype=VECTOR_DTYPE).tobytes()
+                    pipe.set(self.key(digest), data, ex=self.ttl_s or None)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        log.warning(
+            "redis cache at %s failed (%s: %s); going on without it for %.0fs",
+            redacted(self.url), type(exc).__name__, exc, self.backoff_s,
+        )
+        self._down_until = time.monotonic() + self.backoff_s
+        if self._observer is not None:
+            self._observer.cache_error("redis")
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class VectorCache:
+    """Looks texts up in the LRU, then in Redis; vectors found in Redis are kept in the LRU too."""
+
+    def __init__(
+        self,
+        lru_size: int,
+        redis: RedisVectors | None = None,
+        observer: CacheObserver | None = None,
+    ) -> None:
+        self.lru = LruVectors(lru_size)
+        self.redis = redis
+        self._observer = observer
+
+    async def get_many(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        """The cached vectors among `texts` (distinct texts expected)."""
+        found: dict[str, np.ndarray] = {}
+        missing: list[tuple[str, bytes]] = []
+        for text in texts:
+            digest = text_digest(text)
+            vector = self.lru.get(digest)
+            if vector is None:
+                missing.append((text, digest))
+            else:
+                found[text] = vector
+        self._observe("memory", len(found), len(missing))
+        if not missing or self.redis is None:
+            return found
+        vectors = await self.redis.get_many([digest for _, digest in missing])
+        if vectors is None:
+            return found
+        hits = 0
+        for (text, digest), vector in zip(missing, vectors, strict=True):
+            if vector is not None:
+                found[text] = vector
+                self.lru.put(digest, vector)
+                hits += 1
+        self._observe("redis", hits, len(missing) - hits)
+        return found
+
+    async def put_many(self, vectors: dict[str, np.ndarray]) -> None:
+        """Keeps freshly encoded vectors in the LRU and in Redis."""
+        items = [(text_digest(text), vector.copy()) for text, vector in vectors.items()]
+        for digest, vector in items:
+            self.lru.put(digest, vector)
+        if self.redis is not None:
+            await self.redis.put_many(items)
+
+    def _observe(self, layer: str, hits: int, misses: int) -> None:
+        if self._observer is not None and (hits or misses):
+            self._observer.cache_lookup(layer, hits, misses)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.close()

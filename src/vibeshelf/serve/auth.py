@@ -1,0 +1,135 @@
+"""Who calls /v1: API keys (sha256, compared in constant time) or HS256 JWTs, each with scopes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from vibeshelf.serve.encode_settings import AuthSettings
+
+REALM = 'Bearer realm="vibeshelf"'
+NOT_CONFIGURED = (
+    "auth is enabled but no credentials are configured, so no request could ever pass: set "
+    "VIBESHELF_AUTH__API_KEYS (JSON, e.g. '{\"team-a\": {\"key\": \"<16+ chars>\", \"scopes\": "
+    "[\"encode\"]}}') or VIBESHELF_AUTH__JWT_SECRET, or serve without auth on loopback with --no-auth"
+)
+
+
+class AuthConfigError(ValueError):
+    """Auth is on but nothing could ever authenticate."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: `id` keys its rate limit; `rate_per_s` overrides the default."""
+
+    id: str
+    scopes: frozenset[str]
+    rate_per_s: float | None = None
+
+    def allows(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+
+def unauthorized(description: str, error: str | None = None) -> HTTPException:
+    """A 401 whose WWW-Authenticate tells the client how to authenticate (RFC 6750)."""
+    challenge = f'{REALM}, error="{error}"' if error else REALM
+    return HTTPException(401, description, headers={"WWW-Authenticate": challenge})
+
+
+class Authenticator:
+    """Checks a presented API key or JWT against the configured credentials."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        if settings.enabled and not settings.configured:
+            raise AuthConfigError(NOT_CONFIGURED)
+        self.enabled = settings.enabled
+        self._keys = [
+            (key_id, bytes.fromhex(key.key_sha256), key) for key_id, key in settings.api_keys.items()
+        ]
+        self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        self._audience = settings.jwt_audience
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The caller behind `token`; raises a 401 HTTPException when there is none."""
+        if not token:
+            raise unauthorized(
+                "missing credentials: send `Authorization: Bearer <API key or JWT>` "
+                "or `X-API-Key: <API key>`"
+            )
+        if self._secret is not None and token.count(".") == 2:
+            return self._from_jwt(token, self._secret)
+        return self._from_key(token)
+
+    def _from_key(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        found = None
+        for key_id, expected, key in self._keys:  # no early exit: time does not depend on the match
+            if hmac.compare_digest(digest, expected):
+                found = Principal(f"key:{key_id}", key.scopes, key.rate_per_s)
+        if found is None:
+            raise unauthorized("invalid API key or token", "invalid_token")
+        return found
+
+    def _from_jwt(self, token: str, secret: str) -> Principal:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                audience=self._audience,
+                options={"require": ["exp"], "verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("token expired", "invalid_token") from None
+        except jwt.InvalidTokenError:
+            raise unauthorized("invalid API key or token", "invalid_token") from None
+        return Principal(f"jwt:{claims.get('sub', '-')}", _claimed_scopes(claims))
+
+
+def _claimed_scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """OAuth-style `scope` ("a b") and/or `scopes` (list or string)."""
+    scopes: set[str] = set()
+    for name in ("scope", "scopes"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            scopes.update(value.split())
+        elif isinstance(value, list):
+            scopes.update(str(v) for v in value)
+    return frozenset(scopes)
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key or an HS256 JWT")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
+
+
+def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
+    """A dependency yielding the caller; 401 without valid credentials, 403 without `scope`."""
+
+    async def principal(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        api_key: Annotated[str | None, Depends(_api_key)],
+    ) -> Principal:
+        auth: Authenticator = request.app.state.authenticator
+        if not auth.enabled:
+            host = request.client.host if request.client else "-"
+            return Principal(f"anonymous:{host}", frozenset({"*"}))
+        caller = auth.authenticate(bearer.credentials if bearer else api_key)
+        if scope is not None and not caller.allows(scope):
+            raise HTTPException(
+                403,
+                f"these credentials lack the {scope!r} scope",
+                headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
+            )
+        return caller
+
+    return principal

@@ -1,0 +1,119 @@
+"""Request limits: body size (413), texts per request and characters per text (413), rate (429)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vibeshelf.serve.errors import error_response
+
+
+def too_large(description: str) -> HTTPException:
+    return HTTPException(413, description)
+
+
+class BodySizeLimit:
+    """ASGI middleware: bodies of requests under `prefix` may not exceed `max_bytes`.
+
+    A declared Content-Length over the limit is refused before the body is read; a chunked body
+    is counted as it arrives and refused as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        message = f"request body over {self.max_bytes} bytes"
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response(413, message)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            event = await receive()
+            if event["type"] == "http.request":
+                received += len(event.get("body", b""))
+                if received > self.max_bytes:
+                    raise too_large(message)
+            return event
+
+        await self.app(scope, counted, send)
+
+
+def check_texts(max_texts: int, max_chars: int, **fields: Sequence[str]) -> int:
+    """The number of texts in `fields`; 413 when there are more, or longer ones, than allowed."""
+    total = sum(len(texts) for texts in fields.values())
+    if total > max_texts:
+        raise too_large(f"{total} texts, at most {max_texts} per request")
+    for name, texts in fields.items():
+        for i, text in enumerate(texts):
+            if len(text) > max_chars:
+                raise too_large(f"{name}[{i}]: {len(text)} characters, at most {max_chars} per text")
+    return total
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """A token bucket per caller: `rate` tokens a second up to `burst`; a request costs its texts.
+
+    Buckets of callers not seen for a while are dropped once more than `max_callers` are kept.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_callers: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_callers = max_callers
+        self._clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def acquire(self, caller: str, cost: int, rate: float | None = None) -> float:
+        """0 when `cost` tokens were taken; else the seconds until they would be there."""
+        rate = rate or self.rate
+        if not rate:
+            return 0.0
+        now = self._clock()
+        bucket = self._buckets.pop(caller, None) or _Bucket(float(self.burst), now)
+        self._buckets[caller] = bucket
+        if len(self._buckets) > self.max_callers:
+            self._buckets.popitem(last=False)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens >= cost:
+            bucket.tokens -= cost
+            return 0.0
+        return (cost - bucket.tokens) / rate
+
+    def check(self, caller: str, cost: int, rate: float | None = None) -> None:
+        """429 with Retry-After (whole seconds, rounded up) when the caller is over its rate."""
+        wait = self.acquire(caller, cost, rate)
+        if wait:
+            raise HTTPException(
+                429,
+                f"rate limit exceeded: retry in {wait:.2f}s",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )

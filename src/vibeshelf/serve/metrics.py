@@ -1,0 +1,107 @@
+"""Prometheus metrics at /metrics: requests, latency, errors by code, batch sizes, cache hits."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+
+
+class Metrics:
+    """The service's collectors, on a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "vibeshelf_http_requests", "HTTP requests", ["method", "route", "code"], registry=r
+        )
+        self.latency = Histogram(
+            "vibeshelf_http_request_duration_seconds", "HTTP request latency",
+            ["method", "route"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.errors = Counter(
+            "vibeshelf_http_errors", "HTTP responses with a 4xx or 5xx code", ["code"], registry=r
+        )
+        self.batch_texts = Histogram(
+            "vibeshelf_encode_batch_texts", "Texts per encoder run (micro-batch size)",
+            buckets=BATCH_BUCKETS, registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "vibeshelf_encode_batch_seconds", "Time of one encoder run",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.cache = Counter(
+            "vibeshelf_encode_cache_lookups", "Vector cache lookups by layer and result",
+            ["layer", "result"], registry=r,
+        )
+        self.cache_errors = Counter(
+            "vibeshelf_encode_cache_errors", "Vector cache failures (the request goes on)",
+            ["layer"], registry=r,
+        )
+
+    def request(self, method: str, route: str, code: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(code)).inc()
+        self.latency.labels(method, route).observe(seconds)
+        if code >= 400:
+            self.errors.labels(str(code)).inc()
+
+    def batch_encoded(self, texts: int, seconds: float) -> None:
+        self.batch_texts.observe(texts)
+        self.batch_seconds.observe(seconds)
+
+    def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
+        self.cache.labels(layer, "hit").inc(hits)
+        self.cache.labels(layer, "miss").inc(misses)
+
+    def cache_error(self, layer: str) -> None:
+        self.cache_errors.labels(layer).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """ASGI middleware counting every HTTP request by method, route template and status code."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.request(scope["method"], route, status, time.perf_counter() - started)
+
+
+def install_metrics(app: FastAPI) -> Metrics:
+    """Counts every request of `app` and serves the figures at GET /metrics."""
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def prometheus(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

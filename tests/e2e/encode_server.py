@@ -1,0 +1,71 @@
+"""A real `vibeshelf serve --only encode` process on 127.0.0.1 whose JSON log lines are kept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import REPO, VIBESHELF, free_port
+
+API_KEY = "test-key-0123456789abcdef"
+READ_ONLY_KEY = "read-only-key-0123456789"
+LIMITED_KEY = "limited-key-0123456789ab"
+JWT_SECRET = "jwt-secret-for-tests-0123456789abcdef"
+KEYS_JSON = (
+    f'{{"tests": {{"key": "{API_KEY}", "scopes": ["encode"]}}, '
+    f'"reader": {{"key": "{READ_ONLY_KEY}", "scopes": ["read"]}}, '
+    f'"limited": {{"key": "{LIMITED_KEY}", "scopes": ["encode"], "rate_per_s": 0.5}}}}'
+)
+
+
+class EncodeServer:
+    """Started on construction; `lines` collects everything it prints (read by a thread)."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], *args: str) -> None:
+        self.url = f"http://127.0.0.1:{(port := free_port())}"
+        full_env = {
+            **os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json", **env,
+        }
+        self.proc = subprocess.Popen(
+            [*VIBESHELF, "serve", "--only", "encode", "--host", "127.0.0.1", "--port", str(port), *args],
+            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout: float = 60) -> EncodeServer:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._reader.join(5)
+                raise AssertionError("server exited early:\n" + "\n".join(self.lines))
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("server did not become ready")
+
+    def stop(self) -> list[str]:
+        """Stops the server (once) and returns every line it printed."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        return self.lines
