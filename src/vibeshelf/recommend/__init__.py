@@ -1,0 +1,1 @@
+"""Recommendations: interactions ingest, collaborative filtering, cold start, serving and evaluation."""

@@ -1,0 +1,218 @@
+"""Versioned model directories under <data_dir>/models/recs/: written whole, then swapped in by CURRENT.
+
+<root>/<version>/ holds metadata.json, users.json, items.parquet (ids, titles, authors, genres,
+interaction counts), user_factors.npy, item_factors.npy, seen.npz (each user's training items)
+and ann/ (an HnswStore over the unit-length item factors). <root>/CURRENT names the served one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import scipy.sparse as sp
+
+from vibeshelf.index.base import IndexManifest, Records
+from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
+from vibeshelf.recommend.models.als import gramian
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+METADATA_FILE = "metadata.json"
+USERS_FILE = "users.json"
+USER_FACTORS_FILE = "user_factors.npy"
+ITEM_FACTORS_FILE = "item_factors.npy"
+SEEN_FILE = "seen.npz"
+ANN_DIR = "ann"
+ANN_PARAMS = HnswParams(m=16, ef_construction=200, ef_search=128, keep_builds=1)
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No trained recommender model where one was expected."""
+
+
+@dataclass
+class RecsModel:
+    """A trained recommender: factors, id maps, each user's training items, item counts, metadata."""
+
+    users: list[str]
+    items: ItemTable
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    seen: sp.csr_matrix
+    counts: np.ndarray
+    metadata: dict[str, Any] = field(default_factory=dict)
+    ann: HnswStore | None = None
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", ""))
+
+    @cached_property
+    def user_index(self) -> dict[str, int]:
+        return {u: i for i, u in enumerate(self.users)}
+
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        return {item: i for i, item in enumerate(self.items.ids)}
+
+    @cached_property
+    def gram(self) -> np.ndarray:
+        """Y'Y + reg I, shared by every fold-in."""
+        return gramian(self.item_factors, float(self.metadata["params"]["regularization"]))
+
+    @cached_property
+    def unit_items(self) -> np.ndarray:
+        """Item factors scaled to unit length (zero rows stay zero), for cosine similarity."""
+        norms = np.linalg.norm(self.item_factors, axis=1, keepdims=True)
+        return np.divide(
+            self.item_factors, norms, out=np.zeros_like(self.item_factors), where=norms > 0
+        )
+
+    @cached_property
+    def popularity(self) -> np.ndarray:
+        """Users per item scaled to [0, 1]."""
+        top = self.counts.max(initial=0)
+        return self.counts / top if top else np.zeros(len(self.counts))
+
+    def warm(self) -> None:
+        """Compute the cached arrays serving needs now, not on the first request."""
+        for name in ("gram", "unit_items", "popularity", "user_index", "item_index"):
+            getattr(self, name)
+
+    def user_items(self, user: int) -> np.ndarray:
+        return self.seen.indices[self.seen.indptr[user] : self.seen.indptr[user + 1]]
+
+
+def write_model(root: Path, model: RecsModel, keep: int) -> Path:
+    """Write `model` as <root>/<version> via a temp dir and rename; point CURRENT at it; prune."""
+    version = model.version
+    tmp = root / f".tmp-{version}"
+    final = root / version
+    tmp.mkdir(parents=True)
+    try:
+        (tmp / METADATA_FILE).write_text(json.dumps(model.metadata, indent=2, sort_keys=True))
+        (tmp / USERS_FILE).write_text(json.dumps(model.users))
+        pq.write_table(model.items.to_arrow(interactions=model.counts.tolist()), tmp / ITEMS_FILE)
+        np.save(tmp / USER_FACTORS_FILE, model.user_factors)
+        np.save(tmp / ITEM_FACTORS_FILE, model.item_factors)
+        np.savez(
+            tmp / SEEN_FILE,
+            indptr=model.seen.indptr,
+            indices=model.seen.indices,
+            shape=model.seen.shape,
+        )
+        _build_ann(tmp / ANN_DIR, model)
+        _fsync_tree(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    set_current(root, version)
+    _prune(root, keep)
+    log.info("recommender model %s written to %s", version, final)
+    return final
+
+
+def _build_ann(path: Path, model: RecsModel) -> None:
+    """An HNSW index (cosine) over the items that have non-zero factors."""
+    unit = model.unit_items
+    rows = np.flatnonzero(np.linalg.norm(unit, axis=1) > 0)
+    store = HnswStore(path, ANN_PARAMS)
+    records = Records([model.items.ids[i] for i in rows], unit[rows], [{} for _ in rows])
+    manifest = IndexManifest(
+        model_name="recs-als",
+        model_version=model.version,
+        dim=unit.shape[1],
+        catalog_checksum=str(model.metadata.get("data_checksum", "")),
+    )
+    store.rebuild(records, manifest)
+
+
+def load_model(root: Path, version: str | None = None) -> RecsModel:
+    """The model named by `version`, or by CURRENT."""
+    version = version or current_version(root)
+    if version is None:
+        raise ModelNotFoundError(
+            f"no recommender model in {root}: run `vibeshelf train recs` first"
+        )
+    path = root / version
+    metadata = load_metadata(root, version)
+    items, table = ItemTable.read(path / ITEMS_FILE)
+    seen = np.load(path / SEEN_FILE)
+    indices = seen["indices"]
+    return RecsModel(
+        users=json.loads((path / USERS_FILE).read_text()),
+        items=items,
+        user_factors=np.load(path / USER_FACTORS_FILE),
+        item_factors=np.load(path / ITEM_FACTORS_FILE),
+        seen=sp.csr_matrix(
+            (np.ones(len(indices), np.float32), indices, seen["indptr"]), shape=tuple(seen["shape"])
+        ),
+        counts=np.asarray(table.column("interactions").to_pylist(), dtype=np.int64),
+        metadata=metadata,
+        ann=HnswStore(path / ANN_DIR, ANN_PARAMS),
+    )
+
+
+def load_metadata(root: Path, version: str) -> dict[str, Any]:
+    """A version's metadata.json."""
+    path = root / version / METADATA_FILE
+    if not path.is_file():
+        raise ModelNotFoundError(f"recommender model {version} not found in {root}")
+    return json.loads(path.read_text())
+
+
+def versions(root: Path) -> list[str]:
+    """Complete model versions, oldest first (names sort by creation time)."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / METADATA_FILE).is_file())
+
+
+def current_version(root: Path) -> str | None:
+    pointer = root / CURRENT
+    return pointer.read_text().strip() if pointer.is_file() else None
+
+
+def previous_version(root: Path, version: str) -> str | None:
+    """The newest version older than `version`."""
+    older = [v for v in versions(root) if v < version]
+    return older[-1] if older else None
+
+
+def set_current(root: Path, version: str) -> None:
+    """Point CURRENT at `version` atomically."""
+    if not (root / version / METADATA_FILE).is_file():
+        raise ModelNotFoundError(f"recommender model {version} not found in {root}")
+    tmp = root / (CURRENT + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(version)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / CURRENT)
+
+
+def _prune(root: Path, keep: int) -> None:
+    """Keep the newest `keep` versions, and always the current one."""
+    current = current_version(root)
+    old = [v for v in versions(root) if v != current]
+    for version in old[: max(0, len(old) - (keep - 1))]:
+        shutil.rmtree(root / version, ignore_errors=True)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())

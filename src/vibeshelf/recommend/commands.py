@@ -1,0 +1,261 @@
+"""Typer sub-apps for recommendations: `ingest interactions ...`, `train recs`, `eval recs`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from tqdm import tqdm
+
+from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from vibeshelf.recommend.interactions import IngestReport
+
+interactions_app = typer.Typer(
+    help="Load reader-book interactions (ratings, events) into the interactions store.",
+    no_args_is_help=True,
+)
+train_app = typer.Typer(help="Train models.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate models offline.", no_args_is_help=True)
+
+
+@train_app.callback()
+@eval_app.callback()
+def _group() -> None:
+    """Keeps `train` and `eval` command groups (`train recs`), however they are mounted."""
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(2)
+
+
+def _settings(**overrides: object) -> tuple[Settings, RecommendSettings]:
+    """Settings plus the recommend section with command-line overrides (None = keep)."""
+    try:
+        settings = get_settings()
+        rec = settings.recommend
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return settings, RecommendSettings.model_validate({**rec.model_dump(), **given})
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        _fail(f"invalid settings: {exc}")
+
+
+def _print_reports(reports: list[IngestReport]) -> None:
+    """Each report's summary, then an example line for every reason rows were dropped."""
+    for report in reports:
+        typer.echo(report.summary())
+        for reason, examples in sorted(report.examples.items()):
+            if examples:
+                typer.echo(f"  e.g. {reason}: {examples[0]}")
+
+
+# ---- ingest interactions -------------------------------------------------------------------------
+@interactions_app.command("book-crossing")
+def ingest_book_crossing_cmd(
+    source: Annotated[
+        Path | None,
+        typer.Option(help="Folder holding book-crossing/ (default: catalog source dir)."),
+    ] = None,
+) -> None:
+    """Book-Crossing: ratings as their own ISBN item space and linked to the catalog, plus BX-Books."""
+    from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
+    from vibeshelf.recommend.interactions import IngestError, ingest_book_crossing
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.storage.factory import open_interactions
+
+    settings, rec = _settings()
+    source_dir = source or settings.catalog.source_dir
+    reports: list[IngestReport] = []
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            with tqdm(total=2, desc="book-crossing", unit="file") as bar:
+                reports += ingest_book_crossing(source_dir, store, settings.books_path)
+                bar.update()
+                reports.append(ingest_bx_books(source_dir, settings.catalog_dir / BX_BOOKS_FILE))
+                bar.update()
+        finally:
+            store.close()
+    except (IngestError, StorageError) as exc:
+        _fail(str(exc))
+    _print_reports(reports)
+
+
+@interactions_app.command("goodreads")
+def ingest_goodreads_cmd(
+    source: Annotated[
+        Path | None, typer.Option(help="Folder holding goodreads-interactions/.")
+    ] = None,
+) -> None:
+    """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
+    from vibeshelf.recommend.interactions import IngestError, ingest_goodreads
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.storage.factory import open_interactions
+
+    settings, rec = _settings()
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            report = ingest_goodreads(source or settings.catalog.source_dir, store)
+        finally:
+            store.close()
+    except (IngestError, StorageError) as exc:
+        _fail(str(exc))
+    _print_reports([report])
+
+
+@interactions_app.command("file")
+def ingest_file_cmd(
+    path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of interactions.")],
+    mapping: Annotated[
+        list[str],
+        typer.Option(
+            "--map",
+            "-m",
+            help="OURS=THEIRS for user, item, rating, event, timestamp; user and item required.",
+        ),
+    ],
+    name: Annotated[
+        str, typer.Option("--source", help="Name of this interactions source.")
+    ] = "custom",
+    items: Annotated[
+        str, typer.Option(help="What the item column holds: own ids, catalog book ids, or isbn.")
+    ] = "own",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from suffix).")
+    ] = None,
+    rating_max: Annotated[
+        float | None,
+        typer.Option(help="Top of the rating scale (default: inferred: 1, 5, 10 or 100)."),
+    ] = None,
+) -> None:
+    """Your own interactions, e.g. `--map user=reader --map item=isbn --map rating=stars --items isbn`."""
+    from vibeshelf.recommend.interactions import IngestError, ingest_file
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.storage.factory import open_interactions
+
+    pairs = dict(item.split("=", 1) for item in mapping if "=" in item)
+    if len(pairs) != len(mapping):
+        _fail("each --map must look like OURS=THEIRS, e.g. --map user=reader_id")
+    settings, rec = _settings()
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            report = ingest_file(
+                path, pairs, store, name, items, fmt, rating_max, settings.books_path
+            )
+        finally:
+            store.close()
+    except (IngestError, StorageError) as exc:
+        _fail(str(exc))
+    _print_reports([report])
+
+
+@interactions_app.command("sample")
+def ingest_sample_cmd() -> None:
+    """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
+    from vibeshelf.recommend.interactions import IngestError
+    from vibeshelf.recommend.sample import install_ratings_sample
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.storage.factory import open_interactions
+
+    settings, rec = _settings()
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            report = install_ratings_sample(store, settings.books_path)
+        finally:
+            store.close()
+    except (IngestError, StorageError) as exc:
+        _fail(str(exc))
+    _print_reports([report])
+
+
+@interactions_app.command("sources")
+def sources_cmd() -> None:
+    """List the interaction sources in the store, with their item space and row count."""
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.storage.factory import open_interactions
+
+    settings, rec = _settings()
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            infos = store.sources()
+        finally:
+            store.close()
+    except StorageError as exc:
+        _fail(str(exc))
+    for info in infos:
+        typer.echo(f"{info.name}\t{info.item_space}\t{info.rows:,} rows\t{info.updated_at}")
+
+
+# ---- train / eval --------------------------------------------------------------------------------
+@train_app.command("recs")
+def train_recs_cmd(
+    source: Annotated[
+        str | None, typer.Option(help="Interactions source (default from settings).")
+    ] = None,
+    factors: Annotated[int | None, typer.Option(help="Latent factors.")] = None,
+    regularization: Annotated[float | None, typer.Option(help="L2 regularisation.")] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="Confidence scale: c = 1 + alpha * strength.")
+    ] = None,
+    iterations: Annotated[int | None, typer.Option(help="ALS iterations.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same factors).")] = None,
+    evaluate: Annotated[
+        bool, typer.Option("--eval/--no-eval", help="Score a holdout fit into the metadata.")
+    ] = True,
+) -> None:
+    """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
+    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.recommend.train import recs_root, train_recs
+
+    settings, rec = _settings(
+        source=source,
+        factors=factors,
+        regularization=regularization,
+        alpha=alpha,
+        iterations=iterations,
+        seed=seed,
+    )
+    try:
+        model = train_recs(settings, rec, evaluate=evaluate, progress=True)
+    except (StorageError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    meta = model.metadata
+    typer.echo(
+        f"trained {meta['version']} on {meta['source']}: {meta['counts']['users']:,} users, "
+        f"{meta['counts']['items']:,} items, {meta['counts']['interactions']:,} interactions "
+        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}"
+    )
+    if meta["metrics"]:
+        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
+        typer.echo(
+            f"holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
+            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
+        )
+
+
+@eval_app.command("recs")
+def eval_recs_cmd(
+    tune: Annotated[
+        bool, typer.Option("--tune", help="Also grid-search parameters on a validation split.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
+    from vibeshelf.recommend.offline import evaluate_versions
+    from vibeshelf.recommend.storage.base import StorageError
+
+    settings, rec = _settings()
+    try:
+        evaluation = evaluate_versions(settings, rec, with_tuning=tune, progress=True)
+    except (StorageError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(evaluation.to_dict(), indent=2) if as_json else evaluation.table())

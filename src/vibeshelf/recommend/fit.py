@@ -1,0 +1,39 @@
+"""Fit item and user factors from interactions: confidence weighting, ALS, then shelf cold start."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vibeshelf.recommend.confidence import confidence_matrix
+from vibeshelf.recommend.dataset import Interactions
+from vibeshelf.recommend.models.als import AlsParams, fit_als
+from vibeshelf.recommend.models.coldstart import blend, shelf_features, shelf_regression
+from vibeshelf.recommend.settings import RecommendSettings
+
+
+def als_params(rec: RecommendSettings) -> AlsParams:
+    return AlsParams(
+        factors=rec.factors,
+        regularization=rec.regularization,
+        iterations=rec.iterations,
+        cg_steps=rec.cg_steps,
+        seed=rec.seed,
+    )
+
+
+def fit_factors(
+    data: Interactions, genres: list[list[str]], rec: RecommendSettings, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(user factors, item factors); users and items with no training signal start at zero."""
+    confidence = confidence_matrix(
+        data.strengths, rec.alpha, rec.keep_implicit, rec.implicit_weight
+    )
+    users, items = fit_als(confidence, als_params(rec), progress=progress)
+    users[np.diff(confidence.indptr) == 0] = 0.0
+    counts = np.bincount(confidence.indices, minlength=data.shape[1])
+    items[counts == 0] = 0.0
+    features = shelf_features(genres)
+    if features.shape[1]:
+        predicted = shelf_regression(features, items, counts, rec.shelf_ridge)
+        items = blend(items, predicted, counts, rec.shelf_shrinkage)
+    return users, items

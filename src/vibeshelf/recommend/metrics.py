@@ -1,0 +1,45 @@
+"""Top-K ranking metrics over per-user ranked lists and held-out sets.
+
+hits[u, r] is 1 when user u's item at rank r+1 is held out for u. Per user, averaged over users:
+  HR@K      1 if any of the top K is relevant
+  NDCG@K    sum_r hits[u, r] / log2(r + 2)  divided by the ideal  sum_{r < min(|T_u|, K)} 1 / log2(r + 2)
+  recall@K  |top K  and  T_u| / |T_u|
+Coverage@K is the share of the item catalog that appears in at least one user's top K.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def hits_matrix(ranked: Sequence[Sequence[int]], relevant: Sequence[set[int]]) -> np.ndarray:
+    """Boolean users x K: whether each ranked item is among the user's relevant ones."""
+    width = max((len(r) for r in ranked), default=0)
+    hits = np.zeros((len(ranked), width), dtype=bool)
+    for u, (row, rel) in enumerate(zip(ranked, relevant, strict=True)):
+        hits[u, : len(row)] = [item in rel for item in row]
+    return hits
+
+
+def hit_rate(hits: np.ndarray, k: int) -> float:
+    return float(hits[:, :k].any(axis=1).mean()) if len(hits) else 0.0
+
+
+def ndcg(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    if not len(hits):
+        return 0.0
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
+    ideal = np.cumsum(discounts)[np.minimum(n_relevant, k) - 1]
+    return float((dcg / ideal).mean())
+
+
+def recall(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    return float((hits[:, :k].sum(axis=1) / n_relevant).mean()) if len(hits) else 0.0
+
+
+def coverage(ranked: Sequence[Sequence[int]], k: int, n_items: int) -> float:
+    shown = {item for row in ranked for item in row[:k]}
+    return len(shown) / n_items if n_items else 0.0

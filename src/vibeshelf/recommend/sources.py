@@ -1,0 +1,264 @@
+"""Candidate sources behind one contract: ALS, liked-list fold-in, item-item CF, content, popularity.
+
+Every source answers a Profile with at most n candidates, best first: never an item the profile has
+seen or liked (nor the user's training items), scores in [0, 1], ties broken by item order so the
+same input always gives the same list. A source that cannot personalise (an unknown user, nothing
+liked that it knows) answers with the popularity fallback, strategy "popular".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import numpy as np
+
+from vibeshelf.index.base import VectorStore
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.models.als import fold_in
+
+MAX_ANCHORS = 30
+LIKE_STRENGTH = 1.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the recommendations are for: a model user and/or items liked in this session."""
+
+    user_id: str | None = None
+    liked: tuple[str, ...] = ()
+    seen: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One recommended item; `because` is the liked or read item that explains it."""
+
+    item_id: str
+    score: float
+    because: str | None = None
+    shared: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What a source returned and how it got there."""
+
+    strategy: str
+    candidates: list[Candidate]
+
+
+class CandidateSource(ABC):
+    """Ranks the model's items for a profile."""
+
+    strategy: ClassVar[str]
+
+    def __init__(self, model: RecsModel) -> None:
+        self.model = model
+
+    def recommend(self, profile: Profile, n: int) -> Recommendation:
+        """This source's ranking, or the popularity fallback when it cannot personalise."""
+        return self.personalised(profile, n) or Popularity(self.model).recommend(profile, n)
+
+    def personalised(self, profile: Profile, n: int) -> Recommendation | None:
+        """This source's ranking, or None when it knows nothing about the profile."""
+        ranked = self._rank(profile, self.excluded(profile), n) if n > 0 else []
+        return None if ranked is None else Recommendation(self.strategy, ranked)
+
+    @abstractmethod
+    def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate] | None:
+        """Up to n candidates outside `excluded` (a boolean item mask); None when it cannot personalise."""
+
+    def excluded(self, profile: Profile) -> np.ndarray:
+        """Items never to return: seen, liked, and the user's training items."""
+        mask = np.zeros(len(self.model.items), dtype=bool)
+        mask[self.known(profile.seen | set(profile.liked))] = True
+        user = self.model.user_index.get(profile.user_id) if profile.user_id is not None else None
+        if user is not None:
+            mask[self.model.user_items(user)] = True
+        return mask
+
+    def known(self, item_ids: Iterable[str]) -> np.ndarray:
+        """Model indices of the ids the model has, in the given order, without repeats."""
+        index = self.model.item_index
+        return np.asarray(
+            list(dict.fromkeys(index[i] for i in item_ids if i in index)), dtype=np.int64
+        )
+
+    def anchors(self, profile: Profile) -> np.ndarray:
+        """Items that stand for the profile's taste: liked ones, else the user's training items."""
+        liked = self.known(profile.liked)
+        if len(liked) == 0 and profile.user_id in self.model.user_index:
+            liked = self.model.user_items(self.model.user_index[profile.user_id])  # type: ignore[index]
+        return liked[:MAX_ANCHORS]
+
+
+def top_n(scores: np.ndarray, excluded: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n best allowed scores; equal scores in index order."""
+    allowed = np.flatnonzero(~excluded & np.isfinite(scores))
+    k = min(n, len(allowed))
+    if k == 0:
+        return allowed[:0]
+    values = scores[allowed]
+    threshold = values[np.argpartition(-values, k - 1)[k - 1]]
+    keep = allowed[values >= threshold]
+    return keep[np.lexsort((keep, -scores[keep]))][:k]
+
+
+def unit_score(value: float) -> float:
+    return float(min(1.0, max(0.0, value)))
+
+
+class Popularity(CandidateSource):
+    """Most-read items first: users per item, scaled so the most read scores 1."""
+
+    strategy = "popular"
+
+    def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate]:
+        scores = self.model.popularity
+        return [
+            Candidate(self.model.items.ids[i], unit_score(scores[i]))
+            for i in top_n(scores, excluded, n)
+        ]
+
+
+class _FactorSource(CandidateSource):
+    """Scores items by x . y_i for a user vector x; explains each by its closest anchor."""
+
+    def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate] | None:
+        vector = self.user_vector(profile)
+        if vector is None:
+            return None
+        scores = self.model.item_factors @ vector
+        best = top_n(scores, excluded, n)
+        because = self._explain(best, self.anchors(profile))
+        ids = self.model.items.ids
+        return [
+            Candidate(ids[i], unit_score(scores[i]), ids[b] if b >= 0 else None)
+            for i, b in zip(best, because, strict=True)
+        ]
+
+    @abstractmethod
+    def user_vector(self, profile: Profile) -> np.ndarray | None:
+        """The profile's factor vector, or None when there is none."""
+
+    def _explain(self, items: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """For each item, the anchor with the most similar factors (-1 when there are no anchors)."""
+        if len(anchors) == 0 or len(items) == 0:
+            return np.full(len(items), -1)
+        unit = self.model.unit_items
+        sims = unit[items] @ unit[anchors].T
+        return anchors[np.argmax(sims, axis=1)]
+
+
+class Als(_FactorSource):
+    """The trained user vector of a known user."""
+
+    strategy = "als"
+
+    def user_vector(self, profile: Profile) -> np.ndarray | None:
+        user = self.model.user_index.get(profile.user_id) if profile.user_id is not None else None
+        if user is None or not self.model.user_factors[user].any():
+            return None
+        return self.model.user_factors[user]
+
+
+class FoldIn(_FactorSource):
+    """A new user vector solved from the liked items (exact ALS least squares, item factors fixed)."""
+
+    strategy = "fold-in"
+
+    def user_vector(self, profile: Profile) -> np.ndarray | None:
+        liked = self.known(profile.liked)
+        if len(liked) == 0:
+            return None
+        alpha = float(self.model.metadata["params"]["alpha"])
+        confidence = np.full(len(liked), 1.0 + alpha * LIKE_STRENGTH)
+        return fold_in(self.model.item_factors, self.model.gram, liked, confidence)
+
+
+class _NeighbourSource(CandidateSource):
+    """Items most similar to any anchor: score = best similarity, explained by that anchor."""
+
+    def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate] | None:
+        anchors = [a for a in self.anchors(profile) if self.has_neighbours(int(a))]
+        if not anchors:
+            return None
+        best: dict[int, tuple[float, int]] = {}
+        k = n + int(excluded.sum()) + 1
+        for anchor in anchors:
+            for item, similarity in self.neighbours(int(anchor), k):
+                if not excluded[item] and similarity > best.get(item, (-np.inf, 0))[0]:
+                    best[item] = (similarity, int(anchor))
+        if not best:
+            return None
+        items = np.fromiter(best, np.int64, len(best))
+        scores = np.full(len(self.model.items), -np.inf)
+        scores[items] = [best[i][0] for i in items]
+        ids = self.model.items.ids
+        return [
+            Candidate(
+                ids[i], unit_score(scores[i]), ids[best[i][1]], self.shared(best[i][1], int(i))
+            )
+            for i in top_n(scores, excluded, n)
+        ]
+
+    @abstractmethod
+    def has_neighbours(self, item: int) -> bool:
+        """Whether the source can find neighbours of this item."""
+
+    @abstractmethod
+    def neighbours(self, item: int, k: int) -> list[tuple[int, float]]:
+        """Up to k (item index, similarity) pairs, the item itself excluded."""
+
+    def shared(self, anchor: int, item: int) -> tuple[str, ...]:
+        """Shelves the two items share, the most telling (fewest books) first."""
+        genres = self.model.items.genres
+        anchor_shelves = set(genres[anchor])
+        common = [s for s in genres[item] if s in anchor_shelves]
+        return tuple(sorted(common, key=lambda shelf: (self.shelf_books[shelf], shelf)))
+
+    @cached_property
+    def shelf_books(self) -> Counter[str]:
+        """How many items carry each shelf."""
+        return Counter(shelf for shelves in self.model.items.genres for shelf in shelves)
+
+
+class ItemItem(_NeighbourSource):
+    """Collaborative item-item: cosine between item factors, through the model's ANN index."""
+
+    strategy = "item-item"
+
+    def has_neighbours(self, item: int) -> bool:
+        return bool(self.model.unit_items[item].any()) and self.model.ann is not None
+
+    def neighbours(self, item: int, k: int) -> list[tuple[int, float]]:
+        index = self.model.item_index
+        hits = self.model.ann.knn(self.model.unit_items[item], k + 1)  # type: ignore[union-attr]
+        return [(index[h.id], h.similarity) for h in hits if index[h.id] != item]
+
+
+class Content(_NeighbourSource):
+    """Content similarity: the search index's nearest books to an item's own embedding."""
+
+    strategy = "content"
+
+    def __init__(
+        self, model: RecsModel, store: VectorStore, vector_of: Callable[[str], np.ndarray | None]
+    ) -> None:
+        super().__init__(model)
+        self.store = store
+        self.vector_of = vector_of
+
+    def has_neighbours(self, item: int) -> bool:
+        return self.vector_of(self.model.items.ids[item]) is not None
+
+    def neighbours(self, item: int, k: int) -> list[tuple[int, float]]:
+        item_id = self.model.items.ids[item]
+        index = self.model.item_index
+        hits = self.store.knn(self.vector_of(item_id), k + 1)  # type: ignore[arg-type]
+        return [(index[h.id], h.similarity) for h in hits if h.id != item_id and h.id in index]

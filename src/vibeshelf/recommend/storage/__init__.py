@@ -1,0 +1,1 @@
+"""Interaction and event storage behind one contract: SQLite by default, PostgreSQL by URL."""

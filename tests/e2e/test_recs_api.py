@@ -1,0 +1,174 @@
+"""The recommendation API over HTTP: a real uvicorn server on 127.0.0.1 serving a real-data model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, free_port
+from tests.contracts.recommender import active_reader, load_test_model, recs_data_dir
+from vibeshelf.recommend.artifacts import RecsModel
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return recs_data_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def model(data_dir: Path) -> RecsModel:
+    return load_test_model(data_dir)
+
+
+@pytest.fixture(scope="module")
+def api(data_dir: Path) -> Iterator[httpx.Client]:
+    """`uvicorn --factory vibeshelf.serve.recommend_api:create_recommend_app` on a free loopback port."""
+    port = free_port()
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "vibeshelf.serve.recommend_api:create_recommend_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited early:\n{proc.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                if client.get("/health").json()["status"] == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not become ready")
+            time.sleep(0.2)
+        yield client
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def rated_by(model: RecsModel, user: str) -> set[str]:
+    return {model.items.ids[i] for i in model.user_items(model.user_index[user])}
+
+
+def check_books(recommendations: list[dict[str, object]], model: RecsModel) -> None:
+    for book in recommendations:
+        assert book["book_id"] in model.item_index
+        assert (
+            book["title"] and isinstance(book["authors"], list) and isinstance(book["genres"], list)
+        )
+        assert 0.0 <= book["score"] <= 1.0  # type: ignore[operator]
+        assert book["reason"]
+
+
+def test_known_reader_gets_als_without_books_already_rated(
+    api: httpx.Client, model: RecsModel
+) -> None:
+    reader = active_reader(model, min_items=8)
+    body = api.post("/api/recommend", json={"user_id": reader, "cutoff": 15}).json()
+    assert body["strategy"] == "als"
+    assert body["model_version"] == model.version and body["request_id"]
+    books = body["recommendations"]
+    assert len(books) == 15
+    assert not {b["book_id"] for b in books} & rated_by(model, reader)
+    check_books(books, model)
+    assert all(b["reason"].startswith("because you read ") for b in books)
+    again = api.post("/api/recommend", json={"user_id": reader, "cutoff": 15}).json()
+    assert [b["book_id"] for b in again["recommendations"]] == [b["book_id"] for b in books]
+
+
+def test_unknown_reader_gets_popular_books(api: httpx.Client, model: RecsModel) -> None:
+    body = api.post("/api/recommend", json={"user_id": "never-seen-reader", "cutoff": 5}).json()
+    assert body["strategy"] == "popular"
+    assert len(body["recommendations"]) == 5
+    check_books(body["recommendations"], model)
+    assert body["recommendations"][0]["reason"].startswith("popular")
+
+
+def test_anonymous_liked_books_fold_in(api: httpx.Client, model: RecsModel) -> None:
+    liked = ["2", "3", "18"]  # Harry Potter 1, Twilight, Harry Potter 3
+    body = api.post("/api/recommend", json={"liked": liked, "cutoff": 10}).json()
+    assert body["strategy"] == "fold-in"
+    ids = [b["book_id"] for b in body["recommendations"]]
+    assert len(ids) == 10 and not set(ids) & set(liked)
+    assert any(b["reason"].startswith("because you liked ") for b in body["recommendations"])
+
+
+def test_an_event_is_stored_and_shapes_the_next_recommendation(api: httpx.Client) -> None:
+    reader = "e2e-new-reader"
+    assert api.post("/api/recommend", json={"user_id": reader}).json()["strategy"] == "popular"
+    response = api.post("/api/events", json={"user_id": reader, "book_id": "2", "event": "like"})
+    assert response.status_code == 201 and response.json() == {"stored": 1}
+    body = api.post("/api/recommend", json={"user_id": reader, "cutoff": 20}).json()
+    assert body["strategy"] == "fold-in"
+    assert "2" not in [b["book_id"] for b in body["recommendations"]]
+
+
+def test_more_like_this(api: httpx.Client, model: RecsModel) -> None:
+    body = api.get("/api/books/2/similar", params={"limit": 8}).json()
+    assert body["book"]["book_id"] == "2"
+    similar = body["similar"]
+    assert 0 < len(similar) <= 8 and "2" not in [s["book_id"] for s in similar]
+    check_books(similar, model)
+    assert all(s["source"] in {"item-item", "content"} for s in similar)
+    assert any(s["reason"].startswith("readers of ") for s in similar)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "code"),
+    [
+        ("GET", "/api/books/no-such-book/similar", None, 404),
+        ("POST", "/api/recommend", {"liked": ["no-such-book"]}, 404),
+        ("POST", "/api/recommend", {"user_id": "x", "cutoff": 0}, 422),
+        ("POST", "/api/recommend", {"user_id": "x", "cutoff": 101}, 422),
+        ("POST", "/api/recommend", {"user_id": "x", "cutoff": "ten"}, 422),
+        ("GET", "/api/books/2/similar?limit=0", None, 422),
+        ("POST", "/api/events", {"user_id": "x", "book_id": "nope"}, 404),
+        ("POST", "/api/events", {"user_id": "x", "book_id": "2", "rating": 9}, 422),
+    ],
+)
+def test_errors_are_json(
+    api: httpx.Client, method: str, path: str, payload: dict[str, object] | None, code: int
+) -> None:
+    response = api.request(method, path, json=payload)
+    assert response.status_code == code
+    body = response.json()
+    assert body["code"] == code and body["name"] and body["description"]
+
+
+def test_a_known_readers_new_event_is_folded_in(api: httpx.Client, model: RecsModel) -> None:
+    reader = active_reader(model, min_items=6)
+    before = api.post("/api/recommend", json={"user_id": reader, "cutoff": 5}).json()
+    top = before["recommendations"][0]["book_id"]
+    assert before["strategy"] == "als"
+    api.post(
+        "/api/events", json={"user_id": reader, "book_id": top, "rating": 5}
+    ).raise_for_status()
+    after = api.post("/api/recommend", json={"user_id": reader, "cutoff": 5}).json()
+    assert after["strategy"] == "fold-in"
+    assert top not in [b["book_id"] for b in after["recommendations"]]
+    assert not {b["book_id"] for b in after["recommendations"]} & rated_by(model, reader)

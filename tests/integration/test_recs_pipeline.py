@@ -1,0 +1,146 @@
+"""The recommender pipeline on the real shared data: ingest counts, training, reproducibility, evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.contracts.recommender import SHARED_DATA, TEST_RECS, recs_data_dir
+from vibeshelf.recommend.artifacts import current_version, load_model, previous_version
+from vibeshelf.recommend.commands import eval_app, train_app
+from vibeshelf.recommend.evaluate import holdout_metrics, holdout_split, tune
+from vibeshelf.recommend.interactions import ingest_goodreads
+from vibeshelf.recommend.offline import evaluate_versions
+from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.recommend.train import load_training_data, recs_root, train_recs
+from vibeshelf.settings import Settings, get_settings
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return recs_data_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def events_url(data_dir: Path) -> str:
+    return f"sqlite://{data_dir / 'events.sqlite3'}"
+
+
+@pytest.fixture
+def side_dir(data_dir: Path, tmp_path: Path) -> Path:
+    """A data dir of its own for models, sharing the catalog (read-only) with the built one."""
+    (tmp_path / "catalog").symlink_to(data_dir / "catalog")
+    return tmp_path
+
+
+def test_book_crossing_sources_match_the_data_readme(data_dir: Path) -> None:
+    store = SqliteStore(data_dir / "events.sqlite3")
+    try:
+        sources = {s.name: s for s in store.sources()}
+    finally:
+        store.close()
+    linked = sources["book-crossing-goodbooks"]
+    assert linked.item_space == "catalog"
+    assert 80_000 <= linked.rows <= 82_000  # README: about 81k ratings linked to goodbooks
+    assert 1_100_000 <= sources["book-crossing"].rows <= 1_149_780
+
+
+def test_goodreads_file_ingests_whole(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "events.sqlite3")
+    try:
+        report = ingest_goodreads(SHARED_DATA, store)
+        assert report.rows_read == report.rows_kept == 200_000
+        assert store.source("goodreads").item_space == "own"
+    finally:
+        store.close()
+
+
+def test_linked_training_data_spans_the_catalog(data_dir: Path, events_url: str) -> None:
+    data = load_training_data(
+        Settings(data_dir=data_dir), TEST_RECS.model_copy(update={"events_url": events_url})
+    )
+    assert data.interactions.shape[1] == 10_000  # every catalog book, most of them cold
+    assert 2_800 <= int((data.interactions.item_counts() > 0).sum()) <= 3_000
+    assert 20_000 <= data.interactions.shape[0] <= 23_000
+
+
+def test_training_is_reproducible_and_versioned(side_dir: Path, events_url: str) -> None:
+    settings = Settings(data_dir=side_dir)
+    rec = TEST_RECS.model_copy(update={"events_url": events_url})
+    first = train_recs(settings, rec, evaluate=False)
+    second = train_recs(settings, rec, evaluate=False)
+    root = recs_root(settings)
+    assert first.version != second.version
+    assert current_version(root) == second.version
+    assert previous_version(root, second.version) == first.version
+    a, b = load_model(root, first.version), load_model(root, second.version)
+    assert np.array_equal(a.item_factors, b.item_factors)
+    assert np.array_equal(a.user_factors, b.user_factors)
+    meta = b.metadata
+    assert meta["data_checksum"] == a.metadata["data_checksum"]
+    assert meta["seed"] == 7 and meta["params"]["factors"] == 16 and meta["created"]
+    other = train_recs(settings, rec.model_copy(update={"seed": 8}), evaluate=False)
+    assert not np.array_equal(other.item_factors, b.item_factors)
+
+
+def test_eval_compares_current_with_previous(side_dir: Path, events_url: str) -> None:
+    settings = Settings(data_dir=side_dir)
+    rec = TEST_RECS.model_copy(update={"events_url": events_url})
+    train_recs(settings, rec.model_copy(update={"factors": 8, "iterations": 3}), evaluate=False)
+    train_recs(settings, rec, evaluate=False)
+    evaluation = evaluate_versions(settings, rec)
+    labels = list(evaluation.rows)
+    assert labels[0] == "popularity baseline"
+    assert labels[1].endswith("(current)") and labels[2].endswith("(previous)")
+    assert any(v.startswith("better: ") for v in evaluation.verdicts)
+    assert "NDCG@10" in evaluation.table() and "| popularity baseline |" in evaluation.table()
+    assert json.loads(json.dumps(evaluation.to_dict()))["rows"]
+
+
+def test_tuned_defaults_beat_popularity_by_the_target(data_dir: Path, events_url: str) -> None:
+    rec = RecommendSettings(events_url=events_url)
+    data = load_training_data(Settings(data_dir=data_dir), rec)
+    scores = holdout_metrics(data.interactions, data.items.genres, rec)
+    als, popular = scores["als"], scores["popularity"]
+    assert als["ndcg_at_10"] >= 1.2 * popular["ndcg_at_10"]
+    assert als["hr_at_10"] > popular["hr_at_10"]
+    assert als["coverage_at_10"] > popular["coverage_at_10"]
+
+
+def test_cli_eval_and_train_errors(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    result = runner.invoke(eval_app, ["recs", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "popularity baseline" in result.output
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(tmp_path / "empty"))
+    get_settings.cache_clear()
+    result = runner.invoke(train_app, ["recs"])
+    assert result.exit_code == 2
+    assert "vibeshelf ingest interactions" in result.output
+    for app, name in ((train_app, "recs"), (eval_app, "recs")):
+        help_text = runner.invoke(app, [name, "--help"]).output
+        assert "Usage" in help_text and len(help_text.splitlines()) > 4
+    get_settings.cache_clear()
+
+
+def test_tuning_scores_grid_points_on_the_validation_split(data_dir: Path, events_url: str) -> None:
+    rec = TEST_RECS.model_copy(update={"events_url": events_url})
+    data = load_training_data(Settings(data_dir=data_dir), rec)
+    results = tune(data.interactions, data.items.genres, rec, grid={"factors": [4, 16]})
+    assert [p for p, _ in results] in (
+        [{"factors": 16}, {"factors": 4}],
+        [{"factors": 4}, {"factors": 16}],
+    )
+    assert results[0][1].ndcg_at_10 >= results[1][1].ndcg_at_10
+    _, test = holdout_split(data.interactions, rec)
+    test_users = int((test.strengths.getnnz(axis=1) > 0).sum())
+    assert results[0][1].users < test_users  # validation users come from the training part only

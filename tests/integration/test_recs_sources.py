@@ -1,0 +1,158 @@
+"""Every candidate source passes the recommender contract on a model trained on the real ratings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.contracts.recommender import (
+    RecommenderContract,
+    active_reader,
+    load_test_model,
+    recs_data_dir,
+)
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.index.base import IndexManifest, Records
+from vibeshelf.index.hnsw import HnswStore
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.models.coldstart import shelf_features
+from vibeshelf.recommend.sources import (
+    Als,
+    CandidateSource,
+    Content,
+    FoldIn,
+    ItemItem,
+    Popularity,
+    Profile,
+)
+from vibeshelf.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return recs_data_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def recs_model(data_dir: Path) -> RecsModel:
+    return load_test_model(data_dir)
+
+
+@pytest.fixture(scope="module")
+def catalog_ids(data_dir: Path) -> set[str]:
+    return {b.book_id for b in BookCatalog.load(Settings(data_dir=data_dir).books_path)}
+
+
+@pytest.fixture(scope="module")
+def shelf_store(
+    recs_model: RecsModel, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[HnswStore, np.ndarray]:
+    """A real HNSW store over each catalog book's shelf vector (TF-IDF of its shelves)."""
+    vectors = shelf_features(recs_model.items.genres).toarray().astype(np.float32)
+    has = np.flatnonzero(vectors.any(axis=1))
+    store = HnswStore(tmp_path_factory.mktemp("shelf-index"))
+    store.rebuild(
+        Records([recs_model.items.ids[i] for i in has], vectors[has], [{} for _ in has]),
+        IndexManifest(model_name="shelves", model_version="tfidf", dim=vectors.shape[1]),
+    )
+    return store, vectors
+
+
+class TestPopularity(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return Popularity(model)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestAls(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return Als(model)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestFoldIn(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return FoldIn(model)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        liked = model.user_items(model.user_index[reader])
+        return Profile(liked=tuple(model.items.ids[i] for i in liked))
+
+
+class TestItemItem(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return ItemItem(model)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestContent(RecommenderContract):
+    @pytest.fixture(autouse=True)
+    def _store(self, shelf_store: tuple[HnswStore, np.ndarray], recs_model: RecsModel) -> None:
+        self.store, vectors = shelf_store
+        self.vectors = {
+            item: vectors[i] for i, item in enumerate(recs_model.items.ids) if vectors[i].any()
+        }
+
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return Content(model, self.store, self.vectors.get)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        liked = model.user_items(model.user_index[reader])[:3]
+        return Profile(liked=tuple(model.items.ids[i] for i in liked))
+
+
+def test_fold_in_of_a_readers_books_agrees_with_their_trained_vector(recs_model: RecsModel) -> None:
+    reader = active_reader(recs_model, min_items=10)
+    liked = tuple(
+        recs_model.items.ids[i] for i in recs_model.user_items(recs_model.user_index[reader])
+    )
+    als = {c.item_id for c in Als(recs_model).recommend(Profile(user_id=reader), 20).candidates}
+    folded = {c.item_id for c in FoldIn(recs_model).recommend(Profile(liked=liked), 20).candidates}
+    assert len(als & folded) >= 10
+
+
+def test_item_item_neighbours_of_a_series_book_share_its_readers(recs_model: RecsModel) -> None:
+    """The most-rated linked Harry Potter book: its CF neighbours include another Harry Potter."""
+    potter = [
+        i
+        for i, title in enumerate(recs_model.items.titles)
+        if title.startswith("Harry Potter") and recs_model.counts[i] >= 50
+    ]
+    book = recs_model.items.ids[max(potter, key=lambda i: recs_model.counts[i])]
+    result = ItemItem(recs_model).recommend(Profile(liked=(book,)), 10)
+    titles = [recs_model.items.titles[recs_model.item_index[c.item_id]] for c in result.candidates]
+    assert any("Harry Potter" in t for t in titles), titles
+    assert all(c.because == book for c in result.candidates)
+
+
+def test_content_neighbours_share_shelves(
+    recs_model: RecsModel, shelf_store: tuple[HnswStore, np.ndarray]
+) -> None:
+    store, vectors = shelf_store
+    lookup = {item: vectors[i] for i, item in enumerate(recs_model.items.ids)}
+    result = Content(recs_model, store, lookup.get).recommend(Profile(liked=("2",)), 5)
+    assert result.strategy == "content"
+    assert all(c.shared for c in result.candidates)
+
+
+def test_cold_catalog_books_are_placed_by_their_shelves(recs_model: RecsModel) -> None:
+    """A book nobody rated still gets factors (from its shelves) and CF neighbours on its shelves."""
+    cold = [
+        i
+        for i in range(len(recs_model.items))
+        if recs_model.counts[i] == 0 and recs_model.items.genres[i]
+    ]
+    assert len(cold) > 5_000
+    book = recs_model.items.ids[cold[0]]
+    assert recs_model.item_factors[cold[0]].any()
+    result = ItemItem(recs_model).recommend(Profile(liked=(book,)), 10)
+    assert result.strategy == "item-item" and len(result.candidates) == 10
+    assert sum(bool(c.shared) for c in result.candidates) >= 8

