@@ -113,11 +113,14 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str,
             "qps": len(latencies) / elapsed}
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, workers: int, threads: int | None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_SEARCH__QUERY_CACHE_SIZE": "0",
            "VIBESHELF_SERVE__QUERY_LOG": "true", "VIBESHELF_LOG_LEVEL": "WARNING"}
+    if threads is not None:
+        env["VIBESHELF_MODEL__THREADS"] = str(threads)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vibeshelf", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "vibeshelf", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL,
     )
     for _ in range(300):
@@ -138,6 +141,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a temp dir)")
     parser.add_argument("--seconds", type=float, default=15.0, help="load duration per client count")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers)")
+    parser.add_argument("--threads", type=int, help="encoder threads per worker (default from settings)")
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-bench-"))
@@ -148,7 +153,7 @@ def main() -> None:
 
     texts = queries(400)
     encoder = bare_encoder(data_dir, texts)
-    server = start_server(data_dir, args.port)
+    server = start_server(data_dir, args.port, args.workers, args.threads)
     try:
         load(args.port, texts, 2, 2.0)  # warm-up
         runs = [load(args.port, texts, clients, args.seconds) for clients in (1, 10)]
@@ -161,6 +166,9 @@ def main() -> None:
     print(f"catalog: {'bundled sample' if args.sample else 'goodbooks-10k'} ({manifest['count']} books), "
           f"model {manifest['model_version']}, HNSW M={manifest['params']['m']} "
           f"ef_construction={manifest['params']['ef_construction']} ef_search={manifest['params']['ef_search']}")
+    threads = args.threads or "default (serve splits the cores between workers)"
+    print(f"server: {args.workers} worker(s), encoder threads {threads}, query cache off, query log on; "
+          f"load: Python http.client threads with keep-alive, {args.seconds:.0f}s per client count")
     print(f"build: ingest {timings['ingest_s']:.1f}s, embed {timings['embed_s']:.1f}s, "
           f"index {timings['index_s']:.1f}s (HNSW graph {manifest['build_seconds']:.1f}s), "
           f"total {sum(timings.values()):.1f}s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 VIBESHELF = [sys.executable, "-m", "vibeshelf"]
+SERVER_API_KEY = "e2e-server-key-0123456789"
 
 
 def run_cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -44,14 +46,15 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Server:
-    """A `vibeshelf serve` process on 127.0.0.1."""
+    """A `vibeshelf serve --only all` process on 127.0.0.1 (search public, /v1 behind a key)."""
 
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json"}
+        env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
+               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}})}
         self.proc = subprocess.Popen(
-            [*VIBESHELF, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -10,15 +11,23 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from vibeshelf.settings import CONFIG_ENV, Settings, get_settings
+from vibeshelf.recommend.commands import (
+    eval_app,
+    interactions_app,
+    train_app,
+    train_recs_cmd,
+)
+from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
+from vibeshelf.settings import CONFIG_ENV, Apis, Settings, get_settings
 
 if TYPE_CHECKING:
+    from vibeshelf.embed.encoder import OnnxEncoder
     from vibeshelf.serve.runtime import Runtime
 
 log = logging.getLogger("vibeshelf")
 
 app = typer.Typer(
-    help="Find books by vibe: ingest a catalog, embed it, index it, search and serve it.",
+    help="Find books by vibe and recommend the next one: ingest, embed, index, search, train, serve.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -27,6 +36,9 @@ ingest_app = typer.Typer(help="Build the clean books table (Parquet) from raw fi
 model_app = typer.Typer(help="Export and inspect the sentence-embedding model.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(model_app, name="model")
+ingest_app.add_typer(interactions_app, name="interactions")
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
 
 
 def fail(message: str) -> NoReturn:
@@ -130,16 +142,12 @@ def embed(
 ) -> None:
     """Encode every book's document with the configured model (reuses unchanged vectors)."""
     from vibeshelf.catalog.table import catalog_checksum
-    from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
     from vibeshelf.embed.vectors import embed_catalog
 
     settings = _settings()
     if not settings.books_path.is_file():
         fail(f"no catalog at {settings.books_path}: run `vibeshelf ingest` first")
-    try:
-        encoder = load_encoder(settings.model, settings.models_dir)
-    except ModelNotFoundError as exc:
-        fail(str(exc))
+    encoder = _load_encoder(settings)
     result = embed_catalog(
         settings.books_path,
         catalog_checksum(settings.books_path),
@@ -216,6 +224,15 @@ def search(
     typer.echo(f"{len(response.results)} results in {response.took_ms:.1f} ms", err=True)
 
 
+def _load_encoder(settings: Settings) -> OnnxEncoder:
+    from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
+
+    try:
+        return load_encoder(settings.model, settings.models_dir)
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+
+
 def _load_runtime(settings: Settings) -> Runtime:
     from vibeshelf.embed.encoder import ModelNotFoundError
     from vibeshelf.index.base import StoreError
@@ -232,13 +249,34 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (>1 uses gunicorn).")] = None,
+    only: Annotated[
+        Apis | None,
+        typer.Option(
+            "--only",
+            help="search: the page, /api/* and /health; encode: the /v1 embedding service "
+            "(needs only the model); all: both. Default from settings (search).",
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve /v1 without credentials (loopback hosts only).")
+    ] = False,
+    allow_public_no_auth: Annotated[
+        bool, typer.Option(help="With --no-auth, bind a non-loopback host anyway (insecure).")
+    ] = False,
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
-    settings = _settings()
+    overrides: dict[str, str] = {"VIBESHELF_SERVE__APIS": only} if only is not None else {}
+    if no_auth:
+        overrides["VIBESHELF_AUTH__ENABLED"] = "false"
+    settings = _settings_with(overrides)
+    if settings.serve.apis != "search" and "threads" not in settings.model.model_fields_set:
+        # /v1 runs `encode.workers` single-threaded encoder runs side by side, which under load
+        # beats runs spread over every core (bench/encode.py).
+        settings = _settings_with({"VIBESHELF_MODEL__THREADS": "1"})
     host = host or settings.serve.host
     port = port or settings.serve.port
     workers = workers or settings.serve.workers
-    _load_runtime(settings).close()  # fail fast, with a clear message, before binding a port
+    _check_serving(settings, host, allow_public_no_auth)
     typer.echo(f"serving on http://{host}:{port}/")
     if workers == 1:
         import uvicorn
@@ -254,16 +292,54 @@ def serve(
     os.execvp(argv[0], argv)
 
 
+def _settings_with(env: dict[str, str]) -> Settings:
+    """The settings after `env` joins the environment (where gunicorn's workers see it too)."""
+    os.environ.update(env)
+    get_settings.cache_clear()
+    return _settings()
+
+
+def _check_serving(settings: Settings, host: str, allow_public_no_auth: bool) -> None:
+    """Fail fast, with a clear message, before binding a port."""
+    if settings.serve.apis != "search":
+        from vibeshelf.serve.auth import AuthConfigError, Authenticator
+
+        try:
+            Authenticator(settings.auth)
+        except AuthConfigError as exc:
+            fail(str(exc))
+        if not settings.auth.enabled and not _is_loopback(host):
+            if not allow_public_no_auth:
+                fail(
+                    f"--no-auth would open /v1 to anyone who can reach {host}: bind 127.0.0.1, "
+                    "configure API keys or a JWT secret, or pass --allow-public-no-auth"
+                )
+            log.warning("AUTH IS DISABLED on %s: anyone who can reach it may use /v1", host)
+    if settings.serve.apis == "encode":
+        _load_encoder(settings)
+    else:
+        _load_runtime(settings).close()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build everything, then stop.")] = False,
 ) -> None:
-    """Ingest the bundled sample, embed it, index it and serve it: the whole path in one go."""
+    """Ingest the bundled sample, embed it, index it, train the recommender and serve it all."""
     ingest_sample_cmd()
     embed()
     index()
+    ingest_ratings_sample_cmd()
+    train_recs_cmd(evaluate=False)
     if not no_serve:
         serve(host=host, port=port, workers=1)
 
@@ -289,13 +365,7 @@ def model_export(
 @model_app.command("info")
 def model_info() -> None:
     """Show the model that would serve, and where it is loaded from."""
-    from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
-
-    settings = _settings()
-    try:
-        encoder = load_encoder(settings.model, settings.models_dir)
-    except ModelNotFoundError as exc:
-        fail(str(exc))
+    encoder = _load_encoder(_settings())
     typer.echo(json.dumps({"name": encoder.name, "version": encoder.version, "dim": encoder.dim}, indent=2))
 
 

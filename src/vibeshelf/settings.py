@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -15,7 +15,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.serve.encode_settings import AuthSettings, EncodeSettings
+
 CONFIG_ENV = "VIBESHELF_CONFIG"
+# search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
+Apis = Literal["search", "encode", "all"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
 
 
@@ -72,6 +77,7 @@ class ServeSettings(BaseModel):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     query_log: bool = True
+    apis: Apis = "search"
 
 
 class Settings(BaseSettings):
@@ -81,6 +87,7 @@ class Settings(BaseSettings):
         env_prefix="VIBESHELF_",
         env_nested_delimiter="__",
         extra="forbid",
+        hide_input_in_errors=True,  # a rejected API key or secret never reaches a log
     )
 
     data_dir: Path = Path("vibeshelf-data")
@@ -91,6 +98,9 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     search: SearchSettings = SearchSettings()
     serve: ServeSettings = ServeSettings()
+    auth: AuthSettings = AuthSettings()
+    encode: EncodeSettings = EncodeSettings()
+    recommend: RecommendSettings = RecommendSettings()
 
     @classmethod
     def settings_customise_sources(

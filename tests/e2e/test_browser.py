@@ -31,4 +31,12 @@ def test_clicking_a_suggestion_shows_results(server: Server, tmp_path) -> None: 
         first_link = page.locator("#results a.book-link").first.get_attribute("href")
         assert first_link and first_link.startswith("https://www.goodreads.com/book/show/")
         page.screenshot(path=str(tmp_path / "results.png"), full_page=False)
+        title = page.locator("#results .book-link").first.inner_text()
+        page.locator("#results a.more-like-this").first.click()
+        page.wait_for_selector("#similar li.result")
+        assert page.locator("#book .book-link").inner_text() == title
+        similar = page.locator("#similar li.result")
+        assert similar.count() >= 5
+        assert title not in page.locator("#similar .book-link").all_inner_texts()
+        assert all(note.strip() for note in page.locator("#similar .note").all_inner_texts())
         browser.close()

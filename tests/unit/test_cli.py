@@ -12,6 +12,10 @@ from vibeshelf.cli import app
 COMMANDS = [
     [], ["ingest"], ["ingest", "goodbooks"], ["ingest", "file"], ["ingest", "sample"], ["embed"],
     ["index"], ["search"], ["serve"], ["demo"], ["model"], ["model", "export"], ["model", "info"],
+    ["ingest", "interactions"], ["ingest", "interactions", "book-crossing"],
+    ["ingest", "interactions", "goodreads"], ["ingest", "interactions", "file"],
+    ["ingest", "interactions", "sample"], ["ingest", "interactions", "sources"],
+    ["train"], ["train", "recs"], ["eval"], ["eval", "recs"],
 ]
 
 

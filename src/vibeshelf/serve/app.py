@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from vibeshelf import __version__
 from vibeshelf.search.models import SearchParams, SearchResponse
+from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.pages import router as pages_router
+from vibeshelf.serve.recommend_api import load_recommender
+from vibeshelf.serve.recommend_api import router as recommend_router
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
@@ -38,14 +42,28 @@ async def search_params(
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """The app; loads its Runtime at start-up unless one is given."""
+    """The app serving `settings.serve.apis`; loads its Runtime at start-up unless one is given.
+
+    "search" is the page, /api/* and /health; "encode" the /v1 embedding service alone, which
+    loads only the model (no catalog, no index); "all" both, sharing one encoder.
+    """
     settings = settings or get_settings()
+    apis = settings.serve.apis
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime or Runtime.load(settings)
-        yield
-        app.state.runtime.close()
+        rt = None
+        app.state.recommender = None
+        if apis != "encode":
+            rt = app.state.runtime = runtime or Runtime.load(settings)
+            app.state.recommender = load_recommender(settings, rt.store)
+        encoder = rt.encoder if rt is not None else None
+        async with encode_lifespan(app, settings, encoder) if apis != "search" else nullcontext():
+            yield
+        if app.state.recommender is not None:
+            app.state.recommender.close()
+        if rt is not None:
+            rt.close()
 
     app = FastAPI(
         title="vibeshelf",
@@ -54,8 +72,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if apis != "search":
+        install_encode_api(app, settings, standalone=apis == "encode")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(TimingMiddleware)
+    install_metrics(app)
+    if apis == "encode":
+        return app
 
     @app.get("/api/search", response_model=SearchResponse, tags=["search"])
     def api_search(
@@ -70,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def health(request: Request) -> dict[str, Any]:
         """Liveness plus the model and index being served."""
         rt: Runtime = request.app.state.runtime
+        recommender = request.app.state.recommender
         manifest = rt.store.manifest
         store = rt.store.health()
         return {
@@ -84,8 +108,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "catalog_checksum": manifest.catalog_checksum,
             },
             "catalog": {"books": len(rt.catalog)},
+            "recommender": recommender.health() if recommender else None,
         }
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(recommend_router)
     app.include_router(pages_router)
     return app

@@ -1,22 +1,34 @@
-"""The server-rendered search page: a form, vibe suggestions and result cards."""
+"""The server-rendered pages: search (form, vibe suggestions, result cards) and more-like-this."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from vibeshelf.catalog.books import Book
+from vibeshelf.recommend.service import RecommendService, UnknownBooksError
 from vibeshelf.search.models import SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
+SIMILAR_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class SimilarCard:
+    """A more-like-this book with the reason it is there."""
+
+    book: Book
+    reason: str
 
 
 async def page_params(
@@ -47,5 +59,33 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(page_p
     return templates.TemplateResponse(
         request,
         "index.html",
-        {"params": params, "response": response, "error": error, "suggestions": suggestions},
+        {
+            "params": params,
+            "response": response,
+            "error": error,
+            "suggestions": suggestions,
+            "more_like_this": request.app.state.recommender is not None,
+        },
     )
+
+
+@router.get("/books/{book_id}", response_class=HTMLResponse, include_in_schema=False)
+def more_like_this_page(
+    request: Request, book_id: Annotated[str, Path(max_length=200)]
+) -> HTMLResponse:
+    """A book and the books most like it, by readers' behaviour and by text, each with its reason."""
+    catalog = request.app.state.runtime.catalog
+    recommender: RecommendService | None = request.app.state.recommender
+    book = catalog.get(book_id)
+    if book is None:
+        raise HTTPException(404, f"unknown book id: {book_id}")
+    if recommender is None:
+        raise HTTPException(503, "no recommender model is loaded: run `vibeshelf train recs`")
+    try:
+        similar = recommender.similar(book_id, SIMILAR_SHOWN).similar
+    except UnknownBooksError:
+        similar = []
+    cards = [
+        SimilarCard(found, s.reason) for s in similar if (found := catalog.get(s.book_id)) is not None
+    ]
+    return templates.TemplateResponse(request, "book.html", {"book": book, "similar": cards})

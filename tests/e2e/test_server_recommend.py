@@ -1,0 +1,72 @@
+"""End to end: recommendations and more-like-this from `vibeshelf serve` over the demo's sample model."""
+
+from __future__ import annotations
+
+import httpx
+import pyarrow.parquet as pq
+
+from tests.conftest import Server
+from vibeshelf.recommend.sample import SAMPLE_RATINGS_PATH
+
+
+def sample_reader() -> tuple[str, set[str]]:
+    """The sample reader with the most ratings, and the books they rated."""
+    rows = pq.read_table(SAMPLE_RATINGS_PATH).to_pylist()
+    books: dict[str, set[str]] = {}
+    for row in rows:
+        books.setdefault(row["user_id"], set()).add(row["book_id"])
+    reader = max(sorted(books), key=lambda user: len(books[user]))
+    return reader, books[reader]
+
+
+def test_health_names_the_recommender(server: Server) -> None:
+    recommender = httpx.get(f"{server.url}/health").json()["recommender"]
+    assert recommender["source"] == "book-crossing-goodbooks"
+    assert recommender["content"] is True
+
+
+def test_known_reader_gets_unseen_catalog_books(server: Server) -> None:
+    reader, rated = sample_reader()
+    resp = httpx.post(f"{server.url}/api/recommend", json={"user_id": reader, "cutoff": 10})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["strategy"] == "als"
+    books = body["recommendations"]
+    assert len(books) == 10
+    assert not {b["book_id"] for b in books} & rated
+    for book in books:
+        assert 0.0 <= book["score"] <= 1.0 and book["reason"] and book["title"]
+        assert httpx.get(f"{server.url}/books/{book['book_id']}").status_code == 200
+
+
+def test_unknown_reader_gets_popular_books(server: Server) -> None:
+    body = httpx.post(f"{server.url}/api/recommend", json={"user_id": "nobody-at-all"}).json()
+    assert body["strategy"] == "popular"
+    assert len(body["recommendations"]) == 10
+
+
+def test_liked_books_session_folds_in(server: Server) -> None:
+    liked = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard at a school of magic"}).json()
+    ids = [r["book_id"] for r in liked["results"][:2]]
+    body = httpx.post(f"{server.url}/api/recommend", json={"liked": ids, "cutoff": 5}).json()
+    assert body["strategy"] == "fold-in"
+    assert len(body["recommendations"]) == 5
+    assert not {b["book_id"] for b in body["recommendations"]} & set(ids)
+
+
+def test_similar_mixes_readers_and_text_with_reasons(server: Server) -> None:
+    book_id = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard at a school of magic"}).json()[
+        "results"
+    ][0]["book_id"]
+    body = httpx.get(f"{server.url}/api/books/{book_id}/similar", params={"limit": 10}).json()
+    assert body["book"]["book_id"] == book_id
+    sources = {b["source"] for b in body["similar"]}
+    assert sources == {"item-item", "content"}
+    assert book_id not in {b["book_id"] for b in body["similar"]}
+    assert all(b["reason"] for b in body["similar"])
+
+
+def test_unknown_book_pages_are_404(server: Server) -> None:
+    assert httpx.get(f"{server.url}/books/no-such-book").status_code == 404
+    resp = httpx.get(f"{server.url}/api/books/no-such-book/similar")
+    assert resp.status_code == 404 and resp.json()["code"] == 404
