@@ -20,28 +20,20 @@ import logging
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import httpx
+from benchlib import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"
 NAIVE = REPO / "bench" / "naive_encode_server.py"
 log = logging.getLogger("bench.encode")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -50,18 +42,7 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"{' '.join(argv)} exited with {proc.returncode}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{' '.join(argv)} did not become ready")
-            time.sleep(0.3)
+        wait_healthy(proc, port, timeout_s=180)
         yield url
     finally:
         proc.terminate()

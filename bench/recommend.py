@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from benchlib import free_port, percentile, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -94,12 +95,6 @@ def bodies(data_dir: Path, n: int, seed: int = 1) -> list[tuple[str, bytes]]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(kind: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -111,16 +106,8 @@ def start_server(kind: str, data_dir: Path, port: int) -> subprocess.Popen[bytes
     if kind == "recommend-app":
         args += ["--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    wait_healthy(proc, port)
+    return proc
 
 
 def load(
@@ -156,11 +143,6 @@ def load(
     for t in threads:
         t.join()
     return latencies, errors[0], time.perf_counter() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from benchlib import percentile, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 SUBJECTS = ["mystery", "family saga", "space adventure", "love story", "ghost story", "heist",
@@ -50,11 +51,6 @@ def cli(data_dir: Path, *args: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "vibeshelf", *args], env=env, check=True)
     return time.perf_counter() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bare_encoder(data_dir: Path, texts: list[str]) -> dict[str, float]:
@@ -123,16 +119,8 @@ def start_server(data_dir: Path, port: int, workers: int, threads: int | None) -
          "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL,
     )
-    for _ in range(300):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    wait_healthy(proc, port)
+    return proc
 
 
 def main() -> None:

@@ -24,7 +24,8 @@ def run_cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.Comple
     """Run the real `vibeshelf` CLI against a data dir."""
     env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
     result = subprocess.run(
-        [*VIBESHELF, *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO
+        [*VIBESHELF, *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
+        check=False,  # the caller decides; failures are raised below with the output
     )
     if check and result.returncode != 0:
         raise AssertionError(f"vibeshelf {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

@@ -76,7 +76,7 @@ class VectorStoreContract:
         query = unit_rows(1, seed=99)[0]
         hits = store.knn(query, 10)
         expected = brute_force(records, query, np.ones(len(records), bool), 10)
-        assert len(set(h.id for h in hits) & set(expected)) >= 9
+        assert len({h.id for h in hits} & set(expected)) >= 9
         sims = [h.similarity for h in hits]
         assert sims == sorted(sims, reverse=True)
 

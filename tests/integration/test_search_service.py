@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_results_are_in_rank_order_with_similarity_dominating(runtime: Runtime) 
     scores = [r.rank_score for r in results]
     assert scores == sorted(scores, reverse=True)
     weight = runtime.settings.search.popularity_weight
-    for a, b in zip(results, results[1:]):
+    for a, b in pairwise(results):
         assert a.score > b.score - weight - 1e-6
 
 
