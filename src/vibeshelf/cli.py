@@ -18,10 +18,11 @@ from vibeshelf.recommend.commands import (
     train_recs_cmd,
 )
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
-from vibeshelf.settings import CONFIG_ENV, Apis, Settings, get_settings
+from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
 if TYPE_CHECKING:
     from vibeshelf.embed.encoder import OnnxEncoder
+    from vibeshelf.embed.ray_engine import RayEncoder
     from vibeshelf.serve.runtime import Runtime
 
 log = logging.getLogger("vibeshelf")
@@ -139,27 +140,58 @@ def ingest_sample_cmd() -> None:
 @app.command()
 def embed(
     batch_size: Annotated[int | None, typer.Option(help="Texts per encoder batch.")] = None,
+    engine: Annotated[
+        EmbedEngine | None,
+        typer.Option(help="local: this process; ray: shards over a Ray cluster (default from settings)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to join, e.g. auto (default: start a local one).")
+    ] = None,
+    shard_size: Annotated[int | None, typer.Option(min=1, help="Documents per Ray shard.")] = None,
 ) -> None:
     """Encode every book's document with the configured model (reuses unchanged vectors)."""
     from vibeshelf.catalog.table import catalog_checksum
+    from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import embed_catalog
 
     settings = _settings()
     if not settings.books_path.is_file():
         fail(f"no catalog at {settings.books_path}: run `vibeshelf ingest` first")
-    encoder = _load_encoder(settings)
-    result = embed_catalog(
-        settings.books_path,
-        catalog_checksum(settings.books_path),
-        encoder,
-        settings.embeddings_dir,
-        batch_size=batch_size or settings.model.batch_size,
+    options = settings.embed.model_copy(
+        update={k: v for k, v in {"engine": engine, "ray_address": ray_address,
+                                   "shard_size": shard_size}.items() if v is not None}
     )
+    encoder = _ray_encoder(settings, options) if options.engine == "ray" else _load_encoder(settings)
+    try:
+        result = embed_catalog(
+            settings.books_path,
+            catalog_checksum(settings.books_path),
+            encoder,
+            settings.embeddings_dir,
+            batch_size=batch_size or settings.model.batch_size,
+        )
+    except RayEngineError as exc:
+        fail(str(exc))
     m = result.manifest
     typer.echo(
         f"embedded {m.count} books with {m.model_version} "
         f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
     )
+
+
+def _ray_encoder(settings: Settings, options: EmbedSettings) -> RayEncoder:
+    from vibeshelf.embed.encoder import ModelNotFoundError
+    from vibeshelf.embed.ray_engine import RayEncoder, RayEngineError
+    from vibeshelf.embed.vectors import embeddings_path
+
+    shards_dir = embeddings_path(settings.embeddings_dir, settings.model.name).with_suffix(".shards")
+    try:
+        return RayEncoder(
+            settings.model, settings.models_dir, shards_dir, shard_size=options.shard_size,
+            address=options.ray_address, actors=options.ray_actors,
+        )
+    except (RayEngineError, ModelNotFoundError) as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -21,6 +21,8 @@ from vibeshelf.serve.encode_settings import AuthSettings, EncodeSettings
 CONFIG_ENV = "VIBESHELF_CONFIG"
 # search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
 Apis = Literal["search", "encode", "all"]
+# local: `vibeshelf embed` encodes in this process; ray: in shards over a Ray cluster.
+EmbedEngine = Literal["local", "ray"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
 
 
@@ -39,6 +41,15 @@ class ModelSettings(BaseModel):
     threads: Annotated[int, Field(ge=1, le=64)] = max(1, min(2, os.cpu_count() or 1))
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     max_tokens: Annotated[int, Field(ge=8, le=512)] = 256
+
+
+class EmbedSettings(BaseModel):
+    """How `vibeshelf embed` runs: in this process, or spread over a Ray cluster in shards."""
+
+    engine: EmbedEngine = "local"
+    ray_address: str | None = None
+    shard_size: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    ray_actors: Annotated[int | None, Field(ge=1, le=4096)] = None
 
 
 class StoreSettings(BaseModel):
@@ -95,6 +106,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     catalog: CatalogSettings = CatalogSettings()
     model: ModelSettings = ModelSettings()
+    embed: EmbedSettings = EmbedSettings()
     store: StoreSettings = StoreSettings()
     search: SearchSettings = SearchSettings()
     serve: ServeSettings = ServeSettings()
