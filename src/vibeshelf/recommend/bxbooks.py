@@ -58,7 +58,7 @@ def ingest_bx_books(source_dir: Path, out_path: Path) -> IngestReport:
     report.rows_kept = report.items = scalar(
         con, f"SELECT count(*) FROM read_parquet({literal(out_path)})"
     )
-    log.info(report.summary())
+    log.debug(report.summary())  # the CLI prints it
     return report
 
 

@@ -323,7 +323,7 @@ def _clean(
         )
     }
     _count_kept(con, report)
-    log.info(report.summary())
+    log.debug(report.summary())  # the CLI prints it
     return report
 
 
@@ -391,7 +391,7 @@ def _link_to_catalog(
     _keep(con, "SELECT * EXCLUDE (unmatched) FROM linked WHERE NOT unmatched")
     _count_kept(con, report)
     store.replace_source(SourceInfo(source, "catalog"), con.table("kept").to_arrow_table())
-    log.info(report.summary())
+    log.debug(report.summary())  # the CLI prints it
     return report
 
 

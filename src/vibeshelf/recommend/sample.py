@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import tempfile
 from pathlib import Path
 
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--books", type=Path, default=SAMPLE_PATH, help="the sample books table")
     parser.add_argument("--out", type=Path, default=SAMPLE_RATINGS_PATH)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # ingest logs its reports
-    build_ratings_sample(args.source_dir, args.books, args.out)
+    print(build_ratings_sample(args.source_dir, args.books, args.out).summary())
 
 
 if __name__ == "__main__":
