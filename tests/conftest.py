@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -36,6 +37,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip where a developer lacks a server; fail loudly in CI, where it must be installed."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run these tests: scripts/setup.sh --test installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redisearch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Valkey server with RediSearch on 127.0.0.1 for the whole session."""
+    from tests.redis_server import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redisearch"), search=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server (with pgvector) on 127.0.0.1 for the whole session."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

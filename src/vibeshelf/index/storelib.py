@@ -1,0 +1,47 @@
+"""What the vector store backends share: build ids, manifest stamping and field normalisation."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from vibeshelf.index.base import IndexManifest
+from vibeshelf.index.filters import normalize_tag
+
+
+def new_build_id() -> str:
+    """Sortable by time, unique across processes: 20260101T120000123456-1a2b3c."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+
+
+def stamp(
+    manifest: IndexManifest, build_id: str, started: float, params: dict[str, Any]
+) -> IndexManifest:
+    """The manifest of a finished build: its id, time, duration and graph parameters."""
+    return replace(
+        manifest,
+        build_id=build_id,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+        params=params,
+    )
+
+
+def as_number(value: Any) -> float | None:
+    """A numeric field as a float; None (missing) for None or NaN."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def as_tags(value: Any) -> list[str]:
+    """A tag field (one string, a list or None) as normalised, non-empty tags."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else list(value)
+    return [normalize_tag(v) for v in values if v]
