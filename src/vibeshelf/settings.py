@@ -22,6 +22,14 @@ CONFIG_ENV = "VIBESHELF_CONFIG"
 # search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
 Apis = Literal["search", "encode", "all"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
+# Vector store URL scheme -> backend.
+STORE_SCHEMES = {
+    "hnsw": "hnsw",
+    "redis": "redis",
+    "rediss": "redis",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+}
 
 
 class CatalogSettings(BaseModel):
@@ -54,8 +62,11 @@ class StoreSettings(BaseModel):
     @classmethod
     def _known_scheme(cls, url: str) -> str:
         scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in {"hnsw"}:
-            raise ValueError(f"unsupported vector store URL {url!r}: expected hnsw://[path]")
+        if scheme not in STORE_SCHEMES:
+            raise ValueError(
+                f"unsupported vector store URL scheme {scheme!r}: expected hnsw://[path], "
+                "redis://host:port/db or postgresql://user@host:port/db"
+            )
         return url
 
 
@@ -140,7 +151,7 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        """Directory of the embedded HNSW store: the URL's path, or <data_dir>/index."""
+        """Directory of the embedded HNSW store (hnsw:// URLs): the URL's path, or <data_dir>/index."""
         path = self.store.url.split("://", 1)[1]
         return Path(path) if path else self.data_dir / "index"
 

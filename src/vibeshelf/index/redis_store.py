@@ -40,7 +40,8 @@ class RedisStore(VectorStore):
         self.name = parse_qs(parts.query).get("prefix", [DEFAULT_NAME])[0]
         self.params = params or HnswParams()
         self.batch_size = batch_size
-        self._client = redis.Redis.from_url(parts._replace(query="").geturl())
+        # RESP2 on every redis-py version, so FT.SEARCH replies have one shape.
+        self._client = redis.Redis.from_url(parts._replace(query="").geturl(), protocol=2)
         self._write_lock = threading.Lock()
         self._cached: IndexManifest | None = None
 
@@ -108,18 +109,18 @@ class RedisStore(VectorStore):
 
     def _current(self) -> IndexManifest | None:
         """The served manifest, re-read only when the pointer names another build."""
-        build_id = self._call(self._client.get, self._pointer)
-        if build_id is None:
-            return None
-        build_id = build_id.decode()
-        cached = self._cached
-        if cached is not None and cached.build_id == build_id:
-            return cached
-        raw = self._call(self._client.get, self._manifest_key(build_id))
-        if raw is None:
-            raise StoreError(f"index build {build_id} at {self._where} has no manifest")
-        self._cached = IndexManifest.from_dict(json.loads(raw))
-        return self._cached
+        for _ in range(3):  # a rebuild may switch builds between reading the pointer and the manifest
+            build_id = self._call(self._client.get, self._pointer)
+            if build_id is None:
+                return None
+            cached = self._cached
+            if cached is not None and cached.build_id == build_id.decode():
+                return cached
+            raw = self._call(self._client.get, self._manifest_key(build_id.decode()))
+            if raw is not None:
+                self._cached = IndexManifest.from_dict(json.loads(raw))
+                return self._cached
+        raise StoreError(f"index build {build_id.decode()} at {self._where} has no manifest")
 
     # ---- writing -------------------------------------------------------------------------
     def rebuild(self, records: Records, manifest: IndexManifest) -> None:

@@ -1,0 +1,106 @@
+"""The VectorStore contract on real loopback servers: Redis with RediSearch and PostgreSQL + pgvector."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import free_port
+from tests.contracts.vector_store import VectorStoreContract, manifest, sample_records
+from vibeshelf.index.base import StoreError
+from vibeshelf.index.filters import Filter, Range, Tag
+from vibeshelf.index.hnsw import HnswParams
+from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
+from vibeshelf.index.redis_store import RedisStore, redis_query
+
+PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
+
+
+def fresh_name() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+class TestRedisContract(VectorStoreContract):
+    @pytest.fixture
+    def store(self, redisearch_url: str) -> Iterator[RedisStore]:
+        """A store under a prefix of its own; batches of 64 so 200 records leave a tail."""
+        store = RedisStore(f"{redisearch_url}?prefix={fresh_name()}", PARAMS, batch_size=64)
+        yield store
+        store.drop()
+
+
+class TestPgVectorContract(VectorStoreContract):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[PgVectorStore]:
+        store = PgVectorStore(f"{postgres_url}?table={fresh_name()}", PARAMS)
+        yield store
+        store.drop()
+        store.close()
+
+
+def test_redis_rebuild_drops_the_old_build(redisearch_url: str) -> None:
+    import redis
+
+    name = fresh_name()
+    store = RedisStore(f"{redisearch_url}?prefix={name}", PARAMS, batch_size=64)
+    store.rebuild(sample_records(n=100), manifest())
+    first = store.manifest.build_id
+    store.rebuild(sample_records(n=70, seed=3), manifest())
+    client = redis.Redis.from_url(redisearch_url)
+    keys = {k.decode() for k in client.scan_iter(match=f"{name}:*", count=1000)}
+    assert not any(first in k for k in keys)
+    assert len([k for k in keys if ":doc:" in k]) == 70
+    indexes = [i.decode() for i in client.execute_command("FT._LIST") if i.decode().startswith(name)]
+    assert indexes == [f"{name}:idx:{store.manifest.build_id}"]
+    store.drop()
+    assert not list(client.scan_iter(match=f"{name}:*"))
+
+
+def test_pgvector_rebuild_leaves_one_table(postgres_url: str) -> None:
+    import psycopg
+
+    table = fresh_name()
+    store = PgVectorStore(f"{postgres_url}?table={table}", PARAMS)
+    store.rebuild(sample_records(n=100), manifest())
+    store.rebuild(sample_records(n=70, seed=3), manifest())
+    with psycopg.connect(postgres_url) as conn:
+        names = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE %s", (f"{table}%",)
+        ).fetchall()
+        assert names == [(table,)]
+        indexes = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (table,)
+        ).fetchall()
+    assert any("hnsw (embedding vector_cosine_ops)" in i for (i,) in indexes)
+    assert store.count() == 70
+    store.drop()
+    store.close()
+
+
+def test_unreachable_servers_are_store_errors_without_the_password() -> None:
+    port = free_port()
+    with pytest.raises(StoreError, match=f"127.0.0.1:{port}") as error:
+        PgVectorStore(f"postgresql://me:hunter2@127.0.0.1:{port}/db")
+    assert "hunter2" not in str(error.value)
+    store = RedisStore(f"redis://:hunter2@127.0.0.1:{port}/0")
+    with pytest.raises(StoreError, match=f"127.0.0.1:{port}") as error:
+        store.knn(sample_records(n=1).vectors[0], 3)
+    assert "hunter2" not in str(error.value)
+    assert store.health()["ok"] is False
+
+
+def test_filters_translate_to_each_query_language() -> None:
+    flt = Filter.of(
+        Tag.any_of("shelves", "sci-fi", "Young Adult"), Range("year", 1990, 2000),
+        Range("average_rating", low=4),
+    )
+    assert redis_query(flt) == (
+        r"@shelves:{sci\-fi|young\ adult} @year:[1990.0 2000.0] @average_rating:[4.0 +inf]"
+    )
+    where, args = sql_where(flt)
+    assert args == [["sci-fi", "young adult"], 1990.0, 2000.0, 4.0]
+    assert where.as_string() == (
+        'WHERE "shelves" && %s AND "year" >= %s AND "year" <= %s AND "average_rating" >= %s::real'
+    )
