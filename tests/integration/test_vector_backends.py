@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import free_port
 from tests.contracts.vector_store import VectorStoreContract, manifest, sample_records
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.table import catalog_checksum
+from vibeshelf.embed.encoder import load_encoder
+from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import StoreError
+from vibeshelf.index.build import build_index
+from vibeshelf.index.factory import open_store
 from vibeshelf.index.filters import Filter, Range, Tag
-from vibeshelf.index.hnsw import HnswParams
+from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
 from vibeshelf.index.redis_store import RedisStore, redis_query
+from vibeshelf.settings import Settings
 
 PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
 
@@ -79,6 +88,25 @@ def test_pgvector_rebuild_leaves_one_table(postgres_url: str) -> None:
     store.close()
 
 
+def test_the_factory_picks_the_backend_by_scheme(
+    redisearch_url: str, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(tmp_path))
+    expected = {
+        "hnsw://": HnswStore,
+        f"{redisearch_url}?prefix={fresh_name()}": RedisStore,
+        f"{postgres_url}?table={fresh_name()}": PgVectorStore,
+        f"{postgres_url.replace('postgresql://', 'postgres://')}?table={fresh_name()}": PgVectorStore,
+    }
+    for url, kind in expected.items():
+        monkeypatch.setenv("VIBESHELF_STORE__URL", url)
+        store = open_store(Settings())
+        assert type(store) is kind
+        store.rebuild(sample_records(n=20), manifest())
+        assert store.health() | {"ok": True, "count": 20} == store.health()
+        store.drop()
+
+
 def test_unreachable_servers_are_store_errors_without_the_password() -> None:
     port = free_port()
     with pytest.raises(StoreError, match=f"127.0.0.1:{port}") as error:
@@ -104,3 +132,44 @@ def test_filters_translate_to_each_query_language() -> None:
     assert where.as_string() == (
         'WHERE "shelves" && %s AND "year" >= %s AND "year" <= %s AND "average_rating" >= %s::real'
     )
+
+
+QUERIES = [
+    "boy wizard goes to a school of magic",
+    "a detective solves a murder in a small english village",
+    "epic quest with dragons and an ancient prophecy",
+    "slow burn romance between rivals in regency london",
+    "a lonely robot on a spaceship far from earth",
+    "memoir of growing up poor in the american south",
+]
+
+
+def test_backends_agree_on_the_sample(
+    sample_data_dir: Path, redisearch_url: str, postgres_url: str
+) -> None:
+    """Real embeddings of the 3,000-book sample: each backend's top 10 matches HNSW's and exact."""
+    settings = Settings(data_dir=sample_data_dir)
+    catalog = BookCatalog.load(settings.books_path)
+    embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
+    checksum = catalog_checksum(settings.books_path)
+    queries = load_encoder(settings.model, settings.models_dir).encode(QUERIES)
+    hnsw = HnswStore(settings.index_dir)  # built by `vibeshelf demo --no-serve` from the same data
+    redis_store = RedisStore(f"{redisearch_url}?prefix={fresh_name()}")
+    pg_store = PgVectorStore(f"{postgres_url}?table={fresh_name()}")
+    for store in (redis_store, pg_store):
+        build_index(store, catalog, checksum, embeddings)
+        assert store.count() == hnsw.count() >= 2900
+    romance = Filter.of(Tag.any_of("shelves", "romance"), Range("year", 1990, 2015))
+    for query in queries:
+        exact = [embeddings.ids[i] for i in np.argsort(-(embeddings.vectors @ query))[:10]]
+        for flt in (None, romance):
+            expected = [h.id for h in hnsw.knn(query, 10, flt)]
+            assert len(expected) == 10
+            if flt is None:
+                assert len(set(expected) & set(exact)) >= 9
+            for store in (redis_store, pg_store):
+                got = [h.id for h in store.knn(query, 10, flt)]
+                assert len(set(got) & set(expected)) >= 9, (store, flt)
+    redis_store.drop()
+    pg_store.drop()
+    pg_store.close()
