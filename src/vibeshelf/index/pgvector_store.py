@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import numpy as np
 import psycopg
@@ -61,7 +61,7 @@ class PgVectorStore(VectorStore):
         self.table = query.pop("table", [DEFAULT_TABLE])[0]
         if not self.table.isidentifier() or len(self.table) > MAX_TABLE_CHARS:
             raise StoreError(f"table name {self.table!r} in {self._where} is not a plain identifier")
-        self._dsn = parts._replace(query="&".join(f"{k}={v[0]}" for k, v in query.items())).geturl()
+        self._dsn = parts._replace(query=urlencode(query, doseq=True, quote_via=quote)).geturl()
         self.params = params or HnswParams()
         self._local = threading.local()
         self._connections: list[psycopg.Connection] = []

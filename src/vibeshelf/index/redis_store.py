@@ -139,7 +139,7 @@ class RedisStore(VectorStore):
                 )
                 old = self._call(self._client.get, self._pointer)
                 self._call(self._client.set, self._manifest_key(build_id), _dump(manifest))
-                self._switch(index, build_id, exists=old is not None)
+                self._switch(index, build_id)
             except BaseException:
                 self._drop_build(build_id)
                 raise
@@ -170,10 +170,8 @@ class RedisStore(VectorStore):
 
     def drop(self) -> None:
         with self._write_lock:
-            builds = [
-                key.decode().rsplit(":", 1)[1]
-                for key in self._client.scan_iter(match=self._manifest_key("*"), count=1000)
-            ]
+            keys = self._call(list, self._client.scan_iter(match=self._manifest_key("*"), count=1000))
+            builds = [key.decode().rsplit(":", 1)[1] for key in keys]
             for name in self._call(self._client.execute_command, "FT._LIST"):
                 name = name.decode() if isinstance(name, bytes) else name
                 if name.startswith(self._index("")):
@@ -219,10 +217,10 @@ class RedisStore(VectorStore):
                 raise StoreError(f"index {index} at {self._where} still indexing after {timeout_s}s")
             time.sleep(0.05)
 
-    def _switch(self, index: str, build_id: str, exists: bool) -> None:
-        """Point the alias and NAME:current at the new build in one MULTI/EXEC."""
+    def _switch(self, index: str, build_id: str) -> None:
+        """Point the alias (created if missing) and NAME:current at the new build in one MULTI/EXEC."""
         pipe = self._client.pipeline(transaction=True)
-        pipe.execute_command("FT.ALIASUPDATE" if exists else "FT.ALIASADD", self.name, index)
+        pipe.execute_command("FT.ALIASUPDATE", self.name, index)
         pipe.set(self._pointer, build_id)
         self._call(pipe.execute)
 
