@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import threading
@@ -20,9 +19,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
-from vibeshelf.index.storelib import as_tags, new_build_id, stamp
-
-log = logging.getLogger(__name__)
+from vibeshelf.index.storelib import as_tags, log_build, new_build_id, stamp
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -305,7 +302,7 @@ class HnswStore(VectorStore):
             raise
         self._snap = _Snapshot(index, vectors, ids, columns, manifest)
         self._prune()
-        log.info("index build %s: %d vectors in %.1fs", build_id, manifest.count, manifest.build_seconds)
+        log_build(manifest)
 
     def _prune(self) -> None:
         """Keep the served build and the newest keep_builds - 1 before it."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import struct
 import threading
 import time
@@ -24,9 +23,7 @@ from vibeshelf.embed.cache import redacted
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.index.storelib import as_number, as_tags, new_build_id, stamp
-
-log = logging.getLogger(__name__)
+from vibeshelf.index.storelib import as_number, as_tags, check_dim, log_build, new_build_id, stamp
 
 DEFAULT_TABLE = "vibeshelf_vectors"
 COLUMNS = ("id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves")
@@ -87,10 +84,8 @@ class PgVectorStore(VectorStore):
             return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident)).fetchone()[0])
 
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
-        dim = self.manifest.dim
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if query.shape[0] != dim:
-            raise ValueError(f"query has dim {query.shape[0]}, index has {dim}")
+        check_dim("query", query.shape[0], self.manifest)
         if k <= 0:
             return []
         where, args = sql_where(filters or Filter())
@@ -138,14 +133,12 @@ class PgVectorStore(VectorStore):
             except BaseException:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
                 raise
-        log.info("pgvector build %s: %d vectors in %.1fs", build_id, manifest.count,
-                 manifest.build_seconds)
+        log_build(manifest)
 
     def upsert(self, records: Records) -> None:
         with self._write_lock:
             manifest = self.manifest
-            if records.vectors.shape[1] != manifest.dim:
-                raise ValueError(f"records have dim {records.vectors.shape[1]}, index has {manifest.dim}")
+            check_dim("records", records.vectors.shape[1], manifest)
             statement = sql.SQL(
                 "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}"
             ).format(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -18,9 +17,7 @@ from vibeshelf.embed.cache import redacted
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.index.storelib import as_number, as_tags, new_build_id, stamp
-
-log = logging.getLogger(__name__)
+from vibeshelf.index.storelib import as_number, as_tags, check_dim, log_build, new_build_id, stamp
 
 DEFAULT_NAME = "vibeshelf"
 BATCH_SIZE = 1000
@@ -78,8 +75,7 @@ class RedisStore(VectorStore):
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
         manifest = self.manifest
         query = np.asarray(vector, dtype="<f4").reshape(-1)
-        if query.shape[0] != manifest.dim:
-            raise ValueError(f"query has dim {query.shape[0]}, index has {manifest.dim}")
+        check_dim("query", query.shape[0], manifest)
         if k <= 0:
             return []
         where = redis_query(filters) if filters else "*"
@@ -146,14 +142,12 @@ class RedisStore(VectorStore):
             self._cached = manifest
             if old is not None:
                 self._drop_build(old.decode())
-            log.info("redis index build %s: %d vectors in %.1fs", build_id, manifest.count,
-                     manifest.build_seconds)
+            log_build(manifest)
 
     def upsert(self, records: Records) -> None:
         with self._write_lock:
             manifest = self.manifest
-            if records.vectors.shape[1] != manifest.dim:
-                raise ValueError(f"records have dim {records.vectors.shape[1]}, index has {manifest.dim}")
+            check_dim("records", records.vectors.shape[1], manifest)
             self._load(manifest.build_id, records)
             self._save_count(manifest)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -11,6 +12,8 @@ from typing import Any
 
 from vibeshelf.index.base import IndexManifest
 from vibeshelf.index.filters import normalize_tag
+
+log = logging.getLogger("vibeshelf.index")
 
 
 def new_build_id() -> str:
@@ -29,6 +32,17 @@ def stamp(
         build_seconds=round(time.perf_counter() - started, 3),
         params=params,
     )
+
+
+def log_build(manifest: IndexManifest) -> None:
+    log.info("%s build %s: %d vectors in %.1fs", manifest.backend, manifest.build_id, manifest.count,
+             manifest.build_seconds)
+
+
+def check_dim(what: str, dim: int, manifest: IndexManifest) -> None:
+    """A ValueError when a query or records do not have the index's dimension."""
+    if dim != manifest.dim:
+        raise ValueError(f"{what} has dim {dim}, index has {manifest.dim}")
 
 
 def as_number(value: Any) -> float | None:
