@@ -56,7 +56,8 @@ def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Any, np.ndarray]:
     books = [catalog.get(i) for i in embeddings.ids]
     keep = [i for i, book in enumerate(books) if book is not None]
     records = Records(
-        [embeddings.ids[i] for i in keep], embeddings.vectors[keep],
+        [embeddings.ids[i] for i in keep],
+        embeddings.vectors[keep],
         [books[i].index_fields() for i in keep],  # type: ignore[union-attr]
     )
     encoded = load_encoder(settings.model, settings.models_dir).encode(queries(200))
@@ -64,7 +65,9 @@ def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Any, np.ndarray]:
     return f"{name} ({len(records)} books, real embeddings)", records, encoded
 
 
-def synthetic_set(n: int, base: np.ndarray, noise: float = 0.5, seed: int = 7) -> tuple[str, Any, np.ndarray]:
+def synthetic_set(
+    n: int, base: np.ndarray, noise: float = 0.5, seed: int = 7
+) -> tuple[str, Any, np.ndarray]:
     """n unit vectors, each a random catalog vector plus Gaussian noise of norm ~`noise`, and 200
     queries drawn the same way: the catalog's structure at any size (i.i.d. random vectors are a
     worst case that no graph index is tuned for)."""
@@ -76,7 +79,9 @@ def synthetic_set(n: int, base: np.ndarray, noise: float = 0.5, seed: int = 7) -
         jitter = rng.standard_normal((count, DIM), dtype=np.float32) * (noise / np.sqrt(DIM))
         return unit(base[rng.integers(len(base), size=count)] + jitter)
 
-    records = Records([f"s{i}" for i in range(n)], draw(n), [{"year": 1900 + i % 120} for i in range(n)])
+    records = Records(
+        [f"s{i}" for i in range(n)], draw(n), [{"year": 1900 + i % 120} for i in range(n)]
+    )
     return f"synthetic ({n:,} x {DIM} unit vectors around the catalog's)", records, draw(200)
 
 
@@ -88,7 +93,7 @@ def exact_top(records: Any, queries_: np.ndarray) -> list[set[str]]:
     """Exact top-K ids per query by numpy brute force, in chunks."""
     out = []
     for start in range(0, len(queries_), 50):
-        sims = queries_[start:start + 50] @ records.vectors.T
+        sims = queries_[start : start + 50] @ records.vectors.T
         top = np.argpartition(-sims, K, axis=1)[:, :K]
         out += [{records.ids[j] for j in row} for row in top]
     return out
@@ -115,8 +120,15 @@ def throughput(store: Any, queries_: np.ndarray, clients: int, seconds: float) -
     return sum(done) / (time.perf_counter() - started)
 
 
-def measure(kind: str, store: Any, size: Any, records: Any, queries_: np.ndarray,
-            exact: list[set[str]], seconds: float) -> dict[str, Any]:
+def measure(
+    kind: str,
+    store: Any,
+    size: Any,
+    records: Any,
+    queries_: np.ndarray,
+    exact: list[set[str]],
+    seconds: float,
+) -> dict[str, Any]:
     from vibeshelf.index.base import IndexManifest
 
     before = size()
@@ -128,8 +140,14 @@ def measure(kind: str, store: Any, size: Any, records: Any, queries_: np.ndarray
     recall = float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
     qps = [throughput(store, queries_, clients, seconds) for clients in (1, 2)]
     store.drop()
-    return {"backend": kind, "build_s": build_s, "size_mb": grown / 2**20, "qps1": qps[0],
-            "qps2": qps[1], "recall": recall}
+    return {
+        "backend": kind,
+        "build_s": build_s,
+        "size_mb": grown / 2**20,
+        "qps1": qps[0],
+        "qps2": qps[1],
+        "recall": recall,
+    }
 
 
 def stores(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[str, Any, Any]]:
@@ -141,14 +159,21 @@ def stores(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[str, Any, 
     from vibeshelf.index.pgvector_store import PgVectorStore
     from vibeshelf.index.redis_store import RedisStore
 
-    params = HnswParams(m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search,
-                        keep_builds=1)
+    params = HnswParams(
+        m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search, keep_builds=1
+    )
     root = workdir / f"hnsw-{time.monotonic_ns()}"
-    yield "hnsw", HnswStore(root, params), lambda: sum(
-        p.stat().st_size for p in root.rglob("*") if p.is_file())
+    yield (
+        "hnsw",
+        HnswStore(root, params),
+        lambda: sum(p.stat().st_size for p in root.rglob("*") if p.is_file()),
+    )
     client = redis.Redis.from_url(args.redis)
-    yield "redis", RedisStore(f"{args.redis}?prefix=bench", params), lambda: int(
-        client.info("memory")["used_memory"])
+    yield (
+        "redis",
+        RedisStore(f"{args.redis}?prefix=bench", params),
+        lambda: int(client.info("memory")["used_memory"]),
+    )
     pg = PgVectorStore(f"{args.postgres}{'&' if '?' in args.postgres else '?'}table=bench", params)
 
     def pg_size() -> int:
@@ -178,14 +203,25 @@ def loopback_servers(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--synthetic", type=int, default=100_000, metavar="N",
-                        help="synthetic vectors (0 skips them)")
-    parser.add_argument("--sample", action="store_true",
-                        help="the bundled sample instead of the 10k catalog from ../shared/data")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="synthetic vectors (0 skips them)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="the bundled sample instead of the 10k catalog from ../shared/data",
+    )
     parser.add_argument("--data-dir", type=Path, help="catalog data dir to build once and reuse")
-    parser.add_argument("--redis", help="redis:// URL of a server with RediSearch (default: start one)")
+    parser.add_argument(
+        "--redis", help="redis:// URL of a server with RediSearch (default: start one)"
+    )
     parser.add_argument("--postgres", help="postgresql:// URL with pgvector (default: start one)")
     parser.add_argument("--seconds", type=float, default=5.0, help="load time per client count")
     parser.add_argument("--m", type=int, default=32)
@@ -198,10 +234,14 @@ def main() -> None:
     data_sets = [catalog_set(args.data_dir or workdir / "data", sample)]
     if args.synthetic:
         data_sets.append(synthetic_set(args.synthetic, data_sets[0][1].vectors))
-    print(f"# vibeshelf vector backends — {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print(f"HNSW M={args.m} ef_construction={args.ef_construction} ef_search={args.ef_search}, "
-          f"k={K}, {args.seconds:.0f}s per client count; recall@{K} vs exact numpy search")
+    print(
+        f"# vibeshelf vector backends — {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"HNSW M={args.m} ef_construction={args.ef_construction} ef_search={args.ef_search}, "
+        f"k={K}, {args.seconds:.0f}s per client count; recall@{K} vs exact numpy search"
+    )
     with loopback_servers(args, workdir):
         for title, records, queries_ in data_sets:
             exact = exact_top(records, queries_)
@@ -211,8 +251,11 @@ def main() -> None:
             print("|---|---|---|---|---|---|")
             for kind, store, size in stores(args, workdir):
                 r = measure(kind, store, size, records, queries_, exact, args.seconds)
-                print(f"| {r['backend']} | {r['build_s']:.1f} | {r['size_mb']:.1f} | {r['qps1']:.0f} | "
-                      f"{r['qps2']:.0f} | {r['recall']:.3f} |", flush=True)
+                print(
+                    f"| {r['backend']} | {r['build_s']:.1f} | {r['size_mb']:.1f} | {r['qps1']:.0f} | "
+                    f"{r['qps2']:.0f} | {r['recall']:.3f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

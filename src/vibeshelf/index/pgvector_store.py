@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import numpy as np
 import psycopg
@@ -20,10 +19,10 @@ from psycopg.pq import Format
 from psycopg.types import TypeInfo
 
 from vibeshelf.embed.cache import redacted
+from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
-from vibeshelf.index.filters import Filter, Range, Tag
+from vibeshelf.index.filters import NUMERIC_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.index.storelib import as_number, as_tags, check_dim, log_build, new_build_id, stamp
 
 DEFAULT_TABLE = "vibeshelf_vectors"
 COLUMNS = ("id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves")
@@ -52,13 +51,12 @@ class PgVectorStore(VectorStore):
     """
 
     def __init__(self, url: str, params: HnswParams | None = None) -> None:
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
         self.url = url
-        self.table = query.pop("table", [DEFAULT_TABLE])[0]
+        self._dsn, self.table = storelib.pop_url_option(url, "table", DEFAULT_TABLE)
         if not self.table.isidentifier() or len(self.table) > MAX_TABLE_CHARS:
-            raise StoreError(f"table name {self.table!r} in {self._where} is not a plain identifier")
-        self._dsn = parts._replace(query=urlencode(query, doseq=True, quote_via=quote)).geturl()
+            raise StoreError(
+                f"table name {self.table!r} in {self._where} is not a plain identifier"
+            )
         self.params = params or HnswParams()
         self._local = threading.local()
         self._connections: list[psycopg.Connection] = []
@@ -81,11 +79,13 @@ class PgVectorStore(VectorStore):
         with self._connection() as conn:
             if not self._exists(conn):
                 return 0
-            return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident)).fetchone()[0])
+            return int(
+                conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident)).fetchone()[0]
+            )
 
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        check_dim("query", query.shape[0], self.manifest)
+        storelib.check_dim("query", query.shape[0], self.manifest)
         if k <= 0:
             return []
         where, args = sql_where(filters or Filter())
@@ -101,7 +101,13 @@ class PgVectorStore(VectorStore):
         return [Hit(rid, float(sim)) for rid, sim in rows]
 
     def health(self) -> dict[str, Any]:
-        status: dict[str, Any] = {"ok": False, "backend": "pgvector", "url": self._where}
+        status: dict[str, Any] = {
+            "ok": False,
+            "backend": "pgvector",
+            "url": self._where,
+            "count": 0,
+            "build_id": None,
+        }
         try:
             status["count"] = self.count()
             status["build_id"] = self.manifest.build_id if status["count"] else None
@@ -114,7 +120,7 @@ class PgVectorStore(VectorStore):
     def rebuild(self, records: Records, manifest: IndexManifest) -> None:
         with self._write_lock, self._connection() as conn:
             started = time.perf_counter()
-            build_id = new_build_id()
+            build_id = storelib.new_build_id()
             dim = records.vectors.shape[1]
             staging = sql.Identifier(f"{self.table}_{build_id.replace('-', '_').lower()}")
             try:
@@ -122,23 +128,27 @@ class PgVectorStore(VectorStore):
                 with conn.transaction():
                     self._copy(conn, staging, records)
                 self._create_indexes(conn, staging)
-                manifest = stamp(
+                manifest = storelib.stamp(
                     replace(manifest, dim=dim, count=len(records), backend="pgvector"),
-                    build_id, started, self.params.graph(),
+                    build_id,
+                    started,
+                    self.params.graph(),
                 )
                 self._comment(conn, staging, manifest)
                 with conn.transaction():
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._ident))
-                    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(staging, self._ident))
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {} RENAME TO {}").format(staging, self._ident)
+                    )
             except BaseException:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
                 raise
-        log_build(manifest)
+        storelib.log_build(manifest)
 
     def upsert(self, records: Records) -> None:
         with self._write_lock:
             manifest = self.manifest
-            check_dim("records", records.vectors.shape[1], manifest)
+            storelib.check_dim("records", records.vectors.shape[1], manifest)
             statement = sql.SQL(
                 "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}"
             ).format(
@@ -201,9 +211,13 @@ class PgVectorStore(VectorStore):
         conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (shelves)").format(table))
         conn.execute(sql.SQL("ANALYZE {}").format(table))
 
-    def _comment(self, conn: psycopg.Connection, table: sql.Identifier, manifest: IndexManifest) -> None:
+    def _comment(
+        self, conn: psycopg.Connection, table: sql.Identifier, manifest: IndexManifest
+    ) -> None:
         conn.execute(
-            sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(json.dumps(manifest.to_dict())))
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                table, sql.Literal(json.dumps(manifest.to_dict()))
+            )
         )
 
     def _recount(self, conn: psycopg.Connection, manifest: IndexManifest) -> None:
@@ -278,14 +292,19 @@ def _range(column: sql.Identifier, clause: Range, args: list[Any]) -> list[sql.C
 def _rows(records: Records) -> Iterator[tuple[Any, ...]]:
     """One tuple per record in COLUMNS order; missing numbers as NULL, tags normalised."""
     for rid, vector, fields in zip(records.ids, records.vectors, records.fields, strict=True):
-        numbers = {name: as_number(fields.get(name)) for name in ("year", "average_rating", "ratings_count")}
+        numbers = {name: storelib.as_number(fields.get(name)) for name in NUMERIC_FIELDS}
         for name in INTEGER_FIELDS:
             if numbers[name] is not None:
                 numbers[name] = round(numbers[name])
-        language = as_tags(fields.get("language"))
+        language = storelib.as_tags(fields.get("language"))
         yield (
-            rid, vector, numbers["year"], numbers["average_rating"], numbers["ratings_count"],
-            language[0] if language else None, as_tags(fields.get("shelves")),
+            rid,
+            vector,
+            numbers["year"],
+            numbers["average_rating"],
+            numbers["ratings_count"],
+            language[0] if language else None,
+            storelib.as_tags(fields.get("shelves")),
         )
 
 

@@ -8,16 +8,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import redis
 
 from vibeshelf.embed.cache import redacted
+from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.index.storelib import as_number, as_tags, check_dim, log_build, new_build_id, stamp
 
 DEFAULT_NAME = "vibeshelf"
 BATCH_SIZE = 1000
@@ -31,14 +30,15 @@ class RedisStore(VectorStore):
     alias and the pointer in one transaction and drops the old index with its documents.
     """
 
-    def __init__(self, url: str, params: HnswParams | None = None, batch_size: int = BATCH_SIZE) -> None:
-        parts = urlsplit(url)
+    def __init__(
+        self, url: str, params: HnswParams | None = None, batch_size: int = BATCH_SIZE
+    ) -> None:
         self.url = url
-        self.name = parse_qs(parts.query).get("prefix", [DEFAULT_NAME])[0]
+        server, self.name = storelib.pop_url_option(url, "prefix", DEFAULT_NAME)
         self.params = params or HnswParams()
         self.batch_size = batch_size
         # RESP2 on every redis-py version, so FT.SEARCH replies have one shape.
-        self._client = redis.Redis.from_url(parts._replace(query="").geturl(), protocol=2)
+        self._client = redis.Redis.from_url(server, protocol=2)
         self._write_lock = threading.Lock()
         self._cached: IndexManifest | None = None
 
@@ -75,15 +75,30 @@ class RedisStore(VectorStore):
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
         manifest = self.manifest
         query = np.asarray(vector, dtype="<f4").reshape(-1)
-        check_dim("query", query.shape[0], manifest)
+        storelib.check_dim("query", query.shape[0], manifest)
         if k <= 0:
             return []
         where = redis_query(filters) if filters else "*"
         ef = max(k, self.params.ef_search)
         args = [
-            "FT.SEARCH", self.name, f"({where})=>[KNN {k} @vec $q EF_RUNTIME {ef} AS dist]",
-            "PARAMS", 2, "q", query.tobytes(), "SORTBY", "dist", "RETURN", 2, "id", "dist",
-            "LIMIT", 0, k, "DIALECT", 2,
+            "FT.SEARCH",
+            self.name,
+            f"({where})=>[KNN {k} @vec $q EF_RUNTIME {ef} AS dist]",
+            "PARAMS",
+            2,
+            "q",
+            query.tobytes(),
+            "SORTBY",
+            "dist",
+            "RETURN",
+            2,
+            "id",
+            "dist",
+            "LIMIT",
+            0,
+            k,
+            "DIALECT",
+            2,
         ]
         reply = self._call(self._client.execute_command, *args)
         hits = []
@@ -93,7 +108,13 @@ class RedisStore(VectorStore):
         return hits
 
     def health(self) -> dict[str, Any]:
-        status: dict[str, Any] = {"ok": False, "backend": "redis", "url": self._where}
+        status: dict[str, Any] = {
+            "ok": False,
+            "backend": "redis",
+            "url": self._where,
+            "count": 0,
+            "build_id": None,
+        }
         try:
             self._call(self._client.ping)
             current = self._current()
@@ -105,7 +126,9 @@ class RedisStore(VectorStore):
 
     def _current(self) -> IndexManifest | None:
         """The served manifest, re-read only when the pointer names another build."""
-        for _ in range(3):  # a rebuild may switch builds between reading the pointer and the manifest
+        for _ in range(
+            3
+        ):  # a rebuild may switch builds between reading the pointer and the manifest
             build_id = self._call(self._client.get, self._pointer)
             if build_id is None:
                 return None
@@ -122,16 +145,18 @@ class RedisStore(VectorStore):
     def rebuild(self, records: Records, manifest: IndexManifest) -> None:
         with self._write_lock:
             started = time.perf_counter()
-            build_id = new_build_id()
+            build_id = storelib.new_build_id()
             dim = records.vectors.shape[1]
             index = self._index(build_id)
             self._create_index(index, self._doc_prefix(build_id), dim, len(records))
             try:
                 self._load(build_id, records)
                 self._wait_indexed(index)
-                manifest = stamp(
+                manifest = storelib.stamp(
                     replace(manifest, dim=dim, count=len(records), backend="redis"),
-                    build_id, started, self.params.graph(),
+                    build_id,
+                    started,
+                    self.params.graph(),
                 )
                 old = self._call(self._client.get, self._pointer)
                 self._call(self._client.set, self._manifest_key(build_id), _dump(manifest))
@@ -142,12 +167,12 @@ class RedisStore(VectorStore):
             self._cached = manifest
             if old is not None:
                 self._drop_build(old.decode())
-            log_build(manifest)
+            storelib.log_build(manifest)
 
     def upsert(self, records: Records) -> None:
         with self._write_lock:
             manifest = self.manifest
-            check_dim("records", records.vectors.shape[1], manifest)
+            storelib.check_dim("records", records.vectors.shape[1], manifest)
             self._load(manifest.build_id, records)
             self._save_count(manifest)
 
@@ -164,12 +189,14 @@ class RedisStore(VectorStore):
 
     def drop(self) -> None:
         with self._write_lock:
-            keys = self._call(list, self._client.scan_iter(match=self._manifest_key("*"), count=1000))
+            keys = self._call(
+                list, self._client.scan_iter(match=self._manifest_key("*"), count=1000)
+            )
             builds = [key.decode().rsplit(":", 1)[1] for key in keys]
             for name in self._call(self._client.execute_command, "FT._LIST"):
                 name = name.decode() if isinstance(name, bytes) else name
                 if name.startswith(self._index("")):
-                    builds.append(name[len(self._index("")):])
+                    builds.append(name[len(self._index("")) :])
             for build_id in dict.fromkeys(builds):
                 self._drop_build(build_id)
             self._call(self._client.delete, self._pointer)
@@ -182,14 +209,27 @@ class RedisStore(VectorStore):
         for name in TAG_FIELDS:
             schema += [name, "TAG", "SEPARATOR", ","]
         hnsw = {
-            "TYPE": "FLOAT32", "DIM": dim, "DISTANCE_METRIC": "COSINE", "M": self.params.m,
-            "EF_CONSTRUCTION": self.params.ef_construction, "EF_RUNTIME": self.params.ef_search,
+            "TYPE": "FLOAT32",
+            "DIM": dim,
+            "DISTANCE_METRIC": "COSINE",
+            "M": self.params.m,
+            "EF_CONSTRUCTION": self.params.ef_construction,
+            "EF_RUNTIME": self.params.ef_search,
             "INITIAL_CAP": max(1, capacity),
         }
         vec = ["vec", "VECTOR", "HNSW", 2 * len(hnsw)] + [x for kv in hnsw.items() for x in kv]
         self._call(
-            self._client.execute_command, "FT.CREATE", index, "ON", "HASH", "PREFIX", 1, prefix,
-            "SCHEMA", *schema, *vec,
+            self._client.execute_command,
+            "FT.CREATE",
+            index,
+            "ON",
+            "HASH",
+            "PREFIX",
+            1,
+            prefix,
+            "SCHEMA",
+            *schema,
+            *vec,
         )
 
     def _load(self, build_id: str, records: Records) -> None:
@@ -208,7 +248,9 @@ class RedisStore(VectorStore):
         deadline = time.monotonic() + timeout_s
         while int(self._call(self._client.ft(index).info).get("indexing", 0)):
             if time.monotonic() > deadline:
-                raise StoreError(f"index {index} at {self._where} still indexing after {timeout_s}s")
+                raise StoreError(
+                    f"index {index} at {self._where} still indexing after {timeout_s}s"
+                )
             time.sleep(0.05)
 
     def _switch(self, index: str, build_id: str) -> None:
@@ -266,11 +308,11 @@ def _document(rid: str, vector: np.ndarray, fields: dict[str, Any]) -> dict[str,
     """The hash for one record; missing numbers and empty tags are left out, so they never match."""
     doc: dict[str, Any] = {"id": rid, "vec": vector.tobytes()}
     for name in NUMERIC_FIELDS:
-        number = as_number(fields.get(name))
+        number = storelib.as_number(fields.get(name))
         if number is not None:
             doc[name] = number
     for name in TAG_FIELDS:
-        tags = [t.replace(",", " ") for t in as_tags(fields.get(name))]
+        tags = [t.replace(",", " ") for t in storelib.as_tags(fields.get(name))]
         if tags:
             doc[name] = ",".join(tags)
     return doc

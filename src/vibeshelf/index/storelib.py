@@ -9,6 +9,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from vibeshelf.index.base import IndexManifest
 from vibeshelf.index.filters import normalize_tag
@@ -34,9 +35,22 @@ def stamp(
     )
 
 
+def pop_url_option(url: str, name: str, default: str) -> tuple[str, str]:
+    """`url` without the query option `name`, and that option's value (or `default`)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    value = query.pop(name, [default])[0]
+    return parts._replace(query=urlencode(query, doseq=True, quote_via=quote)).geturl(), value
+
+
 def log_build(manifest: IndexManifest) -> None:
-    log.info("%s build %s: %d vectors in %.1fs", manifest.backend, manifest.build_id, manifest.count,
-             manifest.build_seconds)
+    log.info(
+        "%s build %s: %d vectors in %.1fs",
+        manifest.backend,
+        manifest.build_id,
+        manifest.count,
+        manifest.build_seconds,
+    )
 
 
 def check_dim(what: str, dim: int, manifest: IndexManifest) -> None:
