@@ -23,13 +23,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
+import redis
 from search import queries
+
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
+from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.index.pgvector_store import PgVectorStore
+from vibeshelf.index.redis_store import RedisStore
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -37,12 +44,11 @@ DIM = 384
 K = 10
 
 
-def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Any, np.ndarray]:
+def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Records, np.ndarray]:
     """Records and encoded vibe queries for the catalog (built into `data_dir` unless there)."""
     from vibeshelf.catalog.books import BookCatalog
     from vibeshelf.embed.encoder import load_encoder
     from vibeshelf.embed.vectors import load_embeddings
-    from vibeshelf.index.base import Records
     from vibeshelf.settings import Settings
 
     settings = Settings(data_dir=data_dir)
@@ -67,12 +73,10 @@ def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Any, np.ndarray]:
 
 def synthetic_set(
     n: int, base: np.ndarray, noise: float = 0.5, seed: int = 7
-) -> tuple[str, Any, np.ndarray]:
+) -> tuple[str, Records, np.ndarray]:
     """n unit vectors, each a random catalog vector plus Gaussian noise of norm ~`noise`, and 200
     queries drawn the same way: the catalog's structure at any size (i.i.d. random vectors are a
     worst case that no graph index is tuned for)."""
-    from vibeshelf.index.base import Records
-
     rng = np.random.default_rng(seed)
 
     def draw(count: int) -> np.ndarray:
@@ -89,7 +93,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def exact_top(records: Any, queries_: np.ndarray) -> list[set[str]]:
+def exact_top(records: Records, queries_: np.ndarray) -> list[set[str]]:
     """Exact top-K ids per query by numpy brute force, in chunks."""
     out = []
     for start in range(0, len(queries_), 50):
@@ -99,7 +103,7 @@ def exact_top(records: Any, queries_: np.ndarray) -> list[set[str]]:
     return out
 
 
-def throughput(store: Any, queries_: np.ndarray, clients: int, seconds: float) -> float:
+def throughput(store: VectorStore, queries_: np.ndarray, clients: int, seconds: float) -> float:
     """KNN calls per second from `clients` threads over `seconds`."""
     done = [0] * clients
     deadline = time.perf_counter() + seconds
@@ -122,15 +126,13 @@ def throughput(store: Any, queries_: np.ndarray, clients: int, seconds: float) -
 
 def measure(
     kind: str,
-    store: Any,
-    size: Any,
-    records: Any,
+    store: VectorStore,
+    size: Callable[[], int],
+    records: Records,
     queries_: np.ndarray,
     exact: list[set[str]],
     seconds: float,
 ) -> dict[str, Any]:
-    from vibeshelf.index.base import IndexManifest
-
     before = size()
     started = time.perf_counter()
     store.rebuild(records, IndexManifest("bench", "bench", DIM))
@@ -150,15 +152,10 @@ def measure(
     }
 
 
-def stores(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[str, Any, Any]]:
+def stores(
+    args: argparse.Namespace, workdir: Path
+) -> Iterator[tuple[str, VectorStore, Callable[[], int]]]:
     """(name, empty store, size in bytes now) for each backend, with the bench's HNSW parameters."""
-    import psycopg
-    import redis
-
-    from vibeshelf.index.hnsw import HnswParams, HnswStore
-    from vibeshelf.index.pgvector_store import PgVectorStore
-    from vibeshelf.index.redis_store import RedisStore
-
     params = HnswParams(
         m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search, keep_builds=1
     )

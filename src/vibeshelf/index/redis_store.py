@@ -80,26 +80,9 @@ class RedisStore(VectorStore):
             return []
         where = redis_query(filters) if filters else "*"
         ef = max(k, self.params.ef_search)
-        args = [
-            "FT.SEARCH",
-            self.name,
-            f"({where})=>[KNN {k} @vec $q EF_RUNTIME {ef} AS dist]",
-            "PARAMS",
-            2,
-            "q",
-            query.tobytes(),
-            "SORTBY",
-            "dist",
-            "RETURN",
-            2,
-            "id",
-            "dist",
-            "LIMIT",
-            0,
-            k,
-            "DIALECT",
-            2,
-        ]
+        knn = f"({where})=>[KNN {k} @vec $q EF_RUNTIME {ef} AS dist]"
+        args = ["FT.SEARCH", self.name, knn, "PARAMS", 2, "q", query.tobytes(), "SORTBY", "dist"]
+        args += ["RETURN", 2, "id", "dist", "LIMIT", 0, k, "DIALECT", 2]
         reply = self._call(self._client.execute_command, *args)
         hits = []
         for fields in reply[2::2]:  # [total, key, [name, value, ...], key, [...], ...]
@@ -126,9 +109,8 @@ class RedisStore(VectorStore):
 
     def _current(self) -> IndexManifest | None:
         """The served manifest, re-read only when the pointer names another build."""
-        for _ in range(
-            3
-        ):  # a rebuild may switch builds between reading the pointer and the manifest
+        # A rebuild may switch builds between reading the pointer and reading the manifest.
+        for _ in range(3):
             build_id = self._call(self._client.get, self._pointer)
             if build_id is None:
                 return None
