@@ -21,7 +21,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import psycopg
 import redis
+from benchlib import run_clients
 from search import queries
 
 from vibeshelf.index.base import IndexManifest, Records, VectorStore
@@ -115,13 +115,8 @@ def throughput(store: VectorStore, queries_: np.ndarray, clients: int, seconds: 
             i += clients
             done[slot] += 1
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.perf_counter() - started)
+    elapsed = run_clients(worker, clients)
+    return sum(done) / elapsed
 
 
 def measure(

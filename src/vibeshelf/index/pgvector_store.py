@@ -101,13 +101,7 @@ class PgVectorStore(VectorStore):
         return [Hit(rid, float(sim)) for rid, sim in rows]
 
     def health(self) -> dict[str, Any]:
-        status: dict[str, Any] = {
-            "ok": False,
-            "backend": "pgvector",
-            "url": self._where,
-            "count": 0,
-            "build_id": None,
-        }
+        status = storelib.down("pgvector", self._where)
         try:
             status["count"] = self.count()
             status["build_id"] = self.manifest.build_id if status["count"] else None

@@ -91,13 +91,7 @@ class RedisStore(VectorStore):
         return hits
 
     def health(self) -> dict[str, Any]:
-        status: dict[str, Any] = {
-            "ok": False,
-            "backend": "redis",
-            "url": self._where,
-            "count": 0,
-            "build_id": None,
-        }
+        status = storelib.down("redis", self._where)
         try:
             self._call(self._client.ping)
             current = self._current()

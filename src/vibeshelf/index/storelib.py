@@ -43,6 +43,11 @@ def pop_url_option(url: str, name: str, default: str) -> tuple[str, str]:
     return parts._replace(query=urlencode(query, doseq=True, quote_via=quote)).geturl(), value
 
 
+def down(backend: str, where: str) -> dict[str, Any]:
+    """A server store's health before it has been checked: not ok, nothing served."""
+    return {"ok": False, "backend": backend, "url": where, "count": 0, "build_id": None}
+
+
 def log_build(manifest: IndexManifest) -> None:
     log.info(
         "%s build %s: %d vectors in %.1fs",
