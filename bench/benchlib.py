@@ -1,11 +1,13 @@
-"""What the benchmark scripts share: loopback ports, server readiness and percentiles."""
+"""What the benchmark scripts share: loopback ports, server readiness, client threads, percentiles."""
 
 from __future__ import annotations
 
 import http.client
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 
 
 def free_port() -> int:
@@ -37,3 +39,14 @@ def percentile(values: list[float], q: float) -> float:
     """The nearest-rank `q` quantile (0..1) of `values`."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_clients(worker: Callable[[int], None], clients: int) -> float:
+    """Run worker(0) .. worker(clients - 1) in threads at once; return the wall time in seconds."""
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started

@@ -24,7 +24,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from benchlib import percentile, wait_healthy
+from benchlib import percentile, run_clients, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 SUBJECTS = ["mystery", "family saga", "space adventure", "love story", "ghost story", "heist",
@@ -97,13 +97,7 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str,
             latencies.extend(mine)
         conn.close()
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(worker, clients)
     return {"clients": clients, "requests": len(latencies), "errors": errors[0],
             "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
             "qps": len(latencies) / elapsed}

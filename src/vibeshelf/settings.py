@@ -24,6 +24,14 @@ Apis = Literal["search", "encode", "all"]
 # local: `vibeshelf embed` encodes in this process; ray: in shards over a Ray cluster.
 EmbedEngine = Literal["local", "ray"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
+# Vector store URL scheme -> backend.
+STORE_SCHEMES = {
+    "hnsw": "hnsw",
+    "redis": "redis",
+    "rediss": "redis",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+}
 
 
 class CatalogSettings(BaseModel):
@@ -65,8 +73,11 @@ class StoreSettings(BaseModel):
     @classmethod
     def _known_scheme(cls, url: str) -> str:
         scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in {"hnsw"}:
-            raise ValueError(f"unsupported vector store URL {url!r}: expected hnsw://[path]")
+        if scheme not in STORE_SCHEMES:
+            raise ValueError(
+                f"unsupported vector store URL scheme {scheme!r}: expected hnsw://[path], "
+                "redis://host:port/db or postgresql://user@host:port/db"
+            )
         return url
 
 
@@ -152,7 +163,7 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        """Directory of the embedded HNSW store: the URL's path, or <data_dir>/index."""
+        """Directory of the embedded HNSW store (hnsw:// URLs): the URL's path, or <data_dir>/index."""
         path = self.store.url.split("://", 1)[1]
         return Path(path) if path else self.data_dir / "index"
 

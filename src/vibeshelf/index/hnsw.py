@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
-from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag, normalize_tag
-
-log = logging.getLogger(__name__)
+from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
+from vibeshelf.index.storelib import as_tags, log_build, new_build_id, stamp
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -42,6 +38,10 @@ class HnswParams:
     ef_search: int = 128
     keep_builds: int = 2
     exact_limit: int = 50_000
+
+    def graph(self) -> dict[str, int]:
+        """The graph parameters a manifest records."""
+        return {"m": self.m, "ef_construction": self.ef_construction, "ef_search": self.ef_search}
 
 
 class _Snapshot:
@@ -109,7 +109,7 @@ def _field_columns(fields: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     for name in NUMERIC_FIELDS:
         columns[name] = [_as_float(f.get(name)) for f in fields]
     for name in TAG_FIELDS:
-        columns[name] = [_as_tags(f.get(name)) for f in fields]
+        columns[name] = [as_tags(f.get(name)) for f in fields]
     return columns
 
 
@@ -119,13 +119,6 @@ def _as_float(value: Any) -> float:
 
 def _missing_as_none(value: Any) -> Any:
     return None if isinstance(value, float) and np.isnan(value) else value
-
-
-def _as_tags(value: Any) -> list[str]:
-    if value is None:
-        return []
-    values = [value] if isinstance(value, str) else list(value)
-    return [normalize_tag(v) for v in values if v]
 
 
 class HnswStore(VectorStore):
@@ -289,15 +282,8 @@ class HnswStore(VectorStore):
         started: float,
     ) -> None:
         """Write a complete build beside the served one, then point CURRENT at it."""
-        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
-        manifest = replace(
-            manifest,
-            build_id=build_id,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - started, 3),
-            params={"m": self.params.m, "ef_construction": self.params.ef_construction,
-                    "ef_search": self.params.ef_search},
-        )
+        build_id = new_build_id()
+        manifest = stamp(manifest, build_id, started, self.params.graph())
         columns = _field_columns(fields)
         tmp = self.root / f".tmp-{build_id}"
         tmp.mkdir(parents=True)
@@ -316,7 +302,7 @@ class HnswStore(VectorStore):
             raise
         self._snap = _Snapshot(index, vectors, ids, columns, manifest)
         self._prune()
-        log.info("index build %s: %d vectors in %.1fs", build_id, manifest.count, manifest.build_seconds)
+        log_build(manifest)
 
     def _prune(self) -> None:
         """Keep the served build and the newest keep_builds - 1 before it."""

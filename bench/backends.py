@@ -1,0 +1,254 @@
+"""Vector backend benchmark: hnsw, Redis (RediSearch) and PostgreSQL (pgvector) on the same vectors.
+
+For each data set (the catalog's real embeddings, then N synthetic 384-d unit vectors) and each
+backend, one run prints: build time, size (HNSW files on disk, Redis memory growth, PostgreSQL
+table + indexes), KNN queries/s at 1 and 2 client threads (k=10, no filter) and recall@10 against
+exact numpy search. Same HNSW parameters everywhere (the settings' defaults unless given). The
+synthetic vectors are the catalog's real ones jittered by noise, so they keep its structure.
+
+    python bench/backends.py                           # starts loopback Valkey+RediSearch and PostgreSQL
+    python bench/backends.py --synthetic 1000000       # 1M synthetic vectors (~1.5 GiB float32)
+    python bench/backends.py --redis redis://127.0.0.1:6379/0 \\
+        --postgres 'postgresql://me@127.0.0.1:5432/vibeshelf'   # servers of your own
+    python bench/backends.py --sample --data-dir /tmp/vs     # bundled sample, reuse the data dir
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import redis
+from benchlib import run_clients
+from search import queries
+
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
+from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.index.pgvector_store import PgVectorStore
+from vibeshelf.index.redis_store import RedisStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+DIM = 384
+K = 10
+
+
+def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Records, np.ndarray]:
+    """Records and encoded vibe queries for the catalog (built into `data_dir` unless there)."""
+    from vibeshelf.catalog.books import BookCatalog
+    from vibeshelf.embed.encoder import load_encoder
+    from vibeshelf.embed.vectors import load_embeddings
+    from vibeshelf.settings import Settings
+
+    settings = Settings(data_dir=data_dir)
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+    for step in (["ingest", "sample" if sample else "goodbooks"], ["embed"]):
+        if step[0] == "ingest" and settings.books_path.is_file():
+            continue
+        subprocess.run([sys.executable, "-m", "vibeshelf", *step], env=env, check=True)
+    catalog = BookCatalog.load(settings.books_path)
+    embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
+    books = [catalog.get(i) for i in embeddings.ids]
+    keep = [i for i, book in enumerate(books) if book is not None]
+    records = Records(
+        [embeddings.ids[i] for i in keep],
+        embeddings.vectors[keep],
+        [books[i].index_fields() for i in keep],  # type: ignore[union-attr]
+    )
+    encoded = load_encoder(settings.model, settings.models_dir).encode(queries(200))
+    name = "bundled sample" if sample else "goodbooks-10k"
+    return f"{name} ({len(records)} books, real embeddings)", records, encoded
+
+
+def synthetic_set(
+    n: int, base: np.ndarray, noise: float = 0.5, seed: int = 7
+) -> tuple[str, Records, np.ndarray]:
+    """n unit vectors, each a random catalog vector plus Gaussian noise of norm ~`noise`, and 200
+    queries drawn the same way: the catalog's structure at any size (i.i.d. random vectors are a
+    worst case that no graph index is tuned for)."""
+    rng = np.random.default_rng(seed)
+
+    def draw(count: int) -> np.ndarray:
+        jitter = rng.standard_normal((count, DIM), dtype=np.float32) * (noise / np.sqrt(DIM))
+        return unit(base[rng.integers(len(base), size=count)] + jitter)
+
+    records = Records(
+        [f"s{i}" for i in range(n)], draw(n), [{"year": 1900 + i % 120} for i in range(n)]
+    )
+    return f"synthetic ({n:,} x {DIM} unit vectors around the catalog's)", records, draw(200)
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def exact_top(records: Records, queries_: np.ndarray) -> list[set[str]]:
+    """Exact top-K ids per query by numpy brute force, in chunks."""
+    out = []
+    for start in range(0, len(queries_), 50):
+        sims = queries_[start : start + 50] @ records.vectors.T
+        top = np.argpartition(-sims, K, axis=1)[:, :K]
+        out += [{records.ids[j] for j in row} for row in top]
+    return out
+
+
+def throughput(store: VectorStore, queries_: np.ndarray, clients: int, seconds: float) -> float:
+    """KNN calls per second from `clients` threads over `seconds`."""
+    done = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def worker(slot: int) -> None:
+        i = slot
+        while time.perf_counter() < deadline:
+            store.knn(queries_[i % len(queries_)], K)
+            i += clients
+            done[slot] += 1
+
+    elapsed = run_clients(worker, clients)
+    return sum(done) / elapsed
+
+
+def measure(
+    kind: str,
+    store: VectorStore,
+    size: Callable[[], int],
+    records: Records,
+    queries_: np.ndarray,
+    exact: list[set[str]],
+    seconds: float,
+) -> dict[str, Any]:
+    before = size()
+    started = time.perf_counter()
+    store.rebuild(records, IndexManifest("bench", "bench", DIM))
+    build_s = time.perf_counter() - started
+    grown = size() - before
+    found = [{h.id for h in store.knn(q, K)} for q in queries_]
+    recall = float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
+    qps = [throughput(store, queries_, clients, seconds) for clients in (1, 2)]
+    store.drop()
+    return {
+        "backend": kind,
+        "build_s": build_s,
+        "size_mb": grown / 2**20,
+        "qps1": qps[0],
+        "qps2": qps[1],
+        "recall": recall,
+    }
+
+
+def stores(
+    args: argparse.Namespace, workdir: Path
+) -> Iterator[tuple[str, VectorStore, Callable[[], int]]]:
+    """(name, empty store, size in bytes now) for each backend, with the bench's HNSW parameters."""
+    params = HnswParams(
+        m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search, keep_builds=1
+    )
+    root = workdir / f"hnsw-{time.monotonic_ns()}"
+    yield (
+        "hnsw",
+        HnswStore(root, params),
+        lambda: sum(p.stat().st_size for p in root.rglob("*") if p.is_file()),
+    )
+    client = redis.Redis.from_url(args.redis)
+    yield (
+        "redis",
+        RedisStore(f"{args.redis}?prefix=bench", params),
+        lambda: int(client.info("memory")["used_memory"]),
+    )
+    pg = PgVectorStore(f"{args.postgres}{'&' if '?' in args.postgres else '?'}table=bench", params)
+
+    def pg_size() -> int:
+        with psycopg.connect(args.postgres.split("?")[0]) as conn:
+            row = conn.execute("SELECT pg_total_relation_size(to_regclass('bench'))").fetchone()
+        return int(row[0] or 0)
+
+    yield "pgvector", pg, pg_size
+
+
+@contextmanager
+def loopback_servers(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
+    """Start Valkey + RediSearch and PostgreSQL on 127.0.0.1 where no URL was given."""
+    sys.path.insert(0, str(REPO))
+    with ExitStack() as stack:
+        if args.redis is None:
+            from tests.redis_server import redis_server
+
+            args.redis = stack.enter_context(redis_server(workdir, search=True))
+        if args.postgres is None:
+            from tests.postgres_server import postgres_server
+
+            url = stack.enter_context(postgres_server())
+            # pgvector builds fastest while the graph fits in maintenance_work_mem.
+            args.postgres = f"{url}?options=-c%20maintenance_work_mem%3D1GB"
+        yield
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="synthetic vectors (0 skips them)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="the bundled sample instead of the 10k catalog from ../shared/data",
+    )
+    parser.add_argument("--data-dir", type=Path, help="catalog data dir to build once and reuse")
+    parser.add_argument(
+        "--redis", help="redis:// URL of a server with RediSearch (default: start one)"
+    )
+    parser.add_argument("--postgres", help="postgresql:// URL with pgvector (default: start one)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="load time per client count")
+    parser.add_argument("--m", type=int, default=32)
+    parser.add_argument("--ef-construction", type=int, default=200)
+    parser.add_argument("--ef-search", type=int, default=128)
+    args = parser.parse_args()
+
+    sample = args.sample or not (SHARED_DATA / "goodbooks-10k").is_dir()
+    workdir = Path(tempfile.mkdtemp(prefix="vibeshelf-bench-backends-"))
+    data_sets = [catalog_set(args.data_dir or workdir / "data", sample)]
+    if args.synthetic:
+        data_sets.append(synthetic_set(args.synthetic, data_sets[0][1].vectors))
+    print(
+        f"# vibeshelf vector backends — {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"HNSW M={args.m} ef_construction={args.ef_construction} ef_search={args.ef_search}, "
+        f"k={K}, {args.seconds:.0f}s per client count; recall@{K} vs exact numpy search"
+    )
+    with loopback_servers(args, workdir):
+        for title, records, queries_ in data_sets:
+            exact = exact_top(records, queries_)
+            raw = records.vectors.nbytes / 2**20
+            print(f"\n{title}: float32 vectors alone {raw:.1f} MiB")
+            print("| backend | build s | size MiB | knn/s 1 thread | knn/s 2 threads | recall@10 |")
+            print("|---|---|---|---|---|---|")
+            for kind, store, size in stores(args, workdir):
+                r = measure(kind, store, size, records, queries_, exact, args.seconds)
+                print(
+                    f"| {r['backend']} | {r['build_s']:.1f} | {r['size_mb']:.1f} | {r['qps1']:.0f} | "
+                    f"{r['qps2']:.0f} | {r['recall']:.3f} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
