@@ -1,0 +1,146 @@
+"""Fit the rerank weights on training queries disjoint from the evaluation sets.
+
+  prepare: pick training shelves (none held out by eval/shelf_vibes.jsonl) and books with blurbs
+           (none in eval/tip_of_tongue.jsonl); write eval/train_queries.jsonl and a catalog
+           without the training shelves (embed and index it like any data dir).
+  fit:     collect the fused top candidates and their features for every training query on
+           that data dir, fit a weighted logistic regression (each query weighs the same) and a
+           coordinate ascent on MRR@10, keep the one with the better training MRR@10, and write
+           src/vibeshelf/search/rerank_weights.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.shelves import shelf_phrase
+from vibeshelf.index.filters import Filter
+from vibeshelf.search.evaluate import holdout_catalog, load_queries
+from vibeshelf.search.fusion import rrf
+from vibeshelf.search.rerank import WEIGHTS_FILE, Reranker
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.settings import Settings
+
+HERE = Path(__file__).parent
+TRAIN = HERE / "train_queries.jsonl"
+SEED = 7
+N_SHELVES = 80
+N_BLURBS = 160
+
+
+def prepare(full: Path, out_dir: Path) -> None:
+    rng = random.Random(SEED)
+    catalog = BookCatalog.load(full)
+    eval_shelves = {s for q in load_queries(HERE / "shelf_vibes.jsonl") for s in q.holdout}
+    eval_books = {b for q in load_queries(HERE / "tip_of_tongue.jsonl") for b in q.relevant}
+    shelves = sorted(s for s, n in catalog.shelf_counts.items() if 30 <= n <= 500 and s not in eval_shelves)
+    picked = rng.sample(shelves, N_SHELVES)
+    rows = [{"query": shelf_phrase(s), "relevant": [b.book_id for b in catalog if s in b.shelves],
+             "holdout": [s]} for s in picked]
+    with_blurbs = sorted(
+        (b for b in catalog if b.description and len(b.description) > 300 and b.book_id not in eval_books),
+        key=lambda b: b.book_id,
+    )
+    for book in rng.sample(with_blurbs, N_BLURBS):
+        rows.append({"query": blurb_query(book.title, book.description or "", rng), "relevant": [book.book_id]})
+    TRAIN.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    changed = holdout_catalog(full, out_dir / "catalog" / "books.parquet", picked)
+    print(f"{len(rows)} training queries; {changed} books lost a training shelf")
+
+
+def blurb_query(title: str, blurb: str, rng: random.Random) -> str:
+    """A loose recollection of a blurb: a window of it, title words and a third of the rest dropped."""
+    title_words = set(re.findall(r"\w+", title.lower()))
+    words = [w for w in re.findall(r"[\w']+", blurb) if w.lower() not in title_words]
+    start = rng.randrange(max(1, len(words) - 40))
+    return " ".join(w for w in words[start : start + 40] if rng.random() > 1 / 3)
+
+
+def collect(data_dir: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    settings = Settings(data_dir=data_dir)
+    settings.serve.query_log = False
+    service = Runtime.load(settings).search
+    depth, k = settings.search.rerank_depth, settings.search.candidates
+    out = []
+    for q in load_queries(TRAIN):
+        found = service.retrieve(q.query, "hybrid", Filter(), k)
+        ids = [i for i, _ in rrf([found.vector_ids, found.lexical_ids], settings.search.rrf_k)][:depth]
+        labels = np.array([i in q.relevant for i in ids])
+        if labels.any():
+            out.append((service.features(found, ids), labels))
+    return out
+
+
+def mrr(weights: np.ndarray, data: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    total = 0.0
+    for x, y in data:
+        hits = y[np.argsort(-(x @ weights), kind="stable")][:10]
+        total += 1.0 / (hits.argmax() + 1) if hits.any() else 0.0
+    return total / len(data)
+
+
+def fit_logistic(data: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    x = np.vstack([f for f, _ in data])
+    y = np.concatenate([labels for _, labels in data])
+    weight = np.concatenate([np.where(ls, 1 / ls.sum(), 1 / max(1, (~ls).sum())) for _, ls in data])
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y, sample_weight=weight)
+    return model.coef_[0]
+
+
+def fit_coordinate_ascent(data: list[tuple[np.ndarray, np.ndarray]], start: np.ndarray) -> np.ndarray:
+    weights = start / np.abs(start).max()
+    steps = np.array([-1.0, -0.5, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.5, 1.0])
+    best = mrr(weights, data)
+    for _ in range(4):
+        for j in range(len(weights)):
+            for step in steps:
+                trial = weights.copy()
+                trial[j] += step
+                score = mrr(trial, data)
+                if score > best + 1e-9:
+                    best, weights = score, trial
+    return weights
+
+
+def fit(data_dir: Path) -> None:
+    data = collect(data_dir)
+    fused = np.array([0, 0, 0, 0, 0, 1, 1], dtype=float)
+    candidates = {"rrf": fused, "logistic": fit_logistic(data)}
+    candidates["coordinate-ascent"] = fit_coordinate_ascent(data, candidates["logistic"])
+    scores = {name: mrr(w, data) for name, w in candidates.items()}
+    for name, score in scores.items():
+        print(f"training MRR@10 {name:<18} {score:.4f}  {np.round(candidates[name], 3).tolist()}")
+    name = max(("logistic", "coordinate-ascent"), key=scores.__getitem__)
+    reranker = Reranker(candidates[name], 0.0)
+    WEIGHTS_FILE.write_text(reranker.to_json(
+        method=name, training_queries=len(data), training_mrr_at_10=round(scores[name], 4),
+        rrf_training_mrr_at_10=round(scores["rrf"], 4), fitted_by="eval/fit_rerank.py",
+    ))
+    print(f"wrote {WEIGHTS_FILE} ({name})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("books", type=Path, help="books.parquet of the full catalog")
+    p.add_argument("out_dir", type=Path, help="data dir to receive the training catalog")
+    f = sub.add_parser("fit")
+    f.add_argument("data_dir", type=Path, help="the prepared data dir, embedded and indexed")
+    args = parser.parse_args()
+    if args.step == "prepare":
+        prepare(args.books, args.out_dir)
+    else:
+        fit(args.data_dir)
+
+
+if __name__ == "__main__":
+    main()
