@@ -1,12 +1,16 @@
 """Fit the rerank weights on training queries disjoint from the evaluation sets.
 
-  prepare: pick training shelves (none held out by eval/shelf_vibes.jsonl) and books with blurbs
-           (none in eval/tip_of_tongue.jsonl); write eval/train_queries.jsonl and a catalog
-           without the training shelves (embed and index it like any data dir).
+  prepare: training queries written like the evaluation sets, on other shelves and books
+           (eval/train_shelf_vibes.tsv, eval/train_tip_of_tongue.tsv), plus generated ones:
+           shelf names (shelves none of the evaluation sets use) and loose blurb excerpts
+           (books not in eval/tip_of_tongue.jsonl). Writes eval/train_queries.jsonl and a catalog
+           without any training shelf (embed and index it like any data dir).
   fit:     collect the fused top candidates and their features for every training query on
-           that data dir, fit a weighted logistic regression (each query weighs the same) and a
-           coordinate ascent on MRR@10, keep the one with the better training MRR@10, and write
-           src/vibeshelf/search/rerank_weights.json.
+           that data dir; on the written queries, fit a weighted logistic regression (each query
+           weighs the same), then a coordinate ascent on MRR@10 from it; keep the one with the
+           better training MRR@10 and write src/vibeshelf/search/rerank_weights.json. The
+           generated queries are scored as a second check only: they read unlike the evaluation
+           sets (weights fitted on them did not help there).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from build_sets import rows as rows_of
 from sklearn.linear_model import LogisticRegression
 
 from vibeshelf.catalog.books import BookCatalog
@@ -42,15 +47,22 @@ def prepare(full: Path, out_dir: Path) -> None:
     eval_shelves = {s for q in load_queries(HERE / "shelf_vibes.jsonl") for s in q.holdout}
     eval_books = {b for q in load_queries(HERE / "tip_of_tongue.jsonl") for b in q.relevant}
     shelves = sorted(s for s, n in catalog.shelf_counts.items() if 30 <= n <= 500 and s not in eval_shelves)
-    picked = rng.sample(shelves, N_SHELVES)
-    rows = [{"query": shelf_phrase(s), "relevant": [b.book_id for b in catalog if s in b.shelves],
-             "holdout": [s]} for s in picked]
+    written = rows_of(HERE / "train_shelf_vibes.tsv")
+    picked = [s for s, _ in written]
+    picked += rng.sample([s for s in shelves if s not in picked], N_SHELVES)
+    queries = written + [(s, shelf_phrase(s)) for s in picked[len(written) :]]
+    rows = [{"query": q, "relevant": [b.book_id for b in catalog if s in b.shelves], "holdout": [s],
+             "source": "written" if n < len(written) else "generated"} for n, (s, q) in enumerate(queries)]
+    rows += [{"query": q, "relevant": [book_id], "source": "written"}
+             for book_id, q in rows_of(HERE / "train_tip_of_tongue.tsv")]
+    eval_books |= {r["relevant"][0] for r in rows[len(queries) :]}
     with_blurbs = sorted(
         (b for b in catalog if b.description and len(b.description) > 300 and b.book_id not in eval_books),
         key=lambda b: b.book_id,
     )
     for book in rng.sample(with_blurbs, N_BLURBS):
-        rows.append({"query": blurb_query(book.title, book.description or "", rng), "relevant": [book.book_id]})
+        rows.append({"query": blurb_query(book.title, book.description or "", rng),
+                     "relevant": [book.book_id], "source": "generated"})
     TRAIN.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     changed = holdout_catalog(full, out_dir / "catalog" / "books.parquet", picked)
     print(f"{len(rows)} training queries; {changed} books lost a training shelf")
@@ -64,22 +76,27 @@ def blurb_query(title: str, blurb: str, rng: random.Random) -> str:
     return " ".join(w for w in words[start : start + 40] if rng.random() > 1 / 3)
 
 
-def collect(data_dir: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+Data = list[tuple[np.ndarray, np.ndarray]]
+
+
+def collect(data_dir: Path) -> dict[str, Data]:
+    """Features and labels of the fused top candidates, by query source (queries with a hit only)."""
     settings = Settings(data_dir=data_dir)
     settings.serve.query_log = False
     service = Runtime.load(settings).search
     depth, k = settings.search.rerank_depth, settings.search.candidates
-    out = []
-    for q in load_queries(TRAIN):
+    sources = [json.loads(line)["source"] for line in TRAIN.read_text(encoding="utf-8").splitlines()]
+    out: dict[str, Data] = {"written": [], "generated": []}
+    for q, source in zip(load_queries(TRAIN), sources, strict=True):
         found = service.retrieve(q.query, "hybrid", Filter(), k)
         ids = [i for i, _ in rrf([found.vector_ids, found.lexical_ids], settings.search.rrf_k)][:depth]
         labels = np.array([i in q.relevant for i in ids])
         if labels.any():
-            out.append((service.features(found, ids), labels))
+            out[source].append((service.features(found, ids), labels))
     return out
 
 
-def mrr(weights: np.ndarray, data: list[tuple[np.ndarray, np.ndarray]]) -> float:
+def mrr(weights: np.ndarray, data: Data) -> float:
     total = 0.0
     for x, y in data:
         hits = y[np.argsort(-(x @ weights), kind="stable")][:10]
@@ -87,7 +104,7 @@ def mrr(weights: np.ndarray, data: list[tuple[np.ndarray, np.ndarray]]) -> float
     return total / len(data)
 
 
-def fit_logistic(data: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def fit_logistic(data: Data) -> np.ndarray:
     x = np.vstack([f for f, _ in data])
     y = np.concatenate([labels for _, labels in data])
     weight = np.concatenate([np.where(ls, 1 / ls.sum(), 1 / max(1, (~ls).sum())) for _, ls in data])
@@ -95,7 +112,7 @@ def fit_logistic(data: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return model.coef_[0]
 
 
-def fit_coordinate_ascent(data: list[tuple[np.ndarray, np.ndarray]], start: np.ndarray) -> np.ndarray:
+def fit_coordinate_ascent(data: Data, start: np.ndarray) -> np.ndarray:
     weights = start / np.abs(start).max()
     steps = np.array([-1.0, -0.5, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.5, 1.0])
     best = mrr(weights, data)
@@ -112,16 +129,17 @@ def fit_coordinate_ascent(data: list[tuple[np.ndarray, np.ndarray]], start: np.n
 
 def fit(data_dir: Path) -> None:
     data = collect(data_dir)
-    fused = np.array([0, 0, 0, 0, 0, 1, 1], dtype=float)
-    candidates = {"rrf": fused, "logistic": fit_logistic(data)}
-    candidates["coordinate-ascent"] = fit_coordinate_ascent(data, candidates["logistic"])
-    scores = {name: mrr(w, data) for name, w in candidates.items()}
-    for name, score in scores.items():
-        print(f"training MRR@10 {name:<18} {score:.4f}  {np.round(candidates[name], 3).tolist()}")
+    written = data["written"]
+    candidates = {"rrf": Reranker.fused().weights, "logistic": fit_logistic(written)}
+    candidates["coordinate-ascent"] = fit_coordinate_ascent(written, candidates["logistic"])
+    scores = {name: mrr(w, written) for name, w in candidates.items()}
+    for name, w in candidates.items():
+        print(f"training MRR@10 {name:<18} written {scores[name]:.4f}  "
+              f"generated {mrr(w, data['generated']):.4f}  {np.round(w, 3).tolist()}")
     name = max(("logistic", "coordinate-ascent"), key=scores.__getitem__)
     reranker = Reranker(candidates[name], 0.0)
     WEIGHTS_FILE.write_text(reranker.to_json(
-        method=name, training_queries=len(data), training_mrr_at_10=round(scores[name], 4),
+        method=name, training_queries=len(written), training_mrr_at_10=round(scores[name], 4),
         rrf_training_mrr_at_10=round(scores["rrf"], 4), fitted_by="eval/fit_rerank.py",
     ))
     print(f"wrote {WEIGHTS_FILE} ({name})")

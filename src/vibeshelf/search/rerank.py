@@ -10,15 +10,18 @@ import numpy as np
 
 # Per candidate: cosine similarity; BM25 over the query's best BM25; log popularity; share of the
 # query's words found in the book's shelves; best cosine between the query and one of the book's
-# shelf phrases; and each retriever's reciprocal rank (k + 1) / (k + rank), 0 when absent.
+# shelf phrases; each retriever's reciprocal rank (k + 1) / (k + rank), 0 when absent; and shelf
+# consensus, the cosine between the book's shelves and the shelf counts of the top fused books.
 FEATURES: tuple[str, ...] = (
     "vector", "lexical", "popularity", "shelf_words", "shelf_similarity", "vector_rr", "lexical_rr",
+    "shelf_consensus",
 )
+CONSENSUS_DEPTH = 20
 WEIGHTS_FILE = Path(__file__).with_name("rerank_weights.json")
 
 
-class RerankWeightsError(ValueError):
-    """A weights file that does not fit the feature set."""
+class RerankWeightsError(RuntimeError):
+    """A weights file that is missing, unreadable or does not fit the feature set."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,17 @@ class Reranker:
         return json.dumps({"features": weights, "bias": round(self.bias, 6), **about}, indent=2) + "\n"
 
     @classmethod
+    def fused(cls) -> Reranker:
+        """Weights that keep the fusion's own order: the two reciprocal ranks, summed."""
+        return cls(np.array([float(f in ("vector_rr", "lexical_rr")) for f in FEATURES]), 0.0)
+
+    @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Reranker:
-        data = json.loads(path.read_text())
-        weights = data.get("features", {})
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise RerankWeightsError(f"rerank weights {path} are unreadable: {exc}") from exc
+        weights = data.get("features", {}) if isinstance(data, dict) else {}
         if set(weights) != set(FEATURES):
             raise RerankWeightsError(f"{path}: expected weights for {FEATURES}, got {sorted(weights)}")
         return cls(np.array([float(weights[f]) for f in FEATURES]), float(data.get("bias", 0.0)))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from vibeshelf.search.models import BookResult, Explanation, Mode, SearchParams,
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog
 from vibeshelf.search.ranking import Candidate, dedupe_editions, popularity, rank, title_key
-from vibeshelf.search.rerank import FEATURES, Reranker
+from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
 from vibeshelf.settings import SearchSettings
 
 SNIPPET_CHARS = 280
@@ -235,6 +236,8 @@ class SearchService:
             else None
         )
         k = self.settings.rrf_k
+        consensus = Counter(s for book_id in ids[:CONSENSUS_DEPTH] for s in self._book_shelves[book_id])
+        consensus_norm = math.sqrt(sum(n * n for n in consensus.values())) or 1.0
         vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
         lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
         rows = []
@@ -250,6 +253,8 @@ class SearchService:
                 float(shelf_sims[shelves].max()) if shelf_sims is not None and len(shelves) else 0.0,
                 (k + 1) / (k + vector_rank[book_id]) if book_id in vector_rank else 0.0,
                 (k + 1) / (k + lexical_rank[book_id]) if book_id in lexical_rank else 0.0,
+                sum(consensus[s] for s in shelves) / (math.sqrt(len(shelves)) * consensus_norm)
+                if len(shelves) else 0.0,
             ))
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
