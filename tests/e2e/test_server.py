@@ -108,3 +108,34 @@ def test_several_workers_serve_behind_one_port(sample_data_dir: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert out.count("Booting worker with pid") == 2, out
+
+
+def test_modes_and_explanations_over_http(server: Server) -> None:
+    url = f"{server.url}/api/search"
+    lexical = httpx.get(url, params={"q": "dragon rider", "mode": "lexical", "explain": "true"}).json()
+    assert lexical["mode"] == "lexical" and not lexical["reranked"]
+    for r in lexical["results"]:
+        why = r["explanation"]
+        assert why["lexical_rank"] is not None and set(why["shared_words"]) & {"dragon", "rider"}
+    hybrid = httpx.get(url, params={"q": "dragon rider"}).json()
+    assert hybrid["mode"] == "hybrid" and hybrid["reranked"]
+    assert all(r["explanation"] is None for r in hybrid["results"])
+    plain = httpx.get(url, params={"q": "dragon rider", "rerank": "false"}).json()
+    assert not plain["reranked"]
+    bad = httpx.get(url, params={"q": "dragon rider", "mode": "telepathy"})
+    assert bad.status_code == 422 and "mode" in bad.json()["description"]
+
+
+def test_suggest_completes_titles_and_then_popular_queries(server: Server) -> None:
+    url = f"{server.url}/api/suggest"
+    body = httpx.get(url, params={"q": "harry pot"}).json()
+    assert body["suggestions"] and all(s["kind"] in {"title", "author", "shelf", "query"} for s in body["suggestions"])
+    assert body["suggestions"][0]["text"].startswith("Harry Potter")
+    assert httpx.get(url).status_code == 422
+    assert httpx.get(url, params={"q": "x", "limit": 0}).status_code == 422
+    query = "quiet lighthouse keeper tales"
+    assert query not in [s["text"] for s in httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"]]
+    for _ in range(2):
+        httpx.get(f"{server.url}/api/search", params={"q": query}).raise_for_status()
+    first = httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"][0]
+    assert first == {"text": query, "kind": "query"}
