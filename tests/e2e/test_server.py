@@ -21,6 +21,7 @@ def test_health_reports_model_and_index(server: Server) -> None:
     assert body["model"]["dim"] == 384
     assert body["index"]["count"] >= 2000
     assert body["index"]["build_id"]
+    assert body["lexical"]["count"] == body["catalog"]["books"] and body["lexical"]["build_id"]
 
 
 def test_search_returns_ranked_books_with_links_and_covers(server: Server) -> None:

@@ -45,7 +45,10 @@ class BookResult(BaseModel):
     title: str
     authors: list[str]
     year: int | None
-    score: float = Field(description="Cosine similarity between the query and the book")
+    score: float = Field(
+        description="Cosine similarity between the query and the book (0 in lexical mode, "
+        "which does not encode the query)"
+    )
     rank_score: float = Field(
         description="What the mode ranked by: similarity plus popularity (vector), BM25 (lexical), "
         "or the fused or reranked score (hybrid)"

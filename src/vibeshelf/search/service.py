@@ -190,7 +190,7 @@ class SearchService:
         return Retrieved(text, vector, vector_ranked, similarity, lexical_ids, bm25, bm25_max)
 
     def _keeper(self, filters: Filter) -> Callable[[str], bool]:
-        """A predicate on book ids for `filters` (None when there are none)."""
+        """A predicate on book ids: catalog books that pass `filters`."""
         if not filters:
             return lambda book_id: book_id in self._edition_keys
         catalog = self.catalog

@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         recommender = request.app.state.recommender
         manifest = rt.store.manifest
         store = rt.store.health()
+        lexical = rt.search.lexical
         return {
             "status": "ok" if store["ok"] else "degraded",
             "version": __version__,
@@ -122,6 +123,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "count": store["count"],
                 "catalog_checksum": manifest.catalog_checksum,
             },
+            "lexical": {
+                "build_id": lexical.manifest.build_id,
+                "built_at": lexical.manifest.built_at,
+                "count": lexical.manifest.count,
+            } if lexical is not None else None,
             "catalog": {"books": len(rt.catalog)},
             "recommender": recommender.health() if recommender else None,
         }
