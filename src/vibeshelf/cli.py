@@ -6,6 +6,7 @@ import ipaddress
 import json
 import logging
 import os
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -40,6 +41,14 @@ app.add_typer(model_app, name="model")
 ingest_app.add_typer(interactions_app, name="interactions")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+
+
+class SearchMode(str, Enum):
+    """Retrieval modes for `search --mode`."""
+
+    vector = "vector"
+    lexical = "lexical"
+    hybrid = "hybrid"
 
 
 def fail(message: str) -> NoReturn:
@@ -196,22 +205,30 @@ def _ray_encoder(settings: Settings, options: EmbedSettings) -> RayEncoder:
 
 @app.command()
 def index() -> None:
-    """Build the vector index from the catalog and its embeddings; swaps in atomically."""
+    """Build the BM25 and vector indexes from the catalog and its embeddings; each swaps in atomically."""
     from vibeshelf.catalog.books import BookCatalog
-    from vibeshelf.catalog.table import catalog_checksum
+    from vibeshelf.catalog.table import CatalogError, catalog_checksum
     from vibeshelf.embed.vectors import load_embeddings
-    from vibeshelf.index.build import StaleEmbeddingsError, build_index
+    from vibeshelf.index.build import StaleEmbeddingsError, build_index, check_embeddings
     from vibeshelf.index.factory import open_store
+    from vibeshelf.search.lexical import LexicalStore
 
     settings = _settings()
     try:
         embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
         catalog = BookCatalog.load(settings.books_path)
-        manifest = build_index(
-            open_store(settings), catalog, catalog_checksum(settings.books_path), embeddings
+        checksum = catalog_checksum(settings.books_path)
+        check_embeddings(embeddings, checksum)
+        lexical = LexicalStore(settings.lexical_dir, settings.store.keep_builds).rebuild_from_catalog(
+            settings.books_path, checksum
         )
-    except (FileNotFoundError, StaleEmbeddingsError) as exc:
+        manifest = build_index(open_store(settings), catalog, checksum, embeddings)
+    except (FileNotFoundError, StaleEmbeddingsError, CatalogError) as exc:
         fail(str(exc))
+    typer.echo(
+        f"indexed {lexical.manifest.count} books for BM25 (build {lexical.manifest.build_id}) "
+        f"in {lexical.manifest.build_seconds}s"
+    )
     typer.echo(
         f"indexed {manifest.count} books into {manifest.backend} build {manifest.build_id} "
         f"in {manifest.build_seconds}s"
@@ -228,6 +245,10 @@ def search(
     year_max: Annotated[int | None, typer.Option(help="Latest publication year.")] = None,
     min_rating: Annotated[float | None, typer.Option(help="Minimum average rating.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. eng.")] = None,
+    mode: Annotated[
+        SearchMode | None, typer.Option(help="vector, lexical or hybrid (default from settings).")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Say why each result matched.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON response.")] = False,
 ) -> None:
     """Search the index from the command line."""
@@ -240,7 +261,7 @@ def search(
     )
     params = SearchParams(
         q=query, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating, language=language,
+        min_rating=min_rating, language=language, mode=mode.value if mode else None, explain=explain,
     )
     runtime = _load_runtime(settings)
     try:
@@ -253,7 +274,49 @@ def search(
     for r in response.results:
         year = f" ({r.year})" if r.year else ""
         typer.echo(f"{r.rank:>2}. {r.score:.3f}  {r.title}{year} — {', '.join(r.authors)}")
+        if r.explanation:
+            why = r.explanation
+            typer.echo(
+                f"      vector rank {why.vector_rank or '-'}, lexical rank {why.lexical_rank or '-'}"
+                f"{', exact ' + why.exact_match if why.exact_match else ''}; "
+                f"words: {', '.join(why.shared_words) or '-'}; shelves: {', '.join(why.shared_shelves) or '-'}"
+            )
     typer.echo(f"{len(response.results)} results in {response.took_ms:.1f} ms", err=True)
+
+
+@eval_app.command("search")
+def eval_search_cmd(
+    queries: Annotated[
+        list[Path],
+        typer.Option("--queries", help='JSONL of {"query": ..., "relevant": [book ids]}; repeatable.'),
+    ],
+    previous: Annotated[
+        bool, typer.Option("--previous", help="Also score the previous index builds (see keep_builds).")
+    ] = False,
+) -> None:
+    """MRR@10, nDCG@10, recall@10, recall@50 and in-process p50 latency per mode, per query file."""
+    from vibeshelf.search.evaluate import EvalSetError, evaluate_service, format_table, load_queries
+
+    settings = _settings()
+    search = settings.search.model_copy(update={"query_cache_size": 0, "max_limit": 50})
+    settings = settings.model_copy(
+        update={"search": search, "serve": settings.serve.model_copy(update={"query_log": False})}
+    )
+    try:
+        sets = {path.stem: load_queries(path) for path in queries}
+    except EvalSetError as exc:
+        fail(str(exc))
+    runtimes = {"current": _load_runtime(settings)}
+    if previous:
+        runtimes["previous"] = _load_runtime(settings, previous=True)
+    for name, qs in sets.items():
+        rows = {}
+        for build, runtime in runtimes.items():
+            label = f"{build} {runtime.store.manifest.build_id}: " if previous else ""
+            for variant, scores in evaluate_service(runtime.search, qs).items():
+                rows[label + variant] = scores
+        typer.echo(f"{name} ({len(qs)} queries)")
+        typer.echo(format_table(rows) + "\n")
 
 
 def _load_encoder(settings: Settings) -> OnnxEncoder:
@@ -265,13 +328,13 @@ def _load_encoder(settings: Settings) -> OnnxEncoder:
         fail(str(exc))
 
 
-def _load_runtime(settings: Settings) -> Runtime:
+def _load_runtime(settings: Settings, previous: bool = False) -> Runtime:
     from vibeshelf.embed.encoder import ModelNotFoundError
     from vibeshelf.index.base import StoreError
     from vibeshelf.serve.runtime import Runtime
 
     try:
-        return Runtime.load(settings)
+        return Runtime.load(settings, previous=previous)
     except (FileNotFoundError, StoreError, ModelNotFoundError, RuntimeError) as exc:
         fail(str(exc))
 

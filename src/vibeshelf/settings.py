@@ -90,6 +90,10 @@ class SearchSettings(BaseModel):
     max_limit: Annotated[int, Field(ge=1, le=500)] = 50
     popularity_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
     query_cache_size: Annotated[int, Field(ge=0, le=1_000_000)] = 4096
+    mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
+    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
+    rerank: bool = True
+    rerank_depth: Annotated[int, Field(ge=1, le=500)] = 50
 
 
 class ServeSettings(BaseModel):
@@ -160,6 +164,11 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Directory of the BM25 index builds, beside the vector index."""
+        return self.data_dir / "lexical"
 
     @property
     def index_dir(self) -> Path:

@@ -131,6 +131,20 @@ class VectorStoreContract:
         assert len(hits) == sum(f["year"] is not None for f in records.fields)
         assert "b0" not in {h.id for h in hits}
 
+    def test_filter_matches_agrees_with_the_store(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        flt = Filter.of(Range("year", 1990, 2000), Tag.any_of("shelves", "Mystery", "romance"))
+        hits = store.knn(unit_rows(1, seed=9)[0], N, flt)
+        expected = {rid for rid, f in zip(records.ids, records.fields, strict=True) if flt.matches(f)}
+        assert expected and {h.id for h in hits} == expected
+
+    def test_similarities_are_exact_cosines(self, loaded: tuple[VectorStore, Records]) -> None:
+        store, records = loaded
+        query = unit_rows(1, seed=8)[0]
+        sims = store.similarities(query, [records.ids[3], "missing", records.ids[7]])
+        assert sims[1] is None
+        np.testing.assert_allclose([sims[0], sims[2]], records.vectors[[3, 7]] @ query, rtol=1e-5)
+
     def test_filter_matching_nothing_returns_empty(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded
         assert store.knn(records.vectors[0], 5, Filter.of(Tag.any_of("shelves", "cookbooks"))) == []

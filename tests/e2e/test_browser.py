@@ -1,4 +1,4 @@
-"""The page in headless Chromium: click a suggestion, see results render."""
+"""The page in headless Chromium: click a suggestion, see results render, open an explanation."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def test_clicking_a_suggestion_shows_results(server: Server, tmp_path) -> None: 
         assert page.input_value("#q") == text
         first_link = page.locator("#results a.book-link").first.get_attribute("href")
         assert first_link and first_link.startswith("https://www.goodreads.com/book/show/")
+        why = page.locator("#results details.why").first
+        assert not why.locator(".why-ranks").is_visible()
+        why.locator("summary").click()
+        assert why.locator(".why-ranks").is_visible()
+        assert "rank" in why.locator(".why-ranks").inner_text()
+        assert why.locator(".why-words").inner_text().startswith("Shared words:")
         page.screenshot(path=str(tmp_path / "results.png"), full_page=False)
         title = page.locator("#results .book-link").first.inner_text()
         page.locator("#results a.more-like-this").first.click()

@@ -16,6 +16,7 @@ def test_health_reports_model_and_index(server: Server) -> None:
     assert body["model"]["dim"] == 384
     assert body["index"]["count"] >= 2000
     assert body["index"]["build_id"]
+    assert body["lexical"]["count"] == body["catalog"]["books"] and body["lexical"]["build_id"]
 
 
 def test_search_returns_ranked_books_with_links_and_covers(server: Server) -> None:
@@ -77,3 +78,34 @@ def test_queries_are_logged_as_json_lines(server: Server) -> None:
     assert entry["query"] == "sprawling family saga"
     assert entry["results"] == [r["book_id"] for r in body["results"]]
     assert entry["latency_ms"] > 0
+
+
+def test_modes_and_explanations_over_http(server: Server) -> None:
+    url = f"{server.url}/api/search"
+    lexical = httpx.get(url, params={"q": "dragon rider", "mode": "lexical", "explain": "true"}).json()
+    assert lexical["mode"] == "lexical" and not lexical["reranked"]
+    for r in lexical["results"]:
+        why = r["explanation"]
+        assert why["lexical_rank"] is not None and set(why["shared_words"]) & {"dragon", "rider"}
+    hybrid = httpx.get(url, params={"q": "dragon rider"}).json()
+    assert hybrid["mode"] == "hybrid" and hybrid["reranked"]
+    assert all(r["explanation"] is None for r in hybrid["results"])
+    plain = httpx.get(url, params={"q": "dragon rider", "rerank": "false"}).json()
+    assert not plain["reranked"]
+    bad = httpx.get(url, params={"q": "dragon rider", "mode": "telepathy"})
+    assert bad.status_code == 422 and "mode" in bad.json()["description"]
+
+
+def test_suggest_completes_titles_and_then_popular_queries(server: Server) -> None:
+    url = f"{server.url}/api/suggest"
+    body = httpx.get(url, params={"q": "harry pot"}).json()
+    assert body["suggestions"] and all(s["kind"] in {"title", "author", "shelf", "query"} for s in body["suggestions"])
+    assert body["suggestions"][0]["text"].startswith("Harry Potter")
+    assert httpx.get(url).status_code == 422
+    assert httpx.get(url, params={"q": "x", "limit": 0}).status_code == 422
+    query = "quiet lighthouse keeper tales"
+    assert query not in [s["text"] for s in httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"]]
+    for _ in range(2):
+        httpx.get(f"{server.url}/api/search", params={"q": query}).raise_for_status()
+    first = httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"][0]
+    assert first == {"text": query, "kind": "query"}

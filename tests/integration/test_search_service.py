@@ -26,8 +26,8 @@ def search(runtime: Runtime, **kwargs: object):  # type: ignore[no-untyped-def]
     return runtime.search.search(SearchParams(**kwargs)).results  # type: ignore[arg-type]
 
 
-def test_results_are_in_rank_order_with_similarity_dominating(runtime: Runtime) -> None:
-    results = search(runtime, q="sprawling multi-generational family saga", limit=30)
+def test_vector_results_are_in_rank_order_with_similarity_dominating(runtime: Runtime) -> None:
+    results = search(runtime, q="sprawling multi-generational family saga", limit=30, mode="vector")
     assert len(results) == 30
     scores = [r.rank_score for r in results]
     assert scores == sorted(scores, reverse=True)

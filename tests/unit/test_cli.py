@@ -15,7 +15,7 @@ COMMANDS = [
     ["ingest", "interactions"], ["ingest", "interactions", "book-crossing"],
     ["ingest", "interactions", "goodreads"], ["ingest", "interactions", "file"],
     ["ingest", "interactions", "sample"], ["ingest", "interactions", "sources"],
-    ["train"], ["train", "recs"], ["eval"], ["eval", "recs"],
+    ["train"], ["train", "recs"], ["eval"], ["eval", "recs"], ["eval", "search"],
 ]
 
 
@@ -56,6 +56,22 @@ def test_index_without_embeddings_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["index"])
     assert result.exit_code == 2
     assert "vibeshelf embed" in result.output
+
+
+def test_eval_search_with_a_bad_query_file_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["eval", "search", "--queries", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 2
+    assert "no query file" in result.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    result = runner.invoke(app, ["eval", "search", "--queries", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:1" in result.output
+
+
+def test_search_rejects_an_unknown_mode(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["search", "ghosts", "--mode", "telepathy"])
+    assert result.exit_code == 2
 
 
 def test_missing_config_file_exits_2(runner: CliRunner, tmp_path: Path) -> None:

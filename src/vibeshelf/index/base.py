@@ -94,6 +94,10 @@ class VectorStore(ABC):
         """The k most similar records that match `filters`, most similar first."""
 
     @abstractmethod
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
+        """Exact cosine similarity of `vector` to each record (None for an unknown id)."""
+
+    @abstractmethod
     def count(self) -> int:
         """Number of live records."""
 

@@ -15,14 +15,19 @@ class StaleEmbeddingsError(RuntimeError):
     """Embeddings were made from another catalog than the one being indexed."""
 
 
-def build_index(
-    store: VectorStore, catalog: BookCatalog, catalog_checksum: str, embeddings: EmbeddingSet
-) -> IndexManifest:
-    """Replace the store's contents with every catalog book that has a vector."""
+def check_embeddings(embeddings: EmbeddingSet, catalog_checksum: str) -> None:
+    """Raise StaleEmbeddingsError unless the embeddings were made from this catalog."""
     if embeddings.manifest.catalog_checksum != catalog_checksum:
         raise StaleEmbeddingsError(
             "embeddings are from another catalog version: run `vibeshelf embed` again"
         )
+
+
+def build_index(
+    store: VectorStore, catalog: BookCatalog, catalog_checksum: str, embeddings: EmbeddingSet
+) -> IndexManifest:
+    """Replace the store's contents with every catalog book that has a vector."""
+    check_embeddings(embeddings, catalog_checksum)
     rows = [(i, catalog.get(book_id)) for i, book_id in enumerate(embeddings.ids)]
     rows = [(i, book) for i, book in rows if book is not None]
     records = Records(

@@ -6,8 +6,11 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.settings import STORE_SCHEMES, Settings
 
 
-def open_store(settings: Settings) -> VectorStore:
-    """The store named by settings.store.url: hnsw://[path], redis://host:port/db or postgresql://."""
+def open_store(settings: Settings, build_id: str | None = None) -> VectorStore:
+    """The store named by settings.store.url: hnsw://[path], redis://host:port/db or postgresql://.
+
+    `build_id` pins an older build of the embedded store, read only, instead of the served one.
+    """
     from vibeshelf.index.hnsw import HnswParams
 
     store = settings.store
@@ -21,7 +24,9 @@ def open_store(settings: Settings) -> VectorStore:
     if scheme == "hnsw":
         from vibeshelf.index.hnsw import HnswStore
 
-        return HnswStore(settings.index_dir, params)
+        return HnswStore(settings.index_dir, params, build_id)
+    if build_id is not None:
+        raise ValueError(f"only the embedded hnsw store keeps earlier builds, not {scheme}")
     if scheme == "redis":
         from vibeshelf.index.redis_store import RedisStore
 

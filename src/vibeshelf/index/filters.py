@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 TAG_FIELDS: tuple[str, ...] = ("shelves", "language")
 NUMERIC_FIELDS: tuple[str, ...] = ("year", "average_rating", "ratings_count")
@@ -31,6 +33,11 @@ class Tag:
     def any_of(cls, field: str, *values: str) -> Tag:
         return cls(field, frozenset(values))
 
+    def matches(self, fields: Mapping[str, Any]) -> bool:
+        value = fields.get(self.field)
+        tags = [value] if isinstance(value, str) else value or ()
+        return any(normalize_tag(t) in self.values for t in tags if t)
+
 
 @dataclass(frozen=True)
 class Range:
@@ -48,6 +55,12 @@ class Range:
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"range filter on {self.field!r}: low {self.low} > high {self.high}")
 
+    def matches(self, fields: Mapping[str, Any]) -> bool:
+        value = fields.get(self.field)
+        if value is None:
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
 
 Clause = Tag | Range
 
@@ -64,6 +77,10 @@ class Filter:
     def __and__(self, other: Filter | Clause) -> Filter:
         extra = other.clauses if isinstance(other, Filter) else (other,)
         return Filter(self.clauses + extra)
+
+    def matches(self, fields: Mapping[str, Any]) -> bool:
+        """Whether a record's fields (as Book.index_fields gives them) pass every clause."""
+        return all(clause.matches(fields) for clause in self.clauses)
 
     @classmethod
     def of(cls, *clauses: Clause | None) -> Filter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -17,12 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vibeshelf.index import builds
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.storelib import as_tags, log_build, new_build_id, stamp
 
-CURRENT = "CURRENT"
-BUILDS = "builds"
 INDEX_FILE = "index.bin"
 VECTORS_FILE = "vectors.npy"
 RECORDS_FILE = "records.parquet"
@@ -124,9 +122,13 @@ def _missing_as_none(value: Any) -> Any:
 class HnswStore(VectorStore):
     """hnswlib graph + exact fallback for selective filters; every write is a new atomic build."""
 
-    def __init__(self, root: Path, params: HnswParams | None = None) -> None:
+    def __init__(
+        self, root: Path, params: HnswParams | None = None, build_id: str | None = None
+    ) -> None:
+        """Serves CURRENT, or the given build (read only) when `build_id` pins one."""
         self.root = Path(root)
         self.params = params or HnswParams()
+        self.pinned = build_id
         self._write_lock = threading.Lock()
         self._snap: _Snapshot | None = self._load_current()
 
@@ -166,6 +168,13 @@ class HnswStore(VectorStore):
             Hit(snap.ids[label], float(1.0 - dist))  # type: ignore[arg-type]
             for label, dist in zip(labels[0], distances[0], strict=True)
         ]
+
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
+        snap = self._require()
+        labels = [snap.label_of.get(i) for i in ids]
+        known = [label for label in labels if label is not None]
+        sims = iter((snap.vectors[known] @ np.asarray(vector, np.float32)).tolist() if known else [])
+        return [None if label is None else next(sims) for label in labels]
 
     @staticmethod
     def _exact(snap: _Snapshot, query: np.ndarray, k: int, mask: np.ndarray) -> list[Hit]:
@@ -285,41 +294,26 @@ class HnswStore(VectorStore):
         build_id = new_build_id()
         manifest = stamp(manifest, build_id, started, self.params.graph())
         columns = _field_columns(fields)
-        tmp = self.root / f".tmp-{build_id}"
-        tmp.mkdir(parents=True)
-        try:
+
+        def write(tmp: Path) -> None:
             index.save_index(str(tmp / INDEX_FILE))
             np.save(tmp / VECTORS_FILE, vectors)
             pq.write_table(pa.table({"id": ids, **columns}), tmp / RECORDS_FILE)
             (tmp / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), indent=2))
-            _fsync_dir_files(tmp)
-            final = self._build_dir(build_id)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-            _atomic_write(self.root / CURRENT, build_id)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+
+        builds.publish(self.root, build_id, write)
         self._snap = _Snapshot(index, vectors, ids, columns, manifest)
-        self._prune()
+        builds.prune(self.root, self.build_id, self.params.keep_builds)
         log_build(manifest)
 
-    def _prune(self) -> None:
-        """Keep the served build and the newest keep_builds - 1 before it."""
-        others = sorted(
-            p for p in (self.root / BUILDS).iterdir() if p.is_dir() and p.name != self.build_id
-        )
-        for old in others[: max(0, len(others) - (self.params.keep_builds - 1))]:
-            shutil.rmtree(old, ignore_errors=True)
-
     def _build_dir(self, build_id: str) -> Path:
-        return self.root / BUILDS / build_id
+        return builds.build_dir(self.root, build_id)
 
     def _load_current(self) -> _Snapshot | None:
-        pointer = self.root / CURRENT
-        if not pointer.is_file():
+        build_id = self.pinned or builds.current_build(self.root)
+        if build_id is None:
             return None
-        build = self._build_dir(pointer.read_text().strip())
+        build = self._build_dir(build_id)
         try:
             manifest = IndexManifest.from_dict(json.loads((build / MANIFEST_FILE).read_text()))
             vectors = np.load(build / VECTORS_FILE, mmap_mode="r")
@@ -331,17 +325,3 @@ class HnswStore(VectorStore):
         index.set_ef(self.params.ef_search)
         return _Snapshot(index, vectors, table["id"], table, manifest)
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir_files(directory: Path) -> None:
-    for path in directory.iterdir():
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())

@@ -100,6 +100,16 @@ class PgVectorStore(VectorStore):
             rows = conn.execute(statement, (query, *args, query, k)).fetchall()
         return [Hit(rid, float(sim)) for rid, sim in rows]
 
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        storelib.check_dim("query", query.shape[0], self.manifest)
+        statement = sql.SQL("SELECT id, 1 - (embedding <=> %s) FROM {} WHERE id = ANY(%s)").format(
+            self._ident
+        )
+        with self._connection() as conn:
+            found = dict(conn.execute(statement, (query, list(ids))).fetchall())
+        return [None if rid not in found else float(found[rid]) for rid in ids]
+
     def health(self) -> dict[str, Any]:
         status = storelib.down("pgvector", self._where)
         try:

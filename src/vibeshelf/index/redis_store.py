@@ -90,6 +90,17 @@ class RedisStore(VectorStore):
             hits.append(Hit(row[b"id"].decode(), 1.0 - float(row[b"dist"])))
         return hits
 
+    def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
+        manifest = self.manifest
+        query = np.asarray(vector, dtype="<f4").reshape(-1)
+        storelib.check_dim("query", query.shape[0], manifest)
+        prefix = self._doc_prefix(manifest.build_id)
+        pipe = self._client.pipeline(transaction=False)
+        for rid in ids:
+            pipe.hget(prefix + rid, "vec")
+        blobs = self._call(pipe.execute)
+        return [None if blob is None else float(np.frombuffer(blob, "<f4") @ query) for blob in blobs]
+
     def health(self) -> dict[str, Any]:
         status = storelib.down("redis", self._where)
         try:

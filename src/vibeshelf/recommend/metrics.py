@@ -4,17 +4,19 @@ hits[u, r] is 1 when user u's item at rank r+1 is held out for u. Per user, aver
   HR@K      1 if any of the top K is relevant
   NDCG@K    sum_r hits[u, r] / log2(r + 2)  divided by the ideal  sum_{r < min(|T_u|, K)} 1 / log2(r + 2)
   recall@K  |top K  and  T_u| / |T_u|
+  MRR@K     1 / rank of the first relevant item in the top K (0 when none)
 Coverage@K is the share of the item catalog that appears in at least one user's top K.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
 
-def hits_matrix(ranked: Sequence[Sequence[int]], relevant: Sequence[set[int]]) -> np.ndarray:
+def hits_matrix(ranked: Sequence[Sequence[Hashable]], relevant: Sequence[AbstractSet[Hashable]]) -> np.ndarray:
     """Boolean users x K: whether each ranked item is among the user's relevant ones."""
     width = max((len(r) for r in ranked), default=0)
     hits = np.zeros((len(ranked), width), dtype=bool)
@@ -34,6 +36,14 @@ def ndcg(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
     dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
     ideal = np.cumsum(discounts)[np.minimum(n_relevant, k) - 1]
     return float((dcg / ideal).mean())
+
+
+def mrr(hits: np.ndarray, k: int) -> float:
+    if not len(hits):
+        return 0.0
+    top = hits[:, :k]
+    first = top.argmax(axis=1)
+    return float(np.where(top.any(axis=1), 1.0 / (first + 1), 0.0).mean())
 
 
 def recall(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+# vector: embeddings only; lexical: BM25 only; hybrid: both, fused by reciprocal rank.
+Mode = Literal["vector", "lexical", "hybrid"]
 
 
 class SearchParams(BaseModel):
@@ -15,6 +20,21 @@ class SearchParams(BaseModel):
     year_max: int | None = Field(default=None, description="Latest original publication year")
     min_rating: float | None = Field(default=None, ge=0, le=5, description="Minimum average rating")
     language: str | None = Field(default=None, description="Language code, e.g. 'eng'")
+    mode: Mode | None = Field(default=None, description="vector, lexical or hybrid (default from settings)")
+    rerank: bool | None = Field(default=None, description="Rerank hybrid results (default from settings)")
+    explain: bool = Field(default=False, description="Say why each result matched")
+
+
+class Explanation(BaseModel):
+    """Why a book matched: what it shares with the query, and where each retriever ranked it."""
+
+    shared_shelves: list[str] = Field(description="The book's shelves that share a word with the query")
+    shared_words: list[str] = Field(description="Query words found in the book's text")
+    vector_rank: int | None = Field(description="Rank among the vector candidates (None: not among them)")
+    lexical_rank: int | None = Field(description="Rank among the BM25 candidates (None: not among them)")
+    exact_match: Literal["title", "author"] | None = Field(
+        description="The query is exactly this book's title or author"
+    )
 
 
 class BookResult(BaseModel):
@@ -25,14 +45,21 @@ class BookResult(BaseModel):
     title: str
     authors: list[str]
     year: int | None
-    score: float = Field(description="Cosine similarity between the query and the book")
-    rank_score: float = Field(description="Similarity plus the bounded popularity term")
+    score: float = Field(
+        description="Cosine similarity between the query and the book (0 in lexical mode, "
+        "which does not encode the query)"
+    )
+    rank_score: float = Field(
+        description="What the mode ranked by: similarity plus popularity (vector), BM25 (lexical), "
+        "or the fused or reranked score (hybrid)"
+    )
     average_rating: float | None
     ratings_count: int
     shelves: list[str]
     description: str | None
     url: str | None
     cover_url: str | None
+    explanation: Explanation | None = None
 
 
 class SearchResponse(BaseModel):
@@ -41,7 +68,23 @@ class SearchResponse(BaseModel):
     request_id: str
     query: str
     truncated: bool
+    mode: Mode
+    reranked: bool
     took_ms: float
     model_version: str
     index_build: str
     results: list[BookResult]
+
+
+class Suggestion(BaseModel):
+    """One completion for the search box."""
+
+    text: str
+    kind: Literal["title", "author", "shelf", "query"]
+
+
+class SuggestResponse(BaseModel):
+    """Completions of what has been typed, best first."""
+
+    q: str
+    suggestions: list[Suggestion]

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+QUERY_LOG = "queries.jsonl"  # under <data_dir>/logs
+
 
 class QueryLog:
     """An append-only JSON-lines file; safe to share between threads."""

@@ -41,14 +41,14 @@ def rank_score(similarity: float, ratings_count: int, max_ratings_count: int, we
 
 
 def rank(
-    candidates: Iterable[Candidate], max_ratings_count: int, weight: float
+    candidates: Iterable[Candidate], max_ratings_count: int, weight: float, dedupe: bool = True
 ) -> list[tuple[Candidate, float]]:
-    """Candidates with their rank scores, best first, one per work."""
+    """Candidates with their rank scores, best first, one per work unless `dedupe` is off."""
     scored = [
         (c, rank_score(c.similarity, c.ratings_count, max_ratings_count, weight)) for c in candidates
     ]
     scored.sort(key=lambda cs: (-cs[1], -cs[0].ratings_count, cs[0].book_id))
-    return dedupe_editions(scored)
+    return dedupe_editions(scored) if dedupe else scored
 
 
 def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
@@ -64,9 +64,11 @@ def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candida
     return kept
 
 
+def words_key(text: str) -> str:
+    """Lower-case words without a series suffix: "Dune (Dune Chronicles #1)" -> "dune"."""
+    return " ".join(_NON_WORD.sub(" ", _SERIES.sub("", text).lower()).split())
+
+
 def title_key(title: str, first_author: str) -> str:
     """Normalised "title|author" with the series suffix removed: "Dune (Dune #1)" -> "dune|..."."""
-    base = _SERIES.sub("", title)
-    words = _NON_WORD.sub(" ", base.lower()).split()
-    author = _NON_WORD.sub(" ", first_author.lower()).split()
-    return " ".join(words) + "|" + " ".join(author)
+    return words_key(title) + "|" + words_key(first_author)

@@ -1,22 +1,31 @@
-"""The search pipeline: sanitize, encode (cached), KNN with filters, rank, dedupe, log."""
+"""The search pipeline: sanitize, retrieve (vector KNN and BM25), fuse, rerank, dedupe, explain, log."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.catalog.documents import build_document
+from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
-from vibeshelf.search.models import BookResult, SearchParams, SearchResponse
+from vibeshelf.search.exact import PROMOTED, ExactMatcher
+from vibeshelf.search.fusion import rrf
+from vibeshelf.search.lexical import LexicalIndex, terms, tokenize
+from vibeshelf.search.models import BookResult, Explanation, Mode, SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog
-from vibeshelf.search.ranking import Candidate, rank, title_key
+from vibeshelf.search.ranking import Candidate, dedupe_editions, popularity, rank, title_key
+from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
 from vibeshelf.settings import SearchSettings
 
 SNIPPET_CHARS = 280
@@ -67,6 +76,23 @@ def edition_keys(book: Book) -> tuple[int, str, str]:
     return book.ratings_count, work_key, title_key(book.title, book.authors[0] if book.authors else "")
 
 
+@dataclass
+class Retrieved:
+    """One query's candidates from each retriever, with the scores ranking and explaining need."""
+
+    text: str
+    vector: np.ndarray | None
+    vector_ranked: list[tuple[str, float]]
+    similarity: dict[str, float]
+    lexical_ids: list[str]
+    bm25: np.ndarray | None
+    bm25_max: float
+
+    @property
+    def vector_ids(self) -> list[str]:
+        return [book_id for book_id, _ in self.vector_ranked]
+
+
 class SearchService:
     """Answers SearchParams with a ranked SearchResponse."""
 
@@ -77,34 +103,57 @@ class SearchService:
         catalog: BookCatalog,
         settings: SearchSettings,
         query_log: QueryLog | None = None,
+        lexical: LexicalIndex | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.encoder = encoder
         self.store = store
         self.catalog = catalog
         self.settings = settings
         self.query_log = query_log
+        self.lexical = lexical
+        self.reranker = reranker
         self.cache = QueryVectorCache(settings.query_cache_size)
+        self.exact = ExactMatcher(catalog)
         self._edition_keys = {book.book_id: edition_keys(book) for book in catalog}
+        shelves = list(catalog.shelf_counts)
+        self._shelf_stems = {shelf: frozenset(tokenize(shelf_phrase(shelf))) for shelf in shelves}
+        self._book_shelf_stems = {
+            book.book_id: frozenset().union(*(self._shelf_stems[s] for s in book.shelves))
+            for book in catalog
+        }
+        # Shelf phrases embedded once, for the query-to-shelf similarity rerank feature.
+        self._shelf_vectors = encoder.encode([shelf_phrase(s) for s in shelves]) if shelves else None
+        position = {shelf: i for i, shelf in enumerate(shelves)}
+        self._book_shelves = {
+            book.book_id: np.array([position[s] for s in book.shelves], dtype=np.int64) for book in catalog
+        }
 
     def search(self, params: SearchParams) -> SearchResponse:
         started = time.perf_counter()
         query = sanitize_query(params.q, self.settings.max_query_chars)
         limit = min(params.limit or self.settings.default_limit, self.settings.max_limit)
         filters = build_filter(params)
-        vector = self.cache.get_or_encode(query.text, self.encoder)
-        hits = self.store.knn(vector, max(self.settings.candidates, limit), filters)
-        candidates = [self._candidate(h.id, h.similarity) for h in hits]
-        ranked = rank(
-            (c for c in candidates if c is not None),
-            self.catalog.max_ratings_count,
-            self.settings.popularity_weight,
-        )[:limit]
-        results = [self._result(pos, cand, score) for pos, (cand, score) in enumerate(ranked, 1)]
+        mode: Mode = params.mode or self.settings.mode
+        if mode != "vector" and self.lexical is None:
+            raise QueryError(f"mode {mode!r} needs a lexical index: run `vibeshelf index`")
+        rerank = mode == "hybrid" and self.reranker is not None and (
+            self.settings.rerank if params.rerank is None else params.rerank
+        )
+        found = self.retrieve(query.text, mode, filters, max(self.settings.candidates, limit))
+        ordered, exact = self._order(found, mode, filters, rerank)
+        ranked = dedupe_editions(self._candidates(found, ordered))[:limit]
+        results = [
+            self._result(pos, cand, score, found, exact.get(cand.book_id), params.explain)
+            for pos, (cand, score) in enumerate(ranked, 1)
+        ]
         manifest = self.store.manifest
         response = SearchResponse(
             request_id=uuid.uuid4().hex,
             query=query.text,
             truncated=query.truncated,
+            mode=mode,
+            reranked=rerank,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             model_version=manifest.model_version,
             index_build=manifest.build_id,
@@ -113,13 +162,151 @@ class SearchService:
         self._log(params, response)
         return response
 
-    def _candidate(self, book_id: str, similarity: float) -> Candidate | None:
-        keys = self._edition_keys.get(book_id)
-        if keys is None:
-            return None
-        return Candidate(book_id, similarity, *keys)
+    # ---- retrieval -------------------------------------------------------------------------
+    def retrieve(self, text: str, mode: Mode, filters: Filter, k: int) -> Retrieved:
+        """Vector and/or BM25 candidates for the query, each list best first."""
+        vector = None
+        vector_ranked: list[tuple[str, float]] = []
+        similarity: dict[str, float] = {}
+        if mode != "lexical":
+            vector = self.cache.get_or_encode(text, self.encoder)
+            hits = [h for h in self.store.knn(vector, k, filters) if h.id in self._edition_keys]
+            ranked = rank(
+                (self._candidate(h.id, h.similarity) for h in hits),
+                self.catalog.max_ratings_count,
+                self.settings.popularity_weight,
+                dedupe=False,
+            )
+            vector_ranked = [(c.book_id, score) for c, score in ranked]
+            similarity = {h.id: h.similarity for h in hits}
+        lexical_ids: list[str] = []
+        bm25 = None
+        bm25_max = 0.0
+        if mode != "vector" and self.lexical is not None:
+            bm25 = self.lexical.scores(text)
+            bm25_max = float(bm25.max()) if len(bm25) else 0.0
+            keep = self._keeper(filters)
+            lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keep)]
+        return Retrieved(text, vector, vector_ranked, similarity, lexical_ids, bm25, bm25_max)
 
-    def _result(self, position: int, cand: Candidate, score: float) -> BookResult:
+    def _keeper(self, filters: Filter) -> Callable[[str], bool]:
+        """A predicate on book ids: catalog books that pass `filters`."""
+        if not filters:
+            return lambda book_id: book_id in self._edition_keys
+        catalog = self.catalog
+
+        def keep(book_id: str) -> bool:
+            book = catalog.get(book_id)
+            return book is not None and filters.matches(book.index_fields())
+
+        return keep
+
+    # ---- ordering --------------------------------------------------------------------------
+    def _order(
+        self, found: Retrieved, mode: Mode, filters: Filter, rerank: bool
+    ) -> tuple[list[tuple[str, float]], dict[str, str]]:
+        """(book id, rank score) best first, and the exact title/author matches promoted."""
+        if mode == "vector":
+            return found.vector_ranked, {}
+        if mode == "lexical":
+            assert found.bm25 is not None and self.lexical is not None
+            position = self.lexical.position
+            ordered = [(i, float(found.bm25[position[i]])) for i in found.lexical_ids]
+        else:
+            ordered = rrf([found.vector_ids, found.lexical_ids], self.settings.rrf_k)
+            if rerank:
+                ordered = self._rerank(found, ordered)
+        return self._promote_exact(found.text, ordered, filters)
+
+    def _rerank(self, found: Retrieved, ordered: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        assert self.reranker is not None
+        head = ordered[: self.settings.rerank_depth]
+        features = self.features(found, [i for i, _ in head])
+        scores = self.reranker.score(features)
+        order = self.reranker.order(features)
+        return [(head[i][0], float(scores[i])) for i in order] + ordered[len(head) :]
+
+    def features(self, found: Retrieved, ids: list[str]) -> np.ndarray:
+        """The rerank features (see search.rerank.FEATURES) of candidate books."""
+        sims = self._similarities(found, ids)
+        query_stems = set(tokenize(found.text))
+        shelf_sims = (
+            self._shelf_vectors @ found.vector
+            if self._shelf_vectors is not None and found.vector is not None
+            else None
+        )
+        k = self.settings.rrf_k
+        consensus = Counter(s for book_id in ids[:CONSENSUS_DEPTH] for s in self._book_shelves[book_id])
+        consensus_norm = math.sqrt(sum(n * n for n in consensus.values())) or 1.0
+        vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
+        lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
+        rows = []
+        for book_id, sim in zip(ids, sims, strict=True):
+            bm25 = self._bm25(found, book_id)
+            shelf_words = len(query_stems & self._book_shelf_stems.get(book_id, frozenset()))
+            shelves = self._book_shelves.get(book_id)
+            rows.append((
+                sim,
+                bm25 / found.bm25_max if found.bm25_max > 0 else 0.0,
+                self._popularity(book_id),
+                shelf_words / len(query_stems) if query_stems else 0.0,
+                float(shelf_sims[shelves].max()) if shelf_sims is not None and len(shelves) else 0.0,
+                (k + 1) / (k + vector_rank[book_id]) if book_id in vector_rank else 0.0,
+                (k + 1) / (k + lexical_rank[book_id]) if book_id in lexical_rank else 0.0,
+                sum(consensus[s] for s in shelves) / (math.sqrt(len(shelves)) * consensus_norm)
+                if len(shelves) else 0.0,
+            ))
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+
+    def _promote_exact(
+        self, text: str, ordered: list[tuple[str, float]], filters: Filter
+    ) -> tuple[list[tuple[str, float]], dict[str, str]]:
+        keep = self._keeper(filters)
+        matches = [(i, kind) for i, kind in self.exact.match(text) if keep(i)][:PROMOTED]
+        if not matches:
+            return ordered, {}
+        promoted = dict(matches)
+        top = ordered[0][1] if ordered else 0.0
+        head = [(i, top) for i in promoted]
+        return head + [(i, s) for i, s in ordered if i not in promoted], promoted
+
+    # ---- results ---------------------------------------------------------------------------
+    def _candidates(self, found: Retrieved, ordered: list[tuple[str, float]]) -> list[tuple[Candidate, float]]:
+        sims = self._similarities(found, [i for i, _ in ordered])
+        return [
+            (self._candidate(book_id, sim), score)
+            for (book_id, score), sim in zip(ordered, sims, strict=True)
+        ]
+
+    def _similarities(self, found: Retrieved, ids: list[str]) -> list[float]:
+        """Cosine similarity of each book to the query (computed for books KNN did not return)."""
+        missing = [i for i in ids if i not in found.similarity]
+        if missing and found.vector is not None:
+            exact = self.store.similarities(found.vector, missing)
+            found.similarity.update({i: s for i, s in zip(missing, exact, strict=True) if s is not None})
+        return [found.similarity.get(i, 0.0) for i in ids]
+
+    def _bm25(self, found: Retrieved, book_id: str) -> float:
+        if found.bm25 is None or self.lexical is None:
+            return 0.0
+        position = self.lexical.position.get(book_id)
+        return 0.0 if position is None else float(found.bm25[position])
+
+    def _popularity(self, book_id: str) -> float:
+        return popularity(self._edition_keys[book_id][0], self.catalog.max_ratings_count)
+
+    def _candidate(self, book_id: str, similarity: float) -> Candidate:
+        return Candidate(book_id, similarity, *self._edition_keys[book_id])
+
+    def _result(
+        self,
+        position: int,
+        cand: Candidate,
+        score: float,
+        found: Retrieved,
+        exact: str | None,
+        explain: bool,
+    ) -> BookResult:
         book: Book = self.catalog.get(cand.book_id)  # type: ignore[assignment]
         description = book.description
         if description and len(description) > SNIPPET_CHARS:
@@ -138,6 +325,21 @@ class SearchService:
             description=description,
             url=book.url,
             cover_url=book.cover_url,
+            explanation=self.explain(book, found, exact) if explain else None,
+        )
+
+    def explain(self, book: Book, found: Retrieved, exact: str | None) -> Explanation:
+        """What the book shares with the query, and its rank in each retriever's candidates."""
+        query_terms = terms(found.text)
+        query_stems = {stem for _, stem in query_terms}
+        document = set(tokenize(build_document(book.title, book.authors, book.shelves, book.description)))
+        words = dict.fromkeys(word for word, stem in query_terms if stem in document)
+        return Explanation(
+            shared_shelves=[s for s in book.shelves if self._shelf_stems.get(s, frozenset()) & query_stems],
+            shared_words=list(words),
+            vector_rank=_position(found.vector_ids, book.book_id),
+            lexical_rank=_position(found.lexical_ids, book.book_id),
+            exact_match=exact,  # type: ignore[arg-type]
         )
 
     def _log(self, params: SearchParams, response: SearchResponse) -> None:
@@ -147,7 +349,10 @@ class SearchService:
             {
                 "request_id": response.request_id,
                 "query": response.query,
-                "filters": params.model_dump(exclude={"q", "limit"}, exclude_defaults=True),
+                "mode": response.mode,
+                "filters": params.model_dump(
+                    exclude={"q", "limit", "mode", "rerank", "explain"}, exclude_defaults=True
+                ),
                 "limit": len(response.results),
                 "results": [r.book_id for r in response.results],
                 "scores": [r.score for r in response.results],
@@ -156,3 +361,10 @@ class SearchService:
                 "index_build": response.index_build,
             }
         )
+
+
+def _position(ids: list[str], book_id: str) -> int | None:
+    try:
+        return ids.index(book_id) + 1
+    except ValueError:
+        return None

@@ -12,7 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from vibeshelf import __version__
-from vibeshelf.search.models import SearchParams, SearchResponse
+from vibeshelf.search.models import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.metrics import install_metrics
@@ -34,10 +34,13 @@ async def search_params(
     year_max: int | None = None,
     min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
     language: str | None = None,
+    mode: Annotated[Mode | None, Query(description="vector, lexical or hybrid (default: hybrid)")] = None,
+    rerank: Annotated[bool | None, Query(description="Rerank hybrid results (default: on)")] = None,
+    explain: Annotated[bool, Query(description="Say why each result matched")] = False,
 ) -> SearchParams:
     return SearchParams(
         q=q, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating, language=language,
+        min_rating=min_rating, language=language, mode=mode, rerank=rerank, explain=explain,
     )
 
 
@@ -89,6 +92,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # Serialised by pydantic directly: the documented model, without re-validation.
         return Response(response.model_dump_json(), media_type="application/json")
 
+    @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
+    def api_suggest(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=200, description="What has been typed so far")],
+        limit: Annotated[int, Query(ge=1, le=20)] = 8,
+    ) -> SuggestResponse:
+        """Completions from titles, authors and shelves, and queries people often search."""
+        found = request.app.state.runtime.autocomplete.suggest(q, limit)
+        return SuggestResponse(
+            q=q, suggestions=[Suggestion(text=s.text, kind=s.kind) for s in found]
+        )
+
     @app.get("/health", tags=["ops"])
     def health(request: Request) -> dict[str, Any]:
         """Liveness plus the model and index being served."""
@@ -96,6 +111,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         recommender = request.app.state.recommender
         manifest = rt.store.manifest
         store = rt.store.health()
+        lexical = rt.search.lexical
         return {
             "status": "ok" if store["ok"] else "degraded",
             "version": __version__,
@@ -107,6 +123,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "count": store["count"],
                 "catalog_checksum": manifest.catalog_checksum,
             },
+            "lexical": {
+                "build_id": lexical.manifest.build_id,
+                "built_at": lexical.manifest.built_at,
+                "count": lexical.manifest.count,
+            } if lexical is not None else None,
             "catalog": {"books": len(rt.catalog)},
             "recommender": recommender.health() if recommender else None,
         }

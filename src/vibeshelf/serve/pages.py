@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
@@ -37,10 +37,11 @@ async def page_params(
     year_min: int | None = None,
     year_max: int | None = None,
     min_rating: float | None = None,
+    mode: Literal["", "vector", "lexical", "hybrid"] = "",
 ) -> SearchParams:
     return SearchParams(
         q=q, shelves=[shelf] if shelf.strip() else [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating,
+        min_rating=min_rating, mode=mode or None, explain=True,
     )
 
 

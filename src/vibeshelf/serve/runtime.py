@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.encoder import Encoder, load_encoder
-from vibeshelf.index.base import VectorStore
+from vibeshelf.index import builds
+from vibeshelf.index.base import StoreError, VectorStore
 from vibeshelf.index.factory import open_store
-from vibeshelf.search.querylog import QueryLog
+from vibeshelf.search.autocomplete import Autocomplete, PopularQueries
+from vibeshelf.search.lexical import LexicalStore
+from vibeshelf.search.querylog import QUERY_LOG, QueryLog
+from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.service import SearchService
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def previous_build_id(root: Path) -> str:
+    """The build before the served one; StoreError when there is none."""
+    current = builds.current_build(root)
+    previous = builds.previous_build(root, current) if current else None
+    if previous is None:
+        raise StoreError(f"no previous build in {root}: `vibeshelf index` keeps store.keep_builds")
+    return previous
 
 
 @dataclass
@@ -26,11 +40,14 @@ class Runtime:
     catalog: BookCatalog
     search: SearchService
     query_log: QueryLog | None
+    autocomplete: Autocomplete
 
     @classmethod
-    def load(cls, settings: Settings) -> Runtime:
+    def load(cls, settings: Settings, previous: bool = False) -> Runtime:
+        """Load everything; `previous` serves the builds before the current ones (read only)."""
         encoder = load_encoder(settings.model, settings.models_dir)
-        store = open_store(settings)
+        lexical_store = LexicalStore(settings.lexical_dir)
+        store = open_store(settings, previous_build_id(settings.index_dir) if previous else None)
         catalog = BookCatalog.load(settings.books_path)
         manifest = store.manifest
         if manifest.model_version != encoder.version:
@@ -38,12 +55,23 @@ class Runtime:
                 f"index was built with {manifest.model_version} but the encoder is "
                 f"{encoder.version}: run `vibeshelf embed` and `vibeshelf index` again"
             )
-        query_log = QueryLog(settings.logs_dir / "queries.jsonl") if settings.serve.query_log else None
-        search = SearchService(encoder, store, catalog, settings.search, query_log)
+        lexical = lexical_store.open(
+            previous_build_id(settings.lexical_dir) if previous else None
+        )
+        if lexical.manifest.catalog_checksum != manifest.catalog_checksum:
+            raise RuntimeError(
+                "the lexical and vector indexes were built from different catalogs: "
+                "run `vibeshelf index` again"
+            )
+        query_log = QueryLog(settings.logs_dir / QUERY_LOG) if settings.serve.query_log else None
+        search = SearchService(
+            encoder, store, catalog, settings.search, query_log, lexical, Reranker.load()
+        )
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version
         )
-        return cls(settings, encoder, store, catalog, search, query_log)
+        autocomplete = Autocomplete(catalog, PopularQueries(settings.logs_dir / QUERY_LOG))
+        return cls(settings, encoder, store, catalog, search, query_log, autocomplete)
 
     def close(self) -> None:
         if self.query_log is not None:

@@ -1,0 +1,45 @@
+"""Turn the hand-written TSVs into evaluation JSONL: relevant ids come from the full catalog."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.shelves import shelf_phrase
+
+HERE = Path(__file__).parent
+
+
+def rows(path: Path) -> list[tuple[str, str]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t", 1)) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
+
+
+def same_words(shelf: str) -> frozenset[str]:
+    return frozenset(shelf_phrase(shelf).split())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("books", type=Path, help="books.parquet of the full goodbooks catalog")
+    args = parser.parse_args()
+    catalog = BookCatalog.load(args.books)
+    with open(HERE / "shelf_vibes.jsonl", "w", encoding="utf-8") as out:
+        for shelf, query in rows(HERE / "shelf_vibes.tsv"):
+            # The shelf and its word-order twins (cozy-mystery, mystery-cozy) are held out.
+            holdout = sorted(s for s in catalog.shelf_counts if same_words(s) == same_words(shelf))
+            relevant = [b.book_id for b in catalog if set(b.shelves) & set(holdout)]
+            out.write(json.dumps({"query": query, "relevant": relevant, "shelf": shelf,
+                                  "holdout": holdout}) + "\n")
+    with open(HERE / "tip_of_tongue.jsonl", "w", encoding="utf-8") as out:
+        for book_id, query in rows(HERE / "tip_of_tongue.tsv"):
+            book = catalog.get(book_id)
+            if book is None:
+                raise SystemExit(f"unknown book id {book_id}")
+            out.write(json.dumps({"query": query, "relevant": [book_id], "title": book.title}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

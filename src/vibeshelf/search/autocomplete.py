@@ -1,0 +1,128 @@
+"""Autocomplete for the search box: titles, authors and shelves, then queries people often search."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.shelves import shelf_phrase
+from vibeshelf.search.ranking import words_key
+
+Kind = Literal["title", "author", "shelf", "query"]
+MIN_QUERY_COUNT = 2  # a logged query is suggested once this many searches with results used it
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One completion: the text to search and where it comes from."""
+
+    text: str
+    kind: Kind
+    weight: float
+
+
+class PopularQueries:
+    """Counts of logged queries that returned results, read incrementally from the query log."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.counts: Counter[str] = Counter()
+        self.display: dict[str, str] = {}
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Read the lines appended since the last call (a complete line at a time)."""
+        with self._lock:
+            try:
+                with self.path.open("rb") as fh:
+                    fh.seek(self._offset)
+                    data = fh.read()
+            except FileNotFoundError:
+                return
+            end = data.rfind(b"\n") + 1
+            self._offset += end
+            for line in data[:end].splitlines():
+                try:
+                    entry = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                query = entry.get("query") if isinstance(entry, dict) else None
+                if isinstance(query, str) and entry.get("results"):
+                    key = words_key(query)
+                    self.counts[key] += 1
+                    self.display.setdefault(key, query)
+
+    def popular(self) -> list[tuple[str, str, int]]:
+        """(key, query as first typed, count) for queries searched at least MIN_QUERY_COUNT times."""
+        return [(k, self.display[k], n) for k, n in self.counts.items() if n >= MIN_QUERY_COUNT]
+
+
+class Autocomplete:
+    """Prefix matches at any word start, best first: whole-text prefixes, then weight (popularity)."""
+
+    def __init__(self, catalog: BookCatalog, popular: PopularQueries | None = None) -> None:
+        self.popular = popular
+        entries: dict[tuple[str, Kind], Suggestion] = {}
+        scale = max(1, catalog.max_ratings_count)
+        for book in catalog:
+            weight = book.ratings_count / scale
+            for text, kind in [(book.title, "title"), *((a, "author") for a in book.authors)]:
+                key = (words_key(text), kind)
+                if key[0] and (key not in entries or entries[key].weight < weight):
+                    entries[key] = Suggestion(text, kind, weight)  # type: ignore[arg-type]
+        top_shelf = max(catalog.shelf_counts.values(), default=1)
+        for shelf, count in catalog.shelf_counts.items():
+            entries[(words_key(shelf_phrase(shelf)), "shelf")] = Suggestion(
+                shelf_phrase(shelf), "shelf", count / top_shelf
+            )
+        self._suggestions = list(entries.values())
+        self._keys = [key for key, _ in entries]
+        self._index = _word_starts(self._keys)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Up to `limit` completions of `prefix` (case and punctuation ignored)."""
+        key = words_key(prefix)
+        if not key:
+            return []
+        found: dict[tuple[str, str], tuple[tuple[float, ...], Suggestion]] = {}
+        lo = bisect.bisect_left(self._index, (key,))
+        for suffix, i in self._index[lo:]:
+            if not suffix.startswith(key):
+                break
+            s = self._suggestions[i]
+            rank = (self._keys[i].startswith(key), s.weight, KIND_ORDER[s.kind])
+            found[(self._keys[i], s.kind)] = (rank, s)
+        if self.popular is not None:
+            self.popular.refresh()
+            most = max((n for _, _, n in self.popular.popular()), default=1)
+            for qkey, text, n in self.popular.popular():
+                if qkey.startswith(key) or f" {key}" in f" {qkey}":
+                    suggestion = Suggestion(text, "query", 1.0 + n / most)  # above catalog entries
+                    found[(qkey, "query")] = ((qkey.startswith(key), suggestion.weight, 3), suggestion)
+        ranked = sorted(found.values(), key=lambda rs: rs[0], reverse=True)
+        return [s for _, s in ranked[:limit]]
+
+
+# Ties on weight: popular searches, then titles, authors, shelves.
+KIND_ORDER: dict[str, int] = {"query": 3, "title": 2, "author": 1, "shelf": 0}
+
+
+def _word_starts(keys: list[str]) -> list[tuple[str, int]]:
+    """Every key's suffix from each word start, sorted, for bisecting prefixes."""
+    out = []
+    for i, key in enumerate(keys):
+        start = 0
+        while start != -1:
+            out.append((key[start:], i))
+            start = key.find(" ", start)
+            start = start + 1 if start != -1 else -1
+    out.sort()
+    return out

@@ -1,0 +1,148 @@
+"""The BM25 index (bm25s) over each book's document, persisted as atomic builds beside the vectors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+from vibeshelf.catalog.table import read_books
+from vibeshelf.index import builds
+from vibeshelf.index.base import StoreError
+from vibeshelf.index.storelib import new_build_id
+
+log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+
+IDS_FILE = "ids.json"
+MANIFEST_FILE = "manifest.json"
+BM25_DIR = "bm25"
+K1 = 1.5
+B = 0.75
+_WORD = re.compile(r"[^\W_]{2,}")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+_local = threading.local()
+
+
+def terms(text: str) -> list[tuple[str, str]]:
+    """(word, stem) for each searchable word: lower-cased, stop words dropped, English stems."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:  # PyStemmer objects are not thread-safe: one per thread
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return list(zip(words, stemmer.stemWords(words), strict=True))
+
+
+def tokenize(text: str) -> list[str]:
+    """The stems BM25 indexes and matches."""
+    return [stem for _, stem in terms(text)]
+
+
+@dataclass
+class LexicalManifest:
+    """What a lexical build was made from."""
+
+    count: int
+    catalog_checksum: str
+    build_id: str = ""
+    built_at: str = ""
+    build_seconds: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class LexicalIndex:
+    """BM25 scores for a query over every book, and the top ones that pass a filter."""
+
+    def __init__(self, ids: list[str], bm25: bm25s.BM25, manifest: LexicalManifest) -> None:
+        self.ids = ids
+        self.bm25 = bm25
+        self.manifest = manifest
+        self.position = {book_id: i for i, book_id in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str) -> LexicalIndex:
+        bm25 = bm25s.BM25(k1=K1, b=B)
+        bm25.index([tokenize(doc) for doc in documents], show_progress=False)
+        manifest = LexicalManifest(len(ids), catalog_checksum, params={"k1": K1, "b": B, "stemmer": "english"})
+        return cls(list(ids), bm25, manifest)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every book for the query (zeros when no word matches)."""
+        stems = [s for s in tokenize(query) if s in self.bm25.vocab_dict]
+        if not stems:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return self.bm25.get_scores(stems)
+
+    def top(
+        self, scores: np.ndarray, k: int, keep: Callable[[str], bool] | None = None
+    ) -> list[tuple[str, float]]:
+        """The k best-scoring books with a positive score that `keep` accepts, best first."""
+        matched = np.flatnonzero(scores > 0)
+        if keep is None and len(matched) > k:
+            matched = matched[np.argpartition(-scores[matched], k - 1)[:k]]
+        order = matched[np.argsort(-scores[matched], kind="stable")]
+        out: list[tuple[str, float]] = []
+        for i in order:
+            if keep is None or keep(self.ids[i]):
+                out.append((self.ids[i], float(scores[i])))
+                if len(out) == k:
+                    break
+        return out
+
+
+class LexicalStore:
+    """Lexical builds under one root: <root>/builds/<id>, CURRENT names the served one."""
+
+    def __init__(self, root: Path, keep_builds: int = 2) -> None:
+        self.root = Path(root)
+        self.keep_builds = keep_builds
+
+    def rebuild(self, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str) -> LexicalIndex:
+        """Index the documents as a new build and serve it; a failure leaves the old one served."""
+        started = time.perf_counter()
+        index = LexicalIndex.build(ids, documents, catalog_checksum)
+        manifest = index.manifest
+        manifest.build_id = new_build_id()
+        manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest.build_seconds = round(time.perf_counter() - started, 3)
+
+        def write(tmp: Path) -> None:
+            index.bm25.save(tmp / BM25_DIR, show_progress=False)
+            (tmp / IDS_FILE).write_text(json.dumps(index.ids))
+            (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
+
+        builds.publish(self.root, manifest.build_id, write)
+        builds.prune(self.root, manifest.build_id, self.keep_builds)
+        log.info("lexical build %s: %d books in %.1fs", manifest.build_id, manifest.count, manifest.build_seconds)
+        return index
+
+    def rebuild_from_catalog(self, books_path: Path, catalog_checksum: str) -> LexicalIndex:
+        """Index every book's document (title, authors, shelves, description) in a books table."""
+        table = read_books(books_path).select(["book_id", "document"]).to_pydict()
+        return self.rebuild(table["book_id"], [d or "" for d in table["document"]], catalog_checksum)
+
+    def open(self, build_id: str | None = None) -> LexicalIndex:
+        """The served build, or the one named."""
+        build_id = build_id or builds.current_build(self.root)
+        if build_id is None:
+            raise StoreError(f"no lexical index at {self.root}: build one with `vibeshelf index`")
+        path = builds.build_dir(self.root, build_id)
+        try:
+            manifest = LexicalManifest(**json.loads((path / MANIFEST_FILE).read_text()))
+            ids = json.loads((path / IDS_FILE).read_text())
+            bm25 = bm25s.BM25.load(path / BM25_DIR, show_progress=False)
+        except (OSError, ValueError, TypeError) as exc:
+            raise StoreError(f"lexical build {path} is unreadable: {exc}") from exc
+        return LexicalIndex(ids, bm25, manifest)

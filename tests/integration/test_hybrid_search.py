@@ -1,0 +1,128 @@
+"""Hybrid, lexical and vector modes on the real sample index: exact matches, explanations, eval."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from vibeshelf.search.exact import ExactMatcher
+from vibeshelf.search.lexical import tokenize
+from vibeshelf.search.models import SearchParams
+from vibeshelf.search.ranking import words_key
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def runtime(sample_data_dir: Path) -> Runtime:
+    settings = Settings(data_dir=sample_data_dir)
+    settings.serve.query_log = False
+    return Runtime.load(settings)
+
+
+def unique_titles(runtime: Runtime, n: int) -> list[tuple[str, str]]:
+    """(book id, title) of n books spread over the catalog whose title no other book shares."""
+    books = sorted(runtime.catalog, key=lambda b: int(b.book_id))
+    keys = Counter(words_key(b.title) for b in books)
+    unique = [b for b in books if keys[words_key(b.title)] == 1 and len(words_key(b.title)) > 3]
+    step = len(unique) // n
+    return [(b.book_id, b.title) for b in unique[::step][:n]]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+def test_an_exact_title_lands_in_the_top_3(runtime: Runtime, mode: str) -> None:
+    for book_id, title in unique_titles(runtime, 12):
+        results = runtime.search.search(SearchParams(q=title, mode=mode, explain=True)).results  # type: ignore[arg-type]
+        top = [r.book_id for r in results[:3]]
+        assert book_id in top, (title, [r.title for r in results[:3]])
+        hit = results[top.index(book_id)]
+        assert hit.explanation is not None and hit.explanation.exact_match == "title"
+
+
+def test_an_exact_author_fills_the_top_3_with_their_most_rated_books(runtime: Runtime) -> None:
+    by_author = Counter(a for b in runtime.catalog for a in b.authors)
+    author = next(a for a, n in by_author.most_common() if n >= 5 and " " in a)
+    results = runtime.search.search(SearchParams(q=author.upper())).results
+    assert all(author in r.authors for r in results[:3]), [r.authors for r in results[:3]]
+    theirs = sorted((b for b in runtime.catalog if author in b.authors), key=lambda b: -b.ratings_count)
+    assert results[0].book_id == theirs[0].book_id
+
+
+def test_vector_mode_promotes_nothing(runtime: Runtime) -> None:
+    matcher = ExactMatcher(runtime.catalog)
+    title = unique_titles(runtime, 12)[5][1]
+    assert matcher.match(title)
+    response = runtime.search.search(SearchParams(q=title, mode="vector", explain=True))
+    assert response.mode == "vector" and not response.reranked
+    assert all(r.explanation.exact_match is None for r in response.results)  # type: ignore[union-attr]
+
+
+def test_explanations_say_what_is_shared_and_where_each_retriever_ranked(runtime: Runtime) -> None:
+    query = "a haunted house with ghosts and a family secret"
+    stems = set(tokenize(query))
+    for mode in ("vector", "lexical", "hybrid"):
+        response = runtime.search.search(SearchParams(q=query, mode=mode, explain=True, limit=10))  # type: ignore[arg-type]
+        results = response.results
+        assert results
+        for r in results:
+            why = r.explanation
+            assert why is not None
+            assert set(why.shared_words) <= set(query.split())
+            book = runtime.catalog.get(r.book_id)
+            assert set(why.shared_shelves) <= set(book.shelves)
+            assert all(set(tokenize(s.replace("-", " "))) & stems for s in why.shared_shelves)
+            if mode == "lexical":
+                assert why.shared_words and why.lexical_rank is not None
+            if mode == "vector":
+                assert why.vector_rank is not None
+        first = results[0].explanation
+        if mode == "vector":
+            assert first.vector_rank == 1  # type: ignore[union-attr]
+        if mode == "lexical":
+            assert first.lexical_rank == 1  # type: ignore[union-attr]
+    plain = runtime.search.search(SearchParams(q=query))
+    assert plain.mode == "hybrid" and plain.reranked
+    assert all(r.explanation is None for r in plain.results)
+
+
+def test_lexical_and_hybrid_modes_respect_filters(runtime: Runtime) -> None:
+    for mode in ("lexical", "hybrid"):
+        results = runtime.search.search(SearchParams(
+            q="magic school wizard", mode=mode, shelves=["fantasy"], year_min=1995, year_max=2005, limit=30,  # type: ignore[arg-type]
+        )).results
+        assert results
+        for r in results:
+            book = runtime.catalog.get(r.book_id)
+            assert "fantasy" in book.shelves and 1995 <= book.year <= 2005
+
+
+def test_eval_search_prints_every_mode_and_compares_with_the_previous_build(
+    sample_data_dir: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    queries = tmp_path / "q.jsonl"
+    titles = unique_titles(Runtime.load(Settings(data_dir=data_dir)), 3)
+    queries.write_text("".join(json.dumps({"query": t, "relevant": [i]}) + "\n" for i, t in titles))
+    out = run_cli("eval", "search", "--queries", str(queries), data_dir=data_dir).stdout
+    lines = out.splitlines()
+    assert lines[0] == "q (3 queries)"
+    assert lines[1].split() == ["mrr@10", "ndcg@10", "recall@10", "recall@50", "p50_ms"]
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines[2:6]}
+    assert list(rows) == ["vector", "lexical", "hybrid", "hybrid+rerank"]
+    # An exact title is promoted to the top: reciprocal rank 1 for every query.
+    assert rows["hybrid"][:4] == rows["hybrid+rerank"][:4] == rows["lexical"][:4] == [1.0] * 4
+    none = run_cli("eval", "search", "--queries", str(queries), "--previous", data_dir=data_dir, check=False)
+    assert none.returncode == 2 and "no previous build" in none.stderr
+    run_cli("index", data_dir=data_dir)
+    both = run_cli("eval", "search", "--queries", str(queries), "--previous", data_dir=data_dir).stdout
+    labels = [line.split(":")[0] for line in both.splitlines()[2:10]]
+    assert [label.split()[0] for label in labels] == ["current"] * 4 + ["previous"] * 4
+    assert labels[0].split()[1] != labels[4].split()[1]  # different build ids
+    bad = run_cli("eval", "search", "--queries", str(tmp_path / "missing.jsonl"), data_dir=data_dir, check=False)
+    assert bad.returncode == 2 and "no query file" in bad.stderr

@@ -1,0 +1,70 @@
+"""Exact title/author matching and search-box completions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.search.autocomplete import Autocomplete, PopularQueries
+from vibeshelf.search.exact import ExactMatcher
+
+
+def book(book_id: str, title: str, authors: list[str], ratings: int, shelves: list[str]) -> Book:
+    return Book(book_id, title, authors, 2000, "eng", 4.0, ratings, shelves, None, None, None, None)
+
+
+BOOKS = [
+    book("1", "The Road", ["Cormac McCarthy"], 500, ["post-apocalyptic"]),
+    book("2", "On the Road", ["Jack Kerouac"], 400, ["classics", "travel"]),
+    book("3", "Dune (Dune Chronicles #1)", ["Frank Herbert"], 900, ["science-fiction"]),
+    book("4", "Children of Dune (Dune Chronicles #3)", ["Frank Herbert"], 100, ["science-fiction"]),
+    book("5", "Cozy Corner", ["Ann Author"], 5, ["cozy-mystery"]),
+]
+
+
+def test_exact_title_ignores_case_punctuation_series_and_leading_article() -> None:
+    matcher = ExactMatcher(BOOKS)
+    assert matcher.match("the road") == [("1", "title")]
+    assert matcher.match("Road") == [("1", "title")]
+    assert matcher.match("DUNE!") == [("3", "title")]
+    assert matcher.match("road trip") == []
+
+
+def test_exact_author_lists_their_books_most_rated_first() -> None:
+    assert ExactMatcher(BOOKS).match("frank herbert") == [("3", "author"), ("4", "author")]
+
+
+def test_completions_match_word_starts_and_rank_whole_prefixes_first() -> None:
+    auto = Autocomplete(BookCatalog(BOOKS))
+    assert [s.text for s in auto.suggest("ro")] == ["The Road", "On the Road"]  # by ratings
+    assert [s.text for s in auto.suggest("on the")] == ["On the Road"]
+    assert [s.text for s in auto.suggest("herb")] == ["Frank Herbert"]
+    # A shelf weighs its share of the biggest shelf; a book its share of the most ratings.
+    assert [(s.text, s.kind) for s in auto.suggest("cozy")] == [
+        ("cozy mystery", "shelf"), ("Cozy Corner", "title")
+    ]
+    assert [s.text for s in auto.suggest("science")] == ["science fiction"]
+    assert auto.suggest("  ") == []
+    assert len(auto.suggest("d", limit=1)) == 1
+
+
+def test_logged_queries_become_completions_once_popular(tmp_path: Path) -> None:
+    log = tmp_path / "queries.jsonl"
+    auto = Autocomplete(BookCatalog(BOOKS), PopularQueries(log))
+    assert [s.kind for s in auto.suggest("road")] == ["title", "title"]  # no log yet
+
+    def search(query: str, results: list[str]) -> None:
+        with log.open("a") as fh:
+            fh.write(json.dumps({"query": query, "results": results}) + "\n")
+
+    search("road trip novels", ["2"])
+    assert "road trip novels" not in [s.text for s in auto.suggest("road")]  # once is not popular
+    search("Road trip novels", ["2"])
+    search("road to nowhere", [])  # no results: never suggested
+    search("road to nowhere", [])
+    with log.open("a") as fh:
+        fh.write('{"query": "half a li')  # a line still being written is left for later
+    found = auto.suggest("road")
+    assert (found[0].text, found[0].kind) == ("road trip novels", "query")
+    assert "road to nowhere" not in [s.text for s in found]

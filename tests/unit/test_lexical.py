@@ -1,0 +1,64 @@
+"""The BM25 index: tokens, ranking, filtering and atomic persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from vibeshelf.index.base import StoreError
+from vibeshelf.search.lexical import LexicalStore, terms, tokenize
+
+DOCS = {
+    "1": "The Cat Who Knew. Shelves: cozy mystery. A cat and a librarian solve a village murder.",
+    "2": "Dragonrider. Shelves: fantasy, dragons. A girl bonds with a dragon.",
+    "3": "Murder at the Vicarage. Shelves: mystery, cozy mystery. The vicar is found dead.",
+}
+
+
+def test_tokens_are_lowercase_stems_without_stop_words_or_single_letters() -> None:
+    assert tokenize("The Cats' MYSTERIES, running a bakery!") == ["cat", "mysteri", "run", "bakeri"]
+    assert terms("Running cats") == [("running", "run"), ("cats", "cat")]
+
+
+def test_search_ranks_matches_and_skips_books_without_any_word(tmp_path: Path) -> None:
+    index = LexicalStore(tmp_path).rebuild(list(DOCS), list(DOCS.values()), "sum")
+    top = index.top(index.scores("cozy murder mysteries"), k=10)
+    assert [book_id for book_id, _ in top][:2] in (["1", "3"], ["3", "1"])
+    assert "2" not in {book_id for book_id, _ in top}
+    assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+    assert not index.scores("zebra quantum").any()
+    assert index.top(index.scores("murder"), k=10, keep=lambda book_id: book_id != "3") == [
+        ("1", pytest.approx(float(index.scores("murder")[0])))
+    ]
+
+
+def test_builds_persist_and_a_failed_build_keeps_the_served_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LexicalStore(tmp_path, keep_builds=2)
+    first = store.rebuild(list(DOCS), list(DOCS.values()), "sum-1")
+    reopened = store.open()
+    assert reopened.manifest.build_id == first.manifest.build_id
+    assert reopened.manifest.catalog_checksum == "sum-1"
+    np.testing.assert_allclose(reopened.scores("dragon"), first.scores("dragon"))
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bm25s.BM25, "save", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        store.rebuild(list(DOCS), list(DOCS.values()), "sum-2")
+    monkeypatch.undo()
+    assert store.open().manifest.build_id == first.manifest.build_id
+    assert not list(tmp_path.glob(".tmp-*"))
+    for n in range(3):
+        store.rebuild(list(DOCS), list(DOCS.values()), f"sum-{n + 3}")
+    assert len(list((tmp_path / "builds").iterdir())) == 2
+    assert store.open().manifest.catalog_checksum == "sum-5"
+
+
+def test_open_without_a_build_names_the_command(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="vibeshelf index"):
+        LexicalStore(tmp_path).open()

@@ -1,0 +1,41 @@
+"""The learned rerank: the shipped weights load, and scores order candidates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vibeshelf.search.rerank import FEATURES, Reranker, RerankWeightsError
+
+
+def test_shipped_weights_cover_every_feature() -> None:
+    reranker = Reranker.load()
+    assert reranker.weights.shape == (len(FEATURES),)
+    assert np.isfinite(reranker.weights).all() and reranker.weights.any()
+
+
+def test_order_is_by_linear_score_and_stable_on_ties(tmp_path: Path) -> None:
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("vector")] = 2.0
+    weights[FEATURES.index("lexical")] = 1.0
+    reranker = Reranker(weights, 0.5)
+    x = np.zeros((3, len(FEATURES)))
+    x[:, 0] = [0.1, 0.3, 0.3]
+    x[:, 1] = [0.5, 0.0, 0.0]
+    np.testing.assert_allclose(reranker.score(x), [1.2, 1.1, 1.1])
+    assert reranker.order(x).tolist() == [0, 1, 2]
+    path = tmp_path / "w.json"
+    path.write_text(reranker.to_json(method="test"))
+    again = Reranker.load(path)
+    np.testing.assert_allclose(again.weights, weights)
+    assert again.bias == 0.5
+
+
+def test_weights_for_other_features_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"features": {"vector": 1.0}, "bias": 0}))
+    with pytest.raises(RerankWeightsError, match="expected weights"):
+        Reranker.load(path)

@@ -1,0 +1,75 @@
+"""Search evaluation: metrics against hand-computed values, query files, held-out catalogs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from vibeshelf.catalog.sample import SAMPLE_PATH
+from vibeshelf.search.evaluate import (
+    EvalSetError,
+    format_table,
+    holdout_catalog,
+    load_queries,
+    score_rankings,
+)
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    rankings = [["a", "b", "c"], ["x", "y", "z"], ["p"]]
+    relevant = [frozenset({"b"}), frozenset({"x", "z", "w"}), frozenset({"q"})]
+    scores = score_rankings(rankings, relevant)
+    # first relevant at rank 2, rank 1, never
+    assert scores["mrr@10"] == pytest.approx((1 / 2 + 1 + 0) / 3)
+    ndcg_1 = (1 / math.log2(3)) / 1
+    ndcg_2 = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3) + 1 / math.log2(4))
+    assert scores["ndcg@10"] == pytest.approx((ndcg_1 + ndcg_2) / 3)
+    assert scores["recall@10"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert scores["recall@50"] == pytest.approx(scores["recall@10"])
+
+
+def test_cutoffs_separate_top_10_from_top_50() -> None:
+    ranking = [f"n{i}" for i in range(30)]  # the relevant book is 20th
+    scores = score_rankings([ranking], [frozenset({"n19"})])
+    assert scores["mrr@10"] == 0 and scores["recall@10"] == 0 and scores["ndcg@10"] == 0
+    assert scores["recall@50"] == 1
+
+
+def test_load_queries_reads_jsonl_and_rejects_bad_lines(tmp_path: Path) -> None:
+    good = tmp_path / "q.jsonl"
+    good.write_text(json.dumps({"query": "ghosts", "relevant": [1, "2"], "holdout": ["ghosts"]}) + "\n\n")
+    (query,) = load_queries(good)
+    assert query.relevant == frozenset({"1", "2"}) and query.holdout == ("ghosts",)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "x"}\n')
+    with pytest.raises(EvalSetError, match="bad.jsonl:1"):
+        load_queries(bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(json.dumps({"query": "x", "relevant": []}) + "\n")
+    with pytest.raises(EvalSetError, match="no relevant"):
+        load_queries(empty)
+    with pytest.raises(EvalSetError, match="no query file"):
+        load_queries(tmp_path / "missing.jsonl")
+
+
+def test_table_lists_every_variant_and_metric() -> None:
+    row = {"mrr@10": 0.5, "ndcg@10": 0.25, "recall@10": 0.125, "recall@50": 1.0}
+    table = format_table({"vector": row, "hybrid": {**row, "mrr@10": 0.75}})
+    lines = table.splitlines()
+    assert lines[0].split() == ["mrr@10", "ndcg@10", "recall@10", "recall@50"]
+    assert lines[2].split() == ["hybrid", "0.7500", "0.2500", "0.1250", "1.0000"]
+
+
+def test_holdout_catalog_removes_shelves_from_lists_and_documents(tmp_path: Path) -> None:
+    out = tmp_path / "books.parquet"
+    changed = holdout_catalog(SAMPLE_PATH, out, ["cozy-mystery"])
+    rows = pq.read_table(out, columns=["shelves", "document"]).to_pylist()
+    assert changed > 0
+    assert not any("cozy-mystery" in r["shelves"] for r in rows)
+    assert not any("cozy mystery" in r["document"] for r in rows)
+    before = pq.read_table(SAMPLE_PATH, columns=["document"]).column("document").to_pylist()
+    assert sum("cozy mystery" in d for d in before) == changed
