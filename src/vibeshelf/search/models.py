@@ -44,4 +44,5 @@ class SearchResponse(BaseModel):
     took_ms: float
     model_version: str
     index_build: str
+    version: str | None = Field(default=None, description="Experiment version that served it, if any")
     results: list[BookResult]
