@@ -59,7 +59,7 @@ def _colour(i: int) -> str:
 
 
 def weight_chart(names: list[str], history: list[dict[str, Any]]) -> str:
-    """Each version's weight (0-100) after every change, as step lines."""
+    """Each version's weight (0-100) after every change, one line per version."""
     steps = max(1, len(history) - 1)
     x = lambda i: PAD + (WIDTH - 2 * PAD) * i / steps
     y = lambda w: HEIGHT - PAD - (HEIGHT - 2 * PAD) * w / 100
