@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_recs_storage import postgres_url  # noqa: F401 - the server fixture
+from tests.integration.test_recs_storage import (  # noqa: F401 - postgres_url is the server fixture
+    fresh_database,
+    postgres_url,
+)
 from vibeshelf.experiment.feedback import (
     Counts,
     DuplicateFeedbackError,
@@ -80,12 +82,7 @@ class TestPostgresFeedbackStore(FeedbackStoreContract):
     @pytest.fixture
     def store(self, postgres_url: str) -> Iterator[FeedbackStore]:  # noqa: F811
         """A store on a database of its own."""
-        import psycopg
-
-        name = f"f_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        store = open_feedback(postgres_url.rsplit("/", 1)[0] + f"/{name}", Path("unused"))
+        store = open_feedback(fresh_database(postgres_url), Path("unused"))
         assert isinstance(store, PostgresFeedbackStore)
         yield store
         store.close()

@@ -197,16 +197,21 @@ def postgres_url() -> Iterator[str]:
     server.stop()
 
 
+def fresh_database(postgres_url: str) -> str:
+    """The URL of a new, empty database on the server at `postgres_url`."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 class TestPostgresStore(InteractionStoreContract):
     @pytest.fixture
     def store(self, postgres_url: str) -> Iterator[InteractionStore]:
         """A store on a database of its own."""
-        import psycopg
-
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        store = open_interactions(postgres_url.rsplit("/", 1)[0] + f"/{name}", Path("unused"))
+        store = open_interactions(fresh_database(postgres_url), Path("unused"))
         assert isinstance(store, PostgresStore)
         yield store
         store.close()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from vibeshelf.recommend.storage.base import StorageError
+from vibeshelf.recommend.storage.factory import sqlite_file
 
 Event = Literal["impression", "click", "add_to_shelf", "rating"]
 DEFAULT_SQLITE_FILE = "feedback.sqlite3"
@@ -212,12 +213,8 @@ class PostgresFeedbackStore(FeedbackStore):
 
 def open_feedback(url: str, experiments_dir: Path) -> FeedbackStore:
     """`sqlite://[path]` (default <data_dir>/experiments/feedback.sqlite3) or `postgresql://...`."""
-    scheme, _, rest = url.partition("://")
-    if scheme == "sqlite":
-        return SqliteFeedbackStore(Path(rest) if rest else experiments_dir / DEFAULT_SQLITE_FILE)
-    if scheme in ("postgresql", "postgres"):
-        return PostgresFeedbackStore(url)
-    raise ValueError(f"unsupported feedback URL {url!r}: expected sqlite://[path] or postgresql://...")
+    path = sqlite_file(url, experiments_dir / DEFAULT_SQLITE_FILE, "feedback")
+    return SqliteFeedbackStore(path) if path is not None else PostgresFeedbackStore(url)
 
 
 def _now() -> str:

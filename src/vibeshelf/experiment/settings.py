@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-from vibeshelf.recommend.settings import EVENTS_SCHEMES
+from vibeshelf.recommend.settings import check_database_url
 
 
 class ExperimentSettings(BaseModel):
@@ -24,9 +24,4 @@ class ExperimentSettings(BaseModel):
     @field_validator("feedback_url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in EVENTS_SCHEMES:
-            raise ValueError(
-                f"unsupported feedback URL {url!r}: expected sqlite://[path] or postgresql://..."
-            )
-        return url
+        return check_database_url(url, "feedback")
