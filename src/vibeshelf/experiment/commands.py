@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from vibeshelf.experiment.registry import (
     SURFACES,

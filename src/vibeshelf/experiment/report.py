@@ -103,10 +103,12 @@ def _frame(label: str, ticks: list[str], vertical: bool = False) -> str:
              f'<text x="4" y="14" font-size="11" fill="#666">{escape(label)}</text>']
     for i, tick in enumerate(ticks):
         frac = i / max(1, len(ticks) - 1)
+        tx: float
+        ty: float
         if vertical:
             tx, ty = PAD + (WIDTH - 2 * PAD) * frac, HEIGHT - 10
         else:
-            tx, ty = 4, HEIGHT - PAD - (HEIGHT - 2 * PAD) * frac + 4
+            tx, ty = 4.0, HEIGHT - PAD - (HEIGHT - 2 * PAD) * frac + 4
         lines.append(f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="10" fill="#666">{escape(tick)}</text>')
     return "".join(lines)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,7 +40,7 @@ class ExperimentRouter:
         registry_file: RegistryFile,
         store: FeedbackStore,
         settings: ExperimentSettings,
-        loaders: dict[str, Loader],
+        loaders: Mapping[str, Loader],
         metrics: VersionMetrics,
     ) -> None:
         self.registry_file = registry_file
