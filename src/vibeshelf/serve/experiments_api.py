@@ -44,6 +44,9 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
         return None
 
     def search_version(version: ModelVersion) -> SearchService:
+        if version.target.get("index_build") != runtime.store.manifest.build_id:
+            log.warning("search version %s was registered on index build %s; serving build %s",
+                        version.name, version.target.get("index_build"), runtime.store.manifest.build_id)
         ranking = {k: v for k, v in version.target.get("ranking", {}).items() if v is not None}
         return SearchService(runtime.encoder, runtime.store, runtime.catalog,
                              settings.search.model_copy(update=ranking), runtime.query_log)
