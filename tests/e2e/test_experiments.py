@@ -147,6 +147,10 @@ def test_dashboard_in_headless_chromium(experiment: Experiment) -> None:
         assert float(weight.rstrip("%")) > 50
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.goto(experiment.url + "/?q=cozy+village+mystery")  # results link through /go
+        href = page.locator("#results a.book-link").first.get_attribute("href")
+        assert href and href.startswith("/go/") and "?book=" in href
+        assert any(c["name"] == "vibeshelf_session" for c in page.context.cookies())
         browser.close()
 
 
