@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from vibeshelf.experiment.commands import experiments_app, models_app
 from vibeshelf.recommend.commands import (
     eval_app,
     interactions_app,
@@ -41,6 +42,8 @@ app.add_typer(model_app, name="model")
 ingest_app.add_typer(interactions_app, name="interactions")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
+app.add_typer(experiments_app, name="experiments")
 
 
 class SearchMode(str, Enum):

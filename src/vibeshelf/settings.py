@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.serve.encode_settings import AuthSettings, EncodeSettings
 
@@ -128,6 +129,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     encode: EncodeSettings = EncodeSettings()
     recommend: RecommendSettings = RecommendSettings()
+    experiment: ExperimentSettings = ExperimentSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -160,6 +162,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def experiments_dir(self) -> Path:
+        return self.data_dir / "experiments"
 
     @property
     def logs_dir(self) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from tests.postgres_server import fresh_database
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo, StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.postgres import PostgresStore
@@ -103,12 +103,7 @@ class TestPostgresStore(InteractionStoreContract):
     @pytest.fixture
     def store(self, postgres_url: str) -> Iterator[InteractionStore]:
         """A store on a database of its own."""
-        import psycopg
-
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        store = open_interactions(postgres_url.rsplit("/", 1)[0] + f"/{name}", Path("unused"))
+        store = open_interactions(fresh_database(postgres_url), Path("unused"))
         assert isinstance(store, PostgresStore)
         yield store
         store.close()

@@ -16,6 +16,8 @@ COMMANDS = [
     ["ingest", "interactions", "goodreads"], ["ingest", "interactions", "file"],
     ["ingest", "interactions", "sample"], ["ingest", "interactions", "sources"],
     ["train"], ["train", "recs"], ["eval"], ["eval", "recs"], ["eval", "search"],
+    ["models"], ["models", "list"], ["models", "add"], ["models", "activate"], ["models", "retire"],
+    ["experiments"], ["experiments", "update"], ["experiments", "pin"], ["experiments", "export"],
 ]
 
 

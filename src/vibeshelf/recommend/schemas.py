@@ -38,6 +38,7 @@ class RecommendResponse(BaseModel):
     request_id: str
     model_version: str
     strategy: str = Field(description="als, fold-in or popular")
+    version: str | None = Field(default=None, description="Experiment version that served it, if any")
     took_ms: float
     recommendations: list[RecommendedBook]
 

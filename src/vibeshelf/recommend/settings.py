@@ -35,10 +35,13 @@ class RecommendSettings(BaseModel):
     @field_validator("events_url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in EVENTS_SCHEMES:
-            raise ValueError(
-                f"unsupported events URL {url!r}: expected sqlite://[path] or postgresql://..."
-            )
-        return url
+        return check_database_url(url, "events")
+
+
+def check_database_url(url: str, what: str) -> str:
+    """`url` when its scheme is sqlite or postgresql; else a ValueError naming `what` it was for."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in EVENTS_SCHEMES:
+        raise ValueError(f"unsupported {what} URL {url!r}: expected sqlite://[path] or postgresql://...")
+    return url
 

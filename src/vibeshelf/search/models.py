@@ -73,6 +73,7 @@ class SearchResponse(BaseModel):
     took_ms: float
     model_version: str
     index_build: str
+    version: str | None = Field(default=None, description="Experiment version that served it, if any")
     results: list[BookResult]
 
 

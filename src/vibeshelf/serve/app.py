@@ -15,10 +15,13 @@ from vibeshelf import __version__
 from vibeshelf.search.models import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.experiments_api import load_experiments, periodic_updates
+from vibeshelf.serve.experiments_api import router as experiments_router
 from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
+from vibeshelf.serve.routing import run_search, version_header
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
@@ -56,13 +59,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = None
-        app.state.recommender = None
+        app.state.recommender = app.state.experiments = None
         if apis != "encode":
             rt = app.state.runtime = runtime or Runtime.load(settings)
             app.state.recommender = load_recommender(settings, rt.store)
+            app.state.experiments = load_experiments(settings, rt, app.state.metrics)
         encoder = rt.encoder if rt is not None else None
-        async with encode_lifespan(app, settings, encoder) if apis != "search" else nullcontext():
+        async with (
+            encode_lifespan(app, settings, encoder) if apis != "search" else nullcontext(),
+            periodic_updates(app.state.experiments, settings.experiment.update_seconds),
+        ):
             yield
+        if app.state.experiments is not None:
+            app.state.experiments.close()
         if app.state.recommender is not None:
             app.state.recommender.close()
         if rt is not None:
@@ -87,10 +96,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def api_search(
         request: Request, params: Annotated[SearchParams, Depends(search_params)]
     ) -> Response:
-        """Books ranked by similarity to the query's vibe, then popularity."""
-        response: SearchResponse = request.app.state.runtime.search.search(params)
+        """Books ranked by similarity to the query's vibe, then popularity (by the reader's version)."""
+        response = run_search(request, params)
         # Serialised by pydantic directly: the documented model, without re-validation.
-        return Response(response.model_dump_json(), media_type="application/json")
+        reply = Response(response.model_dump_json(), media_type="application/json")
+        version_header(reply, response.version)
+        return reply
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
     def api_suggest(
@@ -134,5 +145,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(recommend_router)
+    app.include_router(experiments_router)
     app.include_router(pages_router)
     return app

@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics: requests, latency, errors by code, batch sizes, cache hits."""
+"""Prometheus metrics at /metrics: requests, latency, errors, batches, cache hits, experiment versions."""
 
 from __future__ import annotations
 
@@ -45,6 +45,32 @@ class Metrics:
             "vibeshelf_encode_cache_errors", "Vector cache failures (the request goes on)",
             ["layer"], registry=r,
         )
+
+        self.version_requests = Counter(
+            "vibeshelf_experiment_requests", "Requests served per experiment version",
+            ["surface", "version"], registry=r,
+        )
+        self.version_latency = Histogram(
+            "vibeshelf_experiment_request_duration_seconds", "Service time per experiment version",
+            ["surface", "version"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.version_impressions = Counter(
+            "vibeshelf_experiment_impressions", "Result lists shown per experiment version",
+            ["surface", "version"], registry=r,
+        )
+        self.version_clicks = Counter(
+            "vibeshelf_experiment_clicks", "Click feedback per experiment version",
+            ["surface", "version"], registry=r,
+        )
+
+    def version_served(self, surface: str, version: str, results: int, seconds: float) -> None:
+        self.version_requests.labels(surface, version).inc()
+        self.version_latency.labels(surface, version).observe(seconds)
+        if results:
+            self.version_impressions.labels(surface, version).inc()
+
+    def version_clicked(self, surface: str, version: str) -> None:
+        self.version_clicks.labels(surface, version).inc()
 
     def request(self, method: str, route: str, code: int, seconds: float) -> None:
         self.requests.labels(method, route, str(code)).inc()

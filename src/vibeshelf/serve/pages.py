@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
@@ -16,11 +17,13 @@ from vibeshelf.recommend.service import RecommendService, UnknownBooksError
 from vibeshelf.search.models import SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
+from vibeshelf.serve.routing import SESSION_COOKIE, run_search, version_header
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
 SIMILAR_SHOWN = 10
+SESSION_SECONDS = 30 * 86_400
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,15 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(page_p
     runtime = request.app.state.runtime
     response: SearchResponse | None = None
     error = None
+    session = request.cookies.get(SESSION_COOKIE) or uuid.uuid4().hex
     if params.q.strip():
         try:
-            response = runtime.search.search(params)
+            response = run_search(request, params, session)
         except QueryError as exc:
             error = str(exc)
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
     suggestions = vibe_suggestions(runtime.catalog.shelf_counts, n=6, seed=seed)
-    return templates.TemplateResponse(
+    page = templates.TemplateResponse(
         request,
         "index.html",
         {
@@ -68,6 +72,10 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(page_p
             "more_like_this": request.app.state.recommender is not None,
         },
     )
+    if response is not None and response.version is not None:
+        version_header(page, response.version)
+        page.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="lax")
+    return page
 
 
 @router.get("/books/{book_id}", response_class=HTMLResponse, include_in_schema=False)

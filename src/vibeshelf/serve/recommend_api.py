@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import StoreError, VectorStore
@@ -27,6 +27,7 @@ from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.routing import run_recommend, version_header
 from vibeshelf.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,16 @@ router = APIRouter(tags=["recommend"])
 
 
 def load_recommender(
-    settings: Settings, vector_store: VectorStore | None = None
+    settings: Settings, vector_store: VectorStore | None = None, version: str | None = None
 ) -> RecommendService | None:
-    """The service for the current model version, or None (logged) when no model is trained yet.
+    """The service for model `version` (default: the current one), or None (logged) when missing.
 
     Content similarity uses `vector_store` (the served search index; opened from settings when not
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
     """
     rec = settings.recommend
     try:
-        model = load_model(recs_root(settings))
+        model = load_model(recs_root(settings), version)
     except ModelNotFoundError as exc:
         log.warning("recommendations disabled: %s", exc)
         return None
@@ -93,11 +94,13 @@ def _service(request: Request) -> RecommendService:
 
 
 @router.post("/api/recommend", response_model=RecommendResponse)
-async def api_recommend(request: Request, body: RecommendRequest) -> RecommendResponse:
+async def api_recommend(request: Request, response: Response, body: RecommendRequest) -> RecommendResponse:
     """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read."""
     service = _service(request)
     try:
-        return service.recommend(body)
+        answer = run_recommend(request, body, service)
+        version_header(response, answer.version)
+        return answer
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
     except StorageError as exc:

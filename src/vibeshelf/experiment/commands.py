@@ -1,0 +1,237 @@
+"""`vibeshelf models` (the registry) and `vibeshelf experiments` (bandit update, pin, export)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+import yaml  # type: ignore[import-untyped]
+
+from vibeshelf.experiment.registry import (
+    SURFACES,
+    ModelVersion,
+    Registry,
+    RegistryError,
+    RegistryFile,
+    now,
+)
+from vibeshelf.recommend.commands import _fail as fail
+from vibeshelf.settings import Settings, get_settings
+
+models_app = typer.Typer(
+    help="The model registry: named, immutable versions of search and recommendations to serve side by side.",
+    no_args_is_help=True,
+)
+experiments_app = typer.Typer(
+    help="Online experiments: Thompson-sampling weight updates, pinning, Traefik export.",
+    no_args_is_help=True,
+)
+
+
+def _registry(settings: Settings) -> RegistryFile:
+    return RegistryFile(settings.experiments_dir)
+
+
+@models_app.command("list")
+def models_list(
+    surface: Annotated[str | None, typer.Option(help="Only this surface: search or recommend.")] = None,
+) -> None:
+    """Every version: surface, status, weight, what it points at."""
+    _check_surface(surface)
+    for v in _registry(get_settings()).read().versions:
+        if surface is None or v.surface == surface:
+            pin = " pinned" if v.pinned else ""
+            typer.echo(f"{v.surface}\t{v.name}\t{v.status}\t{v.weight:.2f}%{pin}\t{v.created}\t{v.target}")
+
+
+@models_app.command("add")
+def models_add(
+    name: Annotated[str, typer.Argument(help="Version name: letters, digits, '.', '_' or '-'.")],
+    surface: Annotated[str, typer.Option(help="search or recommend.")],
+    recs_version: Annotated[
+        str | None, typer.Option(help="recommend: a trained model dir under models/recs (default CURRENT).")
+    ] = None,
+    candidates: Annotated[int | None, typer.Option(help="search: KNN candidates before ranking.")] = None,
+    popularity_weight: Annotated[
+        float | None, typer.Option(help="search: weight of the popularity term in ranking.")
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Offline metric NAME=VALUE (repeatable).")
+    ] = None,
+) -> None:
+    """Register a version (not yet serving: `models activate` puts it into traffic at the floor)."""
+    settings = get_settings()
+    _check_surface(surface)
+    metrics = _parse_metrics(metric or [])
+    target, checksum, found = (
+        _search_target(settings, candidates, popularity_weight)
+        if surface == "search"
+        else _recommend_target(settings, recs_version)
+    )
+    try:
+        version = ModelVersion(
+            name=name, surface=surface, created=now(), data_checksum=checksum,  # type: ignore[arg-type]
+            metrics={**found, **metrics}, target=target,
+        )
+        with _registry(settings).edit("add") as registry:
+            registry.add(version)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"added {surface} version {name}: {target}")
+
+
+@models_app.command("activate")
+def models_activate(name: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
+    """Start serving a version at the floor weight (100 if it is its surface's first)."""
+    exp = get_settings().experiment
+    _edit("activate", lambda r: r.activate(name, exp.floor, exp.ceiling))
+    typer.echo(f"activated {name}")
+
+
+@models_app.command("retire")
+def models_retire(name: Annotated[str, typer.Argument(help="An active or registered version.")]) -> None:
+    """Take a version out of traffic for good: weight 0 at once, never served again."""
+    exp = get_settings().experiment
+    _edit("retire", lambda r: r.retire(name, exp.floor, exp.ceiling))
+    typer.echo(f"retired {name}")
+
+
+@experiments_app.command("update")
+def experiments_update() -> None:
+    """Recompute every surface's weights by Thompson sampling over the stored feedback."""
+    from vibeshelf.experiment.bandit import update_weights
+    from vibeshelf.experiment.feedback import open_feedback
+    from vibeshelf.recommend.storage.base import StorageError
+
+    settings = get_settings()
+    registry_file = _registry(settings)
+    if not registry_file.exists():
+        fail("no experiment registry: add versions with `vibeshelf models add`")
+    try:
+        store = open_feedback(settings.experiment.feedback_url, settings.experiments_dir)
+        try:
+            result = update_weights(
+                registry_file, store, settings.experiment, np.random.default_rng(settings.experiment.seed)
+            )
+        finally:
+            store.close()
+    except (StorageError, ValueError) as exc:
+        fail(str(exc))
+    for surface, weights in result.items():
+        typer.echo(f"{surface}\t" + "\t".join(f"{n}={w:.2f}%" for n, w in weights.items()))
+    if not result:
+        typer.echo("no surface has two active versions: nothing to update")
+
+
+@experiments_app.command("pin")
+def experiments_pin(
+    name: Annotated[str, typer.Argument(help="An active version.")],
+    weight: Annotated[float | None, typer.Option(help="Percent of its surface's traffic.")] = None,
+    release: Annotated[bool, typer.Option("--release", help="Unpin: the bandit moves it again.")] = False,
+) -> None:
+    """Hold a version at a weight by hand (the others share the rest), or --release it."""
+    if (weight is None) == (not release):
+        fail("give --weight W to pin, or --release to unpin")
+    exp = get_settings().experiment
+
+    def pin(registry: Registry) -> None:
+        version = registry.get(name)
+        if version.status != "active":
+            raise RegistryError(f"version {name!r} is {version.status}, not active")
+        version.pinned = False
+        if weight is not None:
+            registry.set_weight(version, weight, exp.floor, exp.ceiling)
+            version.pinned = True
+
+    _edit("pin", pin)
+    typer.echo(f"pinned {name} at {weight:g}%" if weight is not None else f"released {name}")
+
+
+@experiments_app.command("export")
+def experiments_export(
+    traefik: Annotated[bool, typer.Option("--traefik", help="A Traefik weighted-service dynamic config.")] = False,
+    service_suffix: Annotated[
+        str, typer.Option(help="Suffix of each version's Traefik service name, e.g. @file.")
+    ] = "",
+) -> None:
+    """Write the current weights to stdout (YAML): one weighted service per surface."""
+    if not traefik:
+        fail("choose an export format: --traefik")
+    registry = _registry(get_settings()).read()
+    services: dict[str, Any] = {}
+    for surface in SURFACES:
+        active = registry.of(surface)
+        if active:
+            services[f"vibeshelf-{surface}"] = {"weighted": {"services": [
+                {"name": f"vibeshelf-{surface}-{v.name}{service_suffix}", "weight": round(v.weight * 100)}
+                for v in active
+            ]}}
+    if not services:
+        fail("no active versions to export")
+    typer.echo(yaml.safe_dump({"http": {"services": services}}, sort_keys=False), nl=False)
+
+
+def _edit(reason: str, change: Callable[[Registry], None]) -> None:
+    try:
+        with _registry(get_settings()).edit(reason) as registry:
+            change(registry)
+    except ValueError as exc:  # RegistryError, or weights that cannot fit the bounds
+        fail(str(exc))
+
+
+def _check_surface(surface: str | None) -> None:
+    if surface is not None and surface not in SURFACES:
+        fail(f"unknown surface {surface!r}: expected one of {', '.join(SURFACES)}")
+
+
+def _parse_metrics(items: list[str]) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            metrics[key.strip()] = float(value)
+        except ValueError:
+            fail(f"bad --metric {item!r}: expected NAME=NUMBER")
+        if not sep or not key.strip():
+            fail(f"bad --metric {item!r}: expected NAME=NUMBER")
+    return metrics
+
+
+def _search_target(
+    settings: Settings, candidates: int | None, popularity_weight: float | None
+) -> tuple[dict[str, Any], str, dict[str, float]]:
+    """The served index build and encoder, plus ranking overrides validated against the settings."""
+    from vibeshelf.index.base import StoreError
+    from vibeshelf.index.factory import open_store
+    from vibeshelf.settings import SearchSettings
+
+    ranking = {"candidates": candidates, "popularity_weight": popularity_weight}
+    try:
+        SearchSettings.model_validate({k: v for k, v in ranking.items() if v is not None})
+        manifest = open_store(settings).manifest
+    except (ValueError, StoreError, FileNotFoundError) as exc:
+        fail(f"cannot register a search version: {exc}")
+    target = {"index_build": manifest.build_id, "model": manifest.model_version, "ranking": ranking}
+    return target, manifest.catalog_checksum, {}
+
+
+def _recommend_target(
+    settings: Settings, recs_version: str | None
+) -> tuple[dict[str, Any], str, dict[str, float]]:
+    """A trained recs model dir (default CURRENT), its data checksum and holdout metrics."""
+    from vibeshelf.recommend.artifacts import ModelNotFoundError, current_version, load_metadata
+    from vibeshelf.recommend.train import recs_root
+
+    root = recs_root(settings)
+    version = recs_version or current_version(root)
+    if version is None:
+        fail(f"no recommender model in {root}: run `vibeshelf train recs` first")
+    try:
+        meta = load_metadata(root, version)
+    except ModelNotFoundError as exc:
+        fail(str(exc))
+    als = (meta.get("metrics") or {}).get("als", {})
+    found = {k: float(v) for k, v in als.items() if isinstance(v, int | float)}
+    return {"recs_version": version}, str(meta.get("data_checksum", "")), found

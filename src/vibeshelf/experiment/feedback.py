@@ -1,0 +1,221 @@
+"""Served requests and reader feedback, in SQLite (default) or PostgreSQL, committed before a reply."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from vibeshelf.recommend.storage.base import StorageError
+from vibeshelf.recommend.storage.factory import sqlite_file
+
+Event = Literal["impression", "click", "add_to_shelf", "rating"]
+DEFAULT_SQLITE_FILE = "feedback.sqlite3"
+_DDL = (
+    ("CREATE TABLE IF NOT EXISTS vibeshelf_served (request_id TEXT PRIMARY KEY, surface TEXT NOT NULL, "
+    "version TEXT NOT NULL, results INTEGER NOT NULL, ts TEXT NOT NULL)"),
+    ("CREATE TABLE IF NOT EXISTS vibeshelf_feedback (request_id TEXT NOT NULL, position INTEGER NOT NULL, "
+    "event TEXT NOT NULL, value DOUBLE PRECISION, ts TEXT NOT NULL, PRIMARY KEY (request_id, position, event))"),
+    "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_version ON vibeshelf_served (surface, version)",
+)
+_COUNTS = (
+    "SELECT s.version, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
+    "WHERE f.request_id = s.request_id AND f.event = 'click') THEN 1 ELSE 0 END) "
+    "FROM vibeshelf_served s WHERE s.surface = ? AND s.results > 0 GROUP BY s.version"
+)
+_EVENTS = (
+    "SELECT s.version, f.event, COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served s "
+    "ON s.request_id = f.request_id WHERE s.surface = ? GROUP BY s.version, f.event"
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Served result lists (impressions) of one version, and how many of them got a click."""
+
+    impressions: int = 0
+    clicks: int = 0
+
+
+class Feedback(BaseModel):
+    """What a reader did with the result at `position` (1-based) of a served request."""
+
+    request_id: str = Field(min_length=1, max_length=64)
+    position: int = Field(ge=1, le=500)
+    event: Event
+    value: float | None = Field(default=None, ge=-1e6, le=1e6, description="e.g. the stars of a rating")
+
+
+class UnknownRequestError(LookupError):
+    """No served request has this id, or it had no result at that position."""
+
+
+class DuplicateFeedbackError(ValueError):
+    """This (request_id, position, event) was recorded already."""
+
+
+class Served(BaseModel):
+    """A served request: its surface and the version that answered it."""
+
+    surface: str
+    version: str
+
+
+class FeedbackStore(ABC):
+    """SQL shared by both backends; a subclass supplies the connection and its transactions."""
+
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """A cursor inside BEGIN ... COMMIT (ROLLBACK on error), errors as StorageError."""
+
+    @abstractmethod
+    def _is_duplicate(self, exc: BaseException) -> bool:
+        """Whether `exc` is a primary-key violation."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(sql.replace("?", self.placeholder), params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def record_served(self, request_id: str, surface: str, version: str, results: int) -> None:
+        self._run(
+            "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)",
+            (request_id, surface, version, results, _now()),
+        )
+
+    def add(self, feedback: Feedback) -> Served:
+        """Store one event; UnknownRequestError or DuplicateFeedbackError when it cannot be."""
+        sql = "INSERT INTO vibeshelf_feedback VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder)
+        select = "SELECT surface, version, results FROM vibeshelf_served WHERE request_id = ?"
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(select.replace("?", self.placeholder), (feedback.request_id,))
+            row = cursor.fetchone()
+            if row is None:
+                raise UnknownRequestError(f"no served request {feedback.request_id!r}")
+            if feedback.position > row[2]:
+                raise UnknownRequestError(
+                    f"request {feedback.request_id!r} had {row[2]} results, not {feedback.position}"
+                )
+            try:
+                cursor.execute(sql, (feedback.request_id, feedback.position, feedback.event,
+                                     feedback.value, _now()))
+            except Exception as exc:
+                if self._is_duplicate(exc):
+                    raise DuplicateFeedbackError(
+                        f"{feedback.event} at position {feedback.position} of request "
+                        f"{feedback.request_id!r} was recorded already"
+                    ) from exc
+                raise
+        return Served(surface=row[0], version=row[1])
+
+    def counts(self, surface: str) -> dict[str, Counts]:
+        """Per version: result lists served (impressions) and those with at least one click."""
+        return {v: Counts(int(n), int(c or 0)) for v, n, c in self._run(_COUNTS, (surface,))}
+
+    def events(self, surface: str) -> dict[str, dict[str, int]]:
+        """Per version: feedback events by kind."""
+        out: dict[str, dict[str, int]] = {}
+        for version, event, n in self._run(_EVENTS, (surface,)):
+            out.setdefault(version, {})[event] = int(n)
+        return out
+
+
+class SqliteFeedbackStore(FeedbackStore):
+    """One SQLite file, WAL with synchronous=FULL: a committed event survives a crash."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            for ddl in _DDL:
+                self._conn.execute(ddl)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open feedback database {path}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+            cursor.execute("COMMIT")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and not self._is_duplicate(exc):
+                raise StorageError(f"feedback database {self.path}: {exc}") from exc
+            raise
+
+    def _is_duplicate(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresFeedbackStore(FeedbackStore):
+    """Tables prefixed `vibeshelf_` in the database the URL names (psycopg 3)."""
+
+    placeholder = "%s"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import psycopg
+
+        self._psycopg = psycopg
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            for ddl in _DDL:
+                self._conn.execute(ddl)
+        except psycopg.Error as exc:
+            host = url.rsplit("@", 1)[-1]
+            raise StorageError(f"cannot open feedback database at {host}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cursor:
+                yield cursor
+        except self._psycopg.Error as exc:
+            if self._is_duplicate(exc):
+                raise
+            raise StorageError(f"feedback database: {exc}") from exc
+
+    def _is_duplicate(self, exc: BaseException) -> bool:
+        return isinstance(exc, self._psycopg.errors.UniqueViolation)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def open_feedback(url: str, experiments_dir: Path) -> FeedbackStore:
+    """`sqlite://[path]` (default <data_dir>/experiments/feedback.sqlite3) or `postgresql://...`."""
+    path = sqlite_file(url, experiments_dir / DEFAULT_SQLITE_FILE, "feedback")
+    return SqliteFeedbackStore(path) if path is not None else PostgresFeedbackStore(url)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,125 @@
+"""Per-version figures (impressions, clicks, CTR with a Wilson 95% interval) and server-side SVG plots."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from vibeshelf.experiment.feedback import FeedbackStore
+from vibeshelf.experiment.registry import SURFACES, RegistryFile
+
+Z95 = 1.959964
+PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997")
+WIDTH, HEIGHT, PAD = 560, 180, 32
+
+
+def wilson(clicks: int, impressions: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of clicks / impressions ((0, 1) with no impressions)."""
+    if impressions <= 0:
+        return 0.0, 1.0
+    p = clicks / impressions
+    denom = 1 + z * z / impressions
+    centre = (p + z * z / (2 * impressions)) / denom
+    half = z * math.sqrt(p * (1 - p) / impressions + z * z / (4 * impressions**2)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def experiment_report(registry_file: RegistryFile, store: FeedbackStore) -> dict[str, Any]:
+    """Every surface's versions with their traffic, figures and weight history."""
+    registry = registry_file.read()
+    surfaces: dict[str, Any] = {}
+    for surface in SURFACES:
+        versions = registry.of(surface, None)
+        if not versions:
+            continue
+        counts, events = store.counts(surface), store.events(surface)
+        rows = []
+        for v in versions:
+            c = counts.get(v.name)
+            impressions, clicks = (c.impressions, c.clicks) if c else (0, 0)
+            low, high = wilson(clicks, impressions)
+            rows.append({
+                "name": v.name, "status": v.status, "weight": v.weight, "pinned": v.pinned,
+                "created": v.created, "target": v.target, "metrics": v.metrics,
+                "impressions": impressions, "clicks": clicks,
+                "ctr": clicks / impressions if impressions else None,
+                "ctr_low": low, "ctr_high": high, "events": events.get(v.name, {}),
+            })
+        history = [
+            {"ts": e["ts"], "reason": e["reason"], "weights": e["new"]}
+            for e in registry_file.history(surface)
+        ]
+        surfaces[surface] = {"versions": rows, "history": history}
+    return {"surfaces": surfaces}
+
+
+def _colour(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def weight_chart(names: list[str], history: list[dict[str, Any]]) -> str:
+    """Each version's weight (0-100) after every change, one line per version."""
+    steps = max(1, len(history) - 1)
+    x = lambda i: PAD + (WIDTH - 2 * PAD) * i / steps
+    y = lambda w: HEIGHT - PAD - (HEIGHT - 2 * PAD) * w / 100
+    parts = [_frame("weight %", ["0", "50", "100"])]
+    for k, name in enumerate(names):
+        points = " ".join(
+            f"{x(i):.1f},{y(e['weights'].get(name, 0.0)):.1f}" for i, e in enumerate(history)
+        )
+        if points:
+            parts.append(
+                f'<polyline fill="none" stroke="{_colour(k)}" stroke-width="2" points="{points}">'
+                f"<title>{escape(name)}</title></polyline>"
+            )
+    return _svg("Weight history", parts, names)
+
+
+def ctr_chart(rows: list[dict[str, Any]]) -> str:
+    """CTR per version as a dot with its 95% interval as a bar, on a shared scale."""
+    top = max([r["ctr_high"] for r in rows if r["impressions"]] or [0.0]) or 1.0
+    band = (HEIGHT - 2 * PAD) / max(1, len(rows))
+    parts = [_frame("CTR", ["0", f"{top / 2:.1%}", f"{top:.1%}"], vertical=True)]
+    for k, r in enumerate(rows):
+        cy = PAD + band * (k + 0.5)
+        scale = lambda v: PAD + (WIDTH - 2 * PAD) * v / top
+        if r["impressions"]:
+            parts.append(
+                f'<line x1="{scale(r["ctr_low"]):.1f}" x2="{scale(r["ctr_high"]):.1f}" y1="{cy:.1f}" '
+                f'y2="{cy:.1f}" stroke="{_colour(k)}" stroke-width="6" stroke-opacity="0.35"/>'
+                f'<circle cx="{scale(r["ctr"]):.1f}" cy="{cy:.1f}" r="5" fill="{_colour(k)}">'
+                f"<title>{escape(r['name'])}: {r['ctr']:.2%}</title></circle>"
+            )
+        parts.append(
+            f'<text x="{PAD + 4}" y="{cy - 8:.1f}" font-size="11">{escape(r["name"])}</text>'
+        )
+    return _svg("CTR with 95% interval", parts, [r["name"] for r in rows])
+
+
+def _frame(label: str, ticks: list[str], vertical: bool = False) -> str:
+    lines = [(f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
+             'fill="none" stroke="#ccc"/>'),
+             f'<text x="4" y="14" font-size="11" fill="#666">{escape(label)}</text>']
+    for i, tick in enumerate(ticks):
+        frac = i / max(1, len(ticks) - 1)
+        tx: float
+        ty: float
+        if vertical:
+            tx, ty = PAD + (WIDTH - 2 * PAD) * frac, HEIGHT - 10
+        else:
+            tx, ty = 4.0, HEIGHT - PAD - (HEIGHT - 2 * PAD) * frac + 4
+        lines.append(f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="10" fill="#666">{escape(tick)}</text>')
+    return "".join(lines)
+
+
+def _svg(title: str, parts: list[str], names: list[str]) -> str:
+    legend = "".join(
+        f'<text x="{WIDTH - PAD - 120 * (len(names) - k)}" y="14" font-size="11" '
+        f'fill="{_colour(k)}">■ {escape(n)}</text>'
+        for k, n in enumerate(names)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'class="chart" aria-label="{escape(title)}">{"".join(parts)}{legend}</svg>'
+    )

@@ -1,0 +1,123 @@
+"""Per request: pick the version of a surface by the reader's bucket, and record what served it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from vibeshelf.experiment.bandit import update_weights
+from vibeshelf.experiment.feedback import Feedback, FeedbackStore, Served
+from vibeshelf.experiment.registry import ModelVersion, RegistryFile
+from vibeshelf.experiment.settings import ExperimentSettings
+from vibeshelf.experiment.split import bucket, choose
+
+log = logging.getLogger(__name__)
+
+Loader = Callable[[ModelVersion], Any]
+
+
+class VersionMetrics(Protocol):
+    def version_served(self, surface: str, version: str, results: int, seconds: float) -> None: ...
+
+    def version_clicked(self, surface: str, version: str) -> None: ...
+
+
+class ExperimentRouter:
+    """The registry's active versions, each loaded once in this worker and reloaded on change.
+
+    `loaders[surface]` builds a version's service (None when it cannot be served); the registry
+    file is re-read when it changes on disk, so `vibeshelf models`/`experiments` reach running
+    workers without a restart. A retired version is dropped at once and never chosen again.
+    """
+
+    def __init__(
+        self,
+        registry_file: RegistryFile,
+        store: FeedbackStore,
+        settings: ExperimentSettings,
+        loaders: Mapping[str, Loader],
+        metrics: VersionMetrics,
+    ) -> None:
+        self.registry_file = registry_file
+        self.store = store
+        self.settings = settings
+        self.loaders = loaders
+        self.metrics = metrics
+        self._services: dict[str, Any] = {}
+        self._weights: dict[str, dict[str, float]] = {}
+        self._stamp = -1
+        self._lock = threading.Lock()
+        self._rng = np.random.default_rng(settings.seed)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the registry if it changed; load new active versions, close retired ones."""
+        stamp = self.registry_file.stamp()
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            registry = self.registry_file.read()
+            weights: dict[str, dict[str, float]] = {}
+            for surface, loader in self.loaders.items():
+                for version in registry.of(surface):
+                    if version.name not in self._services:
+                        self._services[version.name] = loader(version)
+                        log.info("loaded %s version %s", surface, version.name)
+                    if self._services[version.name] is not None:
+                        weights.setdefault(surface, {})[version.name] = version.weight
+            for version in registry.versions:
+                if version.status == "retired" and version.name in self._services:
+                    _close(self._services.pop(version.name))
+            self._weights, self._stamp = weights, stamp
+
+    def serves(self, surface: str) -> bool:
+        self.refresh()
+        return bool(self._weights.get(surface))
+
+    def pick(self, surface: str, unit_id: str) -> tuple[str, Any]:
+        """The version this reader gets, and its service."""
+        self.refresh()
+        name = choose(self._weights[surface], bucket(self.settings.salt, surface, unit_id))
+        return name, self._services[name]
+
+    def served(self, surface: str, version: str, request_id: str, results: int, seconds: float) -> None:
+        """Record a served request (before its reply leaves) so feedback can name it."""
+        self.store.record_served(request_id, surface, version, results)
+        self.metrics.version_served(surface, version, results, seconds)
+
+    def feedback(self, feedback: Feedback) -> Served:
+        served = self.store.add(feedback)
+        if feedback.event == "click":
+            self.metrics.version_clicked(served.surface, served.version)
+        return served
+
+    def update(self) -> dict[str, dict[str, float]]:
+        """One bandit update from the stored feedback (the periodic task's body)."""
+        with self._lock:
+            return update_weights(self.registry_file, self.store, self.settings, self._rng)
+
+    def timed(self, surface: str, unit_id: str, call: Callable[[Any], Any]) -> tuple[str, Any, float]:
+        """Pick a version, run `call(service)`, and return the version, the result and seconds."""
+        name, service = self.pick(surface, unit_id)
+        started = time.perf_counter()
+        result = call(service)
+        return name, result, time.perf_counter() - started
+
+    def close(self) -> None:
+        for service in self._services.values():
+            _close(service)
+        self._services.clear()
+        self.store.close()
+
+
+def _close(service: Any) -> None:
+    close = getattr(service, "close", None)
+    if close is not None:
+        close()

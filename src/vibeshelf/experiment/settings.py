@@ -1,0 +1,27 @@
+"""Experiment settings: traffic floors and ceilings, the bandit, routing salt and the feedback store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+
+from vibeshelf.recommend.settings import check_database_url
+
+
+class ExperimentSettings(BaseModel):
+    """How versions of a surface share traffic; see experiment.bandit for the formulas."""
+
+    feedback_url: str = "sqlite://"
+    salt: str = "vibeshelf"
+    floor: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
+    ceiling: Annotated[float, Field(ge=50.0, le=100.0)] = 99.0
+    min_impressions: Annotated[int, Field(ge=0, le=10_000_000)] = 200
+    samples: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
+    update_seconds: Annotated[float, Field(ge=0.0, le=86_400.0)] = 0.0
+    seed: int | None = None
+
+    @field_validator("feedback_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        return check_database_url(url, "feedback")

@@ -1,0 +1,153 @@
+"""Experiments on the app: per-request version routing, /api/feedback, /go clicks, the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from vibeshelf.experiment.feedback import (
+    DuplicateFeedbackError,
+    Feedback,
+    UnknownRequestError,
+    open_feedback,
+)
+from vibeshelf.experiment.registry import ModelVersion, RegistryFile
+from vibeshelf.experiment.report import ctr_chart, experiment_report, weight_chart
+from vibeshelf.experiment.router import ExperimentRouter
+from vibeshelf.recommend.service import RecommendService
+from vibeshelf.recommend.storage.base import StorageError
+from vibeshelf.search.service import SearchService
+from vibeshelf.serve.metrics import Metrics
+from vibeshelf.serve.recommend_api import load_recommender
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.settings import Settings
+
+log = logging.getLogger(__name__)
+
+templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
+router = APIRouter(tags=["experiments"])
+
+
+def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> ExperimentRouter | None:
+    """The router over <data_dir>/experiments/registry.json, or None (today's serving) without one."""
+    registry_file = RegistryFile(settings.experiments_dir)
+    if not registry_file.exists():
+        return None
+
+    def search_version(version: ModelVersion) -> SearchService:
+        if version.target.get("index_build") != runtime.store.manifest.build_id:
+            log.warning("search version %s was registered on index build %s; serving build %s",
+                        version.name, version.target.get("index_build"), runtime.store.manifest.build_id)
+        ranking = {k: v for k, v in version.target.get("ranking", {}).items() if v is not None}
+        return SearchService(runtime.encoder, runtime.store, runtime.catalog,
+                             settings.search.model_copy(update=ranking), runtime.query_log)
+
+    def recommend_version(version: ModelVersion) -> RecommendService | None:
+        return load_recommender(settings, runtime.store, str(version.target["recs_version"]))
+
+    store = open_feedback(settings.experiment.feedback_url, settings.experiments_dir)
+    loaders = {"search": search_version, "recommend": recommend_version}
+    return ExperimentRouter(registry_file, store, settings.experiment, loaders, metrics)
+
+
+@asynccontextmanager
+async def periodic_updates(experiments: ExperimentRouter | None, seconds: float) -> AsyncIterator[None]:
+    """Every `seconds` (when > 0) one bandit update in a thread, for as long as the app runs."""
+    if experiments is None or seconds <= 0:
+        yield
+        return
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await asyncio.to_thread(experiments.update)
+            except (StorageError, OSError, ValueError) as exc:
+                log.error("bandit update failed: %s", exc)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+class FeedbackResponse(BaseModel):
+    surface: str
+    version: str
+
+
+def _require(request: Request) -> ExperimentRouter:
+    experiments: ExperimentRouter | None = getattr(request.app.state, "experiments", None)
+    if experiments is None:
+        raise HTTPException(404, "no experiment is configured: add versions with `vibeshelf models`")
+    return experiments
+
+
+def record_feedback(experiments: ExperimentRouter, feedback: Feedback) -> FeedbackResponse:
+    """Store one event (committed before this returns) or raise the matching HTTP error."""
+    try:
+        served = experiments.feedback(feedback)
+    except UnknownRequestError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except DuplicateFeedbackError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except StorageError as exc:
+        log.error("feedback store unavailable: %s", exc)
+        raise HTTPException(503, "the feedback store is unavailable") from exc
+    return FeedbackResponse(surface=served.surface, version=served.version)
+
+
+@router.post("/api/feedback", response_model=FeedbackResponse, status_code=201)
+def api_feedback(request: Request, body: Feedback) -> FeedbackResponse:
+    """What a reader did with a served result; 404 for an unknown request, 409 for a repeat."""
+    return record_feedback(_require(request), body)
+
+
+@router.get("/go/{request_id}/{position}", include_in_schema=False)
+def follow_result(
+    request: Request,
+    request_id: Annotated[str, Path(max_length=64)],
+    position: Annotated[int, Path(ge=1, le=500)],
+    book: Annotated[str, Query(max_length=200)],
+) -> RedirectResponse:
+    """Record a click on a result, then 302 to the book's page (only ever a catalog book's URL)."""
+    found = request.app.state.runtime.catalog.get(book)
+    if found is None:
+        raise HTTPException(404, f"unknown book id: {book}")
+    try:
+        record_feedback(_require(request), Feedback(request_id=request_id, position=position, event="click"))
+    except HTTPException as exc:
+        log.info("click not counted: %s", exc.detail)
+    return RedirectResponse(found.url or f"/books/{book}", status_code=302)
+
+
+@router.get("/api/experiments")
+def api_experiments(request: Request) -> dict[str, Any]:
+    """Per surface and version: status, weight, impressions, clicks, CTR and its 95% interval, history."""
+    experiments = _require(request)
+    return experiment_report(experiments.registry_file, experiments.store)
+
+
+@router.get("/experiments", response_class=HTMLResponse, include_in_schema=False)
+def experiments_page(request: Request) -> HTMLResponse:
+    report = api_experiments(request)
+    charts = {
+        surface: {
+            "weights": weight_chart([v["name"] for v in data["versions"]], data["history"]),
+            "ctr": ctr_chart(data["versions"]),
+        }
+        for surface, data in report["surfaces"].items()
+    }
+    return templates.TemplateResponse(
+        request, "experiments.html", {"report": report, "charts": charts}
+    )

@@ -1,0 +1,90 @@
+"""The feedback store contract, on SQLite and on a real PostgreSQL server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.postgres_server import fresh_database
+from vibeshelf.experiment.feedback import (
+    Counts,
+    DuplicateFeedbackError,
+    Feedback,
+    FeedbackStore,
+    PostgresFeedbackStore,
+    SqliteFeedbackStore,
+    UnknownRequestError,
+    open_feedback,
+)
+
+
+class FeedbackStoreContract:
+    """Shared behaviour; a subclass provides the `store` fixture (an empty store)."""
+
+    def test_feedback_names_the_version_that_served(self, store: FeedbackStore) -> None:
+        store.record_served("r1", "search", "v1", 10)
+        served = store.add(Feedback(request_id="r1", position=3, event="click"))
+        assert (served.surface, served.version) == ("search", "v1")
+
+    def test_unknown_requests_and_positions_are_refused(self, store: FeedbackStore) -> None:
+        store.record_served("r1", "search", "v1", 2)
+        with pytest.raises(UnknownRequestError, match="no served request"):
+            store.add(Feedback(request_id="nope", position=1, event="click"))
+        with pytest.raises(UnknownRequestError, match="2 results"):
+            store.add(Feedback(request_id="r1", position=3, event="click"))
+        assert store.events("search") == {}
+
+    def test_the_same_event_twice_is_a_duplicate(self, store: FeedbackStore) -> None:
+        store.record_served("r1", "recommend", "v1", 5)
+        store.add(Feedback(request_id="r1", position=1, event="click"))
+        with pytest.raises(DuplicateFeedbackError):
+            store.add(Feedback(request_id="r1", position=1, event="click"))
+        store.add(Feedback(request_id="r1", position=1, event="rating", value=4.0))
+        store.add(Feedback(request_id="r1", position=2, event="click"))
+        assert store.events("recommend") == {"v1": {"click": 2, "rating": 1}}
+
+    def test_counts_are_result_lists_and_those_clicked(self, store: FeedbackStore) -> None:
+        for i in range(5):
+            store.record_served(f"a{i}", "search", "A", 10)
+        store.record_served("empty", "search", "A", 0)  # nothing shown: no impression
+        store.record_served("b0", "search", "B", 10)
+        store.record_served("other", "recommend", "A", 10)
+        store.add(Feedback(request_id="a0", position=1, event="click"))
+        store.add(Feedback(request_id="a0", position=2, event="click"))  # same list, one click
+        store.add(Feedback(request_id="a1", position=1, event="impression"))
+        store.add(Feedback(request_id="b0", position=4, event="add_to_shelf"))
+        assert store.counts("search") == {"A": Counts(5, 1), "B": Counts(1, 0)}
+        assert store.counts("recommend") == {"A": Counts(1, 0)}
+
+
+class TestSqliteFeedbackStore(FeedbackStoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[FeedbackStore]:
+        store = open_feedback("sqlite://", tmp_path)
+        assert isinstance(store, SqliteFeedbackStore) and store.path == tmp_path / "feedback.sqlite3"
+        yield store
+        store.close()
+
+    def test_an_accepted_event_is_committed(self, store: FeedbackStore, tmp_path: Path) -> None:
+        store.record_served("r1", "search", "v1", 1)
+        store.add(Feedback(request_id="r1", position=1, event="click"))
+        with sqlite3.connect(tmp_path / "feedback.sqlite3") as other:  # another connection sees it
+            assert other.execute("SELECT count(*) FROM vibeshelf_feedback").fetchone() == (1,)
+
+
+class TestPostgresFeedbackStore(FeedbackStoreContract):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[FeedbackStore]:
+        """A store on a database of its own."""
+        store = open_feedback(fresh_database(postgres_url), Path("unused"))
+        assert isinstance(store, PostgresFeedbackStore)
+        yield store
+        store.close()
+
+
+def test_unknown_scheme_is_rejected() -> None:
+    with pytest.raises(ValueError, match="sqlite"):
+        open_feedback("mysql://x", Path("."))

@@ -1,0 +1,112 @@
+"""The per-worker router: versions loaded once, registry changes picked up, retired ones closed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from vibeshelf.experiment.feedback import Feedback, open_feedback
+from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
+from vibeshelf.experiment.router import ExperimentRouter
+from vibeshelf.experiment.settings import ExperimentSettings
+from vibeshelf.serve.experiments_api import periodic_updates
+
+SETTINGS = ExperimentSettings(min_impressions=0, seed=1)
+
+
+class FakeService:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.served: Counter[str] = Counter()
+        self.clicks: Counter[str] = Counter()
+
+    def version_served(self, surface: str, version: str, results: int, seconds: float) -> None:
+        self.served[version] += 1
+
+    def version_clicked(self, surface: str, version: str) -> None:
+        self.clicks[version] += 1
+
+
+@pytest.fixture
+def registry_file(tmp_path: Path) -> RegistryFile:
+    rf = RegistryFile(tmp_path / "experiments")
+    with rf.edit("activate") as reg:
+        for name in ("a", "b", "broken"):
+            reg.add(ModelVersion(name=name, surface="search", created=now(), data_checksum="x", target={}))
+            reg.activate(name, SETTINGS.floor, SETTINGS.ceiling)
+        reg.set_weight(reg.get("b"), 49.0, SETTINGS.floor, SETTINGS.ceiling)
+    return rf
+
+
+def make_router(registry_file: RegistryFile, loads: Counter[str]) -> ExperimentRouter:
+    def load(version: ModelVersion) -> FakeService | None:
+        loads[version.name] += 1
+        return None if version.name == "broken" else FakeService(version.name)
+
+    store = open_feedback("sqlite://", registry_file.directory)
+    return ExperimentRouter(registry_file, store, SETTINGS, {"search": load}, RecordingMetrics())
+
+
+def test_versions_load_once_and_unloadable_ones_get_no_traffic(registry_file: RegistryFile) -> None:
+    loads: Counter[str] = Counter()
+    router = make_router(registry_file, loads)
+    picked = Counter(router.pick("search", f"reader-{i}")[0] for i in range(2_000))
+    assert set(picked) == {"a", "b"} and 0.4 < picked["b"] / 2_000 < 0.6
+    assert loads == {"a": 1, "b": 1, "broken": 1}
+    assert not router.serves("recommend")
+    router.close()
+
+
+def test_registry_changes_reach_the_router_and_retired_versions_close(
+    registry_file: RegistryFile,
+) -> None:
+    loads: Counter[str] = Counter()
+    router = make_router(registry_file, loads)
+    service_a = next(s for n, s in (router.pick("search", f"r{i}") for i in range(100)) if n == "a")
+    with registry_file.edit("retire") as reg:
+        reg.retire("a", SETTINGS.floor, SETTINGS.ceiling)
+    assert {router.pick("search", f"r{i}")[0] for i in range(300)} == {"b"}
+    assert service_a.closed and loads["a"] == 1
+    router.close()
+
+
+def test_feedback_and_bandit_update_through_the_router(registry_file: RegistryFile) -> None:
+    router = make_router(registry_file, Counter())
+    for i in range(30):
+        name, _ = router.pick("search", f"reader-{i}")
+        router.served("search", name, f"req-{i}", 10, 0.001)
+        if name == "b":
+            router.feedback(Feedback(request_id=f"req-{i}", position=1, event="click"))
+    assert router.metrics.clicks["b"] > 0 and router.metrics.clicks["a"] == 0  # type: ignore[attr-defined]
+    weights = router.update()["search"]
+    assert weights["b"] > 49.0 and sum(weights.values()) == pytest.approx(100.0)
+    assert registry_file.history("search")[-1]["reason"] == "bandit"
+    router.close()
+
+
+def test_periodic_updates_run_only_when_enabled() -> None:
+    class Counting:
+        calls = 0
+
+        def update(self) -> None:
+            Counting.calls += 1
+
+    async def run(seconds: float) -> None:
+        async with periodic_updates(Counting(), seconds):  # type: ignore[arg-type]
+            await asyncio.sleep(0.25)
+
+    asyncio.run(run(0))
+    assert Counting.calls == 0
+    asyncio.run(run(0.05))
+    assert Counting.calls >= 2
