@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -128,6 +129,13 @@ class SearchService:
         self._book_shelves = {
             book.book_id: np.array([position[s] for s in book.shelves], dtype=np.int64) for book in catalog
         }
+
+    def with_settings(self, settings: SearchSettings) -> SearchService:
+        """This service under other ranking settings, sharing its indexes, encoder and tables."""
+        variant = copy.copy(self)
+        variant.settings = settings
+        variant.cache = QueryVectorCache(settings.query_cache_size)
+        return variant
 
     def search(self, params: SearchParams) -> SearchResponse:
         started = time.perf_counter()

@@ -48,8 +48,7 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
             log.warning("search version %s was registered on index build %s; serving build %s",
                         version.name, version.target.get("index_build"), runtime.store.manifest.build_id)
         ranking = {k: v for k, v in version.target.get("ranking", {}).items() if v is not None}
-        return SearchService(runtime.encoder, runtime.store, runtime.catalog,
-                             settings.search.model_copy(update=ranking), runtime.query_log)
+        return runtime.search.with_settings(settings.search.model_copy(update=ranking))
 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
         return load_recommender(settings, runtime.store, str(version.target["recs_version"]))
