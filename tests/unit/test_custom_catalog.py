@@ -102,6 +102,32 @@ def test_jsonl_with_lists_strings_and_mixed_types(tmp_path: Path) -> None:
     )
 
 
+def test_malformed_jsonl_lines_are_counted_and_skipped(tmp_path: Path) -> None:
+    source = tmp_path / "catalog.jsonl"
+    source.write_text(
+        '{"id": 1, "name": "Dune"}\n'
+        '{"id": 2, "name": \n'
+        "\n"
+        "not json at all\n"
+        '["an", "array"]\n'
+        '{"id": 3, "name": "Emma"}\n'
+        '{"id": 4}\n',
+        encoding="utf-8",
+    )
+    report = ingest_file(source, {"book_id": "id", "title": "name"}, tmp_path / "books.parquet")
+    assert report.bad_rows == {"malformed_row": 3, "missing_title": 1}
+    assert [(r["book_id"], r["title"]) for r in books(tmp_path / "books.parquet")] == [
+        ("1", "Dune"), ("3", "Emma")
+    ]
+
+
+def test_a_json_array_of_objects_is_read_too(tmp_path: Path) -> None:
+    source = tmp_path / "catalog.json"
+    source.write_text('[{"id": 1, "name": "Dune"},\n {"id": 2, "name": "Emma"}]\n')
+    report = ingest_file(source, {"book_id": "id", "title": "name"}, tmp_path / "books.parquet")
+    assert report.bad_rows == {} and report.rows == 2
+
+
 def test_parquet_with_native_types(tmp_path: Path) -> None:
     table = pa.table({
         "key": ["a", "b", "a"],
@@ -144,6 +170,8 @@ def test_output_has_the_books_schema(tmp_path: Path) -> None:
         ("books.csv", CSV.encode(), {"book_id": "id"}, "title"),
         ("books.csv", CSV.encode(), {**MAPPING, "pages": "Pages"}, "unknown column"),
         ("books.xlsx", b"PK\x03\x04", {"book_id": "a", "title": "b"}, "format"),
+        ("broken.jsonl", b"{oops\nnot json\n", {"book_id": "a", "title": "b"}, "no JSON objects"),
+        ("binary.jsonl", b"\x00\x01\xff\xfe", {"book_id": "a", "title": "b"}, "no JSON objects"),
         ("only-bad.csv", b"id,Title\n,\n1,\n", {"book_id": "id", "title": "Title"},
          "no usable rows"),
     ],
