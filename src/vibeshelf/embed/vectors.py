@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from vibeshelf.embed.encoder import Encoder
+from vibeshelf.index.builds import fsync_path, fsync_tree
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def embed_catalog(
 
 def load_embeddings(embeddings_dir: Path, model_name: str) -> EmbeddingSet:
     """The last embedding set written for `model_name`."""
-    out_dir = embeddings_path(embeddings_dir, model_name)
+    out_dir = _committed(embeddings_path(embeddings_dir, model_name))
     manifest_file = out_dir / MANIFEST_FILE
     if not manifest_file.is_file():
         raise FileNotFoundError(f"no embeddings for {model_name} in {out_dir}: run `vibeshelf embed`")
@@ -107,7 +108,18 @@ def load_embeddings(embeddings_dir: Path, model_name: str) -> EmbeddingSet:
     return EmbeddingSet(ids, np.load(out_dir / VECTORS_FILE), manifest)
 
 
+def _committed(out_dir: Path) -> Path:
+    """`out_dir`, or its `.old` twin when a crash fell between the two renames of a swap."""
+    old = _sibling(out_dir, ".old")
+    return old if not out_dir.exists() and old.is_dir() else out_dir
+
+
+def _sibling(out_dir: Path, suffix: str) -> Path:
+    return out_dir.with_name(out_dir.name + suffix)
+
+
 def _reusable_vectors(out_dir: Path, model_version: str) -> dict[str, np.ndarray]:
+    out_dir = _committed(out_dir)
     try:
         manifest = json.loads((out_dir / MANIFEST_FILE).read_text())
         if manifest["model_version"] != model_version:
@@ -126,17 +138,35 @@ def _write(
     vectors: np.ndarray,
     manifest: EmbeddingManifest,
 ) -> None:
-    """Write into a sibling temp dir, then swap it in whole."""
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    """Write into a sibling temp dir, fsync it, then swap it in whole.
+
+    On failure the previous set stays in place; a crash between the two renames leaves it as
+    `.old`, which readers fall back to.
+    """
+    tmp, old = _sibling(out_dir, ".tmp"), _sibling(out_dir, ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    np.save(tmp / VECTORS_FILE, vectors)
-    (tmp / IDS_FILE).write_text(json.dumps(ids))
-    (tmp / HASHES_FILE).write_text(json.dumps(hashes))
-    (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
-    old = out_dir.with_name(out_dir.name + ".old")
+    try:
+        np.save(tmp / VECTORS_FILE, vectors)
+        (tmp / IDS_FILE).write_text(json.dumps(ids))
+        (tmp / HASHES_FILE).write_text(json.dumps(hashes))
+        (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
+        fsync_tree(tmp)
+        _swap(tmp, out_dir, old)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    fsync_path(out_dir.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap(tmp: Path, out_dir: Path, old: Path) -> None:
+    """Move `out_dir` aside to `old` and `tmp` into its place; put it back if that fails."""
     if out_dir.exists():
+        shutil.rmtree(old, ignore_errors=True)
         os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, out_dir)
+    except OSError:
+        if old.is_dir() and not out_dir.exists():
+            os.replace(old, out_dir)
+        raise
