@@ -1,4 +1,4 @@
-"""The embed stage: vectors reused by document hash, reset on a new model version, swapped in whole."""
+"""The embed stage: vectors reused by document hash, reset on a new model, swapped in whole."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ class CountingEncoder:
 
 
 def write_books(path: Path, documents: dict[str, str]) -> Path:
-    pq.write_table(pa.table({"book_id": list(documents), "document": list(documents.values())}), path)
+    table = pa.table({"book_id": list(documents), "document": list(documents.values())})
+    pq.write_table(table, path)
     return path
 
 

@@ -102,7 +102,9 @@ def load_embeddings(embeddings_dir: Path, model_name: str) -> EmbeddingSet:
     out_dir = _committed(embeddings_path(embeddings_dir, model_name))
     manifest_file = out_dir / MANIFEST_FILE
     if not manifest_file.is_file():
-        raise FileNotFoundError(f"no embeddings for {model_name} in {out_dir}: run `vibeshelf embed`")
+        raise FileNotFoundError(
+            f"no embeddings for {model_name} in {out_dir}: run `vibeshelf embed`"
+        )
     manifest = EmbeddingManifest(**json.loads(manifest_file.read_text()))
     ids = json.loads((out_dir / IDS_FILE).read_text())
     return EmbeddingSet(ids, np.load(out_dir / VECTORS_FILE), manifest)
