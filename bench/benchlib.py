@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import http.client
+import os
+import platform
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+# The x86 instruction-set extensions that decide int8 inference speed, best first.
+SIMD_LEVELS = ("amx_int8", "avx512_vnni", "avx_vnni", "avx512f", "avx2")
+
+
+def machine() -> str:
+    """One line naming the CPU, its best int8-relevant SIMD level, cores, load and Python."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    model = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith("flags")), []))
+    simd = next((level for level in SIMD_LEVELS if level in flags), "none of " + "/".join(SIMD_LEVELS))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{model or platform.processor() or platform.machine()} ({platform.machine()}, {simd}), "
+            f"{os.cpu_count()} cores, load average {load}, Python {platform.python_version()}")
 
 
 def free_port() -> int:

@@ -18,7 +18,6 @@ import csv
 import json
 import logging
 import os
-import platform
 import secrets
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from benchlib import free_port, wait_healthy
+from benchlib import free_port, machine as machine_line, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"
@@ -76,11 +75,8 @@ def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
     """The machine, the run and the settings the vibeshelf server gets."""
     from vibeshelf.settings import Settings
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
     encode = Settings().encode
-    return {"cpu": cpu, "cores": os.cpu_count(), "load_avg_1_5_15": os.getloadavg(),
-            "python": platform.python_version(), "seconds_per_run": args.seconds,
+    return {"machine": machine_line(), "seconds_per_run": args.seconds,
             "rounds": args.rounds, "texts_per_request": args.texts,
             "vibeshelf": {"workers": encode.workers, "batch_max_texts": encode.batch_max_texts,
                           "batch_wait_ms": encode.batch_wait_ms, "model_threads": os.environ.get(

@@ -6,6 +6,7 @@ The server's query-vector cache is disabled so every request pays for encoding.
 
     python bench/search.py                      # the full 10k catalog from ../shared/data
     python bench/search.py --sample             # the bundled sample
+    python bench/search.py --modes vector       # only mode=vector (default: hybrid, then vector)
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -24,7 +24,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from benchlib import percentile, run_clients, wait_healthy
+from benchlib import machine, percentile, run_clients, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 SUBJECTS = ["mystery", "family saga", "space adventure", "love story", "ghost story", "heist",
@@ -71,8 +71,8 @@ def bare_encoder(data_dir: Path, texts: list[str]) -> dict[str, float]:
             "qps": 1000 * len(latencies) / sum(latencies)}
 
 
-def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str, float]:
-    """`clients` threads, each with one keep-alive connection, for `seconds`."""
+def load(port: int, texts: list[str], clients: int, seconds: float, mode: str) -> dict[str, float]:
+    """`clients` threads, each with one keep-alive connection, for `seconds`, searching in `mode`."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -83,7 +83,7 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str,
         i = offset
         mine = []
         while time.perf_counter() < deadline:
-            path = "/api/search?" + urllib.parse.urlencode({"q": texts[i % len(texts)]})
+            path = "/api/search?" + urllib.parse.urlencode({"q": texts[i % len(texts)], "mode": mode})
             started = time.perf_counter()
             conn.request("GET", path)
             resp = conn.getresponse()
@@ -98,7 +98,7 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> dict[str,
         conn.close()
 
     elapsed = run_clients(worker, clients)
-    return {"clients": clients, "requests": len(latencies), "errors": errors[0],
+    return {"mode": mode, "clients": clients, "requests": len(latencies), "errors": errors[0],
             "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
             "qps": len(latencies) / elapsed}
 
@@ -125,6 +125,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers)")
     parser.add_argument("--threads", type=int, help="encoder threads per worker (default from settings)")
+    parser.add_argument("--modes", nargs="+", choices=["hybrid", "vector", "lexical"],
+                        default=["hybrid", "vector"], help="search modes to load, in turn")
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-bench-"))
@@ -137,14 +139,14 @@ def main() -> None:
     encoder = bare_encoder(data_dir, texts)
     server = start_server(data_dir, args.port, args.workers, args.threads)
     try:
-        load(args.port, texts, 2, 2.0)  # warm-up
-        runs = [load(args.port, texts, clients, args.seconds) for clients in (1, 10)]
+        load(args.port, texts, 2, 2.0, args.modes[0])  # warm-up
+        runs = [load(args.port, texts, clients, args.seconds, mode)
+                for mode in args.modes for clients in (1, 10)]
     finally:
         server.terminate()
         server.wait(timeout=15)
 
-    print(f"# vibeshelf search benchmark — {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"# vibeshelf search benchmark — {machine()}")
     print(f"catalog: {'bundled sample' if args.sample else 'goodbooks-10k'} ({manifest['count']} books), "
           f"model {manifest['model_version']}, HNSW M={manifest['params']['m']} "
           f"ef_construction={manifest['params']['ef_construction']} ef_search={manifest['params']['ef_search']}")
@@ -156,12 +158,15 @@ def main() -> None:
           f"total {sum(timings.values()):.1f}s")
     print(f"bare encoder, one query at a time: p50 {encoder['p50_ms']:.2f} ms, "
           f"p95 {encoder['p95_ms']:.2f} ms, {encoder['qps']:.0f} queries/s")
-    print("| clients | requests | errors | p50 ms | p95 ms | req/s | req/s ÷ bare encoder q/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| mode | clients | requests | errors | p50 ms | p95 ms | req/s | req/s ÷ bare encoder q/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for run in runs:
-        print(f"| {run['clients']} | {run['requests']} | {run['errors']} | {run['p50_ms']:.2f} | "
-              f"{run['p95_ms']:.2f} | {run['qps']:.0f} | {run['qps'] / encoder['qps']:.2f} |")
-    print(f"search p50 at 1 client ÷ bare encoder p50: {runs[0]['p50_ms'] / encoder['p50_ms']:.2f}")
+        print(f"| {run['mode']} | {run['clients']} | {run['requests']} | {run['errors']} | "
+              f"{run['p50_ms']:.2f} | {run['p95_ms']:.2f} | {run['qps']:.0f} | "
+              f"{run['qps'] / encoder['qps']:.2f} |")
+    for run in runs[::2]:
+        print(f"{run['mode']}: search p50 at 1 client ÷ bare encoder p50: "
+              f"{run['p50_ms'] / encoder['p50_ms']:.2f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import ipaddress
 import json
 import logging
 import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -384,10 +385,11 @@ def serve(
     # Split the cores between workers unless the thread count was chosen explicitly.
     os.environ.setdefault("VIBESHELF_MODEL__THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     argv = [
-        "gunicorn", "vibeshelf.serve.asgi:app", "--worker-class", "uvicorn.workers.UvicornWorker",
+        sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
+        "--worker-class", "uvicorn_worker.UvicornWorker",
         "--workers", str(workers), "--bind", f"{host}:{port}",
     ]
-    os.execvp(argv[0], argv)
+    os.execv(sys.executable, argv)
 
 
 def _settings_with(env: dict[str, str]) -> Settings:
