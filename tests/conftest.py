@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -46,6 +47,15 @@ def unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI must run these tests: scripts/setup.sh --test installs it)")
     pytest.skip(reason)
+
+
+def require(*modules: str) -> None:
+    """Import each module, or report it `unavailable` (a skip locally, a failure in CI)."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            unavailable(f"{name} is not installed ({exc})")
 
 
 @pytest.fixture(scope="session")

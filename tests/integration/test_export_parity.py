@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import require
 from vibeshelf.embed.encoder import SHIPPED_DIR, OnnxEncoder, file_sha256
 from vibeshelf.embed.registry import get_spec
 
@@ -54,9 +55,7 @@ TEXTS = QUERIES + BLURBS + [" ".join(BLURBS[i:] + BLURBS[:i]) for i in range(10)
 
 @pytest.fixture(autouse=True, scope="module")
 def _needs_torch() -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("onnx")
+    require("torch", "transformers", "onnx")
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import SHARED_DATA, unavailable
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
 from vibeshelf.catalog.shelves import is_noise
@@ -19,15 +20,14 @@ from vibeshelf.catalog.table import (
     read_books,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MAX_SAMPLE_BYTES = 5 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def source_dir() -> Path:
-    if not (DATA_DIR / "goodbooks-10k" / "books.csv").is_file():
-        pytest.skip(f"goodbooks data not found at {DATA_DIR}")
-    return DATA_DIR
+    if not (SHARED_DATA / "goodbooks-10k" / "books.csv").is_file():
+        unavailable(f"the goodbooks-10k data is not at {SHARED_DATA} (see its README.md)")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_parquet_schema_and_manifest(ingested: IngestReport) -> None:
     manifest = json.loads(manifest_path(ingested.out_path).read_text())
     assert manifest["sha256"] == catalog_checksum(ingested.out_path) == ingested.checksum
     assert manifest["rows"] == 10_000 and manifest["schema_version"] == 1
-    assert manifest["source"] == str(DATA_DIR) and "built_at" in manifest
+    assert manifest["source"] == str(SHARED_DATA) and "built_at" in manifest
 
 
 def test_sample_is_deterministic_and_prefers_described_books(

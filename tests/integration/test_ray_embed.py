@@ -14,12 +14,15 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO, VIBESHELF, run_cli
+from tests.conftest import REPO, VIBESHELF, require, run_cli
 from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.settings import Settings
 
-pytest.importorskip("ray")
+
+@pytest.fixture(autouse=True, scope="module")
+def _needs_ray() -> None:
+    require("ray")
 
 BOOKS = 250
 MODEL = Settings().model.name
