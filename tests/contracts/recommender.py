@@ -1,12 +1,14 @@
 """The behaviour every recommender / candidate source must show, and the real-data model it runs on.
 
 Subclass RecommenderContract, define `make_source(model)` and `personal_profile(model, reader)`,
-and provide the `recs_model` fixture (a trained RecsModel whose items are the catalog's books).
+and provide the `recs_model` and `catalog_ids` fixtures (a trained RecsModel whose items are the
+catalog's books, and the catalog's book ids).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.recommend.artifacts import RecsModel, load_model
 from vibeshelf.recommend.interactions import ingest_book_crossing
 from vibeshelf.recommend.settings import RecommendSettings
-from vibeshelf.recommend.sources import CandidateSource, Profile
+from vibeshelf.recommend.sources import CandidateSource, Popularity, Profile
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.train import recs_root, train_recs
 from vibeshelf.settings import Settings
@@ -59,6 +61,10 @@ def active_reader(model: RecsModel, min_items: int = 5) -> str:
 
 class RecommenderContract:
     """Shared behavioural tests for every CandidateSource."""
+
+    # The strategy for a reader unknown to the model who has seen books: a source falls back to
+    # popularity; a recommender that keeps seen books as stored events folds them in.
+    stranger_with_history: ClassVar[str] = "popular"
 
     def make_source(self, model: RecsModel) -> CandidateSource:
         raise NotImplementedError
@@ -115,13 +121,25 @@ class RecommenderContract:
     def test_unknown_user_gets_the_popularity_fallback(
         self, source: CandidateSource, recs_model: RecsModel
     ) -> None:
-        stranger = Profile(user_id="no-such-reader", seen=frozenset(recs_model.items.ids[:3]))
+        for stranger in (Profile(user_id="no-such-reader"), Profile()):
+            result = source.recommend(stranger, N)
+            assert result.strategy == "popular"
+            assert len(result.candidates) == N
+            counts = [
+                recs_model.counts[recs_model.item_index[c.item_id]] for c in result.candidates
+            ]
+            assert counts == sorted(counts, reverse=True)
+
+    def test_an_unknown_users_seen_items_never_come_back(
+        self, source: CandidateSource, recs_model: RecsModel
+    ) -> None:
+        """The most read books, seen by a reader the model does not know, are left out."""
+        most_read = [c.item_id for c in Popularity(recs_model).recommend(Profile(), 3).candidates]
+        stranger = Profile(user_id="no-such-reader-with-history", seen=frozenset(most_read))
         result = source.recommend(stranger, N)
-        assert result.strategy == "popular"
+        assert result.strategy == self.stranger_with_history
         assert len(result.candidates) == N
         assert not {c.item_id for c in result.candidates} & stranger.seen
-        counts = [recs_model.counts[recs_model.item_index[c.item_id]] for c in result.candidates]
-        assert counts == sorted(counts, reverse=True)
 
     def test_ids_exist_in_the_catalog(
         self,

@@ -10,7 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.contracts.recommender import SHARED_DATA, TEST_RECS, recs_data_dir
-from vibeshelf.recommend.artifacts import current_version, load_model, previous_version
+from vibeshelf.recommend.artifacts import (
+    METADATA_FILE,
+    current_version,
+    load_model,
+    previous_version,
+)
 from vibeshelf.recommend.commands import eval_app, train_app
 from vibeshelf.recommend.evaluate import holdout_metrics, holdout_split, tune
 from vibeshelf.recommend.interactions import ingest_goodreads
@@ -86,6 +91,35 @@ def test_training_is_reproducible_and_versioned(side_dir: Path, events_url: str)
     assert meta["seed"] == 7 and meta["params"]["factors"] == 16 and meta["created"]
     other = train_recs(settings, rec.model_copy(update={"seed": 8}), evaluate=False)
     assert not np.array_equal(other.item_factors, b.item_factors)
+
+
+def test_training_with_evaluation_writes_holdout_metrics_and_the_item_index(
+    side_dir: Path, events_url: str
+) -> None:
+    """metadata.json holds the holdout scores of ALS and popularity; the ANN index has every
+    item with factors (readers' books and cold books placed by their shelves)."""
+    settings = Settings(data_dir=side_dir)
+    rec = TEST_RECS.model_copy(update={"events_url": events_url})
+    trained = train_recs(settings, rec, evaluate=True)
+    root = recs_root(settings)
+    metrics = json.loads((root / trained.version / METADATA_FILE).read_text())["metrics"]
+    data = load_training_data(settings, rec)
+    assert metrics == holdout_metrics(data.interactions, data.items.genres, rec)
+    _, test = holdout_split(data.interactions, rec)
+    test_users = int((test.strengths.getnnz(axis=1) > 0).sum())
+    for name in ("als", "popularity"):
+        scores = metrics[name]
+        assert set(scores) == {"hr_at_10", "ndcg_at_10", "recall_at_50", "coverage_at_10", "users"}
+        assert scores["users"] == test_users > 0
+        assert 0.0 < scores["ndcg_at_10"] <= scores["hr_at_10"] <= 1.0
+    assert metrics["als"]["ndcg_at_10"] > metrics["popularity"]["ndcg_at_10"]
+    model = load_model(root)
+    with_factors = int((np.linalg.norm(model.item_factors, axis=1) > 0).sum())
+    warm = int((model.counts > 0).sum())
+    assert model.ann is not None and model.ann.count() == with_factors > warm
+    assert model.ann.manifest.model_version == model.version
+    assert model.ann.manifest.catalog_checksum == model.metadata["data_checksum"]
+    assert model.ann.knn(model.unit_items[model.item_index["2"]], 1)[0].id == "2"
 
 
 def test_eval_compares_current_with_previous(side_dir: Path, events_url: str) -> None:

@@ -1,0 +1,134 @@
+"""The service behind /api/recommend passes the recommender contract, on a real SQLite store.
+
+The adapter turns a contract Profile into what the API gives the service: the user id and liked
+books become the request, and seen books become events stored through `RecommendService.record`
+(as POST /api/events does), so the exclusion under test is the service's own, read back from the
+store. The store holds the model's training source, as a served store does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pyarrow as pa
+import pytest
+
+from tests.contracts.recommender import (
+    RecommenderContract,
+    active_reader,
+    load_test_model,
+    recs_data_dir,
+)
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.schemas import EventRequest, RecommendRequest
+from vibeshelf.recommend.service import RecommendService
+from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
+from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
+from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.settings import Settings
+
+SEEN_EVENT = "read"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return recs_data_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def recs_model(data_dir: Path) -> RecsModel:
+    return load_test_model(data_dir)
+
+
+@pytest.fixture(scope="module")
+def catalog_ids(data_dir: Path) -> set[str]:
+    return {b.book_id for b in BookCatalog.load(Settings(data_dir=data_dir).books_path)}
+
+
+@pytest.fixture(scope="module")
+def training_rows(data_dir: Path, recs_model: RecsModel) -> tuple[SourceInfo, pa.Table]:
+    """The model's training source, as ingested into the built data dir's store."""
+    store = SqliteStore(data_dir / "events.sqlite3")
+    try:
+        info = store.source(str(recs_model.metadata["source"]))
+        return info, store.read(info.name)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def store(
+    tmp_path: Path, training_rows: tuple[SourceInfo, pa.Table]
+) -> Iterator[InteractionStore]:
+    """A fresh SQLite store per test holding the training source: events stay in their test."""
+    store = SqliteStore(tmp_path / "events.sqlite3")
+    store.replace_source(*training_rows)
+    yield store
+    store.close()
+
+
+class ServiceSource:
+    """A RecommendService answering contract Profiles the way the API would."""
+
+    strategy = "als"
+
+    def __init__(self, service: RecommendService) -> None:
+        self.service = service
+
+    def recommend(self, profile: Profile, n: int) -> Recommendation:
+        self._record_seen(profile)
+        # The API refuses cutoff 0 (422); the service itself must answer it with no books.
+        request = RecommendRequest(user_id=profile.user_id, liked=list(profile.liked)).model_copy(
+            update={"cutoff": n}
+        )
+        response = self.service.recommend(request)
+        return Recommendation(
+            response.strategy,
+            [Candidate(b.book_id, b.score) for b in response.recommendations],
+        )
+
+    def _record_seen(self, profile: Profile) -> None:
+        """Store each seen book not yet in the reader's history as an event, as /api/events does."""
+        if not profile.seen:
+            return
+        assert profile.user_id is not None, "seen books are stored per reader"
+        stored = set(self.service.store.history(self.service.source, profile.user_id))
+        for book_id in sorted(profile.seen - stored):
+            self.service.record(
+                EventRequest(user_id=profile.user_id, book_id=book_id, event=SEEN_EVENT)
+            )
+
+
+class TestRecommendService(RecommenderContract):
+    """A model reader gets ALS, new events fold in, a stranger gets popular (fold-in once seen)."""
+
+    stranger_with_history: ClassVar[str] = "fold-in"
+
+    @pytest.fixture(autouse=True)
+    def _store(self, store: InteractionStore) -> None:
+        self.store = store
+
+    def make_source(self, model: RecsModel) -> ServiceSource:  # type: ignore[override]
+        return ServiceSource(RecommendService(model, self.store))
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+def test_seen_events_switch_a_model_reader_to_fold_in_over_their_whole_history(
+    recs_model: RecsModel, store: InteractionStore
+) -> None:
+    """A model reader's new events are excluded and folded in with their stored history."""
+    reader = active_reader(recs_model, min_items=5)
+    source = ServiceSource(RecommendService(recs_model, store))
+    first = source.recommend(Profile(user_id=reader), 10)
+    top = {c.item_id for c in first.candidates[:2]}
+    after = source.recommend(Profile(user_id=reader, seen=frozenset(top)), 10)
+    assert (first.strategy, after.strategy) == ("als", "fold-in")
+    rows = recs_model.user_items(recs_model.user_index[reader])
+    trained = {recs_model.items.ids[i] for i in rows}
+    assert set(store.history(source.service.source, reader)) == trained | top
+    assert not {c.item_id for c in after.candidates} & (trained | top)
