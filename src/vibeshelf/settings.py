@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +33,8 @@ STORE_SCHEMES = {
     "postgresql": "postgresql",
     "postgres": "postgresql",
 }
+# How a server store keeps each vector component (the embedded hnsw store: float32 only).
+VectorDtype = Literal["float32", "float16"]
 
 
 class CatalogSettings(BaseModel):
@@ -69,6 +71,7 @@ class StoreSettings(BaseModel):
     hnsw_ef_construction: Annotated[int, Field(ge=16, le=2048)] = 200
     hnsw_ef_search: Annotated[int, Field(ge=10, le=4096)] = 128
     keep_builds: Annotated[int, Field(ge=1, le=20)] = 2
+    vector_dtype: VectorDtype = "float32"
 
     @field_validator("url")
     @classmethod
@@ -80,6 +83,16 @@ class StoreSettings(BaseModel):
                 "redis://host:port/db or postgresql://user@host:port/db"
             )
         return url
+
+    @model_validator(mode="after")
+    def _dtype_fits_backend(self) -> StoreSettings:
+        if self.vector_dtype != "float32" and STORE_SCHEMES[self.url.split("://", 1)[0]] == "hnsw":
+            raise ValueError(
+                f"store.vector_dtype = {self.vector_dtype!r} needs a redis:// or postgresql:// "
+                "store: the embedded hnsw:// store keeps float32 vectors only (hnswlib has no "
+                "float16 storage)"
+            )
+        return self
 
 
 class SearchSettings(BaseModel):

@@ -1,4 +1,8 @@
-"""The behaviour every VectorStore backend must show; subclass and provide `store`."""
+"""The behaviour every VectorStore backend must show; subclass and provide `store`.
+
+A backend that can keep float16 vectors overrides `vector_dtype` with both dtypes as params: exact
+answers are then computed on the vectors as that dtype keeps them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from vibeshelf.index.filters import Filter, Range, Tag
 
 DIM = 16
 N = 200
+# How far a similarity may be from the exact cosine of the stored vectors, per vector dtype.
+SIMILARITY_TOLERANCE = {"float32": 1e-5, "float16": 2e-3}
 
 
 def unit_rows(n: int, seed: int) -> np.ndarray:
@@ -38,8 +44,17 @@ def manifest() -> IndexManifest:
     return IndexManifest(model_name="test-model", model_version="v1", dim=DIM, catalog_checksum="abc")
 
 
-def brute_force(records: Records, query: np.ndarray, keep: np.ndarray, k: int) -> list[str]:
-    sims = records.vectors @ query
+def as_stored(vectors: np.ndarray, dtype: str) -> np.ndarray:
+    """Vectors rounded to `dtype` and back, as a store keeping that dtype sees them."""
+    return vectors.astype(dtype).astype(np.float32)
+
+
+def brute_force(
+    records: Records, query: np.ndarray, keep: np.ndarray, k: int, dtype: str = "float32"
+) -> list[str]:
+    """The exact top k ids among `keep` by cosine, on the vectors as `dtype` keeps them."""
+    vectors = as_stored(records.vectors, dtype)
+    sims = vectors @ as_stored(query, dtype) / np.linalg.norm(vectors, axis=1)
     sims[~keep] = -np.inf
     order = np.argsort(-sims, kind="stable")[:k]
     return [records.ids[i] for i in order if keep[i]]
@@ -47,6 +62,11 @@ def brute_force(records: Records, query: np.ndarray, keep: np.ndarray, k: int) -
 
 class VectorStoreContract:
     """Shared behavioural tests; a subclass defines the `store` fixture (an empty store)."""
+
+    @pytest.fixture
+    def vector_dtype(self) -> str:
+        """The dtype `store` keeps its vectors in."""
+        return "float32"
 
     @pytest.fixture
     def loaded(self, store: VectorStore) -> tuple[VectorStore, Records]:
@@ -69,30 +89,36 @@ class VectorStoreContract:
         assert store.manifest.catalog_checksum == "abc"
         assert store.manifest.build_id
 
-    def test_record_is_its_own_nearest_neighbour(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_record_is_its_own_nearest_neighbour(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
         store, records = loaded
         for i in (0, 57, 199):
             hits = store.knn(records.vectors[i], 3)
             assert hits[0].id == records.ids[i]
-            assert hits[0].similarity == pytest.approx(1.0, abs=1e-4)
+            assert hits[0].similarity == pytest.approx(1.0, abs=SIMILARITY_TOLERANCE[vector_dtype])
 
-    def test_knn_matches_exact_search(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_knn_matches_exact_search(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
         store, records = loaded
         query = unit_rows(1, seed=99)[0]
         hits = store.knn(query, 10)
-        expected = brute_force(records, query, np.ones(len(records), bool), 10)
+        expected = brute_force(records, query, np.ones(len(records), bool), 10, vector_dtype)
         assert len({h.id for h in hits} & set(expected)) >= 9
         sims = [h.similarity for h in hits]
         assert sims == sorted(sims, reverse=True)
 
-    def test_tag_filter(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_tag_filter(self, loaded: tuple[VectorStore, Records], vector_dtype: str) -> None:
         store, records = loaded
         query = unit_rows(1, seed=5)[0]
         hits = store.knn(query, 10, Filter.of(Tag.any_of("shelves", "Mystery")))
         keep = np.array([f["shelves"][0] == "mystery" for f in records.fields])
-        assert [h.id for h in hits] == brute_force(records, query, keep, 10)
+        assert [h.id for h in hits] == brute_force(records, query, keep, 10, vector_dtype)
 
-    def test_range_and_tag_filters_combine(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_range_and_tag_filters_combine(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
         store, records = loaded
         query = unit_rows(1, seed=6)[0]
         flt = Filter.of(
@@ -107,9 +133,11 @@ class VectorStoreContract:
             ]
         )
         assert 0 < len(hits) <= keep.sum()
-        assert [h.id for h in hits] == brute_force(records, query, keep, 50)
+        assert [h.id for h in hits] == brute_force(records, query, keep, 50, vector_dtype)
 
-    def test_each_filter_kind_alone(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_each_filter_kind_alone(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
         store, records = loaded
         query = unit_rows(1, seed=8)[0]
         cases = [
@@ -123,7 +151,9 @@ class VectorStoreContract:
         for clause, predicate in cases:
             keep = np.array([predicate(f) for f in records.fields])
             hits = store.knn(query, 10, Filter.of(clause))
-            assert [h.id for h in hits] == brute_force(records, query, keep, 10), clause
+            assert [h.id for h in hits] == brute_force(records, query, keep, 10, vector_dtype), (
+                clause
+            )
 
     def test_a_missing_value_never_matches_a_range(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded
@@ -138,12 +168,19 @@ class VectorStoreContract:
         expected = {rid for rid, f in zip(records.ids, records.fields, strict=True) if flt.matches(f)}
         assert expected and {h.id for h in hits} == expected
 
-    def test_similarities_are_exact_cosines(self, loaded: tuple[VectorStore, Records]) -> None:
+    def test_similarities_are_exact_cosines(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
         store, records = loaded
         query = unit_rows(1, seed=8)[0]
         sims = store.similarities(query, [records.ids[3], "missing", records.ids[7]])
         assert sims[1] is None
-        np.testing.assert_allclose([sims[0], sims[2]], records.vectors[[3, 7]] @ query, rtol=1e-5)
+        np.testing.assert_allclose(
+            [sims[0], sims[2]],
+            records.vectors[[3, 7]] @ query,
+            rtol=0,
+            atol=SIMILARITY_TOLERANCE[vector_dtype],
+        )
 
     def test_filter_matching_nothing_returns_empty(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded

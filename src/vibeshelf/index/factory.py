@@ -30,9 +30,9 @@ def open_store(settings: Settings, build_id: str | None = None) -> VectorStore:
     if scheme == "redis":
         from vibeshelf.index.redis_store import RedisStore
 
-        return RedisStore(store.url, params)
+        return RedisStore(store.url, params, vector_dtype=store.vector_dtype)
     if scheme == "postgresql":
         from vibeshelf.index.pgvector_store import PgVectorStore
 
-        return PgVectorStore(store.url, params)
+        return PgVectorStore(store.url, params, vector_dtype=store.vector_dtype)
     raise ValueError("unsupported vector store URL scheme: expected hnsw, redis or postgresql")

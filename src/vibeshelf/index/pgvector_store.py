@@ -23,22 +23,27 @@ from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
+from vibeshelf.settings import VectorDtype
 
 DEFAULT_TABLE = "vibeshelf_vectors"
 COLUMNS = ("id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves")
-COPY_TYPES = ("text", "vector", "int4", "float4", "int4", "text", "text[]")
+COPY_TYPES = ("text", "{vector}", "int4", "float4", "int4", "text", "text[]")
+# Each dtype as the pgvector column type and the big-endian component format of its binary form.
+# Queries and upserts send float32 `vector`s; PostgreSQL casts them to halfvec implicitly.
+COLUMN_TYPES = {"float32": ("vector", ">f4"), "float16": ("halfvec", ">f2")}
 MAX_TABLE_CHARS = 30  # leaves room for _<build id> within PostgreSQL's 63-character names
 INTEGER_FIELDS = ("year", "ratings_count")
 REAL_FIELDS = ("average_rating",)
 
 
 class VectorDumper(Dumper):
-    """numpy float32 vectors in pgvector's binary format: dim, unused, big-endian floats."""
+    """numpy vectors in pgvector's binary format: dim, unused, big-endian floats."""
 
     format = Format.BINARY
+    component = ">f4"
 
     def dump(self, obj: np.ndarray) -> bytes:
-        vector = np.asarray(obj, dtype=">f4").reshape(-1)
+        vector = np.asarray(obj, dtype=self.component).reshape(-1)
         return struct.pack(">HH", vector.shape[0], 0) + vector.tobytes()
 
 
@@ -47,11 +52,15 @@ class PgVectorStore(VectorStore):
 
     A rebuild COPYs into NAME_<build>, indexes it, then renames it to NAME in one transaction
     (readers see the old table or the new one, never a half-loaded one). The served manifest is
-    the table's comment, so it always travels with its rows.
+    the table's comment, so it always travels with its rows. `vector_dtype` float16 makes the
+    column a halfvec with a halfvec_cosine_ops index.
     """
 
-    def __init__(self, url: str, params: HnswParams | None = None) -> None:
+    def __init__(
+        self, url: str, params: HnswParams | None = None, vector_dtype: VectorDtype = "float32"
+    ) -> None:
         self.url = url
+        self.vector_dtype = vector_dtype
         self._dsn, self.table = storelib.pop_url_option(url, "table", DEFAULT_TABLE)
         if not self.table.isidentifier() or len(self.table) > MAX_TABLE_CHARS:
             raise StoreError(
@@ -136,7 +145,7 @@ class PgVectorStore(VectorStore):
                     replace(manifest, dim=dim, count=len(records), backend="pgvector"),
                     build_id,
                     started,
-                    self.params.graph(),
+                    self.params.graph() | {"vector_dtype": self.vector_dtype},
                 )
                 self._comment(conn, staging, manifest)
                 with conn.transaction():
@@ -187,13 +196,17 @@ class PgVectorStore(VectorStore):
             for (name,) in builds:
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
 
+    @property
+    def _column_type(self) -> str:
+        return COLUMN_TYPES[self.vector_dtype][0]
+
     def _create_table(self, conn: psycopg.Connection, table: sql.Identifier, dim: int) -> None:
         conn.execute(
             sql.SQL(
-                "CREATE TABLE {} (id text PRIMARY KEY, embedding vector({}) NOT NULL, year int, "
+                "CREATE TABLE {} (id text PRIMARY KEY, embedding {}({}) NOT NULL, year int, "
                 "average_rating real, ratings_count int, language text, "
                 "shelves text[] NOT NULL DEFAULT '{{}}')"
-            ).format(table, sql.Literal(dim))
+            ).format(table, sql.SQL(self._column_type), sql.Literal(dim))
         )
 
     def _copy(self, conn: psycopg.Connection, table: sql.Identifier, records: Records) -> None:
@@ -201,16 +214,20 @@ class PgVectorStore(VectorStore):
             table, sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
         )
         with conn.cursor().copy(statement) as copy:
-            copy.set_types(list(COPY_TYPES))
+            copy.set_types([t.format(vector=self._column_type) for t in COPY_TYPES])
             for row in _rows(records):
                 copy.write_row(row)
 
     def _create_indexes(self, conn: psycopg.Connection, table: sql.Identifier) -> None:
         conn.execute(
             sql.SQL(
-                "CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops) "
-                "WITH (m = {}, ef_construction = {})"
-            ).format(table, sql.Literal(self.params.m), sql.Literal(self.params.ef_construction))
+                "CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})"
+            ).format(
+                table,
+                sql.SQL(f"{self._column_type}_cosine_ops"),
+                sql.Literal(self.params.m),
+                sql.Literal(self.params.ef_construction),
+            )
         )
         conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (shelves)").format(table))
         conn.execute(sql.SQL("ANALYZE {}").format(table))
@@ -313,18 +330,26 @@ def _rows(records: Records) -> Iterator[tuple[Any, ...]]:
 
 
 def _prepare(conn: psycopg.Connection) -> None:
-    """Ensure pgvector, send numpy arrays as its vectors, and keep filtered scans going."""
-    info = TypeInfo.fetch(conn, "vector")
-    if info is None:
+    """Ensure pgvector, send numpy arrays as its vectors, and keep filtered scans going.
+
+    numpy arrays go as float32 `vector`s; COPY into a halfvec column finds its dumper by type.
+    """
+    if TypeInfo.fetch(conn, "vector") is None:
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         except psycopg.errors.UniqueViolation:  # another session created it just now
             pass
-        info = TypeInfo.fetch(conn, "vector")
-    if info is None:
-        raise psycopg.errors.UndefinedObject("the pgvector extension is not available")
-    info.register(conn)
+    dumpers = [_bind_dumper(conn, name, component) for name, component in COLUMN_TYPES.values()]
+    conn.adapters.register_dumper(np.ndarray, dumpers[0])
     conn.execute("SET hnsw.iterative_scan = strict_order")
-    dumper = type("BoundVectorDumper", (VectorDumper,), {"oid": info.oid})
-    conn.adapters.register_dumper(np.ndarray, dumper)
+
+
+def _bind_dumper(conn: psycopg.Connection, name: str, component: str) -> type[VectorDumper]:
+    """Register pgvector type `name` on `conn` with a binary dumper found by its oid."""
+    info = TypeInfo.fetch(conn, name)
+    if info is None:
+        raise psycopg.errors.UndefinedObject(f"the pgvector extension (type {name}) is missing")
+    info.register(conn)
+    dumper = type(f"Bound{name}Dumper", (VectorDumper,), {"oid": info.oid, "component": component})
     conn.adapters.register_dumper(None, dumper)
+    return dumper

@@ -17,9 +17,15 @@ from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
+from vibeshelf.settings import VectorDtype
 
 DEFAULT_NAME = "vibeshelf"
 BATCH_SIZE = 1000
+# Each dtype as RediSearch's vector TYPE and the little-endian bytes stored in the hash.
+VECTOR_TYPES: dict[str, tuple[str, str]] = {
+    "float32": ("FLOAT32", "<f4"),
+    "float16": ("FLOAT16", "<f2"),
+}
 
 
 class RedisStore(VectorStore):
@@ -28,15 +34,21 @@ class RedisStore(VectorStore):
     Records are hashes under NAME:doc:<build>:<id>; NAME:current holds the served build id and
     NAME:manifest:<build> each build's manifest. A rebuild fills a new index, then switches the
     alias and the pointer in one transaction and drops the old index with its documents.
+    A rebuild stores `vector_dtype` vectors; reads and upserts use the served build's dtype.
     """
 
     def __init__(
-        self, url: str, params: HnswParams | None = None, batch_size: int = BATCH_SIZE
+        self,
+        url: str,
+        params: HnswParams | None = None,
+        batch_size: int = BATCH_SIZE,
+        vector_dtype: VectorDtype = "float32",
     ) -> None:
         self.url = url
         server, self.name = storelib.pop_url_option(url, "prefix", DEFAULT_NAME)
         self.params = params or HnswParams()
         self.batch_size = batch_size
+        self.vector_dtype = vector_dtype
         # RESP2 on every redis-py version, so FT.SEARCH replies have one shape.
         self._client = redis.Redis.from_url(server, protocol=2)
         self._write_lock = threading.Lock()
@@ -74,7 +86,7 @@ class RedisStore(VectorStore):
 
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
         manifest = self.manifest
-        query = np.asarray(vector, dtype="<f4").reshape(-1)
+        query = _as_stored(vector, manifest)
         storelib.check_dim("query", query.shape[0], manifest)
         if k <= 0:
             return []
@@ -92,14 +104,17 @@ class RedisStore(VectorStore):
 
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
         manifest = self.manifest
-        query = np.asarray(vector, dtype="<f4").reshape(-1)
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
         storelib.check_dim("query", query.shape[0], manifest)
+        stored = VECTOR_TYPES[storelib.build_dtype(manifest)][1]
         prefix = self._doc_prefix(manifest.build_id)
         pipe = self._client.pipeline(transaction=False)
         for rid in ids:
             pipe.hget(prefix + rid, "vec")
         blobs = self._call(pipe.execute)
-        return [None if blob is None else float(np.frombuffer(blob, "<f4") @ query) for blob in blobs]
+        return [
+            None if blob is None else _cosine(np.frombuffer(blob, stored), query) for blob in blobs
+        ]
 
     def health(self) -> dict[str, Any]:
         status = storelib.down("redis", self._where)
@@ -137,13 +152,13 @@ class RedisStore(VectorStore):
             index = self._index(build_id)
             self._create_index(index, self._doc_prefix(build_id), dim, len(records))
             try:
-                self._load(build_id, records)
+                self._load(build_id, records, self.vector_dtype)
                 self._wait_indexed(index)
                 manifest = storelib.stamp(
                     replace(manifest, dim=dim, count=len(records), backend="redis"),
                     build_id,
                     started,
-                    self.params.graph(),
+                    self.params.graph() | {"vector_dtype": self.vector_dtype},
                 )
                 old = self._call(self._client.get, self._pointer)
                 self._call(self._client.set, self._manifest_key(build_id), _dump(manifest))
@@ -160,7 +175,7 @@ class RedisStore(VectorStore):
         with self._write_lock:
             manifest = self.manifest
             storelib.check_dim("records", records.vectors.shape[1], manifest)
-            self._load(manifest.build_id, records)
+            self._load(manifest.build_id, records, storelib.build_dtype(manifest))
             self._save_count(manifest)
 
     def delete(self, ids: Sequence[str]) -> int:
@@ -196,7 +211,7 @@ class RedisStore(VectorStore):
         for name in TAG_FIELDS:
             schema += [name, "TAG", "SEPARATOR", ","]
         hnsw = {
-            "TYPE": "FLOAT32",
+            "TYPE": VECTOR_TYPES[self.vector_dtype][0],
             "DIM": dim,
             "DISTANCE_METRIC": "COSINE",
             "M": self.params.m,
@@ -219,10 +234,10 @@ class RedisStore(VectorStore):
             *vec,
         )
 
-    def _load(self, build_id: str, records: Records) -> None:
+    def _load(self, build_id: str, records: Records, dtype: VectorDtype) -> None:
         """HSET every record through pipelines of batch_size, the last partial batch included."""
         prefix = self._doc_prefix(build_id)
-        vectors = records.vectors.astype("<f4", copy=False)
+        vectors = records.vectors.astype(VECTOR_TYPES[dtype][1], copy=False)
         pipe = self._client.pipeline(transaction=False)
         for i, (rid, fields) in enumerate(zip(records.ids, records.fields, strict=True)):
             pipe.hset(prefix + rid, mapping=_document(rid, vectors[i], fields))
@@ -303,6 +318,17 @@ def _document(rid: str, vector: np.ndarray, fields: dict[str, Any]) -> dict[str,
         if tags:
             doc[name] = ",".join(tags)
     return doc
+
+
+def _as_stored(vector: np.ndarray, manifest: IndexManifest) -> np.ndarray:
+    """A query as one flat vector in the build's stored little-endian dtype."""
+    return np.asarray(vector, dtype=VECTOR_TYPES[storelib.build_dtype(manifest)][1]).reshape(-1)
+
+
+def _cosine(stored: np.ndarray, unit_query: np.ndarray) -> float:
+    """Cosine of a unit query and a stored vector (float16 ones are not quite unit length)."""
+    vector = stored.astype(np.float32)
+    return float(vector @ unit_query / np.linalg.norm(vector))
 
 
 def _dump(manifest: IndexManifest) -> str:

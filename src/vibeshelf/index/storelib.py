@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from vibeshelf.index.base import IndexManifest
 from vibeshelf.index.filters import normalize_tag
+from vibeshelf.settings import VectorDtype
 
 log = logging.getLogger("vibeshelf.index")
 
@@ -33,6 +34,11 @@ def stamp(
         build_seconds=round(time.perf_counter() - started, 3),
         params=params,
     )
+
+
+def build_dtype(manifest: IndexManifest) -> VectorDtype:
+    """How a build keeps its vectors (a build made before the setting existed: float32)."""
+    return manifest.params.get("vector_dtype", "float32")  # type: ignore[no-any-return]
 
 
 def pop_url_option(url: str, name: str, default: str) -> tuple[str, str]:
