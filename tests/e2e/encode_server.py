@@ -1,8 +1,10 @@
-"""A real `vibeshelf serve --only encode` process on 127.0.0.1 whose JSON log lines are kept."""
+"""A real `vibeshelf serve --only encode` process on 127.0.0.1 whose JSON log lines are kept,
+and checks of what the service answers."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -15,12 +17,31 @@ from tests.conftest import REPO, VIBESHELF, free_port
 API_KEY = "test-key-0123456789abcdef"
 READ_ONLY_KEY = "read-only-key-0123456789"
 LIMITED_KEY = "limited-key-0123456789ab"
+THROTTLED_KEY = "throttled-key-0123456789"
+DOTTED_KEY = "dotted.api.key-0123456789"  # shaped like a JWT: header.payload.signature
 JWT_SECRET = "jwt-secret-for-tests-0123456789abcdef"
 KEYS_JSON = (
     f'{{"tests": {{"key": "{API_KEY}", "scopes": ["encode"]}}, '
     f'"reader": {{"key": "{READ_ONLY_KEY}", "scopes": ["read"]}}, '
-    f'"limited": {{"key": "{LIMITED_KEY}", "scopes": ["encode"], "rate_per_s": 0.5}}}}'
+    f'"limited": {{"key": "{LIMITED_KEY}", "scopes": ["encode"], "rate_per_s": 0.5}}, '
+    f'"throttled": {{"key": "{THROTTLED_KEY}", "scopes": ["encode"], "rate_per_s": 0.5}}, '
+    f'"dotted": {{"key": "{DOTTED_KEY}", "scopes": ["encode"]}}}}'
 )
+
+
+def error(resp: httpx.Response, code: int) -> str:
+    """The JSON error's description, after checking its shape and code."""
+    assert resp.status_code == code, resp.text
+    body = resp.json()
+    assert set(body) == {"code", "name", "description"} and body["code"] == code
+    assert "Traceback" not in resp.text
+    return str(body["description"])
+
+
+def timed(resp: httpx.Response) -> None:
+    """Checks the response carries the service's timing headers."""
+    assert re.fullmatch(r"\d+\.\d{2}ms", resp.headers["X-Process-Time"]), resp.headers
+    assert "app;dur=" in resp.headers["Server-Timing"], resp.headers
 
 
 class EncodeServer:

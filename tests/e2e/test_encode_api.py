@@ -6,7 +6,7 @@ import base64
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,11 +17,15 @@ import pytest
 
 from tests.e2e.encode_server import (
     API_KEY,
+    DOTTED_KEY,
     JWT_SECRET,
     KEYS_JSON,
     LIMITED_KEY,
     READ_ONLY_KEY,
+    THROTTLED_KEY,
     EncodeServer,
+    error,
+    timed,
 )
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
 from vibeshelf.settings import ModelSettings
@@ -70,18 +74,32 @@ def encoder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEncoder:
     return load_encoder(ModelSettings(), tmp_path_factory.mktemp("models"))
 
 
-def error(resp: httpx.Response, code: int) -> str:
-    """The JSON error's description, after checking its shape and code."""
-    assert resp.status_code == code, resp.text
-    body = resp.json()
-    assert set(body) == {"code", "name", "description"} and body["code"] == code
-    assert "Traceback" not in resp.text
-    return str(body["description"])
-
-
 def bearer(**claims: object) -> dict[str, str]:
     claims = {"sub": "svc-a", "exp": int(time.time()) + 60, **claims}
     return {"Authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
+
+
+def over_the_rate(api: httpx.Client) -> httpx.Response:
+    """The throttled key's answer once it has spent its burst (40 texts, 0.5 more a second)."""
+    texts = ["throttled text"] * MAX_TEXTS
+    for _ in range(2):  # the first request may still fit in the burst; the second cannot
+        resp = api.post("/v1/encode", json={"texts": texts}, headers={"X-API-Key": THROTTLED_KEY})
+    return resp
+
+
+# One request per error code, each producing that code whatever ran before it.
+ERROR_REQUESTS: dict[int, Callable[[httpx.Client], httpx.Response]] = {
+    401: lambda api: api.post("/v1/encode", json={"texts": "x"}),
+    403: lambda api: api.post(
+        "/v1/encode", json={"texts": "x"}, headers={"X-API-Key": READ_ONLY_KEY}
+    ),
+    404: lambda api: api.post("/v1/encode", json={"texts": "x", "model": "gpt-17"}, headers=AUTH),
+    413: lambda api: api.post("/v1/encode", json={"texts": ["x"] * (MAX_TEXTS + 1)}, headers=AUTH),
+    422: lambda api: api.post(
+        "/v1/encode", content=b"{", headers={**AUTH, "Content-Type": "application/json"}
+    ),
+    429: over_the_rate,
+}
 
 
 def test_encode_only_needs_no_catalog_and_mounts_no_search(api: httpx.Client, data_dir: Path) -> None:
@@ -158,6 +176,13 @@ def test_a_key_without_the_encode_scope_is_403(api: httpx.Client) -> None:
         resp = api.post(path, json=body, headers={"X-API-Key": READ_ONLY_KEY})
         assert "'encode' scope" in error(resp, 403)
         assert 'error="insufficient_scope"' in resp.headers["WWW-Authenticate"]
+
+
+def test_an_api_key_shaped_like_a_jwt_is_still_a_key(api: httpx.Client) -> None:
+    as_bearer = {"Authorization": f"Bearer {DOTTED_KEY}"}
+    resp = api.post("/v1/encode", json={"texts": "x"}, headers=as_bearer)
+    assert resp.status_code == 200, resp.text
+    error(api.post("/v1/encode", json={"texts": "x"}, headers={"X-API-Key": DOTTED_KEY + "x"}), 401)
 
 
 def test_jwt_valid_expired_invalid_and_without_scope(api: httpx.Client) -> None:
@@ -255,7 +280,21 @@ def batch_stats(api: httpx.Client) -> tuple[float, float]:
     return float(count.group(1)), float(total.group(1))
 
 
+@pytest.mark.parametrize(
+    "code", [*ERROR_REQUESTS, 200], ids=[*map(str, ERROR_REQUESTS), "metrics"]
+)
+def test_errors_and_metrics_carry_timing_headers(api: httpx.Client, code: int) -> None:
+    resp = ERROR_REQUESTS[code](api) if code in ERROR_REQUESTS else api.get("/metrics")
+    assert resp.status_code == code, resp.text
+    timed(resp)
+
+
 def test_metrics_count_requests_latency_errors_batches_and_cache(api: httpx.Client) -> None:
+    texts = {"texts": "counted in the metrics"}
+    for _ in range(2):  # a miss, then a hit
+        assert api.post("/v1/encode", json=texts, headers=AUTH).status_code == 200
+    for code in (401, 413, 429):
+        assert ERROR_REQUESTS[code](api).status_code == code
     resp = api.get("/metrics")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
     text = resp.text

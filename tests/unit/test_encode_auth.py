@@ -118,3 +118,20 @@ def test_jwt_audience_when_configured() -> None:
     assert authenticator.authenticate(token(aud="vibeshelf")).id == "jwt:svc"
     rejected(authenticator, token(aud="someone-else"))
     rejected(authenticator, token())
+
+
+def test_an_api_key_with_two_dots_is_checked_as_a_key_beside_jwts() -> None:
+    dotted = "abc.def.0123456789ghijkl"
+    hashed = "ghi.jkl.0123456789mnopqr"
+    authenticator = auth(
+        jwt_secret=SECRET,
+        api_keys={
+            "a": {"key": dotted},
+            "b": {"key_sha256": hashlib.sha256(hashed.encode()).hexdigest()},
+        },
+    )
+    assert authenticator.authenticate(dotted).id == "key:a"
+    assert authenticator.authenticate(hashed).id == "key:b"
+    assert authenticator.authenticate(token(scope="encode")).id == "jwt:svc"
+    assert rejected(authenticator, dotted + "x").detail == "invalid API key or token"
+    assert rejected(authenticator, token(exp=int(time.time()) - 5)).detail == "token expired"

@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from vibeshelf import __version__
+from vibeshelf.embed.encoder import Encoder
 from vibeshelf.search.models import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
@@ -47,11 +48,14 @@ async def search_params(
     )
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, encoder: Encoder | None = None
+) -> FastAPI:
     """The app serving `settings.serve.apis`; loads its Runtime at start-up unless one is given.
 
     "search" is the page, /api/* and /health; "encode" the /v1 embedding service alone, which
-    loads only the model (no catalog, no index); "all" both, sharing one encoder.
+    loads only the model (no catalog, no index) unless given `encoder`; "all" both, sharing one
+    encoder.
     """
     settings = settings or get_settings()
     apis = settings.serve.apis
@@ -64,9 +68,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             rt = app.state.runtime = runtime or Runtime.load(settings)
             app.state.recommender = load_recommender(settings, rt.store)
             app.state.experiments = load_experiments(settings, rt, app.state.metrics)
-        encoder = rt.encoder if rt is not None else None
+        shared = rt.encoder if rt is not None else encoder
         async with (
-            encode_lifespan(app, settings, encoder) if apis != "search" else nullcontext(),
+            encode_lifespan(app, settings, shared) if apis != "search" else nullcontext(),
             periodic_updates(app.state.experiments, settings.experiment.update_seconds),
         ):
             yield

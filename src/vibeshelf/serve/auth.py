@@ -65,18 +65,20 @@ class Authenticator:
                 "missing credentials: send `Authorization: Bearer <API key or JWT>` "
                 "or `X-API-Key: <API key>`"
             )
+        # Keys first: an API key may have two dots, like a JWT; every token pays for the key check.
+        found = self._from_key(token)
+        if found is not None:
+            return found
         if self._secret is not None and token.count(".") == 2:
             return self._from_jwt(token, self._secret)
-        return self._from_key(token)
+        raise unauthorized("invalid API key or token", "invalid_token")
 
-    def _from_key(self, token: str) -> Principal:
+    def _from_key(self, token: str) -> Principal | None:
         digest = hashlib.sha256(token.encode()).digest()
         found = None
         for key_id, expected, key in self._keys:  # no early exit: time does not depend on the match
             if hmac.compare_digest(digest, expected):
                 found = Principal(f"key:{key_id}", key.scopes, key.rate_per_s)
-        if found is None:
-            raise unauthorized("invalid API key or token", "invalid_token")
         return found
 
     def _from_jwt(self, token: str, secret: str) -> Principal:

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from starlette.exceptions import HTTPException
 
 from vibeshelf import __version__
-from vibeshelf.embed.batcher import QueueFullError
+from vibeshelf.embed.batcher import EncoderError, QueueFullError
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.service import EmbeddingService, Encoded
 from vibeshelf.serve.auth import Authenticator, Principal, require_scope
@@ -56,6 +56,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "body, texts per request or characters per text over the limit",
         422: "malformed request",
         429: "rate limit exceeded (see Retry-After)",
+        500: "the encoder failed",
         503: "too many texts waiting to be encoded (see Retry-After)",
     }.items()
 }
@@ -131,6 +132,8 @@ class EncodeApi:
             result = await self.service.encode(texts)
         except QueueFullError as exc:
             raise HTTPException(503, f"busy: {exc}", headers={"Retry-After": "1"}) from None
+        except EncoderError:  # already logged by the batcher, without the texts
+            raise HTTPException(500, "the encoder failed on these texts") from None
         extra: dict[str, Any] = {"caller": caller.id, "count": count, "cached": result.cached}
         if self.limits.log_texts:
             extra["texts"] = texts
