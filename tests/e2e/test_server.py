@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import pyarrow.parquet as pq
 
 from tests.conftest import Server
+from vibeshelf.settings import Settings
 
 
 def test_health_reports_model_and_index(server: Server) -> None:
@@ -34,13 +36,24 @@ def test_search_returns_ranked_books_with_links_and_covers(server: Server) -> No
 
 
 def test_filters_apply(server: Server) -> None:
-    params = {"q": "epic quest with dragons", "shelf": "romance", "year_min": 1990,
-              "year_max": 2010, "min_rating": 4.0, "limit": 20}
-    body = httpx.get(f"{server.url}/api/search", params=params).json()
+    query = {"q": "epic quest with dragons", "limit": 20}
+    filters = {"shelf": "romance", "year_min": 1990, "year_max": 2010, "min_rating": 4.0,
+               "language": "eng"}
+    books = pq.read_table(Settings(data_dir=server.data_dir).books_path).to_pydict()
+    shelves = dict(zip(books["book_id"], books["shelves"], strict=True))  # results show a few
+    languages = dict(zip(books["book_id"], books["language"], strict=True))
+    unfiltered = httpx.get(f"{server.url}/api/search", params=query).json()["results"]
+    assert any("romance" not in shelves[r["book_id"]] for r in unfiltered)  # work to do
+    body = httpx.get(f"{server.url}/api/search", params=query | filters).json()
     assert body["results"]
     for r in body["results"]:
+        assert "romance" in shelves[r["book_id"]]
+        assert languages[r["book_id"]] == "eng"
         assert 1990 <= r["year"] <= 2010
         assert r["average_rating"] >= 4.0
+    french = httpx.get(f"{server.url}/api/search", params=query | {"language": "fre"}).json()
+    assert french["results"]
+    assert {languages[r["book_id"]] for r in french["results"]} == {"fre"}
 
 
 def test_empty_query_is_a_json_422(server: Server) -> None:

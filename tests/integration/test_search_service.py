@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import run_cli
-from vibeshelf.search.models import SearchParams
+from tests.conftest import REPO, run_cli
+from vibeshelf.catalog.custom import FIELDS
+from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
+from vibeshelf.index.filters import Filter
+from vibeshelf.search.models import Mode, SearchParams
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.ranking import title_key
 from vibeshelf.serve.runtime import Runtime
@@ -48,12 +58,85 @@ def test_filters_hold_on_every_result(runtime: Runtime) -> None:
         assert book.language == "eng"
 
 
-def test_no_two_results_are_editions_of_one_work(runtime: Runtime) -> None:
-    results = search(runtime, q="the lord of the rings", limit=50)
+EDITIONS_QUERY = "the lord of the rings"
+
+
+@pytest.fixture(scope="module")
+def editions(
+    runtime: Runtime, sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Runtime, list[set[str]]]]:
+    """The sample plus an edition of each of its two best matches for EDITIONS_QUERY, ingested,
+    embedded and indexed by the CLI: of the first, one of the same work under another title; of
+    the second, one with the same title and first author under another work id. Returns the
+    runtime and each pair of ids."""
+    best = [r.book_id for r in search(runtime, q=EDITIONS_QUERY, limit=2, mode="vector")]
+    data_dir = tmp_path_factory.mktemp("editions")
+    shutil.copytree(sample_data_dir / "embeddings", data_dir / "embeddings")  # reused by hash
+    rows = read_books(sample_data_dir / "catalog" / "books.parquet").to_pylist()
+    first, second = (next(r for r in rows if r["book_id"] == book_id) for book_id in best)
+    assert first["work_id"] and second["authors"]
+    rows += [
+        {**first, "book_id": "same-work", "title": f"{first['title']}: Anniversary Edition"},
+        {**second, "book_id": "same-title", "work_id": "another-work"},
+    ]
+    edited = data_dir / "edited.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), edited)
+    run_cli("ingest", "file", str(edited), *(f"--map={f}={f}" for f in FIELDS), data_dir=data_dir)
+    run_cli("embed", data_dir=data_dir)
+    run_cli("index", data_dir=data_dir)
+    settings = Settings(data_dir=data_dir)
+    settings.serve.query_log = False
+    loaded = Runtime.load(settings)
+    yield loaded, [{best[0], "same-work"}, {best[1], "same-title"}]
+    loaded.close()
+
+
+@pytest.mark.parametrize("mode", ["vector", "lexical", "hybrid"])
+def test_no_two_results_are_editions_of_one_work(
+    editions: tuple[Runtime, list[set[str]]], mode: Mode
+) -> None:
+    runtime, pairs = editions
+    found = runtime.search.retrieve(EDITIONS_QUERY, mode, Filter.of(), 100)
+    candidates = set(found.vector_ids) | set(found.lexical_ids)
+    results = search(runtime, q=EDITIONS_QUERY, limit=50, mode=mode)
+    for pair in pairs:
+        assert pair <= candidates  # both editions were retrieved ...
+        assert len([r for r in results if r.book_id in pair]) == 1  # ... one was kept
     works = [runtime.catalog.get(r.book_id).work_id for r in results]
     titles = [title_key(r.title, r.authors[0]) for r in results]
     assert len(set(works)) == len(works)
     assert len(set(titles)) == len(titles)
+
+
+SERVE_AND_LIST_MODULES = """
+import json, sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from vibeshelf.serve.app import create_app
+from vibeshelf.settings import Settings
+
+settings = Settings(data_dir=Path(sys.argv[1]))
+settings.serve.query_log = False
+with TestClient(create_app(settings)) as client:
+    response = client.get("/api/search", params={"q": "cozy small-town mystery with a cat"})
+    vector = client.app.state.runtime.encoder.encode(["funny sci-fi"])
+print(json.dumps({"status": response.status_code, "results": len(response.json()["results"]),
+                  "dim": vector.shape[1], "modules": sorted(sys.modules)}))
+"""
+
+
+def test_serving_never_imports_torch(sample_data_dir: Path) -> None:
+    """The app, its runtime, a query's encoding and a search run without torch being imported."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVE_AND_LIST_MODULES, str(sample_data_dir)], cwd=REPO,
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert served["status"] == 200 and served["results"] > 0 and served["dim"] == 384
+    loaded = set(served["modules"])
+    assert "vibeshelf.serve.runtime" in loaded and "onnxruntime" in loaded
+    assert not loaded & {"torch", "transformers", "sentence_transformers"}
 
 
 def test_long_query_is_truncated_not_rejected(runtime: Runtime) -> None:
