@@ -52,6 +52,17 @@ def test_editions_of_one_work_are_deduplicated() -> None:
     assert [c.book_id for c, _ in rank(items, MAX, 0.02)] == ["1", "3", "5"]
 
 
+def test_editions_are_grouped_transitively_whatever_the_rank_order() -> None:
+    # 1 and 3 share a work id, 3 and 2 a title: all three are one work, even though 2 outranks 3.
+    items = [
+        cand("1", 0.9, 10, work="w1", title="dune|frank herbert"),
+        cand("2", 0.8, 10, work="w2", title="dune messiah|frank herbert"),
+        cand("3", 0.7, 10, work="w1", title="dune messiah|frank herbert"),
+        cand("4", 0.6, 10, work="w4", title="children of dune|frank herbert"),
+    ]
+    assert [c.book_id for c, _ in rank(items, MAX, 0.02)] == ["1", "4"]
+
+
 def test_title_key_drops_series_suffix_and_punctuation() -> None:
     a = title_key("The Hunger Games (The Hunger Games, #1)", "Suzanne Collins")
     b = title_key("The Hunger Games", "Suzanne  Collins")

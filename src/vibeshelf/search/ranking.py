@@ -52,15 +52,32 @@ def rank(
 
 
 def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
-    """Keep the best-ranked edition of each work (same work id, or same title and first author)."""
+    """Keep the best-ranked edition of each work.
+
+    Two books are editions of one work when they share a work id or a title and first author, and
+    the relation is transitive (A and B share a work id, B and C a title: A, B and C are one work),
+    so the candidates are grouped with a union-find over their keys before the best of each group
+    is kept.
+    """
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for cand, _ in scored:
+        first, *rest = [k for k in (cand.work_key, cand.title_key) if k] or [cand.book_id]
+        for key in rest:
+            parent[root(key)] = root(first)
     seen: set[str] = set()
     kept = []
     for cand, score in scored:
-        keys = {k for k in (cand.work_key, cand.title_key) if k}
-        if keys & seen:
-            continue
-        seen |= keys
-        kept.append((cand, score))
+        group = root(cand.work_key or cand.title_key or cand.book_id)
+        if group not in seen:
+            seen.add(group)
+            kept.append((cand, score))
     return kept
 
 
