@@ -1,13 +1,16 @@
 """Recommendation benchmark: p50/p95 latency of POST /api/recommend at 10 clients on 127.0.0.1.
 
-Builds (or reuses) a data dir with the goodbooks catalog, the Book-Crossing interactions and a
-model trained with the configured settings, starts a real server, then sends a bounded number of
-requests per client over keep-alive connections: known readers (ALS), liked-book lists
-(fold-in) and unknown readers (popular), in fixed proportions. Prints machine, data and settings.
+Builds (or reuses) a data dir with the `vibeshelf` CLI: the catalog, the interactions and a model
+trained with the configured settings, and for the full server (`--server vibeshelf`) also the
+book embeddings and search indexes `vibeshelf serve` starts with. Then it starts a real server and
+sends a bounded number of requests per client over keep-alive connections: known readers (ALS),
+liked-book lists (fold-in) and unknown readers (popular), in fixed proportions. Prints machine,
+data and settings, and the p50 against the 10 ms target.
 
-    python bench/recommend.py                          # build in a temp dir, 10 clients x 300 requests
-    python bench/recommend.py --data-dir /tmp/vs       # build there once, reuse on later runs
-    python bench/recommend.py --server vibeshelf       # `python -m vibeshelf serve` (router wired in)
+    python bench/recommend.py                     # build in a temp dir, 10 clients x 300 requests
+    python bench/recommend.py --data-dir /tmp/vs  # build there once, reuse on later runs
+    python bench/recommend.py --server vibeshelf  # the full `python -m vibeshelf serve`
+    python bench/recommend.py --sample --server vibeshelf --requests 50  # bundled sample, quick
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -26,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchlib import free_port, percentile, wait_healthy
+from benchlib import free_port, machine, percentile, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -40,36 +42,44 @@ SERVERS = {
     "vibeshelf": ["-m", "vibeshelf", "serve"],
 }
 MIX = (("als", 0.8), ("fold-in", 0.1), ("popular", 0.1))
+TARGET_P50_MS = 10.0
+SEARCH_STEPS = (("embed", ("embed",)), ("index", ("index",)))
 
 
-def build(data_dir: Path) -> dict[str, float]:
-    """Catalog, interactions and a model in `data_dir`, unless already there; returns step timings."""
-    from vibeshelf.catalog.goodbooks import ingest_goodbooks
+def cli(data_dir: Path, *args: str) -> float:
+    """Run a `vibeshelf` command on `data_dir`; return its wall time in seconds."""
+    env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vibeshelf", *args], env=env, cwd=REPO, check=True)
+    return time.perf_counter() - started
+
+
+def recs_steps(sample: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The CLI steps to a trained recommender: on the bundled sample, or on ../shared/data."""
+    source = ("--source", str(SHARED_DATA))
+    return (
+        ("catalog", ("ingest", "sample") if sample else ("ingest", "goodbooks", *source)),
+        (
+            "interactions",
+            ("ingest", "interactions", "sample")
+            if sample
+            else ("ingest", "interactions", "book-crossing", *source),
+        ),
+        ("train", ("train", "recs", "--no-eval")),
+    )
+
+
+def build(data_dir: Path, sample: bool, search: bool) -> dict[str, float]:
+    """Run the build steps `data_dir` still lacks (search's only when `search`); step timings."""
     from vibeshelf.recommend.artifacts import current_version
-    from vibeshelf.recommend.interactions import ingest_book_crossing
-    from vibeshelf.recommend.storage.factory import open_interactions
-    from vibeshelf.recommend.train import recs_root, train_recs
+    from vibeshelf.recommend.train import recs_root
     from vibeshelf.settings import Settings
 
     settings = Settings(data_dir=data_dir)
-    rec = settings.recommend
-    timings: dict[str, float] = {}
-    if current_version(recs_root(settings)):
-        return timings
-    started = time.perf_counter()
-    ingest_goodbooks(SHARED_DATA, settings.books_path)
-    timings["catalog_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    store = open_interactions(rec.events_url, data_dir)
-    try:
-        ingest_book_crossing(SHARED_DATA, store, settings.books_path)
-    finally:
-        store.close()
-    timings["interactions_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    train_recs(settings, rec, evaluate=False)
-    timings["train_s"] = time.perf_counter() - started
-    return timings
+    steps = () if current_version(recs_root(settings)) else recs_steps(sample)
+    if search and not (settings.index_dir / "CURRENT").is_file():
+        steps = (*steps, *SEARCH_STEPS)
+    return {f"{name}_s": cli(data_dir, *args) for name, args in steps}
 
 
 def bodies(data_dir: Path, n: int, seed: int = 1) -> list[tuple[str, bytes]]:
@@ -113,7 +123,7 @@ def start_server(kind: str, data_dir: Path, port: int) -> subprocess.Popen[bytes
 def load(
     port: int, work: list[tuple[str, bytes]], clients: int
 ) -> tuple[dict[str, list[float]], int, float]:
-    """Each client sends its share of `work` on one keep-alive connection; latencies by kind (ms)."""
+    """Each client sends its share of `work` over one keep-alive connection; latencies by kind."""
     latencies: dict[str, list[float]] = {kind: [] for kind, _ in MIX}
     errors = [0]
     lock = threading.Lock()
@@ -145,12 +155,30 @@ def load(
     return latencies, errors[0], time.perf_counter() - started
 
 
+def search_line(data_dir: Path) -> str:
+    """The embedding model and vector index the full server searches with."""
+    from vibeshelf.settings import Settings
+
+    index_dir = Settings(data_dir=data_dir).index_dir
+    build_id = (index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((index_dir / "builds" / build_id / "manifest.json").read_text())
+    params = manifest["params"]
+    return (
+        f"search: {manifest['count']:,} books embedded with {manifest['model_version']}, "
+        f"HNSW M={params['m']} ef_construction={params['ef_construction']} "
+        f"ef_search={params['ef_search']}, query log off"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--data-dir", type=Path, help="build here once and reuse (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--sample", action="store_true", help="build from the bundled sample, not ../shared/data"
     )
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--requests", type=int, default=300, help="requests per client")
@@ -159,7 +187,8 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-recbench-"))
-    timings = build(data_dir)
+    full_server = args.server == "vibeshelf"
+    timings = build(data_dir, args.sample, search=full_server)
     work = bodies(data_dir, args.clients * args.requests)
     warmup = bodies(data_dir, 200, seed=2)
     port = args.port or free_port()
@@ -171,36 +200,45 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=15)
 
-    from vibeshelf.recommend.artifacts import load_metadata
+    from vibeshelf.recommend.artifacts import current_version, load_metadata
     from vibeshelf.recommend.train import recs_root
     from vibeshelf.settings import Settings
 
     root = recs_root(Settings(data_dir=data_dir))
-    meta = load_metadata(root, (root / "CURRENT").read_text().strip())
+    meta = load_metadata(root, current_version(root) or "")
     every = [ms for values in latencies.values() for ms in values]
-    print(
-        f"# vibeshelf recommendation benchmark — {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, server: {args.server} (1 worker)"
-    )
+    print(f"# vibeshelf recommendation benchmark — {machine()}")
+    print(f"server: {args.server} (1 worker), data dir {data_dir}")
     counts = meta["counts"]
+    built = ("bundled sample" if args.sample else "goodbooks-10k") if timings else "reused"
     print(
-        f"data: {meta['source']} ({counts['users']:,} users, {counts['items']:,} items, "
+        f"data: {built} catalog, {meta['source']} "
+        f"({counts['users']:,} users, {counts['items']:,} items, "
         f"{counts['interactions']:,} interactions); model {meta['version']}"
     )
     print(f"settings: {json.dumps(meta['params'], sort_keys=True)}, seed {meta['seed']}")
+    if full_server:
+        print(search_line(data_dir))
     if timings:
         print("build: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    mix = ", ".join(f"{share:.0%} {kind}" for kind, share in MIX)
     print(
-        f"load: {args.clients} clients x {args.requests} requests, keep-alive, cutoff 10; "
-        f"{len(every)} requests in {elapsed:.1f}s = {len(every) / elapsed:.0f} req/s, {errors} errors"
+        f"load: {args.clients} clients x {args.requests} requests, keep-alive, cutoff 10 ({mix}); "
+        f"{len(every)} requests in {elapsed:.1f}s = {len(every) / elapsed:.0f} req/s, "
+        f"{errors} errors"
     )
     print("| requests | share | n | p50 ms | p95 ms | mean ms |")
     print("|---|---|---|---|---|---|")
     for kind, values in [("all", every), *latencies.items()]:
         print(
-            f"| {kind} | {len(values) / len(every):.0%} | {len(values)} | {percentile(values, 0.5):.2f} | "
-            f"{percentile(values, 0.95):.2f} | {statistics.fmean(values):.2f} |"
+            f"| {kind} | {len(values) / len(every):.0%} | {len(values)} | "
+            f"{percentile(values, 0.5):.2f} | {percentile(values, 0.95):.2f} | "
+            f"{statistics.fmean(values):.2f} |"
         )
+    p50 = percentile(every, 0.5)
+    verdict = "met" if p50 <= TARGET_P50_MS else "NOT met"
+    target = f"target p50 <= {TARGET_P50_MS:.0f} ms"
+    print(f"p50 {p50:.2f} ms at {args.clients} clients: {target} {verdict}")
 
 
 if __name__ == "__main__":
