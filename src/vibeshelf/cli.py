@@ -297,9 +297,19 @@ def eval_search_cmd(
     previous: Annotated[
         bool, typer.Option("--previous", help="Also score the previous index builds (see keep_builds).")
     ] = False,
+    allow_leak: Annotated[
+        bool,
+        typer.Option("--allow-leak", help="Score queries whose holdout shelves books still have."),
+    ] = False,
 ) -> None:
     """MRR@10, nDCG@10, recall@10, recall@50 and in-process p50 latency per mode, per query file."""
-    from vibeshelf.search.evaluate import EvalSetError, evaluate_service, format_table, load_queries
+    from vibeshelf.search.evaluate import (
+        EvalSetError,
+        check_holdout,
+        evaluate_service,
+        format_table,
+        load_queries,
+    )
 
     settings = _settings()
     search = settings.search.model_copy(update={"query_cache_size": 0, "max_limit": 50})
@@ -311,6 +321,13 @@ def eval_search_cmd(
     except EvalSetError as exc:
         fail(str(exc))
     runtimes = {"current": _load_runtime(settings)}
+    if not allow_leak:
+        shelf_counts = runtimes["current"].catalog.shelf_counts
+        try:
+            for name, qs in sets.items():
+                check_holdout(qs, shelf_counts, f"{name} on {settings.data_dir}")
+        except EvalSetError as exc:
+            fail(f"{exc}; or pass --allow-leak to score it anyway")
     if previous:
         runtimes["previous"] = _load_runtime(settings, previous=True)
     for name, qs in sets.items():

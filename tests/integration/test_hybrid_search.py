@@ -126,3 +126,26 @@ def test_eval_search_prints_every_mode_and_compares_with_the_previous_build(
     assert labels[0].split()[1] != labels[4].split()[1]  # different build ids
     bad = run_cli("eval", "search", "--queries", str(tmp_path / "missing.jsonl"), data_dir=data_dir, check=False)
     assert bad.returncode == 2 and "no query file" in bad.stderr
+
+
+def test_eval_search_refuses_held_out_shelves_the_catalog_still_has(
+    sample_data_dir: Path, tmp_path: Path
+) -> None:
+    queries = tmp_path / "vibes.jsonl"
+    rows = [
+        {"query": "cozy", "relevant": ["1"], "holdout": ["cozy-mystery", "no-such-shelf"]},
+        {"query": "dragons and wizards", "relevant": ["2"], "holdout": ["no-such-shelf"]},
+    ]
+    queries.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ("eval", "search", "--queries", str(queries))
+    refused = run_cli(*args, data_dir=sample_data_dir, check=False)
+    assert refused.returncode == 2 and not refused.stdout
+    message = refused.stderr
+    assert "vibes on" in message and "held-out shelves cozy-mystery," in message
+    assert "no-such-shelf" not in message
+    assert "holdout_catalog" in message and "--allow-leak" in message
+    allowed = run_cli(*args, "--allow-leak", data_dir=sample_data_dir)
+    assert allowed.stdout.splitlines()[0] == "vibes (2 queries)"
+    queries.write_text(json.dumps(rows[1]) + "\n")  # held out shelves the catalog lacks: no leak
+    clean = run_cli(*args, data_dir=sample_data_dir)
+    assert clean.stdout.splitlines()[0] == "vibes (1 queries)"

@@ -9,9 +9,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.search.evaluate import (
+    EvalQuery,
     EvalSetError,
+    check_holdout,
     format_table,
     holdout_catalog,
     load_queries,
@@ -73,3 +76,27 @@ def test_holdout_catalog_removes_shelves_from_lists_and_documents(tmp_path: Path
     assert not any("cozy mystery" in r["document"] for r in rows)
     before = pq.read_table(SAMPLE_PATH, columns=["document"]).column("document").to_pylist()
     assert sum("cozy mystery" in d for d in before) == changed
+
+
+def test_check_holdout_refuses_a_catalog_that_still_has_the_shelves(tmp_path: Path) -> None:
+    queries = [
+        EvalQuery("a gentle whodunit", frozenset({"1"}), ("cozy-mystery", "mystery-cozy")),
+        EvalQuery("dragons", frozenset({"2"}), ("dragons", "no-such-shelf")),
+        EvalQuery("a title", frozenset({"3"})),
+    ]
+    full = BookCatalog.load(SAMPLE_PATH).shelf_counts
+    assert full["cozy-mystery"] and full["mystery-cozy"] and full["dragons"]
+    with pytest.raises(EvalSetError, match=r"^vibes: .*held-out shelves cozy-mystery, dragons, "
+                                           r"mystery-cozy, which give .*holdout_catalog") as caught:
+        check_holdout(queries, full, "vibes")
+    assert "no-such-shelf" not in str(caught.value)
+    held_out = tmp_path / "books.parquet"
+    holdout_catalog(SAMPLE_PATH, held_out, {s for q in queries for s in q.holdout})
+    check_holdout(queries, BookCatalog.load(held_out).shelf_counts, "vibes")  # nothing leaks
+    check_holdout(queries[2:], full, "titles")  # no holdout field: nothing to check
+
+
+def test_check_holdout_names_at_most_five_shelves() -> None:
+    shelves = tuple(f"shelf-{i}" for i in range(7))
+    with pytest.raises(EvalSetError, match="shelf-0, shelf-1, shelf-2, shelf-3, shelf-4 and 2 "):
+        check_holdout([EvalQuery("q", frozenset({"1"}), shelves)], dict.fromkeys(shelves, 1), "q")

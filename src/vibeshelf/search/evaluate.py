@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,20 @@ def load_queries(path: Path) -> list[EvalQuery]:
     if not queries:
         raise EvalSetError(f"{path} holds no queries")
     return queries
+
+
+def check_holdout(
+    queries: Iterable[EvalQuery], shelf_counts: Mapping[str, int], where: str
+) -> None:
+    """Raise EvalSetError when books still carry a query's `holdout` shelves, naming them."""
+    leaked = sorted({s for q in queries for s in q.holdout if shelf_counts.get(s, 0) > 0})
+    if leaked:
+        shown = ", ".join(leaked[:5]) + (f" and {len(leaked) - 5} more" if len(leaked) > 5 else "")
+        raise EvalSetError(
+            f"{where}: books still carry the held-out shelves {shown}, which give the answers away."
+            " Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog into another"
+            " data dir, embed and index it, and evaluate that data dir (README: Search quality)"
+        )
 
 
 def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[frozenset[str]]) -> dict[str, float]:

@@ -100,7 +100,16 @@ def create_app(
     def api_search(
         request: Request, params: Annotated[SearchParams, Depends(search_params)]
     ) -> Response:
-        """Books ranked by similarity to the query's vibe, then popularity (by the reader's version)."""
+        """Books for the query, ranked as `mode` says (default hybrid with rerank, from settings).
+
+        - `vector`: cosine similarity to the query, then popularity, which only reorders near-ties.
+        - `lexical`: BM25 over title, authors, shelves and description.
+        - `hybrid`: the vector and BM25 candidates fused by reciprocal rank (RRF), then the fused
+          top `rerank_depth` (50) reordered by a learned linear rerank; `rerank=false` keeps RRF.
+
+        In lexical and hybrid modes a query that is exactly a title or an author's name puts up to
+        three of those books first. A reader in an experiment gets their version's ranking settings.
+        """
         response = run_search(request, params)
         # Serialised by pydantic directly: the documented model, without re-validation.
         reply = Response(response.model_dump_json(), media_type="application/json")
