@@ -1,4 +1,4 @@
-"""End to end: recommendations and more-like-this from `vibeshelf serve` over the demo's sample model."""
+"""End to end: recommendations and more-like-this from `vibeshelf serve` over the demo's sample."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import httpx
 import pyarrow.parquet as pq
 
 from tests.conftest import Server
+from vibeshelf.recommend.artifacts import load_model
 from vibeshelf.recommend.sample import SAMPLE_RATINGS_PATH
+from vibeshelf.recommend.train import recs_root
+from vibeshelf.settings import Settings
 
 
 def sample_reader() -> tuple[str, set[str]]:
@@ -17,6 +20,14 @@ def sample_reader() -> tuple[str, set[str]]:
         books.setdefault(row["user_id"], set()).add(row["book_id"])
     reader = max(sorted(books), key=lambda user: len(books[user]))
     return reader, books[reader]
+
+
+def wizard_search(server: Server) -> list[dict[str, str]]:
+    """The search results for a Harry Potter-like vibe."""
+    params = {"q": "boy wizard at a school of magic"}
+    response = httpx.get(f"{server.url}/api/search", params=params)
+    results: list[dict[str, str]] = response.json()["results"]
+    return results
 
 
 def test_health_names_the_recommender(server: Server) -> None:
@@ -46,8 +57,7 @@ def test_unknown_reader_gets_popular_books(server: Server) -> None:
 
 
 def test_liked_books_session_folds_in(server: Server) -> None:
-    liked = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard at a school of magic"}).json()
-    ids = [r["book_id"] for r in liked["results"][:2]]
+    ids = [r["book_id"] for r in wizard_search(server)[:2]]
     body = httpx.post(f"{server.url}/api/recommend", json={"liked": ids, "cutoff": 5}).json()
     assert body["strategy"] == "fold-in"
     assert len(body["recommendations"]) == 5
@@ -55,15 +65,29 @@ def test_liked_books_session_folds_in(server: Server) -> None:
 
 
 def test_similar_mixes_readers_and_text_with_reasons(server: Server) -> None:
-    book_id = httpx.get(f"{server.url}/api/search", params={"q": "boy wizard at a school of magic"}).json()[
-        "results"
-    ][0]["book_id"]
+    """CF neighbours say "readers of X also liked"; text neighbours name the shelves they share."""
+    book_id = wizard_search(server)[0]["book_id"]
     body = httpx.get(f"{server.url}/api/books/{book_id}/similar", params={"limit": 10}).json()
     assert body["book"]["book_id"] == book_id
-    sources = {b["source"] for b in body["similar"]}
-    assert sources == {"item-item", "content"}
+    by_source: dict[str, list[dict[str, str]]] = {}
+    for book in body["similar"]:
+        by_source.setdefault(book["source"], []).append(book)
+    assert set(by_source) == {"item-item", "content"}
     assert book_id not in {b["book_id"] for b in body["similar"]}
-    assert all(b["reason"] for b in body["similar"])
+    model = load_model(recs_root(Settings(data_dir=server.data_dir)))
+    assert model.counts[model.item_index[book_id]] > 0  # the reasons below are for a read book
+    title = body["book"]["title"]
+    assert all(b["reason"] == f"readers of {title} also liked" for b in by_source["item-item"])
+    shelves = dict(zip(model.items.ids, model.items.genres, strict=True))
+    for book in by_source["content"]:
+        shared = set(shelves[book_id]) & set(shelves[book["book_id"]])
+        if not shared:  # text alike, no shelf in common
+            assert book["reason"] == f"reads like {title}"
+            continue
+        assert book["reason"].startswith("similar shelves: "), book["reason"]
+        named = book["reason"].removeprefix("similar shelves: ").split(", ")
+        assert len(named) == min(3, len(shared)) and set(named) <= shared
+    assert any(b["reason"].startswith("similar shelves: ") for b in by_source["content"])
 
 
 def test_unknown_book_pages_are_404(server: Server) -> None:
