@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 
-from tests.conftest import free_port
-from tests.contracts.vector_store import VectorStoreContract, manifest, sample_records
+from tests.conftest import SHARED_DATA, free_port, run_cli, unavailable
+from tests.contracts.vector_store import DIM, VectorStoreContract, manifest, sample_records
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.table import catalog_checksum
 from vibeshelf.embed.encoder import load_encoder
-from vibeshelf.embed.vectors import load_embeddings
+from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
 from vibeshelf.index.base import StoreError
 from vibeshelf.index.build import build_index
 from vibeshelf.index.factory import open_store
@@ -22,28 +24,38 @@ from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
 from vibeshelf.index.redis_store import RedisStore, redis_query
-from vibeshelf.settings import Settings
+from vibeshelf.settings import Settings, VectorDtype
 
 PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
+VECTOR_DTYPES = list(get_args(VectorDtype))
 
 
 def fresh_name() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-class TestRedisContract(VectorStoreContract):
+class ServerStoreContract(VectorStoreContract):
+    """The contract once per vector dtype a server store can keep."""
+
+    @pytest.fixture(params=VECTOR_DTYPES)
+    def vector_dtype(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+
+class TestRedisContract(ServerStoreContract):
     @pytest.fixture
-    def store(self, redisearch_url: str) -> Iterator[RedisStore]:
+    def store(self, redisearch_url: str, vector_dtype: VectorDtype) -> Iterator[RedisStore]:
         """A store under a prefix of its own; batches of 64 so 200 records leave a tail."""
-        store = RedisStore(f"{redisearch_url}?prefix={fresh_name()}", PARAMS, batch_size=64)
+        url = f"{redisearch_url}?prefix={fresh_name()}"
+        store = RedisStore(url, PARAMS, batch_size=64, vector_dtype=vector_dtype)
         yield store
         store.drop()
 
 
-class TestPgVectorContract(VectorStoreContract):
+class TestPgVectorContract(ServerStoreContract):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[PgVectorStore]:
-        store = PgVectorStore(f"{postgres_url}?table={fresh_name()}", PARAMS)
+    def store(self, postgres_url: str, vector_dtype: VectorDtype) -> Iterator[PgVectorStore]:
+        store = PgVectorStore(f"{postgres_url}?table={fresh_name()}", PARAMS, vector_dtype)
         yield store
         store.drop()
         store.close()
@@ -88,6 +100,65 @@ def test_pgvector_rebuild_leaves_one_table(postgres_url: str) -> None:
     assert store.count() == 70
     store.drop()
     store.close()
+
+
+def test_redis_keeps_float16_vectors_when_asked(redisearch_url: str) -> None:
+    import redis
+
+    name = fresh_name()
+    store = RedisStore(f"{redisearch_url}?prefix={name}", PARAMS, vector_dtype="float16")
+    store.rebuild(sample_records(n=20), manifest())
+    client = redis.Redis.from_url(redisearch_url, protocol=2)
+    (vec,) = [a for a in client.ft(name).info()["attributes"] if b"vec" in a]
+    assert vec[vec.index(b"data_type") + 1] == b"FLOAT16"
+    doc = f"{name}:doc:{store.manifest.build_id}:b0"
+    assert len(client.hget(doc, "vec")) == 2 * DIM
+    assert store.manifest.params["vector_dtype"] == "float16"
+    store.drop()
+
+
+def test_pgvector_keeps_float16_vectors_when_asked(postgres_url: str) -> None:
+    import psycopg
+
+    table = fresh_name()
+    store = PgVectorStore(f"{postgres_url}?table={table}", PARAMS, vector_dtype="float16")
+    store.rebuild(sample_records(n=20), manifest())
+    with psycopg.connect(postgres_url) as conn:
+        (column,) = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = 'embedding'",
+            (table,),
+        ).fetchone()
+        indexes = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (table,)
+        ).fetchall()
+    assert column == f"halfvec({DIM})"
+    assert any("hnsw (embedding halfvec_cosine_ops)" in i for (i,) in indexes)
+    store.drop()
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["redis", "postgresql"])
+def test_a_new_dtype_applies_at_the_next_rebuild(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A float16 store serves and updates a float32 build as it is, and rebuilds it as float16."""
+    if backend == "redis":
+        url = f"{request.getfixturevalue('redisearch_url')}?prefix={fresh_name()}"
+        old, new = RedisStore(url, PARAMS), RedisStore(url, PARAMS, vector_dtype="float16")
+    else:
+        url = f"{request.getfixturevalue('postgres_url')}?table={fresh_name()}"
+        old, new = PgVectorStore(url, PARAMS), PgVectorStore(url, PARAMS, "float16")
+    records = sample_records(n=50)
+    old.rebuild(records, manifest())
+    extra = sample_records(n=3, seed=5, prefix="x")
+    new.upsert(extra)
+    assert new.knn(extra.vectors[1], 1)[0].id == "x1"
+    assert new.similarities(records.vectors[4], ["b4"])[0] == pytest.approx(1.0, abs=1e-5)
+    new.rebuild(records, manifest())
+    assert old.manifest.params["vector_dtype"] == "float16"
+    assert old.knn(records.vectors[7], 1)[0].id == "b7"
+    new.drop()
 
 
 def test_the_factory_picks_the_backend_by_scheme(
@@ -146,35 +217,82 @@ QUERIES = [
     "slow burn romance between rivals in regency london",
     "a lonely robot on a spaceship far from earth",
     "memoir of growing up poor in the american south",
+    "a cozy mystery with a baker who solves crimes",
+    "a dystopian future where teenagers fight to survive",
+    "a haunted house and a family slowly going mad",
+    "the history of the second world war told through soldiers' letters",
 ]
+# A selective filter (answered from a small subset) and a broad one (most of the catalog).
+FILTERS = {
+    "none": None,
+    "romance 1990-2015": Filter.of(Tag.any_of("shelves", "romance"), Range("year", 1990, 2015)),
+    "rated 4+": Filter.of(Range("average_rating", low=4.0)),
+}
 
 
-def test_backends_agree_on_the_sample(
-    sample_data_dir: Path, redisearch_url: str, postgres_url: str
-) -> None:
-    """Real embeddings of the 3,000-book sample: each backend's top 10 matches HNSW's and exact."""
-    settings = Settings(data_dir=sample_data_dir)
+@dataclass
+class Catalog10k:
+    """The embedded goodbooks-10k catalog, its vibe queries encoded, and the hnsw reference."""
+
+    catalog: BookCatalog
+    checksum: str
+    embeddings: EmbeddingSet
+    fields: list[dict[str, Any]]  # each embedded book's filterable fields, in embeddings order
+    queries: np.ndarray
+    hnsw: HnswStore
+
+
+@pytest.fixture(scope="session")
+def goodbooks_data_dir(request: pytest.FixtureRequest) -> Path:
+    """The full goodbooks-10k catalog from ../shared/data, ingested and embedded once a session.
+
+    It lives in pytest's cache: `embed` encodes only the books whose text or model changed since
+    an earlier session, so a checkout embeds the 10k books once.
+    """
+    if not (SHARED_DATA / "goodbooks-10k" / "books.csv").is_file():
+        unavailable(f"the goodbooks-10k data is not at {SHARED_DATA} (see its README.md)")
+    data_dir = request.config.cache.mkdir("goodbooks-10k")  # type: ignore[union-attr]
+    run_cli("ingest", "goodbooks", "--source", str(SHARED_DATA), data_dir=data_dir)
+    run_cli("embed", data_dir=data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def catalog_10k(goodbooks_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Catalog10k:
+    settings = Settings(data_dir=goodbooks_data_dir)
     catalog = BookCatalog.load(settings.books_path)
-    embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
     checksum = catalog_checksum(settings.books_path)
+    embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
     queries = load_encoder(settings.model, settings.models_dir).encode(QUERIES)
-    hnsw = HnswStore(settings.index_dir)  # built by `vibeshelf demo --no-serve` from the same data
-    redis_store = RedisStore(f"{redisearch_url}?prefix={fresh_name()}")
-    pg_store = PgVectorStore(f"{postgres_url}?table={fresh_name()}")
-    for store in (redis_store, pg_store):
-        build_index(store, catalog, checksum, embeddings)
-        assert store.count() == hnsw.count() >= 2900
-    romance = Filter.of(Tag.any_of("shelves", "romance"), Range("year", 1990, 2015))
-    for query in queries:
-        exact = [embeddings.ids[i] for i in np.argsort(-(embeddings.vectors @ query))[:10]]
-        for flt in (None, romance):
-            expected = [h.id for h in hnsw.knn(query, 10, flt)]
-            assert len(expected) == 10
-            if flt is None:
-                assert len(set(expected) & set(exact)) >= 9
-            for store in (redis_store, pg_store):
+    hnsw = HnswStore(tmp_path_factory.mktemp("hnsw-10k"))  # the settings' default HNSW parameters
+    build_index(hnsw, catalog, checksum, embeddings)
+    fields = [catalog.get(i).index_fields() for i in embeddings.ids]  # type: ignore[union-attr]
+    return Catalog10k(catalog, checksum, embeddings, fields, queries, hnsw)
+
+
+@pytest.mark.parametrize("vector_dtype", VECTOR_DTYPES)
+def test_backends_agree_on_the_10k_catalog(
+    catalog_10k: Catalog10k, redisearch_url: str, postgres_url: str, vector_dtype: VectorDtype
+) -> None:
+    """All 10,000 books' real embeddings: every server's top 10 shares >= 9 with hnsw's."""
+    data = catalog_10k
+    servers = [
+        RedisStore(f"{redisearch_url}?prefix={fresh_name()}", vector_dtype=vector_dtype),
+        PgVectorStore(f"{postgres_url}?table={fresh_name()}", vector_dtype=vector_dtype),
+    ]
+    for store in servers:
+        build_index(store, data.catalog, data.checksum, data.embeddings)
+        assert store.count() == data.hnsw.count() == 10_000
+    vectors, ids = data.embeddings.vectors, data.embeddings.ids
+    for text, query in zip(QUERIES, data.queries, strict=True):
+        for name, flt in FILTERS.items():
+            keep = np.array([flt is None or flt.matches(f) for f in data.fields])
+            exact = [ids[i] for i in np.argsort(-np.where(keep, vectors @ query, -np.inf))[:10]]
+            expected = [h.id for h in data.hnsw.knn(query, 10, flt)]
+            assert len(expected) == 10 and len(set(expected) & set(exact)) >= 9, (text, name)
+            for store in servers:
                 got = [h.id for h in store.knn(query, 10, flt)]
-                assert len(set(got) & set(expected)) >= 9, (store, flt)
-    redis_store.drop()
-    pg_store.drop()
-    pg_store.close()
+                assert len(set(got) & set(expected)) >= 9, (type(store).__name__, text, name)
+    for store in servers:
+        store.drop()
+    servers[1].close()
