@@ -1,20 +1,31 @@
 """End to end: two search and two recommendation versions served side by side by `vibeshelf serve`,
-feedback flowing into the bandit, the weights moving, and the dashboard in headless Chromium."""
+feedback flowing into the bandit, the weights moving, the page's click beacon and the dashboard in
+headless Chromium; the in-process bandit task of an app with `experiment.update_seconds`."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import sqlite3
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import sync_playwright
+from fastapi.testclient import TestClient
+from playwright.sync_api import Route, sync_playwright
 
 from tests.conftest import REPO, Server, free_port, run_cli
 from tests.e2e.test_browser import ARGS, CHROMIUM
+from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
+from vibeshelf.experiment.settings import ExperimentSettings
+from vibeshelf.serve.app import create_app
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.settings import Settings
 
 SCREENSHOT = REPO / "docs" / "experiments.png"
 # The server and the CLI share these: a low impressions minimum so a short test moves weights.
@@ -45,6 +56,22 @@ class Experiment:
 
     def report(self) -> dict:  # type: ignore[type-arg]
         return httpx.get(f"{self.url}/api/experiments").json()["surfaces"]
+
+    def metric(self, name: str, surface: str, version: str) -> float:
+        """One per-version sample from /metrics (0 before it is first counted)."""
+        prefix = f'{name}{{surface="{surface}",version="{version}"}} '
+        for line in httpx.get(f"{self.url}/metrics").text.splitlines():
+            if line.startswith(prefix):
+                return float(line[len(prefix) :])
+        return 0.0
+
+    def clicked(self, request_id: str, position: int) -> bool:
+        """Whether the feedback store holds a click on this result."""
+        path = self.server.data_dir / "experiments" / "feedback.sqlite3"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            sql = ("SELECT COUNT(*) FROM vibeshelf_feedback "
+                   "WHERE request_id = ? AND position = ? AND event = 'click'")
+            return bool(db.execute(sql, (request_id, position)).fetchone()[0])
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +117,21 @@ def test_two_versions_of_each_surface_serve_side_by_side(experiment: Experiment)
         search[body["version"]] += 1
         assert experiment.search(f"reader-{i}").json()["version"] == body["version"]  # sticky
     assert set(search) == {"s-base", "s-popular"} and min(search.values()) >= 8
-    served = Counter()
+    served: Counter[str] = Counter()
     for i in range(40):
         body = experiment.recommend(f"user-{i}").json()
         assert body["model_version"] == experiment.recs[body["version"]]
         served[body["version"]] += 1
     assert set(served) == {"r-a", "r-b"}
-    metrics = httpx.get(f"{experiment.url}/metrics").text
-    assert f'vibeshelf_experiment_requests_total{{surface="recommend",version="r-b"}} {served["r-b"]}.0' in metrics
+    requests = {("search", v): 2 * n for v, n in search.items()}  # each reader searched twice
+    requests |= {("recommend", v): n for v, n in served.items()}
+    for (surface, version), n in requests.items():
+        figure = lambda name: experiment.metric(f"vibeshelf_experiment_{name}", surface, version)
+        assert figure("requests_total") == n
+        assert figure("request_duration_seconds_count") == n
+        assert figure("request_duration_seconds_sum") > 0
+        assert figure("impressions_total") == n  # every list had results
+        assert figure("clicks_total") == 0
 
 
 def test_feedback_is_validated(experiment: Experiment) -> None:
@@ -114,12 +148,15 @@ def test_feedback_is_validated(experiment: Experiment) -> None:
 
 def test_clicks_move_traffic_to_the_clicked_version(experiment: Experiment) -> None:
     before = {v["name"]: v["weight"] for v in experiment.report()["search"]["versions"]}
+    clicks = 0
     for i in range(40):
         body = experiment.search(f"clicker-{i}").json()
-        if body["version"] == "s-popular":
+        if body["version"] == "s-popular":  # followed through the /go fallback (no beacon)
             book = body["results"][0]["book_id"]
             go = httpx.get(f"{experiment.url}/go/{body['request_id']}/1", params={"book": book})
             assert go.status_code == 302 and go.headers["location"].startswith("https://")
+            clicks += 1
+    assert experiment.metric("vibeshelf_experiment_clicks_total", "search", "s-popular") == clicks
     out = experiment.cli("experiments", "update")
     assert "search\t" in out
     search = experiment.report()["search"]
@@ -128,29 +165,67 @@ def test_clicks_move_traffic_to_the_clicked_version(experiment: Experiment) -> N
     assert search["history"][-1]["reason"] == "bandit"
     popular = next(v for v in search["versions"] if v["name"] == "s-popular")
     assert popular["clicks"] >= 5 and popular["ctr_low"] <= popular["ctr"] <= popular["ctr_high"]
+    latest = popular["ctr_history"][-1]  # CTR over time ends at the totals
+    assert (latest["impressions"], latest["clicks"]) == (popular["impressions"], popular["clicks"])
     recommend = {v["name"]: v["weight"] for v in experiment.report()["recommend"]["versions"]}
     assert recommend["r-b"] == 50.0  # pinned: the bandit leaves it alone
     routed = Counter(experiment.search(f"later-{i}").json()["version"] for i in range(40))
     assert routed["s-popular"] > routed["s-base"]
 
 
+def wait_for(condition: Callable[[], bool], timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def offline_book_page(route: Route) -> None:
+    route.fulfill(status=200, content_type="text/html", body="<title>a book</title>")
+
+
 def test_dashboard_in_headless_chromium(experiment: Experiment) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        context = browser.new_context(viewport={"width": 1000, "height": 1200})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), offline_book_page)
+        page = context.new_page()
         page.goto(experiment.url + "/experiments")
         assert page.locator("tr.version").count() == 4
-        assert page.locator("#surface-search svg.chart").count() == 2
-        assert page.locator("#surface-recommend svg.chart").count() == 2
-        assert page.locator("#surface-search polyline").count() == 2
+        for surface in ("search", "recommend"):
+            charts = page.locator(f"#surface-{surface}")
+            assert charts.locator("svg.chart").count() == 3
+            for kind in ("weights", "ctr-history"):  # a line per version, on a time axis
+                chart = charts.locator(f"svg.chart-{kind}")
+                assert chart.locator("polyline").count() == 2
+                assert chart.locator("text.time").count() == 3
+                last_label = chart.locator("text.time").last.text_content() or ""
+                assert re.fullmatch(r"[\d:\- ]+ UTC", last_label)
+        ctr = page.locator("#surface-search svg.chart-ctr-history")
+        assert ctr.locator("circle").count() >= 2 and "s-popular" in ctr.inner_html()
         weight = page.locator('tr[data-version="s-popular"] td.weight').inner_text()
         assert float(weight.rstrip("%")) > 50
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
-        page.goto(experiment.url + "/?q=cozy+village+mystery")  # results link through /go
-        href = page.locator("#results a.book-link").first.get_attribute("href")
-        assert href and href.startswith("/go/") and "?book=" in href
-        assert any(c["name"] == "vibeshelf_session" for c in page.context.cookies())
+
+        page.goto(experiment.url + "/?q=cozy+village+mystery")  # plain links plus a beacon
+        assert any(c["name"] == "vibeshelf_session" for c in context.cookies())
+        links = page.locator("#results a.book-link")
+        for index, button in ((0, "left"), (1, "middle")):
+            link = links.nth(index)
+            href = link.get_attribute("href")
+            assert href and href.startswith("https://www.goodreads.com/book/show/")
+            request_id = link.get_attribute("data-request-id")
+            assert request_id and link.get_attribute("data-position") == str(index + 1)
+            assert not experiment.clicked(request_id, index + 1)
+            with context.expect_page() as opened:  # target=_blank: the book opens in a new tab
+                link.click(button=button)  # type: ignore[arg-type]
+            if button == "left":  # (a middle-clicked tab is not routed offline: no URL to read)
+                opened.value.wait_for_load_state()
+                assert opened.value.url == href  # the book itself, not a redirect through /go
+            assert wait_for(partial(experiment.clicked, request_id, index + 1))
         browser.close()
 
 
@@ -167,3 +242,39 @@ def test_a_retired_version_never_serves_again(experiment: Experiment) -> None:
     assert {experiment.recommend(f"user-{i}").json()["version"] for i in range(30)} == {"r-b"}
     refused = run_cli("models", "activate", "r-a", data_dir=experiment.server.data_dir, check=False)
     assert refused.returncode == 2 and "retired" in refused.stderr
+
+
+def test_the_in_process_task_moves_weights_without_the_cli(
+    sample_data_dir: Path, tmp_path: Path
+) -> None:
+    """`experiment.update_seconds > 0`: the app's own timer runs the bandit over the feedback."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    exp = ExperimentSettings(update_seconds=0.2, min_impressions=0, seed=3)
+    settings = Settings(data_dir=data_dir, experiment=exp)
+    runtime = Runtime.load(settings)
+    manifest = runtime.store.manifest
+    registry_file = RegistryFile(settings.experiments_dir)
+    with registry_file.edit("activate") as registry:
+        for name, candidates in (("s-a", None), ("s-b", 30)):
+            registry.add(ModelVersion(
+                name=name, surface="search", created=now(), data_checksum=manifest.catalog_checksum,
+                target={"index_build": manifest.build_id, "ranking": {"candidates": candidates}},
+            ))
+            registry.activate(name, exp.floor, exp.ceiling)
+        registry.set_weight(registry.get("s-b"), 50.0, exp.floor, exp.ceiling)
+    served: Counter[str] = Counter()
+    with TestClient(create_app(settings, runtime)) as client:
+        for i in range(30):
+            body = client.get("/api/search", params={"q": "cozy village mystery"},
+                              headers={"X-Vibeshelf-Session": f"reader-{i}"}).json()
+            served[body["version"]] += 1
+            if body["version"] == "s-b":
+                click = {"request_id": body["request_id"], "position": 1, "event": "click"}
+                assert client.post("/api/feedback", json=click).status_code == 201
+        # Only clicks (all on s-b) take s-b past 90%, and only the app's timer runs the bandit here.
+        assert wait_for(lambda: registry_file.read().get("s-b").weight > 90)
+    last = [e for e in registry_file.history("search") if e["reason"] == "bandit"][-1]
+    assert last["new"]["s-b"] > 90 and last["samples"] == settings.experiment.samples
+    assert last["clicks"]["s-a"] == 0 and 0 < last["clicks"]["s-b"] <= served["s-b"]
+    assert last["impressions"]["s-b"] <= served["s-b"]

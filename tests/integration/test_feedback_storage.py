@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.postgres_server import fresh_database
+from vibeshelf.experiment import feedback
 from vibeshelf.experiment.feedback import (
     Counts,
     DuplicateFeedbackError,
@@ -58,6 +60,43 @@ class FeedbackStoreContract:
         store.add(Feedback(request_id="b0", position=4, event="add_to_shelf"))
         assert store.counts("search") == {"A": Counts(5, 1), "B": Counts(1, 0)}
         assert store.counts("recommend") == {"A": Counts(1, 0)}
+
+    def test_timeline_buckets_served_lists_by_time(
+        self, store: FeedbackStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def served_at(
+            minute: int, second: int, request_id: str, version: str, results: int = 10,
+            surface: str = "search", hour: int = 12,
+        ) -> None:
+            ts = f"2024-05-01T{hour:02d}:{minute:02d}:{second:02d}.250+00:00"
+            monkeypatch.setattr(feedback, "_now", lambda: ts)
+            store.record_served(request_id, surface, version, results)
+
+        assert store.timeline("search") == {}
+        served_at(0, 5, "a0", "A")
+        served_at(0, 40, "a1", "A")
+        served_at(0, 41, "none", "A", results=0)  # nothing shown: no impression
+        served_at(3, 0, "a2", "A")
+        served_at(3, 1, "b0", "B")
+        store.add(Feedback(request_id="a1", position=1, event="click"))
+        store.add(Feedback(request_id="a1", position=2, event="click"))
+        store.add(Feedback(request_id="b0", position=1, event="click"))
+        minute = lambda m: datetime(2024, 5, 1, 12, m, tzinfo=UTC)
+        assert store.timeline("search") == {  # 3 minutes served: one-minute buckets
+            "A": [(minute(0), Counts(2, 1)), (minute(3), Counts(1, 0))],
+            "B": [(minute(3), Counts(1, 1))],
+        }
+        assert store.timeline("recommend") == {}
+        served_at(0, 0, "r0", "R", surface="recommend")
+        served_at(0, 30, "r1", "R", surface="recommend")
+        second = lambda s: datetime(2024, 5, 1, 12, 0, s, tzinfo=UTC)
+        assert store.timeline("recommend") == {"R": [(second(0), Counts(1, 0)),
+                                                     (second(30), Counts(1, 0))]}
+        served_at(0, 0, "r2", "R", surface="recommend", hour=18)  # 6 hours: hourly buckets
+        assert store.timeline("recommend") == {"R": [
+            (datetime(2024, 5, 1, 12, tzinfo=UTC), Counts(2, 0)),
+            (datetime(2024, 5, 1, 18, tzinfo=UTC), Counts(1, 0)),
+        ]}
 
 
 class TestSqliteFeedbackStore(FeedbackStoreContract):

@@ -65,6 +65,8 @@ def test_a_version_with_1_5x_the_ctr_gets_80_percent_of_traffic(tmp_path: Path, 
     after = weights[WINNER_BY // ROUND - 1 :]
     assert min(w["B"] for w in after) >= 80.0, [w["B"] for w in weights]
     assert all(sum(w.values()) == pytest.approx(100.0) for w in weights)
+    assert max(max(w.values()) for w in weights) <= SETTINGS.ceiling  # A keeps its floor
+    assert any(w["B"] == SETTINGS.ceiling for w in weights)  # and B is held at the ceiling
     assert counts["B"][0] > counts["A"][0]
     entry = rf.history("search")[-1]  # the last change, with the inputs that made it
     assert entry["reason"] == "bandit" and entry["samples"] == SETTINGS.samples

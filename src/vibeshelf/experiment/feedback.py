@@ -26,11 +26,17 @@ _DDL = (
     "event TEXT NOT NULL, value DOUBLE PRECISION, ts TEXT NOT NULL, PRIMARY KEY (request_id, position, event))"),
     "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_version ON vibeshelf_served (surface, version)",
 )
-_COUNTS = (
-    "SELECT s.version, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
-    "WHERE f.request_id = s.request_id AND f.event = 'click') THEN 1 ELSE 0 END) "
-    "FROM vibeshelf_served s WHERE s.surface = ? AND s.results > 0 GROUP BY s.version"
+_CLICKED = (
+    "SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
+    "WHERE f.request_id = s.request_id AND f.event = 'click') THEN 1 ELSE 0 END)"
 )
+_SHOWN = "FROM vibeshelf_served s WHERE s.surface = ? AND s.results > 0"
+_COUNTS = f"SELECT s.version, COUNT(*), {_CLICKED} {_SHOWN} GROUP BY s.version"
+_SPAN = f"SELECT MIN(s.ts), MAX(s.ts) {_SHOWN}"
+# Timestamps are ISO 8601 text in UTC, so a prefix is a time bucket: second, minute, hour, day.
+_BUCKETS = ((19, 1), (16, 60), (13, 3_600), (10, 86_400))
+_TS_TEMPLATE = "0000-01-01T00:00:00"
+MAX_BUCKETS = 120
 _EVENTS = (
     "SELECT s.version, f.event, COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served s "
     "ON s.request_id = f.request_id WHERE s.surface = ? GROUP BY s.version, f.event"
@@ -129,6 +135,29 @@ class FeedbackStore(ABC):
         """Per version: result lists served (impressions) and those with at least one click."""
         return {v: Counts(int(n), int(c or 0)) for v, n, c in self._run(_COUNTS, (surface,))}
 
+    def timeline(self, surface: str) -> dict[str, list[tuple[datetime, Counts]]]:
+        """Per version, oldest first: (bucket start, result lists served in it and those clicked).
+
+        The bucket is the shortest of a second, minute, hour or day that gives at most
+        MAX_BUCKETS buckets over the surface's served span.
+        """
+        [(first, last)] = self._run(_SPAN, (surface,))
+        if first is None:
+            return {}
+        span = (_parse(last) - _parse(first)).total_seconds()
+        chars = next((n for n, unit in _BUCKETS if span / unit < MAX_BUCKETS), _BUCKETS[-1][0])
+        bucket = f"SUBSTR(s.ts, 1, {chars})"
+        rows = self._run(
+            f"SELECT s.version, {bucket}, COUNT(*), {_CLICKED} {_SHOWN} "
+            f"GROUP BY s.version, {bucket} ORDER BY 2",
+            (surface,),
+        )
+        out: dict[str, list[tuple[datetime, Counts]]] = {}
+        for version, prefix, n, clicked in rows:
+            start = _parse(prefix + _TS_TEMPLATE[len(prefix) :])
+            out.setdefault(version, []).append((start, Counts(int(n), int(clicked or 0))))
+        return out
+
     def events(self, surface: str) -> dict[str, dict[str, int]]:
         """Per version: feedback events by kind."""
         out: dict[str, dict[str, int]] = {}
@@ -219,3 +248,8 @@ def open_feedback(url: str, experiments_dir: Path) -> FeedbackStore:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _parse(ts: str) -> datetime:
+    """A stored timestamp (or bucket start) as an aware UTC datetime."""
+    return datetime.fromisoformat(ts[:19]).replace(tzinfo=UTC)

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
+from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
@@ -204,11 +205,22 @@ def set_current(root: Path, version: str) -> None:
 
 
 def _prune(root: Path, keep: int) -> None:
-    """Keep the newest `keep` versions, and always the current one."""
-    current = current_version(root)
-    old = [v for v in versions(root) if v != current]
+    """Keep the newest `keep` versions, always the current one, and any an experiment uses.
+
+    A registered or active recommend version in <data_dir>/experiments/registry.json holds the
+    model directory it points at (root is <data_dir>/models/recs).
+    """
+    registry = RegistryFile(root.parent.parent / "experiments").read()
+    held = {
+        str(v.target.get("recs_version")) for v in registry.of("recommend", None)
+        if v.status != "retired"
+    }
+    old = [v for v in versions(root) if v != current_version(root)]
     for version in old[: max(0, len(old) - (keep - 1))]:
-        shutil.rmtree(root / version, ignore_errors=True)
+        if version in held:
+            log.info("recommender model %s kept: an experiment version points at it", version)
+        else:
+            shutil.rmtree(root / version, ignore_errors=True)
 
 
 def _fsync_tree(directory: Path) -> None:

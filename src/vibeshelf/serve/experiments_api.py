@@ -1,9 +1,10 @@
-"""Experiments on the app: per-request version routing, /api/feedback, /go clicks, the dashboard."""
+"""Experiments on the app: version routing, /api/feedback (the page's click beacon), the dashboard."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
@@ -21,7 +22,7 @@ from vibeshelf.experiment.feedback import (
     open_feedback,
 )
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile
-from vibeshelf.experiment.report import ctr_chart, experiment_report, weight_chart
+from vibeshelf.experiment.report import experiment_report, surface_charts
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.storage.base import StorageError
@@ -108,7 +109,10 @@ def record_feedback(experiments: ExperimentRouter, feedback: Feedback) -> Feedba
 
 @router.post("/api/feedback", response_model=FeedbackResponse, status_code=201)
 def api_feedback(request: Request, body: Feedback) -> FeedbackResponse:
-    """What a reader did with a served result; 404 for an unknown request, 409 for a repeat."""
+    """What a reader did with a served result; 404 for an unknown request, 409 for a repeat.
+
+    The search page sends clicks here itself, as a JSON beacon (`navigator.sendBeacon`).
+    """
     return record_feedback(_require(request), body)
 
 
@@ -119,7 +123,10 @@ def follow_result(
     position: Annotated[int, Path(ge=1, le=500)],
     book: Annotated[str, Query(max_length=200)],
 ) -> RedirectResponse:
-    """Record a click on a result, then 302 to the book's page (only ever a catalog book's URL)."""
+    """Record a click on a result, then 302 to the book's page (only ever a catalog book's URL).
+
+    A fallback for links without the page's beacon (e.g. a result link shared or scripted).
+    """
     found = request.app.state.runtime.catalog.get(book)
     if found is None:
         raise HTTPException(404, f"unknown book id: {book}")
@@ -140,13 +147,8 @@ def api_experiments(request: Request) -> dict[str, Any]:
 @router.get("/experiments", response_class=HTMLResponse, include_in_schema=False)
 def experiments_page(request: Request) -> HTMLResponse:
     report = api_experiments(request)
-    charts = {
-        surface: {
-            "weights": weight_chart([v["name"] for v in data["versions"]], data["history"]),
-            "ctr": ctr_chart(data["versions"]),
-        }
-        for surface, data in report["surfaces"].items()
-    }
+    end = datetime.now(UTC)
+    charts = {surface: surface_charts(data, end) for surface, data in report["surfaces"].items()}
     return templates.TemplateResponse(
         request, "experiments.html", {"report": report, "charts": charts}
     )
