@@ -1,21 +1,28 @@
-"""The shipped deployment files, run as the docs say: gunicorn workers behind deploy/nginx.conf."""
+"""The shipped deployment files, run as the docs say: gunicorn workers behind deploy/nginx.conf,
+and two workers sharing one Redis index."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_cli
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEPLOY = REPO / "deploy"
@@ -106,3 +113,91 @@ def test_compose_runs_the_commands_the_docs_name() -> None:
     assert services["app"]["command"][:2] == ["vibeshelf", "serve"]
     assert "deploy/nginx.conf" in services["nginx"]["volumes"][0]
     assert "${POSTGRES_PASSWORD:?" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+
+
+def children(pid: int) -> set[int]:
+    """The ids of the processes whose parent is `pid`."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):  # the process has just gone
+            continue
+        if ppid == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def connection_owners(server_port: int, pids: set[int]) -> dict[int, int]:
+    """Client port -> the pid among `pids` holding the server end of that loopback connection."""
+    inode_port = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, inode = (line.split()[i] for i in (1, 2, 9))
+        if int(local.split(":")[1], 16) == server_port:
+            inode_port[f"socket:[{inode}]"] = int(remote.split(":")[1], 16)
+    owners = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target in inode_port:
+                owners[inode_port[target]] = pid
+    return owners
+
+
+QUERIES = [f"dragons and a quest {i}" for i in range(8)]
+
+
+def open_search(port: int, query: str) -> tuple[http.client.HTTPConnection, dict[str, Any]]:
+    """A search on a new keep-alive connection, left open so its server end can be found."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/api/search?" + urlencode({"q": query}))
+    response = conn.getresponse()
+    assert response.status == 200
+    return conn, json.loads(response.read())
+
+
+def test_two_workers_serve_one_redis_index(
+    sample_data_dir: Path, redisearch_url: str, tmp_path: Path
+) -> None:
+    """`serve --workers 2` on a Redis index: searches are answered by both workers, from Redis."""
+    data_dir = tmp_path / "data"  # the sample without its embedded index: it must not be used
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("index"))
+    store = {"VIBESHELF_STORE__URL": f"{redisearch_url}?prefix=w{uuid.uuid4().hex[:8]}"}
+    run_cli("index", data_dir=data_dir, env=store)
+    port = free_port()
+    env = {**os.environ, **store, "VIBESHELF_DATA_DIR": str(data_dir),
+           "VIBESHELF_SERVE__QUERY_LOG": "false",
+           "GUNICORN_CMD_ARGS": "--keep-alive 60"}  # idle connections stay open to be looked up
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    served: dict[int, list[dict[str, Any]]] = {}
+    indexes = set()
+    try:
+        wait_ok(f"http://127.0.0.1:{port}/health", proc)
+        workers = children(proc.pid)
+        assert len(workers) == 2
+        # The kernel picks the worker that accepts; a worker still starting accepts nothing yet.
+        deadline = time.monotonic() + 90
+        while len(served) < 2 and time.monotonic() < deadline:
+            with ThreadPoolExecutor(8) as pool:
+                opened = list(pool.map(open_search, [port] * 8, QUERIES))
+            owners = connection_owners(port, workers)
+            for conn, body in opened:
+                served.setdefault(owners[conn.sock.getsockname()[1]], []).append(body)
+                conn.request("GET", "/health")  # answered by the same worker
+                index = json.loads(conn.getresponse().read())["index"]
+                indexes.add((index["backend"], index["build_id"], index["count"]))
+                conn.close()
+    finally:
+        out = stop(proc)
+    assert set(served) == workers, out
+    ((backend, _, count),) = indexes  # every worker serves the one build in Redis
+    assert backend == "redis" and count >= 2900
+    assert all(len(body["results"]) == 10 for bodies in served.values() for body in bodies)
+    assert out.count("Booting worker with pid") == 2 and "Traceback" not in out, out
