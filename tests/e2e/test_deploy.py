@@ -1,5 +1,4 @@
-"""The shipped deployment files, run as the docs say: gunicorn workers behind deploy/nginx.conf,
-and two workers sharing one Redis index."""
+"""The deployment as the docs run it: gunicorn workers behind deploy/nginx.conf, or on one Redis."""
 
 from __future__ import annotations
 
