@@ -1,13 +1,17 @@
 """Vector backend benchmark: hnsw, Redis (RediSearch) and PostgreSQL (pgvector) on the same vectors.
 
-For each data set (the catalog's real embeddings, then N synthetic 384-d unit vectors) and each
-backend, one run prints: build time, size (HNSW files on disk, Redis memory growth, PostgreSQL
-table + indexes), KNN queries/s at 1 and 2 client threads (k=10, no filter) and recall@10 against
-exact numpy search. Same HNSW parameters everywhere (the settings' defaults unless given). The
-synthetic vectors are the catalog's real ones jittered by noise, so they keep its structure.
+For each data set (the catalog's real embeddings, then N synthetic 384-d unit vectors), each
+backend and each vector dtype it can keep (hnsw: float32; Redis and PostgreSQL: float32 and
+float16), one run prints: build time, size (HNSW files on disk, Redis memory growth, PostgreSQL
+table + indexes), and for each search beam ef_search the KNN queries/s at 1 and 2 client threads
+(k=10, no filter) and recall@10 against exact numpy search. Same HNSW graph parameters everywhere
+(the settings' defaults unless given). The synthetic vectors are the catalog's real ones jittered
+by noise, so they keep its structure.
 
     python bench/backends.py                           # starts loopback Valkey+RediSearch and PostgreSQL
-    python bench/backends.py --synthetic 1000000       # 1M synthetic vectors (~1.5 GiB float32)
+    python bench/backends.py --synthetic 1000000 --backends hnsw \\
+        --ef-search 32,64,128,256                      # 1M vectors (~1.5 GiB float32), hnsw only
+    python bench/backends.py --dtypes float16 --ef-search 64,128   # half-size vectors on the servers
     python bench/backends.py --redis redis://127.0.0.1:6379/0 \\
         --postgres 'postgresql://me@127.0.0.1:5432/vibeshelf'   # servers of your own
     python bench/backends.py --sample --data-dir /tmp/vs     # bundled sample, reuse the data dir
@@ -24,8 +28,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import psycopg
@@ -37,11 +42,14 @@ from vibeshelf.index.base import IndexManifest, Records, VectorStore
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore
 from vibeshelf.index.redis_store import RedisStore
+from vibeshelf.settings import VectorDtype
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 DIM = 384
 K = 10
+BACKENDS = ("hnsw", "redis", "pgvector")
+DTYPES: tuple[VectorDtype, ...] = get_args(VectorDtype)
 
 
 def catalog_set(data_dir: Path, sample: bool) -> tuple[str, Records, np.ndarray]:
@@ -119,73 +127,123 @@ def throughput(store: VectorStore, queries_: np.ndarray, clients: int, seconds: 
     return sum(done) / elapsed
 
 
+@dataclass(frozen=True)
+class Backend:
+    """How to open one backend's store (on the same data each time) and read its size in bytes."""
+
+    name: str
+    open: Callable[[HnswParams, VectorDtype], VectorStore]
+    size: Callable[[], int]
+    dtypes: tuple[VectorDtype, ...] = DTYPES
+
+
+@contextmanager
+def opened(backend: Backend, params: HnswParams, dtype: VectorDtype) -> Iterator[VectorStore]:
+    store = backend.open(params, dtype)
+    try:
+        yield store
+    finally:
+        if isinstance(store, PgVectorStore):
+            store.close()
+
+
+def settled(size: Callable[[], int], timeout_s: float = 30.0) -> int:
+    """The size once it stops changing (Redis frees a dropped index in the background)."""
+    last = size()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = size()
+        if abs(now - last) < 2**16:
+            return now
+        last = now
+    return last
+
+
+def build(
+    backend: Backend, params: HnswParams, dtype: VectorDtype, records: Records
+) -> tuple[float, float]:
+    """Build time in seconds and size growth in MiB (the builder is released afterwards)."""
+    before = settled(backend.size)
+    with opened(backend, params, dtype) as store:
+        started = time.perf_counter()
+        store.rebuild(records, IndexManifest("bench", "bench", DIM))
+        seconds = time.perf_counter() - started
+    return seconds, (backend.size() - before) / 2**20
+
+
 def measure(
-    kind: str,
-    store: VectorStore,
-    size: Callable[[], int],
+    backend: Backend,
+    dtype: VectorDtype,
     records: Records,
     queries_: np.ndarray,
     exact: list[set[str]],
-    seconds: float,
-) -> dict[str, Any]:
-    before = size()
-    started = time.perf_counter()
-    store.rebuild(records, IndexManifest("bench", "bench", DIM))
-    build_s = time.perf_counter() - started
-    grown = size() - before
-    found = [{h.id for h in store.knn(q, K)} for q in queries_]
-    recall = float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
-    qps = [throughput(store, queries_, clients, seconds) for clients in (1, 2)]
-    store.drop()
-    return {
-        "backend": kind,
-        "build_s": build_s,
-        "size_mb": grown / 2**20,
-        "qps1": qps[0],
-        "qps2": qps[1],
-        "recall": recall,
-    }
-
-
-def stores(
-    args: argparse.Namespace, workdir: Path
-) -> Iterator[tuple[str, VectorStore, Callable[[], int]]]:
-    """(name, empty store, size in bytes now) for each backend, with the bench's HNSW parameters."""
+    args: argparse.Namespace,
+) -> Iterator[dict[str, Any]]:
+    """One row per ef_search: the build (made once) and that beam's throughput and recall."""
     params = HnswParams(
-        m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search, keep_builds=1
+        m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search[0], keep_builds=1
     )
-    root = workdir / f"hnsw-{time.monotonic_ns()}"
-    yield (
-        "hnsw",
-        HnswStore(root, params),
-        lambda: sum(p.stat().st_size for p in root.rglob("*") if p.is_file()),
-    )
-    client = redis.Redis.from_url(args.redis)
-    yield (
-        "redis",
-        RedisStore(f"{args.redis}?prefix=bench", params),
-        lambda: int(client.info("memory")["used_memory"]),
-    )
-    pg = PgVectorStore(f"{args.postgres}{'&' if '?' in args.postgres else '?'}table=bench", params)
+    build_s, size_mb = build(backend, params, dtype, records)
+    for ef in args.ef_search:
+        with opened(backend, replace(params, ef_search=ef), dtype) as store:
+            found = [{h.id for h in store.knn(q, K)} for q in queries_]
+            qps = [throughput(store, queries_, clients, args.seconds) for clients in (1, 2)]
+        recall = float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
+        yield {
+            "backend": backend.name,
+            "dtype": dtype,
+            "ef": ef,
+            "build_s": build_s,
+            "size_mb": size_mb,
+            "qps1": qps[0],
+            "qps2": qps[1],
+            "recall": recall,
+        }
+    with opened(backend, params, dtype) as store:
+        store.drop()
 
-    def pg_size() -> int:
-        with psycopg.connect(args.postgres.split("?")[0]) as conn:
-            row = conn.execute("SELECT pg_total_relation_size(to_regclass('bench'))").fetchone()
-        return int(row[0] or 0)
 
-    yield "pgvector", pg, pg_size
+def backends(args: argparse.Namespace, workdir: Path) -> Iterator[Backend]:
+    """The chosen backends, each on an empty store of its own."""
+    if "hnsw" in args.backends:
+        root = workdir / f"hnsw-{time.monotonic_ns()}"
+        yield Backend(
+            "hnsw",
+            lambda params, _dtype: HnswStore(root, params),
+            lambda: sum(p.stat().st_size for p in root.rglob("*") if p.is_file()),
+            ("float32",),  # hnswlib keeps float32 only
+        )
+    if "redis" in args.backends:
+        client = redis.Redis.from_url(args.redis)
+        yield Backend(
+            "redis",
+            lambda params, dtype: RedisStore(
+                f"{args.redis}?prefix=bench", params, vector_dtype=dtype
+            ),
+            lambda: int(client.info("memory")["used_memory"]),
+        )
+    if "pgvector" in args.backends:
+        url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}table=bench"
+
+        def pg_size() -> int:
+            with psycopg.connect(args.postgres.split("?")[0]) as conn:
+                row = conn.execute("SELECT pg_total_relation_size(to_regclass('bench'))").fetchone()
+            return int(row[0] or 0)
+
+        yield Backend("pgvector", lambda params, dtype: PgVectorStore(url, params, dtype), pg_size)
 
 
 @contextmanager
 def loopback_servers(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
-    """Start Valkey + RediSearch and PostgreSQL on 127.0.0.1 where no URL was given."""
+    """Start Valkey + RediSearch and PostgreSQL on 127.0.0.1 for the backends given no URL."""
     sys.path.insert(0, str(REPO))
     with ExitStack() as stack:
-        if args.redis is None:
+        if args.redis is None and "redis" in args.backends:
             from tests.redis_server import redis_server
 
             args.redis = stack.enter_context(redis_server(workdir, search=True))
-        if args.postgres is None:
+        if args.postgres is None and "pgvector" in args.backends:
             from tests.postgres_server import postgres_server
 
             url = stack.enter_context(postgres_server())
@@ -194,7 +252,31 @@ def loopback_servers(args: argparse.Namespace, workdir: Path) -> Iterator[None]:
         yield
 
 
-def main() -> None:
+def choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of some of `allowed`."""
+
+    def parse(text: str) -> list[str]:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        unknown = sorted(set(values) - set(allowed))
+        if not values or unknown:
+            raise argparse.ArgumentTypeError(f"expected some of {', '.join(allowed)}")
+        return values
+
+    return parse
+
+
+def beams(text: str) -> list[int]:
+    """An argparse type: a comma-separated list of ef_search values, each at least 1."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("expected ef_search values like 32,64,128")
+    return values
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -212,15 +294,35 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", type=Path, help="catalog data dir to build once and reuse")
     parser.add_argument(
+        "--backends",
+        type=choices(BACKENDS),
+        default=list(BACKENDS),
+        help=f"comma-separated, of {','.join(BACKENDS)} (default: all)",
+    )
+    parser.add_argument(
+        "--dtypes",
+        type=choices(DTYPES),
+        default=list(DTYPES),
+        help="vector storage, comma-separated (default: both where the backend has them)",
+    )
+    parser.add_argument(
         "--redis", help="redis:// URL of a server with RediSearch (default: start one)"
     )
     parser.add_argument("--postgres", help="postgresql:// URL with pgvector (default: start one)")
     parser.add_argument("--seconds", type=float, default=5.0, help="load time per client count")
     parser.add_argument("--m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=200)
-    parser.add_argument("--ef-search", type=int, default=128)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--ef-search",
+        type=beams,
+        default=[128],
+        help="search beams to measure, comma-separated, e.g. 32,64,128,256 (default: 128)",
+    )
+    return parser.parse_args()
 
+
+def main() -> None:
+    args = parse_args()
     sample = args.sample or not (SHARED_DATA / "goodbooks-10k").is_dir()
     workdir = Path(tempfile.mkdtemp(prefix="vibeshelf-bench-backends-"))
     data_sets = [catalog_set(args.data_dir or workdir / "data", sample)]
@@ -231,23 +333,32 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     print(
-        f"HNSW M={args.m} ef_construction={args.ef_construction} ef_search={args.ef_search}, "
-        f"k={K}, {args.seconds:.0f}s per client count; recall@{K} vs exact numpy search"
+        f"HNSW M={args.m} ef_construction={args.ef_construction} "
+        f"ef_search={','.join(map(str, args.ef_search))}, k={K}, {args.seconds:.0f}s per client "
+        f"count; recall@{K} vs exact numpy search"
     )
     with loopback_servers(args, workdir):
         for title, records, queries_ in data_sets:
             exact = exact_top(records, queries_)
             raw = records.vectors.nbytes / 2**20
-            print(f"\n{title}: float32 vectors alone {raw:.1f} MiB")
-            print("| backend | build s | size MiB | knn/s 1 thread | knn/s 2 threads | recall@10 |")
-            print("|---|---|---|---|---|---|")
-            for kind, store, size in stores(args, workdir):
-                r = measure(kind, store, size, records, queries_, exact, args.seconds)
-                print(
-                    f"| {r['backend']} | {r['build_s']:.1f} | {r['size_mb']:.1f} | {r['qps1']:.0f} | "
-                    f"{r['qps2']:.0f} | {r['recall']:.3f} |",
-                    flush=True,
-                )
+            print(f"\n{title}: vectors alone {raw:.1f} MiB float32, {raw / 2:.1f} MiB float16")
+            print(
+                "| backend | vectors | ef_search | build s | size MiB | knn/s 1 thread "
+                "| knn/s 2 threads | recall@10 |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
+            for backend in backends(args, workdir):
+                kept = [d for d in args.dtypes if d in backend.dtypes]
+                if not kept:
+                    print(f"| {backend.name} | keeps {', '.join(backend.dtypes)} only: skipped |")
+                for dtype in kept:
+                    for r in measure(backend, dtype, records, queries_, exact, args):
+                        print(
+                            f"| {r['backend']} | {r['dtype']} | {r['ef']} | {r['build_s']:.1f} | "
+                            f"{r['size_mb']:.1f} | {r['qps1']:.0f} | {r['qps2']:.0f} | "
+                            f"{r['recall']:.3f} |",
+                            flush=True,
+                        )
 
 
 if __name__ == "__main__":
