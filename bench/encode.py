@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from benchlib import free_port, machine as machine_line, wait_healthy
+from benchlib import free_port, wait_healthy
+from benchlib import machine as machine_line
 
 REPO = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"

@@ -126,7 +126,9 @@ def test_two_versions_of_each_surface_serve_side_by_side(experiment: Experiment)
     requests = {("search", v): 2 * n for v, n in search.items()}  # each reader searched twice
     requests |= {("recommend", v): n for v, n in served.items()}
     for (surface, version), n in requests.items():
-        figure = lambda name: experiment.metric(f"vibeshelf_experiment_{name}", surface, version)
+        def figure(name: str, surface: str = surface, version: str = version) -> float:
+            return experiment.metric(f"vibeshelf_experiment_{name}", surface, version)
+
         assert figure("requests_total") == n
         assert figure("request_duration_seconds_count") == n
         assert figure("request_duration_seconds_sum") > 0
