@@ -18,34 +18,15 @@ import pytest
 from tests.contracts.recommender import (
     RecommenderContract,
     active_reader,
-    load_test_model,
-    recs_data_dir,
 )
-from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import EventRequest, RecommendRequest
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-from vibeshelf.settings import Settings
 
 SEEN_EVENT = "read"
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return recs_data_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def recs_model(data_dir: Path) -> RecsModel:
-    return load_test_model(data_dir)
-
-
-@pytest.fixture(scope="module")
-def catalog_ids(data_dir: Path) -> set[str]:
-    return {b.book_id for b in BookCatalog.load(Settings(data_dir=data_dir).books_path)}
 
 
 @pytest.fixture(scope="module")
