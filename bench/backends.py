@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any, get_args
 import numpy as np
 import psycopg
 import redis
-from benchlib import run_clients
+from benchlib import machine, run_clients
 from search import queries
 
 from vibeshelf.index.base import IndexManifest, Records, VectorStore
@@ -328,10 +327,7 @@ def main() -> None:
     data_sets = [catalog_set(args.data_dir or workdir / "data", sample)]
     if args.synthetic:
         data_sets.append(synthetic_set(args.synthetic, data_sets[0][1].vectors))
-    print(
-        f"# vibeshelf vector backends — {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    print(f"# vibeshelf vector backends — {machine()}")
     print(
         f"HNSW M={args.m} ef_construction={args.ef_construction} "
         f"ef_search={','.join(map(str, args.ef_search))}, k={K}, {args.seconds:.0f}s per client "
