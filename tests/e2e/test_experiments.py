@@ -4,6 +4,7 @@ headless Chromium; the in-process bandit task of an app with `experiment.update_
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -28,6 +29,7 @@ from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
 SCREENSHOT = REPO / "docs" / "experiments.png"
+UPDATE_SCREENSHOT = "VIBESHELF_UPDATE_SCREENSHOT"  # =1: write SCREENSHOT for the README
 # The server and the CLI share these: a low impressions minimum so a short test moves weights.
 ENV = {"VIBESHELF_EXPERIMENT__MIN_IMPRESSIONS": "5", "VIBESHELF_EXPERIMENT__SEED": "3"}
 
@@ -188,7 +190,7 @@ def offline_book_page(route: Route) -> None:
     route.fulfill(status=200, content_type="text/html", body="<title>a book</title>")
 
 
-def test_dashboard_in_headless_chromium(experiment: Experiment) -> None:
+def test_dashboard_in_headless_chromium(experiment: Experiment, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1000, "height": 1200})
@@ -209,8 +211,10 @@ def test_dashboard_in_headless_chromium(experiment: Experiment) -> None:
         assert ctr.locator("circle").count() >= 2 and "s-popular" in ctr.inner_html()
         weight = page.locator('tr[data-version="s-popular"] td.weight').inner_text()
         assert float(weight.rstrip("%")) > 50
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        # The README's picture is retaken only on request, so a test run leaves the tree clean.
+        shot = SCREENSHOT if os.environ.get(UPDATE_SCREENSHOT) else tmp_path / SCREENSHOT.name
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
 
         page.goto(experiment.url + "/?q=cozy+village+mystery")  # plain links plus a beacon
         assert any(c["name"] == "vibeshelf_session" for c in context.cookies())
