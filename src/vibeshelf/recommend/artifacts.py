@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.index.base import IndexManifest, Records
+from vibeshelf.index.builds import atomic_write, fsync_tree
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
@@ -114,7 +115,7 @@ def write_model(root: Path, model: RecsModel, keep: int) -> Path:
             shape=model.seen.shape,
         )
         _build_ann(tmp / ANN_DIR, model)
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -196,12 +197,7 @@ def set_current(root: Path, version: str) -> None:
     """Point CURRENT at `version` atomically."""
     if not (root / version / METADATA_FILE).is_file():
         raise ModelNotFoundError(f"recommender model {version} not found in {root}")
-    tmp = root / (CURRENT + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(version)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / CURRENT)
+    atomic_write(root / CURRENT, version)
 
 
 def _prune(root: Path, keep: int) -> None:
@@ -215,16 +211,10 @@ def _prune(root: Path, keep: int) -> None:
         str(v.target.get("recs_version")) for v in registry.of("recommend", None)
         if v.status != "retired"
     }
-    old = [v for v in versions(root) if v != current_version(root)]
+    current = current_version(root)
+    old = [v for v in versions(root) if v != current]
     for version in old[: max(0, len(old) - (keep - 1))]:
         if version in held:
             log.info("recommender model %s kept: an experiment version points at it", version)
         else:
             shutil.rmtree(root / version, ignore_errors=True)
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
