@@ -405,6 +405,7 @@ def serve(
         sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
         "--worker-class", "uvicorn_worker.UvicornWorker",
         "--workers", str(workers), "--bind", f"{host}:{port}",
+        "--log-level", settings.log_level.lower(),
     ]
     os.execv(sys.executable, argv)
 

@@ -116,6 +116,7 @@ class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     workers: Annotated[int, Field(ge=1, le=64)] = 1
+    blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
     query_log: bool = True
     apis: Apis = "search"
 

@@ -28,27 +28,27 @@ QUERIES = [
     "philosophy for beginners",
 ]
 BLURBS = [
-    "A young widow opens a tea shop in a Cornish harbour town and finds a body in the storeroom "
+    ("A young widow opens a tea shop in a Cornish harbour town and finds a body in the storeroom "
     "on her first morning. With help from a nosy neighbour and a one-eyed cat, she has a week to "
-    "clear her name.",
-    "Four friends meet every summer at a lake house for thirty years. This is the story of the "
-    "summer one of them does not come, and the secrets the others must finally tell.",
-    "The dragon queens are dying, and the seven houses of the empire circle the throne. A "
-    "scribe who can read the old tongue becomes the most dangerous person at court.",
-    "On a remote Greek island, a burnt-out lawyer agrees to a fake engagement with the hotel's "
-    "charming owner. What could go wrong in one summer of sun, sea and family weddings?",
-    "At an elite New England college, a circle of classics students grows obsessed with a "
-    "charismatic professor, until one of them is found dead in the snow.",
-    "The warship Resolute's new commanding officer is an artificial intelligence, and her "
-    "human crew does not trust her. Then the enemy fleet arrives early.",
-    "Raised in a trailer park by a grandmother who swore like a sailor, the author recounts a "
-    "childhood of hunger, humour and stubborn love, and the long road to a scholarship.",
-    "On the morning of their fifth anniversary, Amy disappears. Her husband's lies pile up as "
-    "the police search the house, and the diary she left behind tells a different story.",
-    "A girl, a talking fox and a flying bathtub set out to find the moon, which has gone "
-    "missing from the sky above the village of Little Puddle.",
-    "From Socrates to Simone de Beauvoir, a lively, jargon-free tour of the big questions: how "
-    "should we live, what can we know, and is there anything after death?",
+    "clear her name."),
+    ("Four friends meet every summer at a lake house for thirty years. This is the story of the "
+    "summer one of them does not come, and the secrets the others must finally tell."),
+    ("The dragon queens are dying, and the seven houses of the empire circle the throne. A "
+    "scribe who can read the old tongue becomes the most dangerous person at court."),
+    ("On a remote Greek island, a burnt-out lawyer agrees to a fake engagement with the hotel's "
+    "charming owner. What could go wrong in one summer of sun, sea and family weddings?"),
+    ("At an elite New England college, a circle of classics students grows obsessed with a "
+    "charismatic professor, until one of them is found dead in the snow."),
+    ("The warship Resolute's new commanding officer is an artificial intelligence, and her "
+    "human crew does not trust her. Then the enemy fleet arrives early."),
+    ("Raised in a trailer park by a grandmother who swore like a sailor, the author recounts a "
+    "childhood of hunger, humour and stubborn love, and the long road to a scholarship."),
+    ("On the morning of their fifth anniversary, Amy disappears. Her husband's lies pile up as "
+    "the police search the house, and the diary she left behind tells a different story."),
+    ("A girl, a talking fox and a flying bathtub set out to find the moon, which has gone "
+    "missing from the sky above the village of Little Puddle."),
+    ("From Socrates to Simone de Beauvoir, a lively, jargon-free tour of the big questions: how "
+    "should we live, what can we know, and is there anything after death?"),
 ]
 TEXTS = QUERIES + BLURBS + [" ".join(BLURBS[i:] + BLURBS[:i]) for i in range(10)]
 

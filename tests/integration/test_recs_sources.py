@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ from vibeshelf.recommend.sources import (
     ItemItem,
     Popularity,
     Profile,
+    als_top_items,
 )
 
 
@@ -50,6 +53,16 @@ class TestPopularity(RecommenderContract):
 class TestAls(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return Als(model)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestLiveAls(RecommenderContract):
+    """ALS scoring every item at request time, as for a model without precomputed rankings."""
+
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return Als(dataclasses.replace(model, top_items=None))
 
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
         return Profile(user_id=reader)
@@ -135,3 +148,27 @@ def test_cold_catalog_books_are_placed_by_their_shelves(recs_model: RecsModel) -
     result = ItemItem(recs_model).recommend(Profile(liked=(book,)), 10)
     assert result.strategy == "item-item" and len(result.candidates) == 10
     assert sum(bool(c.shared) for c in result.candidates) >= 8
+
+
+def ranking(source: CandidateSource, profile: Profile, n: int) -> list[tuple[str, float]]:
+    return [(c.item_id, round(c.score, 5)) for c in source.recommend(profile, n).candidates]
+
+
+def test_precomputed_als_rankings_are_the_live_ones(recs_model: RecsModel) -> None:
+    """Served from top_items or scored live, every reader gets the same books in the same order,
+    also when more books are excluded than the training ones, and when too few are precomputed."""
+    assert recs_model.top_items is not None and recs_model.top_items.shape[1] == 100
+    live = Als(dataclasses.replace(recs_model, top_items=None))
+    precomputed = Als(recs_model)
+    short = Als(dataclasses.replace(recs_model, top_items=als_top_items(recs_model, 5)))
+    readers = recs_model.users[::10]
+    for reader in readers:
+        profile = Profile(user_id=reader)
+        for n in (1, 10, 100):
+            assert ranking(precomputed, profile, n) == ranking(live, profile, n)
+        assert ranking(short, profile, 10) == ranking(live, profile, 10)
+        first = ranking(live, profile, 3)
+        if first:  # events since training exclude the reader's current top books
+            seen = Profile(user_id=reader, seen=frozenset(item for item, _ in first))
+            assert ranking(precomputed, seen, 10) == ranking(live, seen, 10)
+            assert not {item for item, _ in first} & {i for i, _ in ranking(short, seen, 10)}

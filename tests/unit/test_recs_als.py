@@ -56,8 +56,11 @@ def test_fold_in_is_the_exact_least_squares_vector() -> None:
     row = np.zeros(30)
     row[liked] = confidence
     expected = exact_rows(sp.csr_matrix(row), items.astype(np.float64), reg=2.0)[0]
-    got = fold_in(items, gramian(items, 2.0), liked, confidence)
+    gram_inverse = np.linalg.inv(gramian(items, 2.0).astype(np.float64))
+    got = fold_in(items, gram_inverse, liked, confidence)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    unweighted = fold_in(items, gram_inverse, liked, np.ones(3))  # C - I = 0: x = G^-1 Y'1
+    np.testing.assert_allclose(unweighted, gram_inverse @ items[liked].sum(axis=0), rtol=1e-4)
 
 
 def test_recovers_two_reader_groups() -> None:

@@ -45,6 +45,7 @@ def tiny_model(version: str, seed: int = 0) -> RecsModel:
 
 def test_round_trip_and_current(tmp_path: Path) -> None:
     model = tiny_model("20240101T000000000000-aaaa")
+    model.top_items = np.array([[1, -1], [0, 2]], np.int32)
     write_model(tmp_path, model, keep=3)
     assert current_version(tmp_path) == model.version
     loaded = load_model(tmp_path)
@@ -53,6 +54,7 @@ def test_round_trip_and_current(tmp_path: Path) -> None:
     assert np.array_equal(loaded.item_factors, model.item_factors)
     assert np.array_equal(loaded.user_factors, model.user_factors)
     assert loaded.seen.toarray().tolist() == model.seen.toarray().tolist()
+    assert loaded.top_items is not None and loaded.top_items.tolist() == [[1, -1], [0, 2]]
     assert loaded.ann is not None and loaded.ann.count() == 3
     assert loaded.ann.knn(loaded.unit_items[1], 1)[0].id == "b2"
 

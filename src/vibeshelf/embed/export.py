@@ -64,52 +64,52 @@ _QUERIES = (
     "self-help about habits",
 )
 _BLURBS = (
-    "When the vicar of Little Haddon is found face down in the church flower display, retired "
+    ("When the vicar of Little Haddon is found face down in the church flower display, retired "
     "schoolteacher Agatha Pim and her disreputable ginger cat are the only ones who notice that "
     "the lilies are the wrong colour. Between jam-making contests and village gossip, Agatha "
     "follows a trail of poisoned scones to the manor house, where everyone has a secret and "
-    "nobody has an alibi.",
-    "The colony ship Meridian has drifted for three hundred years. Its crew of misfits, a "
+    "nobody has an alibi."),
+    ("The colony ship Meridian has drifted for three hundred years. Its crew of misfits, a "
     "disgraced pilot, an android who writes poetry and a smuggler with a price on her head, "
     "must outrun an empire that wants the ship's cargo: the last seed vault of a dead Earth. "
-    "A sweeping space opera about loyalty, rebellion and the families we choose.",
-    "In the summer of 1962, two sisters return to their grandmother's crumbling house on the "
+    "A sweeping space opera about loyalty, rebellion and the families we choose."),
+    ("In the summer of 1962, two sisters return to their grandmother's crumbling house on the "
     "Mississippi delta to bury her. Among the heat, the kudzu and the whispers of their "
     "neighbours, they uncover letters that reveal a crime the town has spent forty years "
-    "pretending never happened.",
-    "Nadia has never believed in love at first sight, which is why she is horrified to find "
+    "pretending never happened."),
+    ("Nadia has never believed in love at first sight, which is why she is horrified to find "
     "herself falling for the insufferable new owner of the bookshop across the street. A "
     "warm, witty romantic comedy about second chances, rival book clubs and the stories we "
-    "tell ourselves about who we are.",
-    "The Emperor is dead, the throne is empty, and the three heirs would rather burn the "
+    "tell ourselves about who we are."),
+    ("The Emperor is dead, the throne is empty, and the three heirs would rather burn the "
     "realm than share it. Told through the eyes of a mercenary, a court poisoner and a "
     "priest who has lost his god, this is brutal, morally grey epic fantasy where every "
-    "victory has a price paid in blood.",
-    "A rigorously researched account of how small changes compound into remarkable results. "
+    "victory has a price paid in blood."),
+    ("A rigorously researched account of how small changes compound into remarkable results. "
     "Drawing on psychology and neuroscience, the author shows how to design your environment, "
-    "build routines that stick and break the bad habits that hold you back.",
-    "Oslo, winter. A detective with a drinking problem and nothing left to lose is assigned a "
+    "build routines that stick and break the bad habits that hold you back."),
+    ("Oslo, winter. A detective with a drinking problem and nothing left to lose is assigned a "
     "case no one else wants: a string of disappearances linked only by a snowman left in "
     "each victim's garden. A relentless Nordic noir thriller with a twist you will not see "
-    "coming.",
-    "After her husband's death, seventy-year-old Edith plants a garden in the abandoned lot "
+    "coming."),
+    ("After her husband's death, seventy-year-old Edith plants a garden in the abandoned lot "
     "behind her apartment. Over one year of seeds, weeds and unexpected visitors, a quiet, "
-    "luminous novel unfolds about grief, community and the slow work of beginning again.",
-    "Sixteen-year-old Kira lives in a walled city where every citizen is assigned a colour at "
+    "luminous novel unfolds about grief, community and the slow work of beginning again."),
+    ("Sixteen-year-old Kira lives in a walled city where every citizen is assigned a colour at "
     "birth that decides their job, their partner and their death. When her colour fades "
     "overnight, she must run before the Wardens find her, and discovers the city is not the "
-    "last place on Earth.",
-    "Welcome to Ankh-Morpork, where the Watch is understaffed, the dragons are small and "
+    "last place on Earth."),
+    ("Welcome to Ankh-Morpork, where the Watch is understaffed, the dragons are small and "
     "explosive, and a secret society is plotting to summon a much bigger one. A gloriously "
     "silly fantasy full of puns, footnotes and sharp satire of everything from bureaucracy to "
-    "heroism.",
-    "A team of linguists is flown to a remote research station after a signal arrives from "
+    "heroism."),
+    ("A team of linguists is flown to a remote research station after a signal arrives from "
     "beyond Neptune. The message is mathematics, then music, then something no one can "
     "translate. Hard science fiction about language, time and what it means to understand an "
-    "alien mind.",
-    "Twenty-three chapters, forty-one recipes and one family feud: the Rossi sisters inherit "
+    "alien mind."),
+    ("Twenty-three chapters, forty-one recipes and one family feud: the Rossi sisters inherit "
     "their mother's trattoria in Naples and must keep it open for a year to keep the building. "
-    "Food, sun and heartbreak in equal measure.",
+    "Food, sun and heartbreak in equal measure."),
 )
 
 

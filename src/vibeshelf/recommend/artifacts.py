@@ -2,7 +2,8 @@
 
 <root>/<version>/ holds metadata.json, users.json, items.parquet (ids, titles, authors, genres,
 interaction counts), user_factors.npy, item_factors.npy, seen.npz (each user's training items)
-and ann/ (an HnswStore over the unit-length item factors). <root>/CURRENT names the served one.
+top_items.npy (each user's best items, precomputed for serving) and ann/ (an HnswStore over the
+unit-length item factors). <root>/CURRENT names the served one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ USERS_FILE = "users.json"
 USER_FACTORS_FILE = "user_factors.npy"
 ITEM_FACTORS_FILE = "item_factors.npy"
 SEEN_FILE = "seen.npz"
+TOP_ITEMS_FILE = "top_items.npy"
 ANN_DIR = "ann"
 ANN_PARAMS = HnswParams(m=16, ef_construction=200, ef_search=128, keep_builds=1)
 
@@ -55,6 +57,8 @@ class RecsModel:
     counts: np.ndarray
     metadata: dict[str, Any] = field(default_factory=dict)
     ann: HnswStore | None = None
+    top_items: np.ndarray | None = None
+    """users x k item indices, best first, training items excluded, -1 padded; None: score live."""
 
     @property
     def version(self) -> str:
@@ -69,9 +73,10 @@ class RecsModel:
         return {item: i for i, item in enumerate(self.items.ids)}
 
     @cached_property
-    def gram(self) -> np.ndarray:
-        """Y'Y + reg I, shared by every fold-in."""
-        return gramian(self.item_factors, float(self.metadata["params"]["regularization"]))
+    def gram_inverse(self) -> np.ndarray:
+        """(Y'Y + reg I)^-1 in float64, shared by every fold-in."""
+        gram = gramian(self.item_factors, float(self.metadata["params"]["regularization"]))
+        return np.linalg.inv(gram.astype(np.float64))
 
     @cached_property
     def unit_items(self) -> np.ndarray:
@@ -89,7 +94,7 @@ class RecsModel:
 
     def warm(self) -> None:
         """Compute the cached arrays serving needs now, not on the first request."""
-        for name in ("gram", "unit_items", "popularity", "user_index", "item_index"):
+        for name in ("gram_inverse", "unit_items", "popularity", "user_index", "item_index"):
             getattr(self, name)
 
     def user_items(self, user: int) -> np.ndarray:
@@ -108,6 +113,8 @@ def write_model(root: Path, model: RecsModel, keep: int) -> Path:
         pq.write_table(model.items.to_arrow(interactions=model.counts.tolist()), tmp / ITEMS_FILE)
         np.save(tmp / USER_FACTORS_FILE, model.user_factors)
         np.save(tmp / ITEM_FACTORS_FILE, model.item_factors)
+        if model.top_items is not None:
+            np.save(tmp / TOP_ITEMS_FILE, model.top_items)
         np.savez(
             tmp / SEEN_FILE,
             indptr=model.seen.indptr,
@@ -153,6 +160,7 @@ def load_model(root: Path, version: str | None = None) -> RecsModel:
     items, table = ItemTable.read(path / ITEMS_FILE)
     seen = np.load(path / SEEN_FILE)
     indices = seen["indices"]
+    top_items = path / TOP_ITEMS_FILE
     return RecsModel(
         users=json.loads((path / USERS_FILE).read_text()),
         items=items,
@@ -164,6 +172,7 @@ def load_model(root: Path, version: str | None = None) -> RecsModel:
         counts=np.asarray(table.column("interactions").to_pylist(), dtype=np.int64),
         metadata=metadata,
         ann=HnswStore(path / ANN_DIR, ANN_PARAMS),
+        top_items=np.load(top_items) if top_items.is_file() else None,
     )
 
 

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
+from tqdm import tqdm
 
 from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
@@ -133,18 +134,24 @@ class _FactorSource(CandidateSource):
         vector = self.user_vector(profile)
         if vector is None:
             return None
-        scores = self.model.item_factors @ vector
-        best = top_n(scores, excluded, n)
+        best = self.best_items(profile, vector, excluded, n)
+        scores = self.model.item_factors[best] @ vector
         because = self._explain(best, self.anchors(profile))
         ids = self.model.items.ids
         return [
-            Candidate(ids[i], unit_score(scores[i]), ids[b] if b >= 0 else None)
-            for i, b in zip(best, because, strict=True)
+            Candidate(ids[i], unit_score(score), ids[b] if b >= 0 else None)
+            for i, score, b in zip(best, scores, because, strict=True)
         ]
 
     @abstractmethod
     def user_vector(self, profile: Profile) -> np.ndarray | None:
         """The profile's factor vector, or None when there is none."""
+
+    def best_items(
+        self, profile: Profile, vector: np.ndarray, excluded: np.ndarray, n: int
+    ) -> np.ndarray:
+        """The n allowed items with the highest x . y_i, scored against every item."""
+        return top_n(self.model.item_factors @ vector, excluded, n)
 
     def _explain(self, items: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """For each item, the anchor with the most similar factors (-1 when there are no anchors)."""
@@ -166,6 +173,42 @@ class Als(_FactorSource):
             return None
         return self.model.user_factors[user]
 
+    def best_items(
+        self, profile: Profile, vector: np.ndarray, excluded: np.ndarray, n: int
+    ) -> np.ndarray:
+        """The user's precomputed ranking minus `excluded`, when it still holds n items (or all).
+
+        The ranking (`RecsModel.top_items`, written at training) is this same top_n over all items
+        with the training items excluded, so skipping further excluded items leaves the exact
+        answer; scoring every item again is the fallback when too few are left.
+        """
+        top = self.model.top_items
+        user = self.model.user_index[profile.user_id]  # type: ignore[index]
+        if top is not None:
+            ranked = top[user][top[user] >= 0]
+            allowed = ranked[~excluded[ranked]]
+            if len(allowed) >= n or top[user, -1] < 0:
+                return allowed[:n]
+        return super().best_items(profile, vector, excluded, n)
+
+
+def als_top_items(model: RecsModel, k: int, progress: bool = False) -> np.ndarray:
+    """Each user's k best items outside their training items (-1 pads), for serving.
+
+    Scored exactly as `Als` scores one user at request time (the same matrix-vector product), so a
+    precomputed list and a live one agree on every tie.
+    """
+    top = np.full((len(model.users), k), -1, dtype=np.int32)
+    for user in tqdm(range(len(model.users)), desc="top items", unit="user", disable=not progress):
+        vector = model.user_factors[user]
+        if not vector.any():
+            continue
+        excluded = np.zeros(len(model.items), dtype=bool)
+        excluded[model.user_items(user)] = True
+        best = top_n(model.item_factors @ vector, excluded, k)
+        top[user, : len(best)] = best
+    return top
+
 
 class FoldIn(_FactorSource):
     """A new user vector solved from the liked items (exact ALS least squares, item factors fixed)."""
@@ -178,7 +221,7 @@ class FoldIn(_FactorSource):
             return None
         alpha = float(self.model.metadata["params"]["alpha"])
         confidence = np.full(len(liked), 1.0 + alpha * LIKE_STRENGTH)
-        return fold_in(self.model.item_factors, self.model.gram, liked, confidence)
+        return fold_in(self.model.item_factors, self.model.gram_inverse, liked, confidence)
 
 
 class _NeighbourSource(CandidateSource):

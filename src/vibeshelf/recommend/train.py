@@ -16,7 +16,9 @@ from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.evaluate import holdout_metrics
 from vibeshelf.recommend.fit import fit_factors
 from vibeshelf.recommend.items import ItemTable, item_universe
+from vibeshelf.recommend.schemas import MAX_CUTOFF
 from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.recommend.sources import als_top_items
 from vibeshelf.recommend.storage.base import SourceInfo
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
@@ -116,6 +118,7 @@ def train_recs(
         counts=interactions.item_counts(),
         metadata=metadata,
     )
+    model.top_items = als_top_items(model, MAX_CUTOFF, progress)
     metadata["train_seconds"] = round(time.perf_counter() - started, 2)
     write_model(recs_root(settings), model, rec.keep_versions)
     return model

@@ -28,6 +28,7 @@ from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.routing import run_recommend, version_header
+from vibeshelf.serve.runtime import limit_blas_threads
 from vibeshelf.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -94,13 +95,15 @@ def _service(request: Request) -> RecommendService:
 
 
 @router.post("/api/recommend", response_model=RecommendResponse)
-async def api_recommend(request: Request, response: Response, body: RecommendRequest) -> RecommendResponse:
+async def api_recommend(request: Request, body: RecommendRequest) -> Response:
     """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read."""
     service = _service(request)
     try:
         answer = run_recommend(request, body, service)
-        version_header(response, answer.version)
-        return answer
+        # Serialised by pydantic directly: the documented model, without re-validation.
+        reply = Response(answer.model_dump_json(), media_type="application/json")
+        version_header(reply, answer.version)
+        return reply
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
     except StorageError as exc:
@@ -139,6 +142,7 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_blas_threads(settings.serve.blas_threads)
         app.state.recommender = load_recommender(settings)
         yield
         if app.state.recommender is not None:

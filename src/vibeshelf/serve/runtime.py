@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.index import builds
@@ -28,6 +30,11 @@ def previous_build_id(root: Path) -> str:
     if previous is None:
         raise StoreError(f"no previous build in {root}: `vibeshelf index` keeps store.keep_builds")
     return previous
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Cap this process's BLAS thread pools (numpy's OpenBLAS) at `threads` for its lifetime."""
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 @dataclass

@@ -83,10 +83,16 @@ def gramian(factors: np.ndarray, reg: float) -> np.ndarray:
 
 
 def fold_in(
-    items: np.ndarray, gram: np.ndarray, liked: np.ndarray, confidence: np.ndarray
+    items: np.ndarray, gram_inverse: np.ndarray, liked: np.ndarray, confidence: np.ndarray
 ) -> np.ndarray:
-    """The exact least-squares user vector for a new user who liked `liked` with these confidences."""
+    """The exact least-squares user vector for a new user who liked `liked` with these confidences.
+
+    Solves (G + Y' (C - I) Y) x = Y' c, with G = Y'Y + reg I over all items, through the
+    Woodbury identity: given G's inverse it costs a system the size of `liked`, not of the factors.
+    """
     y = items[liked].astype(np.float64)
-    a = gram.astype(np.float64) + (y.T * (confidence - 1.0)) @ y
-    b = y.T @ confidence
-    return np.linalg.solve(a, b).astype(np.float32)
+    extra = np.asarray(confidence, dtype=np.float64) - 1.0
+    u = gram_inverse @ (y.T @ confidence)
+    p = y @ gram_inverse
+    inner = np.eye(len(liked)) + extra[:, None] * (p @ y.T)
+    return (u - p.T @ np.linalg.solve(inner, extra * (y @ u))).astype(np.float32)
