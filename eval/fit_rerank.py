@@ -12,6 +12,8 @@
            query within a kind); refit the better on all of them and write
            src/vibeshelf/search/rerank_weights.json. The generated queries are scored as a
            second check only: they read unlike the evaluation sets.
+  ceiling: on an evaluation set, MRR@10 of weights fitted on that set itself, beside the shipped
+           weights, plain RRF and the vector order: how far this feature set can go at all.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from sklearn.linear_model import LogisticRegression
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.index.filters import Filter
-from vibeshelf.search.evaluate import holdout_catalog, load_queries
+from vibeshelf.search.evaluate import EvalQuery, holdout_catalog, load_queries
 from vibeshelf.search.fusion import rrf
-from vibeshelf.search.rerank import WEIGHTS_FILE, Reranker
+from vibeshelf.search.rerank import FEATURES, WEIGHTS_FILE, Reranker
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
@@ -87,20 +89,30 @@ def blurb_query(title: str, blurb: str, rng: random.Random) -> str:
 Data = list[tuple[np.ndarray, np.ndarray, str]]
 
 
-def collect(data_dir: Path) -> dict[str, Data]:
-    """Features and labels of the fused top candidates, by query source (queries with a hit only)."""
+def fused_candidates(data_dir: Path, queries: list[EvalQuery]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per query, the rerank features and relevance labels of the fused top candidates."""
     settings = Settings(data_dir=data_dir)
     settings.serve.query_log = False
     service = Runtime.load(settings).search
     depth, k = settings.search.rerank_depth, settings.search.candidates
-    sources = [json.loads(line)["source"] for line in TRAIN.read_text(encoding="utf-8").splitlines()]
-    out: dict[str, Data] = {"written": [], "generated": []}
-    for q, source in zip(load_queries(TRAIN), sources, strict=True):
+    out = []
+    for q in queries:
         found = service.retrieve(q.query, "hybrid", Filter(), k)
         ids = [i for i, _ in rrf([found.vector_ids, found.lexical_ids], settings.search.rrf_k)][:depth]
-        labels = np.array([i in q.relevant for i in ids])
+        out.append((service.features(found, ids), np.array([i in q.relevant for i in ids])))
+    return out
+
+
+def collect(data_dir: Path) -> dict[str, Data]:
+    """Features and labels of the fused top candidates, by query source (queries with a hit only)."""
+    sources = [json.loads(line)["source"] for line in TRAIN.read_text(encoding="utf-8").splitlines()]
+    queries = load_queries(TRAIN)
+    out: dict[str, Data] = {"written": [], "generated": []}
+    for q, source, (features, labels) in zip(
+        queries, sources, fused_candidates(data_dir, queries), strict=True
+    ):
         if labels.any():
-            out[source].append((service.features(found, ids), labels, "shelf" if q.holdout else "tip"))
+            out[source].append((features, labels, "shelf" if q.holdout else "tip"))
     return out
 
 
@@ -178,6 +190,25 @@ def fit(data_dir: Path) -> None:
     print(f"wrote {WEIGHTS_FILE} ({name})")
 
 
+def ceiling(data_dir: Path, queries_file: Path) -> None:
+    """How far a linear rerank of these features could go on an evaluation set: weights fitted on
+    that very set (never shipped), against the shipped weights, plain RRF and the vector order.
+    Queries without a relevant book in the fused top candidates count as 0, as in `eval search`."""
+    data: Data = [(x, y, "all") for x, y in fused_candidates(data_dir, load_queries(queries_file))]
+    with_hit = [d for d in data if d[1].any()]
+    share = len(with_hit) / len(data)
+    vector_order = np.array([float(f == "vector_rr") for f in FEATURES])
+    rows = {
+        "vector order of the fused candidates": vector_order,
+        "plain RRF": Reranker.fused().weights,
+        "shipped weights": Reranker.load().weights,
+        "fitted on this set (a ceiling)": fit_coordinate_ascent(with_hit, fit_logistic(with_hit)),
+    }
+    print(f"{queries_file.name}: {len(data)} queries, {len(with_hit)} with a relevant book in the fused top")
+    for name, weights in rows.items():
+        print(f"MRR@10 {name:<38} {mrr(weights, with_hit) * share:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="step", required=True)
@@ -186,9 +217,14 @@ def main() -> None:
     p.add_argument("out_dir", type=Path, help="data dir to receive the training catalog")
     f = sub.add_parser("fit")
     f.add_argument("data_dir", type=Path, help="the prepared data dir, embedded and indexed")
+    c = sub.add_parser("ceiling", help="the best MRR@10 any weights reach on an evaluation set")
+    c.add_argument("data_dir", type=Path, help="the data dir the set is scored on, embedded and indexed")
+    c.add_argument("queries", type=Path, help="an evaluation JSONL (eval/shelf_vibes.jsonl, ...)")
     args = parser.parse_args()
     if args.step == "prepare":
         prepare(args.books, args.out_dir)
+    elif args.step == "ceiling":
+        ceiling(args.data_dir, args.queries)
     else:
         fit(args.data_dir)
 
