@@ -20,7 +20,7 @@ def register(data_dir: Path, name: str, recs_version: str) -> ModelVersion:
 
 
 def test_pruning_spares_the_models_of_registered_and_active_versions(tmp_path: Path) -> None:
-    root = tmp_path / "models" / "recs"  # <data_dir>/models/recs, as `train recs` writes it
+    root = tmp_path / "models" / "recs"
     for name in NAMES[:3]:
         write_model(root, tiny_model(name), keep=5)
     register(tmp_path, "r-active", NAMES[0])
@@ -30,8 +30,10 @@ def test_pruning_spares_the_models_of_registered_and_active_versions(tmp_path: P
         registry.activate("r-active", 1.0, 99.0)
         registry.activate("r-retired", 1.0, 99.0)
         registry.retire("r-retired", 1.0, 99.0)
+    held = RegistryFile(tmp_path / "experiments").read().recs_versions_in_use()
+    assert held == {NAMES[0], NAMES[1]}
     for name in NAMES[3:]:
-        write_model(root, tiny_model(name), keep=2)
+        write_model(root, tiny_model(name), keep=2, held=held)
     assert versions(root) == [NAMES[0], NAMES[1], NAMES[4], NAMES[5]]
 
 

@@ -85,6 +85,14 @@ def test_failed_write_leaves_the_served_version(
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [good.version]
 
 
+def test_a_write_clears_temp_dirs_left_by_a_killed_one(tmp_path: Path) -> None:
+    write_model(tmp_path, tiny_model("20240101T000000000000-aaaa"), keep=3)
+    (tmp_path / ".tmp-20240102T000000000000-bbbb").mkdir()  # a training killed mid-write
+    write_model(tmp_path, tiny_model("20240103T000000000000-cccc"), keep=3)
+    assert not list(tmp_path.glob(".tmp-*"))
+    assert versions(tmp_path) == ["20240101T000000000000-aaaa", "20240103T000000000000-cccc"]
+
+
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="vibeshelf train recs"):
         load_model(tmp_path)

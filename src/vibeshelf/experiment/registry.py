@@ -65,6 +65,14 @@ class Registry(BaseModel):
             v for v in self.versions if v.surface == surface and (status is None or v.status == status)
         ]
 
+    def recs_versions_in_use(self) -> set[str]:
+        """Recommender model versions that registered or active recommend versions point at."""
+        return {
+            str(v.target["recs_version"])
+            for v in self.of("recommend", None)
+            if v.status != "retired" and "recs_version" in v.target
+        }
+
     def weights(self, surface: str) -> dict[str, float]:
         return {v.name: v.weight for v in self.of(surface)}
 

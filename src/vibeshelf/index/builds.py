@@ -19,8 +19,11 @@ def build_dir(root: Path, build_id: str) -> Path:
     return root / BUILDS / build_id
 
 
-def publish(root: Path, build_id: str, write: Callable[[Path], None]) -> Path:
-    """Run `write` into a temp dir, fsync it, rename it into builds/ and point CURRENT at it.
+def publish(
+    root: Path, build_id: str, write: Callable[[Path], None], builds: Path | None = None
+) -> Path:
+    """Run `write` into a temp dir, fsync it, rename it to <builds>/<build_id> (default
+    <root>/builds) and point <root>/CURRENT at it.
 
     A crash or an exception at any step leaves CURRENT on the build it named before. Temp dirs
     left by killed builds are removed first, unless another build of `root` is being written.
@@ -32,7 +35,7 @@ def publish(root: Path, build_id: str, write: Callable[[Path], None]) -> Path:
         try:
             write(tmp)
             fsync_tree(tmp)
-            final = build_dir(root, build_id)
+            final = (builds or root / BUILDS) / build_id
             final.parent.mkdir(exist_ok=True)
             os.replace(tmp, final)
             fsync_path(final.parent)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,9 +21,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.index.base import IndexManifest, Records
-from vibeshelf.index.builds import atomic_write, fsync_tree
+from vibeshelf.index.builds import atomic_write, publish
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
@@ -101,36 +100,27 @@ class RecsModel:
         return self.seen.indices[self.seen.indptr[user] : self.seen.indptr[user + 1]]
 
 
-def write_model(root: Path, model: RecsModel, keep: int) -> Path:
-    """Write `model` as <root>/<version> via a temp dir and rename; point CURRENT at it; prune."""
-    version = model.version
-    tmp = root / f".tmp-{version}"
-    final = root / version
-    tmp.mkdir(parents=True)
-    try:
-        (tmp / METADATA_FILE).write_text(json.dumps(model.metadata, indent=2, sort_keys=True))
-        (tmp / USERS_FILE).write_text(json.dumps(model.users))
-        pq.write_table(model.items.to_arrow(interactions=model.counts.tolist()), tmp / ITEMS_FILE)
-        np.save(tmp / USER_FACTORS_FILE, model.user_factors)
-        np.save(tmp / ITEM_FACTORS_FILE, model.item_factors)
-        if model.top_items is not None:
-            np.save(tmp / TOP_ITEMS_FILE, model.top_items)
-        np.savez(
-            tmp / SEEN_FILE,
-            indptr=model.seen.indptr,
-            indices=model.seen.indices,
-            shape=model.seen.shape,
-        )
-        _build_ann(tmp / ANN_DIR, model)
-        fsync_tree(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    set_current(root, version)
-    _prune(root, keep)
-    log.info("recommender model %s written to %s", version, final)
+def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] = ()) -> Path:
+    """Write `model` as <root>/<version> whole (index.builds.publish), point CURRENT at it, and
+    prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
+    final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
+    _prune(root, keep, set(held))
+    log.info("recommender model %s written to %s", model.version, final)
     return final
+
+
+def _write_files(tmp: Path, model: RecsModel) -> None:
+    (tmp / METADATA_FILE).write_text(json.dumps(model.metadata, indent=2, sort_keys=True))
+    (tmp / USERS_FILE).write_text(json.dumps(model.users))
+    pq.write_table(model.items.to_arrow(interactions=model.counts.tolist()), tmp / ITEMS_FILE)
+    np.save(tmp / USER_FACTORS_FILE, model.user_factors)
+    np.save(tmp / ITEM_FACTORS_FILE, model.item_factors)
+    if model.top_items is not None:
+        np.save(tmp / TOP_ITEMS_FILE, model.top_items)
+    np.savez(
+        tmp / SEEN_FILE, indptr=model.seen.indptr, indices=model.seen.indices, shape=model.seen.shape
+    )
+    _build_ann(tmp / ANN_DIR, model)
 
 
 def _build_ann(path: Path, model: RecsModel) -> None:
@@ -209,17 +199,8 @@ def set_current(root: Path, version: str) -> None:
     atomic_write(root / CURRENT, version)
 
 
-def _prune(root: Path, keep: int) -> None:
-    """Keep the newest `keep` versions, always the current one, and any an experiment uses.
-
-    A registered or active recommend version in <data_dir>/experiments/registry.json holds the
-    model directory it points at (root is <data_dir>/models/recs).
-    """
-    registry = RegistryFile(root.parent.parent / "experiments").read()
-    held = {
-        str(v.target.get("recs_version")) for v in registry.of("recommend", None)
-        if v.status != "retired"
-    }
+def _prune(root: Path, keep: int, held: set[str]) -> None:
+    """Keep the newest `keep` versions, always the current one, and those in `held`."""
     current = current_version(root)
     old = [v for v in versions(root) if v != current]
     for version in old[: max(0, len(old) - (keep - 1))]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel, write_model
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.evaluate import holdout_metrics
@@ -120,5 +121,6 @@ def train_recs(
     )
     model.top_items = als_top_items(model, MAX_CUTOFF, progress)
     metadata["train_seconds"] = round(time.perf_counter() - started, 2)
-    write_model(recs_root(settings), model, rec.keep_versions)
+    held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
+    write_model(recs_root(settings), model, rec.keep_versions, held)
     return model
