@@ -114,3 +114,15 @@ def fresh_database(postgres_url: str) -> str:
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_connections(postgres_url: str, database_url: str) -> int:
+    """Terminate every session on the database `database_url` names, as a server restart would."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchall()
+    return len(rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres_server import fresh_database
+from tests.postgres_server import drop_connections, fresh_database
 from vibeshelf.experiment import feedback
 from vibeshelf.experiment.feedback import (
     Counts,
@@ -21,6 +21,7 @@ from vibeshelf.experiment.feedback import (
     UnknownRequestError,
     open_feedback,
 )
+from vibeshelf.recommend.storage.base import StorageError
 
 
 class FeedbackStoreContract:
@@ -122,6 +123,19 @@ class TestPostgresFeedbackStore(FeedbackStoreContract):
         assert isinstance(store, PostgresFeedbackStore)
         yield store
         store.close()
+
+    def test_a_dropped_connection_is_reopened(self, postgres_url: str) -> None:
+        url = fresh_database(postgres_url)
+        store = open_feedback(url, Path("unused"))
+        try:
+            store.record_served("r1", "search", "v1", 10)
+            assert drop_connections(postgres_url, url) == 1
+            with pytest.raises(StorageError):  # the write the drop interrupts fails...
+                store.record_served("r2", "search", "v1", 10)
+            store.record_served("r3", "search", "v1", 10)  # ...the next one reconnects
+            assert store.counts("search")["v1"].impressions == 2
+        finally:
+            store.close()
 
 
 def test_unknown_scheme_is_rejected() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from tests.postgres_server import fresh_database
+from tests.postgres_server import drop_connections, fresh_database
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo, StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.postgres import PostgresStore
@@ -107,6 +107,19 @@ class TestPostgresStore(InteractionStoreContract):
         assert isinstance(store, PostgresStore)
         yield store
         store.close()
+
+    def test_a_dropped_connection_is_reopened(self, postgres_url: str) -> None:
+        url = fresh_database(postgres_url)
+        store = open_interactions(url, Path("unused"))
+        try:
+            store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
+            assert drop_connections(postgres_url, url) == 1
+            with pytest.raises(StorageError):  # the query the drop interrupts fails...
+                store.append("bx", rows(("u1", "b2", 0.5)))
+            store.append("bx", rows(("u1", "b3", 0.5)))  # ...the next one reconnects
+            assert sorted(store.history("bx", "u1")) == ["b1", "b3"]
+        finally:
+            store.close()
 
 
 def test_unreachable_postgres_is_a_storage_error() -> None:

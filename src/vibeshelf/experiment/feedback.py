@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import sqlite_file
+from vibeshelf.recommend.storage.reconnecting import ReconnectingConnection
 
 Event = Literal["impression", "click", "add_to_shelf", "rating"]
 DEFAULT_SQLITE_FILE = "feedback.sqlite3"
@@ -215,9 +216,7 @@ class PostgresFeedbackStore(FeedbackStore):
 
         self._psycopg = psycopg
         try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-            for ddl in _DDL:
-                self._conn.execute(ddl)
+            self._db = ReconnectingConnection(url, setup=_create_tables)
         except psycopg.Error as exc:
             host = url.rsplit("@", 1)[-1]
             raise StorageError(f"cannot open feedback database at {host}: {exc}") from exc
@@ -225,7 +224,8 @@ class PostgresFeedbackStore(FeedbackStore):
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
         try:
-            with self._conn.transaction(), self._conn.cursor() as cursor:
+            conn = self._db.get()
+            with conn.transaction(), conn.cursor() as cursor:
                 yield cursor
         except self._psycopg.Error as exc:
             if self._is_duplicate(exc):
@@ -237,7 +237,12 @@ class PostgresFeedbackStore(FeedbackStore):
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
+
+
+def _create_tables(conn: Any) -> None:
+    for ddl in _DDL:
+        conn.execute(ddl)
 
 
 def open_feedback(url: str, experiments_dir: Path) -> FeedbackStore:

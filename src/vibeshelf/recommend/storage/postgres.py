@@ -1,4 +1,5 @@
-"""Interactions in PostgreSQL (psycopg 3): bulk COPY for ingest, one locked connection for serving."""
+"""Interactions in PostgreSQL (psycopg 3): bulk COPY for ingest, one locked connection for serving,
+reopened after the server drops it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from vibeshelf.recommend.storage.base import (
     StorageError,
     conform,
 )
+from vibeshelf.recommend.storage.reconnecting import ReconnectingConnection
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS vibeshelf_sources (
@@ -48,8 +50,7 @@ class PostgresStore(InteractionStore):
         self.url = url
         self._lock = threading.Lock()
         try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-            self._conn.execute(_DDL)
+            self._db = ReconnectingConnection(url, setup=lambda conn: conn.execute(_DDL))
         except psycopg.Error as exc:
             raise StorageError(f"cannot open interactions database {_redact(url)}: {exc}") from exc
 
@@ -85,8 +86,9 @@ class PostgresStore(InteractionStore):
     def _transaction(self) -> Iterator[Any]:
         """The connection inside one transaction (rolled back on error); database errors become StorageError."""
         try:
-            with self._conn.transaction():
-                yield self._conn
+            conn = self._db.get()
+            with conn.transaction():
+                yield conn
         except self._psycopg.Error as exc:
             raise StorageError(f"interactions database {_redact(self.url)}: {exc}") from exc
 
@@ -131,13 +133,13 @@ class PostgresStore(InteractionStore):
 
     def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         try:
-            return self._conn.execute(sql, params).fetchall()
+            return self._db.get().execute(sql, params).fetchall()  # type: ignore[no-any-return]
         except self._psycopg.Error as exc:
             raise StorageError(f"interactions database {_redact(self.url)}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
 
 def _redact(url: str) -> str:
