@@ -9,7 +9,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, get_args
 
 import typer
 
@@ -26,6 +26,7 @@ from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Set
 if TYPE_CHECKING:
     from vibeshelf.embed.encoder import OnnxEncoder
     from vibeshelf.embed.ray_engine import RayEncoder
+    from vibeshelf.embed.vectors import Field
     from vibeshelf.serve.runtime import Runtime
 
 log = logging.getLogger("vibeshelf")
@@ -162,10 +163,11 @@ def embed(
     ] = None,
     shard_size: Annotated[int | None, typer.Option(min=1, help="Documents per Ray shard.")] = None,
 ) -> None:
-    """Encode every book's document with the configured model (reuses unchanged vectors)."""
+    """Encode every book's document, and its description for the rerank, with the configured
+    model (reuses unchanged vectors)."""
     from vibeshelf.catalog.table import catalog_checksum
     from vibeshelf.embed.ray_engine import RayEngineError
-    from vibeshelf.embed.vectors import embed_catalog
+    from vibeshelf.embed.vectors import Field, embed_catalog
 
     settings = _settings()
     if not settings.books_path.is_file():
@@ -174,30 +176,36 @@ def embed(
         update={k: v for k, v in {"engine": engine, "ray_address": ray_address,
                                    "shard_size": shard_size}.items() if v is not None}
     )
-    encoder = _ray_encoder(settings, options) if options.engine == "ray" else _load_encoder(settings)
-    try:
-        result = embed_catalog(
-            settings.books_path,
-            catalog_checksum(settings.books_path),
-            encoder,
-            settings.embeddings_dir,
-            batch_size=batch_size or settings.model.batch_size,
+    local = None if options.engine == "ray" else _load_encoder(settings)
+    checksum = catalog_checksum(settings.books_path)
+    for field in get_args(Field):
+        encoder = local or _ray_encoder(settings, options, field)
+        try:
+            result = embed_catalog(
+                settings.books_path,
+                checksum,
+                encoder,
+                settings.embeddings_dir,
+                batch_size=batch_size or settings.model.batch_size,
+                field=field,
+            )
+        except RayEngineError as exc:
+            fail(str(exc))
+        m = result.manifest
+        typer.echo(
+            f"embedded {m.count} {field}s with {m.model_version} "
+            f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
         )
-    except RayEngineError as exc:
-        fail(str(exc))
-    m = result.manifest
-    typer.echo(
-        f"embedded {m.count} books with {m.model_version} "
-        f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
-    )
 
 
-def _ray_encoder(settings: Settings, options: EmbedSettings) -> RayEncoder:
+def _ray_encoder(settings: Settings, options: EmbedSettings, field: Field) -> RayEncoder:
     from vibeshelf.embed.encoder import ModelNotFoundError
     from vibeshelf.embed.ray_engine import RayEncoder, RayEngineError
     from vibeshelf.embed.vectors import embeddings_path
 
-    shards_dir = embeddings_path(settings.embeddings_dir, settings.model.name).with_suffix(".shards")
+    shards_dir = embeddings_path(settings.embeddings_dir, settings.model.name, field).with_suffix(
+        ".shards"
+    )
     try:
         return RayEncoder(
             settings.model, settings.models_dir, shards_dir, shard_size=options.shard_size,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -17,11 +18,14 @@ import pytest
 from tests.conftest import REPO, run_cli
 from vibeshelf.catalog.custom import FIELDS
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
+from vibeshelf.embed.vectors import EmbeddingSet, embeddings_path, load_embeddings
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.models import Mode, SearchParams
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.ranking import title_key
-from vibeshelf.serve.runtime import Runtime
+from vibeshelf.search.rerank import FEATURES
+from vibeshelf.search.service import SearchService
+from vibeshelf.serve.runtime import Runtime, description_vectors
 from vibeshelf.settings import Settings
 
 
@@ -157,3 +161,45 @@ def test_cli_search_prints_results_and_rejects_empty_queries(sample_data_dir: Pa
     bad = run_cli("search", "   ", data_dir=sample_data_dir, check=False)
     assert bad.returncode == 2
     assert "empty" in bad.stderr
+
+
+def test_the_description_feature_is_the_cosine_to_the_books_own_description(
+    runtime: Runtime, sample_data_dir: Path
+) -> None:
+    """Every sample book has a description, so a service is also built without three of them."""
+    settings = Settings(data_dir=sample_data_dir)
+    found = runtime.search.retrieve("a haunted house and a family's secrets", "hybrid", Filter(), 50)
+    assert found.vector is not None
+    ids = list(dict.fromkeys(found.vector_ids + found.lexical_ids))
+    full = load_embeddings(settings.embeddings_dir, settings.model.name, "description")
+    keep = [row for row, book_id in enumerate(full.ids) if book_id not in ids[:3]]
+    partial = EmbeddingSet([full.ids[r] for r in keep], full.vectors[keep], full.manifest)
+    search = runtime.search
+    without_three = SearchService(
+        search.encoder, search.store, search.catalog, search.settings, None, search.lexical,
+        search.reranker, partial,
+    )
+    for service, descriptions in ((search, full), (without_three, partial)):
+        vectors = dict(zip(descriptions.ids, descriptions.vectors, strict=True))
+        expected = [float(vectors[i] @ found.vector) if i in vectors else 0.0 for i in ids]
+        column = service.features(found, ids)[:, FEATURES.index("description")]
+        np.testing.assert_allclose(column, expected, atol=1e-6)
+    assert (without_three.features(found, ids[:3])[:, FEATURES.index("description")] == 0).all()
+
+
+def test_serving_refuses_missing_or_stale_description_vectors(
+    runtime: Runtime, sample_data_dir: Path, tmp_path: Path
+) -> None:
+    empty = Settings(data_dir=tmp_path / "empty")
+    with pytest.raises(RuntimeError, match="vibeshelf embed"):
+        description_vectors(empty, runtime.encoder)
+    stale = Settings(data_dir=tmp_path / "stale")
+    source = embeddings_path(
+        Settings(data_dir=sample_data_dir).embeddings_dir, stale.model.name, "description"
+    )
+    copy = embeddings_path(stale.embeddings_dir, stale.model.name, "description")
+    shutil.copytree(source, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "model_version": "other/v0"}))
+    with pytest.raises(RuntimeError, match="other/v0"):
+        description_vectors(stale, runtime.encoder)

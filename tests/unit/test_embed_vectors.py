@@ -167,3 +167,37 @@ def test_embeddings_of_another_catalog_are_refused(tmp_path: Path) -> None:
     with pytest.raises(StaleEmbeddingsError):
         build_index(store, MagicMock(spec=BookCatalog), "sum-2", result)
     store.rebuild.assert_not_called()
+
+
+def test_descriptions_are_a_set_of_their_own_without_the_books_that_have_none(
+    tmp_path: Path,
+) -> None:
+    books = tmp_path / "books.parquet"
+    descriptions = ["A desert planet and its spice.", None, ""]
+    pq.write_table(
+        pa.table({
+            "book_id": list(DOCUMENTS),
+            "document": list(DOCUMENTS.values()),
+            "description": pa.array(descriptions, pa.string()),
+        }),
+        books,
+    )
+    encoder = CountingEncoder()
+    embed_catalog(books, "sum-1", encoder, tmp_path / "embeddings", progress=False)
+    result = embed_catalog(
+        books, "sum-1", encoder, tmp_path / "embeddings", progress=False, field="description"
+    )
+    assert result.ids == ["1"] and result.manifest.count == 1
+    np.testing.assert_array_equal(result.vectors[0], encoder.vector(descriptions[0]))
+    documents = load_embeddings(tmp_path / "embeddings", encoder.name)
+    assert documents.ids == list(DOCUMENTS)  # the description set is written beside, not over it
+    loaded = load_embeddings(tmp_path / "embeddings", encoder.name, "description")
+    assert loaded.ids == ["1"]
+    assert embeddings_path(tmp_path, encoder.name, "description") != embeddings_path(
+        tmp_path, encoder.name
+    )
+    encoder.seen.clear()
+    again = embed_catalog(
+        books, "sum-1", encoder, tmp_path / "embeddings", progress=False, field="description"
+    )
+    assert encoder.seen == [] and again.manifest.reused == 1

@@ -1,4 +1,4 @@
-"""Embed every book's document once; reuse vectors of unchanged documents on the next run."""
+"""Embed every book's document (and description) once; reuse vectors of unchanged texts next run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -24,6 +25,11 @@ VECTORS_FILE = "vectors.npy"
 IDS_FILE = "ids.json"
 HASHES_FILE = "hashes.json"
 MANIFEST_FILE = "manifest.json"
+
+# What a set embeds: each book's whole document (what the vector index searches), or only its
+# description, whole-book documents being cut at the model's token limit well before most
+# descriptions end (a rerank feature; books without a description have no vector).
+Field = Literal["document", "description"]
 
 
 @dataclass
@@ -50,8 +56,9 @@ class EmbeddingSet:
     manifest: EmbeddingManifest
 
 
-def embeddings_path(embeddings_dir: Path, model_name: str) -> Path:
-    return embeddings_dir / model_name.lower()
+def embeddings_path(embeddings_dir: Path, model_name: str, field: Field = "document") -> Path:
+    name = model_name.lower()
+    return embeddings_dir / (name if field == "document" else f"{name}-{field}s")
 
 
 def text_hash(text: str) -> str:
@@ -65,13 +72,17 @@ def embed_catalog(
     embeddings_dir: Path,
     batch_size: int = 32,
     progress: bool = True,
+    field: Field = "document",
 ) -> EmbeddingSet:
-    """Encode each book's `document`, reusing vectors whose text and model version are unchanged."""
+    """Encode each book's `field` (books with an empty one are left out), reusing vectors whose
+    text and model version are unchanged."""
     started = time.perf_counter()
-    table = pq.read_table(books_path, columns=["book_id", "document"]).to_pydict()
-    ids: list[str] = table["book_id"]
-    hashes = [text_hash(doc) for doc in table["document"]]
-    out_dir = embeddings_path(embeddings_dir, encoder.name)
+    table = pq.read_table(books_path, columns=["book_id", field]).to_pydict()
+    rows = [(i, text) for i, text in zip(table["book_id"], table[field], strict=True) if text]
+    ids = [i for i, _ in rows]
+    texts = [text for _, text in rows]
+    hashes = [text_hash(text) for text in texts]
+    out_dir = embeddings_path(embeddings_dir, encoder.name, field)
     previous = _reusable_vectors(out_dir, encoder.version)
     vectors = np.zeros((len(ids), encoder.dim), dtype=np.float32)
     todo = [i for i, h in enumerate(hashes) if h not in previous]
@@ -79,8 +90,9 @@ def embed_catalog(
         if h in previous:
             vectors[i] = previous[h]
     if todo:
-        docs = [table["document"][i] for i in todo]
-        vectors[todo] = encoder.encode(docs, batch_size=batch_size, progress=progress)
+        vectors[todo] = encoder.encode(
+            [texts[i] for i in todo], batch_size=batch_size, progress=progress
+        )
     manifest = EmbeddingManifest(
         model_name=encoder.name,
         model_version=encoder.version,
@@ -93,13 +105,17 @@ def embed_catalog(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write(out_dir, ids, hashes, vectors, manifest)
-    log.info("embedded %d books (%d reused) in %.1fs", len(ids), manifest.reused, manifest.seconds)
+    log.info(
+        "embedded %d %ss (%d reused) in %.1fs", len(ids), field, manifest.reused, manifest.seconds
+    )
     return EmbeddingSet(ids, vectors, manifest)
 
 
-def load_embeddings(embeddings_dir: Path, model_name: str) -> EmbeddingSet:
-    """The last embedding set written for `model_name`."""
-    out_dir = _committed(embeddings_path(embeddings_dir, model_name))
+def load_embeddings(
+    embeddings_dir: Path, model_name: str, field: Field = "document"
+) -> EmbeddingSet:
+    """The last embedding set written for `model_name` and `field`."""
+    out_dir = _committed(embeddings_path(embeddings_dir, model_name, field))
     manifest_file = out_dir / MANIFEST_FILE
     if not manifest_file.is_file():
         raise FileNotFoundError(

@@ -10,11 +10,13 @@ import numpy as np
 
 # Per candidate: cosine similarity; BM25 over the query's best BM25; log popularity; share of the
 # query's words found in the book's shelves; best cosine between the query and one of the book's
-# shelf phrases; each retriever's reciprocal rank (k + 1) / (k + rank), 0 when absent; and shelf
-# consensus, the cosine between the book's shelves and the shelf counts of the top fused books.
+# shelf phrases; each retriever's reciprocal rank (k + 1) / (k + rank), 0 when absent; shelf
+# consensus, the cosine between the book's shelves and the shelf counts of the top fused books;
+# and the cosine between the query and the book's description alone (0 without one), which the
+# whole-book document mostly loses past the model's token limit.
 FEATURES: tuple[str, ...] = (
     "vector", "lexical", "popularity", "shelf_words", "shelf_similarity", "vector_rr", "lexical_rr",
-    "shelf_consensus",
+    "shelf_consensus", "description",
 )
 CONSENSUS_DEPTH = 20
 WEIGHTS_FILE = Path(__file__).with_name("rerank_weights.json")

@@ -17,6 +17,7 @@ from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.embed.encoder import Encoder
+from vibeshelf.embed.vectors import EmbeddingSet
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.search.exact import PROMOTED, ExactMatcher
@@ -106,6 +107,7 @@ class SearchService:
         query_log: QueryLog | None = None,
         lexical: LexicalIndex | None = None,
         reranker: Reranker | None = None,
+        descriptions: EmbeddingSet | None = None,
     ) -> None:
         self.encoder = encoder
         self.store = store
@@ -129,6 +131,15 @@ class SearchService:
         self._book_shelves = {
             book.book_id: np.array([position[s] for s in book.shelves], dtype=np.int64) for book in catalog
         }
+        # Each book's description vector (a zero row for books without one), for the rerank.
+        self._description_row = {
+            book_id: row for row, book_id in enumerate(descriptions.ids if descriptions else [])
+        }
+        self._description_vectors = (
+            np.vstack([descriptions.vectors, np.zeros((1, descriptions.vectors.shape[1]), np.float32)])
+            if descriptions is not None
+            else None
+        )
 
     def with_settings(self, settings: SearchSettings) -> SearchService:
         """This service under other ranking settings, sharing its indexes, encoder and tables."""
@@ -243,13 +254,14 @@ class SearchService:
             if self._shelf_vectors is not None and found.vector is not None
             else None
         )
+        description_sims = self._description_similarities(found, ids)
         k = self.settings.rrf_k
         consensus = Counter(s for book_id in ids[:CONSENSUS_DEPTH] for s in self._book_shelves[book_id])
         consensus_norm = math.sqrt(sum(n * n for n in consensus.values())) or 1.0
         vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
         lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
         rows = []
-        for book_id, sim in zip(ids, sims, strict=True):
+        for book_id, sim, description in zip(ids, sims, description_sims, strict=True):
             bm25 = self._bm25(found, book_id)
             shelf_words = len(query_stems & self._book_shelf_stems.get(book_id, frozenset()))
             shelves = self._book_shelves.get(book_id)
@@ -263,8 +275,17 @@ class SearchService:
                 (k + 1) / (k + lexical_rank[book_id]) if book_id in lexical_rank else 0.0,
                 sum(consensus[s] for s in shelves) / (math.sqrt(len(shelves)) * consensus_norm)
                 if len(shelves) else 0.0,
+                description,
             ))
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+
+    def _description_similarities(self, found: Retrieved, ids: list[str]) -> list[float]:
+        """Cosine of the query to each book's description vector; 0 for books without one."""
+        if self._description_vectors is None or found.vector is None:
+            return [0.0] * len(ids)
+        missing = len(self._description_vectors) - 1
+        rows = [self._description_row.get(book_id, missing) for book_id in ids]
+        return (self._description_vectors[rows] @ found.vector).tolist()  # type: ignore[no-any-return]
 
     def _promote_exact(
         self, text: str, ordered: list[tuple[str, float]], filters: Filter

@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.encoder import Encoder, load_encoder
+from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
 from vibeshelf.index import builds
 from vibeshelf.index.base import StoreError, VectorStore
 from vibeshelf.index.factory import open_store
@@ -35,6 +36,20 @@ def previous_build_id(root: Path) -> str:
 def limit_blas_threads(threads: int) -> None:
     """Cap this process's BLAS thread pools (numpy's OpenBLAS) at `threads` for its lifetime."""
     threadpool_limits(limits=threads, user_api="blas")
+
+
+def description_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet:
+    """The description vectors the rerank reads, made by the encoder that serves."""
+    try:
+        descriptions = load_embeddings(settings.embeddings_dir, encoder.name, "description")
+    except FileNotFoundError as exc:
+        raise RuntimeError(f"{exc} (the rerank reads them)") from exc
+    if descriptions.manifest.model_version != encoder.version:
+        raise RuntimeError(
+            f"description vectors were made with {descriptions.manifest.model_version} but the "
+            f"encoder is {encoder.version}: run `vibeshelf embed` again"
+        )
+    return descriptions
 
 
 @dataclass
@@ -72,7 +87,8 @@ class Runtime:
             )
         query_log = QueryLog(settings.logs_dir / QUERY_LOG) if settings.serve.query_log else None
         search = SearchService(
-            encoder, store, catalog, settings.search, query_log, lexical, Reranker.load()
+            encoder, store, catalog, settings.search, query_log, lexical, Reranker.load(),
+            description_vectors(settings, encoder),
         )
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version
