@@ -13,7 +13,7 @@
            src/vibeshelf/search/rerank_weights.json. The generated queries are scored as a
            second check only: they read unlike the evaluation sets.
   ceiling: on an evaluation set, MRR@10 of weights fitted on that set itself, beside the shipped
-           weights, plain RRF and the vector order: how far this feature set can go at all.
+           weights, the vector + BM25 reciprocal ranks and the vector order: what the features allow.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.evaluate import EvalQuery, holdout_catalog, load_queries
-from vibeshelf.search.fusion import rrf
 from vibeshelf.search.rerank import FEATURES, WEIGHTS_FILE, Reranker
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
@@ -98,7 +97,7 @@ def fused_candidates(data_dir: Path, queries: list[EvalQuery]) -> list[tuple[np.
     out = []
     for q in queries:
         found = service.retrieve(q.query, "hybrid", Filter(), k)
-        ids = [i for i, _ in rrf([found.vector_ids, found.lexical_ids], settings.search.rrf_k)][:depth]
+        ids = [i for i, _ in service.fused(found)][:depth]
         out.append((service.features(found, ids), np.array([i in q.relevant for i in ids])))
     return out
 
@@ -192,7 +191,8 @@ def fit(data_dir: Path) -> None:
 
 def ceiling(data_dir: Path, queries_file: Path) -> None:
     """How far a linear rerank of these features could go on an evaluation set: weights fitted on
-    that very set (never shipped), against the shipped weights, plain RRF and the vector order.
+    that very set (never shipped), against the shipped weights, the vector and BM25 reciprocal
+    ranks summed, and the vector order.
     Queries without a relevant book in the fused top candidates count as 0, as in `eval search`."""
     data: Data = [(x, y, "all") for x, y in fused_candidates(data_dir, load_queries(queries_file))]
     with_hit = [d for d in data if d[1].any()]
@@ -200,7 +200,7 @@ def ceiling(data_dir: Path, queries_file: Path) -> None:
     vector_order = np.array([float(f == "vector_rr") for f in FEATURES])
     rows = {
         "vector order of the fused candidates": vector_order,
-        "plain RRF": Reranker.fused().weights,
+        "vector + BM25 reciprocal ranks": Reranker.fused().weights,
         "shipped weights": Reranker.load().weights,
         "fitted on this set (a ceiling)": fit_coordinate_ascent(with_hit, fit_logistic(with_hit)),
     }

@@ -7,9 +7,12 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import run_cli
+from vibeshelf.embed.vectors import load_embeddings
+from vibeshelf.index.filters import Filter, Tag
 from vibeshelf.search.exact import ExactMatcher
 from vibeshelf.search.lexical import tokenize
 from vibeshelf.search.models import SearchParams
@@ -80,6 +83,10 @@ def test_explanations_say_what_is_shared_and_where_each_retriever_ranked(runtime
                 assert why.shared_words and why.lexical_rank is not None
             if mode == "vector":
                 assert why.vector_rank is not None
+            if mode == "hybrid":
+                assert why.vector_rank or why.lexical_rank or why.description_rank
+            else:
+                assert why.description_rank is None  # only hybrid retrieval has the third list
         first = results[0].explanation
         if mode == "vector":
             assert first.vector_rank == 1  # type: ignore[union-attr]
@@ -99,6 +106,26 @@ def test_lexical_and_hybrid_modes_respect_filters(runtime: Runtime) -> None:
         for r in results:
             book = runtime.catalog.get(r.book_id)
             assert "fantasy" in book.shelves and 1995 <= book.year <= 2005
+
+
+def test_hybrid_fuses_the_books_whose_descriptions_are_nearest(runtime: Runtime) -> None:
+    """The third list: exact nearest descriptions, filtered like the others, fused by rank."""
+    search = runtime.search
+    query = "a lonely lighthouse keeper finds a baby washed ashore"
+    found = search.retrieve(query, "hybrid", Filter(), 30)
+    assert found.vector is not None and len(found.description_ids) == 30
+    settings = runtime.settings
+    descriptions = load_embeddings(settings.embeddings_dir, settings.model.name, "description")
+    sims = descriptions.vectors @ found.vector
+    best = [descriptions.ids[i] for i in np.argsort(-sims, kind="stable")[:30]]
+    assert found.description_ids == best
+    fused = dict(search.fused(found))
+    only = [i for i in found.description_ids if i not in found.vector_ids + found.lexical_ids]
+    assert only and all(i in fused for i in only)
+    assert search.retrieve(query, "vector", Filter(), 30).description_ids == []
+    shelf = Filter.of(Tag.any_of("shelves", "fantasy"))
+    kept = search.retrieve(query, "hybrid", shelf, 30).description_ids
+    assert kept and all("fantasy" in runtime.catalog.get(i).shelves for i in kept)  # type: ignore[union-attr]
 
 
 def test_eval_search_prints_every_mode_and_compares_with_the_previous_build(

@@ -32,6 +32,9 @@ class Explanation(BaseModel):
     shared_words: list[str] = Field(description="Query words found in the book's text")
     vector_rank: int | None = Field(description="Rank among the vector candidates (None: not among them)")
     lexical_rank: int | None = Field(description="Rank among the BM25 candidates (None: not among them)")
+    description_rank: int | None = Field(
+        description="Rank among the books whose description alone is nearest the query (hybrid mode)"
+    )
     exact_match: Literal["title", "author"] | None = Field(
         description="The query is exactly this book's title or author"
     )

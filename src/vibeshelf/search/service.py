@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 import time
@@ -89,6 +90,7 @@ class Retrieved:
     lexical_ids: list[str]
     bm25: np.ndarray | None
     bm25_max: float
+    description_ids: list[str]
 
     @property
     def vector_ids(self) -> list[str]:
@@ -132,11 +134,13 @@ class SearchService:
             book.book_id: np.array([position[s] for s in book.shelves], dtype=np.int64) for book in catalog
         }
         # Each book's description vector (a zero row for books without one), for the rerank.
-        self._description_row = {
-            book_id: row for row, book_id in enumerate(descriptions.ids if descriptions else [])
-        }
+        self._description_ids = [i for i in (descriptions.ids if descriptions else []) if i in catalog]
+        self._description_row = {book_id: row for row, book_id in enumerate(self._description_ids)}
         self._description_vectors = (
-            np.vstack([descriptions.vectors, np.zeros((1, descriptions.vectors.shape[1]), np.float32)])
+            np.vstack([
+                descriptions.vectors[[i in catalog for i in descriptions.ids]],
+                np.zeros((1, descriptions.vectors.shape[1]), np.float32),
+            ])
             if descriptions is not None
             else None
         )
@@ -206,7 +210,25 @@ class SearchService:
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             keep = self._keeper(filters)
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keep)]
-        return Retrieved(text, vector, vector_ranked, similarity, lexical_ids, bm25, bm25_max)
+        description_ids = (
+            self._nearest_descriptions(vector, k, self._keeper(filters))
+            if mode == "hybrid" and vector is not None
+            else []
+        )
+        return Retrieved(
+            text, vector, vector_ranked, similarity, lexical_ids, bm25, bm25_max, description_ids
+        )
+
+    def _nearest_descriptions(
+        self, vector: np.ndarray, k: int, keep: Callable[[str], bool]
+    ) -> list[str]:
+        """Up to k books that pass `keep` whose description alone is nearest the query (exact)."""
+        if self._description_vectors is None:
+            return []
+        sims = self._description_vectors[:-1] @ vector
+        order = np.argsort(-sims, kind="stable")
+        ids = self._description_ids
+        return list(itertools.islice((ids[row] for row in order if keep(ids[row])), k))
 
     def _keeper(self, filters: Filter) -> Callable[[str], bool]:
         """A predicate on book ids: catalog books that pass `filters`."""
@@ -232,10 +254,14 @@ class SearchService:
             position = self.lexical.position
             ordered = [(i, float(found.bm25[position[i]])) for i in found.lexical_ids]
         else:
-            ordered = rrf([found.vector_ids, found.lexical_ids], self.settings.rrf_k)
+            ordered = self.fused(found)
             if rerank:
                 ordered = self._rerank(found, ordered)
         return self._promote_exact(found.text, ordered, filters)
+
+    def fused(self, found: Retrieved) -> list[tuple[str, float]]:
+        """The hybrid candidates: vector, BM25 and description lists fused by reciprocal rank."""
+        return rrf([found.vector_ids, found.lexical_ids, found.description_ids], self.settings.rrf_k)
 
     def _rerank(self, found: Retrieved, ordered: list[tuple[str, float]]) -> list[tuple[str, float]]:
         assert self.reranker is not None
@@ -368,6 +394,7 @@ class SearchService:
             shared_words=list(words),
             vector_rank=_position(found.vector_ids, book.book_id),
             lexical_rank=_position(found.lexical_ids, book.book_id),
+            description_rank=_position(found.description_ids, book.book_id),
             exact_match=exact,  # type: ignore[arg-type]
         )
 

@@ -23,7 +23,7 @@ from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
 from vibeshelf.serve.routing import run_search, version_header
-from vibeshelf.serve.runtime import Runtime, limit_blas_threads
+from vibeshelf.serve.runtime import Runtime
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
@@ -65,7 +65,6 @@ def create_app(
         rt = None
         app.state.recommender = app.state.experiments = None
         if apis != "encode":
-            limit_blas_threads(settings.serve.blas_threads)
             rt = app.state.runtime = runtime or Runtime.load(settings)
             app.state.recommender = load_recommender(settings, rt.store)
             app.state.experiments = load_experiments(settings, rt, app.state.metrics)

@@ -66,7 +66,12 @@ class Runtime:
 
     @classmethod
     def load(cls, settings: Settings, previous: bool = False) -> Runtime:
-        """Load everything; `previous` serves the builds before the current ones (read only)."""
+        """Load everything; `previous` serves the builds before the current ones (read only).
+
+        Caps the process's BLAS threads at serve.blas_threads first: a query's matrix work is
+        small, and spinning BLAS threads slow the encoder's own threads down.
+        """
+        limit_blas_threads(settings.serve.blas_threads)
         encoder = load_encoder(settings.model, settings.models_dir)
         lexical_store = LexicalStore(settings.lexical_dir)
         store = open_store(settings, previous_build_id(settings.index_dir) if previous else None)
