@@ -8,7 +8,7 @@ import math
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -223,11 +223,18 @@ class SearchService:
         self, vector: np.ndarray, k: int, keep: Callable[[str], bool]
     ) -> list[str]:
         """Up to k books that pass `keep` whose description alone is nearest the query (exact)."""
-        if self._description_vectors is None:
+        if self._description_vectors is None or k <= 0:
             return []
         sims = self._description_vectors[:-1] @ vector
-        order = np.argsort(-sims, kind="stable")
         ids = self._description_ids
+        if k < len(sims):  # the best k first (ties at the cut included), in full order only if too few pass
+            cut = sims[np.argpartition(-sims, k - 1)[k - 1]]
+            head = np.flatnonzero(sims >= cut)
+            best = head[np.argsort(-sims[head], kind="stable")]
+            kept = [ids[row] for row in best if keep(ids[row])][:k]
+            if len(kept) == k:
+                return kept
+        order = np.argsort(-sims, kind="stable")
         return list(itertools.islice((ids[row] for row in order if keep(ids[row])), k))
 
     def _keeper(self, filters: Filter) -> Callable[[str], bool]:
@@ -282,8 +289,12 @@ class SearchService:
         )
         description_sims = self._description_similarities(found, ids)
         k = self.settings.rrf_k
-        consensus = Counter(s for book_id in ids[:CONSENSUS_DEPTH] for s in self._book_shelves[book_id])
-        consensus_norm = math.sqrt(sum(n * n for n in consensus.values())) or 1.0
+        top_shelves = [self._book_shelves[book_id] for book_id in ids[:CONSENSUS_DEPTH]]
+        consensus = np.bincount(
+            np.concatenate(top_shelves) if top_shelves else np.zeros(0, np.int64),
+            minlength=len(self._shelf_stems),
+        )
+        consensus_norm = math.sqrt(int(consensus @ consensus)) or 1.0
         vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
         lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
         rows = []
@@ -299,7 +310,7 @@ class SearchService:
                 float(shelf_sims[shelves].max()) if shelf_sims is not None and len(shelves) else 0.0,
                 (k + 1) / (k + vector_rank[book_id]) if book_id in vector_rank else 0.0,
                 (k + 1) / (k + lexical_rank[book_id]) if book_id in lexical_rank else 0.0,
-                sum(consensus[s] for s in shelves) / (math.sqrt(len(shelves)) * consensus_norm)
+                int(consensus[shelves].sum()) / (math.sqrt(len(shelves)) * consensus_norm)
                 if len(shelves) else 0.0,
                 description,
             ))
