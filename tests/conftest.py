@@ -11,10 +11,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from vibeshelf.recommend.artifacts import RecsModel
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -128,3 +131,21 @@ def server(sample_data_dir: Path) -> Iterator[Server]:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="module")
+def recs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the goodbooks catalog, the Book-Crossing interactions and a trained model."""
+    from tests.contracts.recommender import recs_data_dir
+
+    return recs_data_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def recs_model(recs_dir: Path) -> RecsModel:
+    """The model trained in `recs_dir`."""
+    from vibeshelf.recommend.artifacts import load_model
+    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.settings import Settings
+
+    return load_model(recs_root(Settings(data_dir=recs_dir)))

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
-from vibeshelf.recommend.artifacts import RecsModel, load_model
+from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.interactions import ingest_book_crossing
 from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.sources import CandidateSource, Popularity, Profile
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-from vibeshelf.recommend.train import recs_root, train_recs
+from vibeshelf.recommend.train import train_recs
 from vibeshelf.settings import Settings
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -47,10 +47,6 @@ def recs_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     train_recs(settings, TEST_RECS, evaluate=False)
     marker.touch()
     return data_dir
-
-
-def load_test_model(data_dir: Path) -> RecsModel:
-    return load_model(recs_root(Settings(data_dir=data_dir)))
 
 
 def active_reader(model: RecsModel, min_items: int = 5) -> str:

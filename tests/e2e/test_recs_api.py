@@ -19,21 +19,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, free_port
-from tests.contracts.recommender import active_reader, load_test_model, recs_data_dir
+from tests.contracts.recommender import active_reader
 from tests.postgres_server import fresh_database
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return recs_data_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def model(data_dir: Path) -> RecsModel:
-    return load_test_model(data_dir)
 
 
 @contextmanager
@@ -87,21 +77,21 @@ def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Itera
 
 
 @pytest.fixture(scope="module")
-def api(data_dir: Path) -> Iterator[httpx.Client]:
+def api(recs_dir: Path) -> Iterator[httpx.Client]:
     """The recommend app on the data dir's SQLite interactions store."""
-    with recommend_server(data_dir) as client:
+    with recommend_server(recs_dir) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def postgres_events_url(data_dir: Path, model: RecsModel, postgres_url: str) -> str:
+def postgres_events_url(recs_dir: Path, recs_model: RecsModel, postgres_url: str) -> str:
     """A fresh database on the loopback PostgreSQL holding the model's training source, copied
     from the data dir's SQLite store (what `vibeshelf ingest interactions` would have put there)."""
     url = fresh_database(postgres_url)
-    sqlite = SqliteStore(data_dir / "events.sqlite3")
-    postgres = open_interactions(url, data_dir)
+    sqlite = SqliteStore(recs_dir / "events.sqlite3")
+    postgres = open_interactions(url, recs_dir)
     try:
-        info = sqlite.source(str(model.metadata["source"]))
+        info = sqlite.source(str(recs_model.metadata["source"]))
         postgres.replace_source(info, sqlite.read(info.name))
     finally:
         sqlite.close()
@@ -110,10 +100,10 @@ def postgres_events_url(data_dir: Path, model: RecsModel, postgres_url: str) -> 
 
 
 @pytest.fixture(scope="module")
-def postgres_api(data_dir: Path, postgres_events_url: str) -> Iterator[httpx.Client]:
+def postgres_api(recs_dir: Path, postgres_events_url: str) -> Iterator[httpx.Client]:
     """The recommend app with VIBESHELF_RECOMMEND__EVENTS_URL on that database."""
     env = {"VIBESHELF_RECOMMEND__EVENTS_URL": postgres_events_url}
-    with recommend_server(data_dir, env) as client:
+    with recommend_server(recs_dir, env) as client:
         yield client
 
 
@@ -137,30 +127,30 @@ def check_books(recommendations: list[dict[str, object]], model: RecsModel) -> N
 
 
 def test_known_reader_gets_als_without_books_already_rated(
-    api: httpx.Client, model: RecsModel
+    api: httpx.Client, recs_model: RecsModel
 ) -> None:
-    reader = active_reader(model, min_items=8)
+    reader = active_reader(recs_model, min_items=8)
     body = api.post("/api/recommend", json={"user_id": reader, "cutoff": 15}).json()
     assert body["strategy"] == "als"
-    assert body["model_version"] == model.version and body["request_id"]
+    assert body["model_version"] == recs_model.version and body["request_id"]
     books = body["recommendations"]
     assert len(books) == 15
-    assert not {b["book_id"] for b in books} & rated_by(model, reader)
-    check_books(books, model)
+    assert not {b["book_id"] for b in books} & rated_by(recs_model, reader)
+    check_books(books, recs_model)
     assert all(b["reason"].startswith("because you read ") for b in books)
     again = api.post("/api/recommend", json={"user_id": reader, "cutoff": 15}).json()
     assert [b["book_id"] for b in again["recommendations"]] == [b["book_id"] for b in books]
 
 
-def test_unknown_reader_gets_popular_books(api: httpx.Client, model: RecsModel) -> None:
+def test_unknown_reader_gets_popular_books(api: httpx.Client, recs_model: RecsModel) -> None:
     body = api.post("/api/recommend", json={"user_id": "never-seen-reader", "cutoff": 5}).json()
     assert body["strategy"] == "popular"
     assert len(body["recommendations"]) == 5
-    check_books(body["recommendations"], model)
+    check_books(body["recommendations"], recs_model)
     assert body["recommendations"][0]["reason"].startswith("popular")
 
 
-def test_anonymous_liked_books_fold_in(api: httpx.Client, model: RecsModel) -> None:
+def test_anonymous_liked_books_fold_in(api: httpx.Client, recs_model: RecsModel) -> None:
     liked = ["2", "3", "18"]  # Harry Potter 1, Twilight, Harry Potter 3
     body = api.post("/api/recommend", json={"liked": liked, "cutoff": 10}).json()
     assert body["strategy"] == "fold-in"
@@ -180,18 +170,18 @@ def test_an_event_is_stored_and_shapes_the_next_recommendation(api: httpx.Client
 
 
 @pytest.mark.parametrize("read", [True, False], ids=["book-with-readers", "cold-book"])
-def test_more_like_this(api: httpx.Client, model: RecsModel, read: bool) -> None:
+def test_more_like_this(api: httpx.Client, recs_model: RecsModel, read: bool) -> None:
     """Neighbours of the most read book are "readers of X also liked"; of a book nobody read,
     placed by its shelves, "readers of books shelved like X liked"."""
-    counts = model.counts
-    placed = model.unit_items.any(axis=1)
+    counts = recs_model.counts
+    placed = recs_model.unit_items.any(axis=1)
     cold = int(np.flatnonzero((counts == 0) & placed)[0])
-    book = model.items.ids[int(counts.argmax()) if read else cold]
+    book = recs_model.items.ids[int(counts.argmax()) if read else cold]
     body = api.get(f"/api/books/{book}/similar", params={"limit": 8}).json()
     assert body["book"]["book_id"] == book
     similar = body["similar"]
     assert len(similar) == 8 and book not in [s["book_id"] for s in similar]
-    check_books(similar, model)
+    check_books(similar, recs_model)
     # This data dir has no book embeddings, so more-like-this is readers' behaviour only.
     assert {s["source"] for s in similar} == {"item-item"}
     title = body["book"]["title"]
@@ -223,8 +213,8 @@ def test_errors_are_json(
     assert body["code"] == code and body["name"] and body["description"]
 
 
-def test_a_known_readers_new_event_is_folded_in(api: httpx.Client, model: RecsModel) -> None:
-    reader = active_reader(model, min_items=6)
+def test_a_known_readers_new_event_is_folded_in(api: httpx.Client, recs_model: RecsModel) -> None:
+    reader = active_reader(recs_model, min_items=6)
     before = api.post("/api/recommend", json={"user_id": reader, "cutoff": 5}).json()
     top = before["recommendations"][0]["book_id"]
     assert before["strategy"] == "als"
@@ -234,14 +224,14 @@ def test_a_known_readers_new_event_is_folded_in(api: httpx.Client, model: RecsMo
     after = api.post("/api/recommend", json={"user_id": reader, "cutoff": 5}).json()
     assert after["strategy"] == "fold-in"
     assert top not in [b["book_id"] for b in after["recommendations"]]
-    assert not {b["book_id"] for b in after["recommendations"]} & rated_by(model, reader)
+    assert not {b["book_id"] for b in after["recommendations"]} & rated_by(recs_model, reader)
 
 
 def test_a_like_on_postgres_is_stored_and_excluded_next_time(
-    postgres_api: httpx.Client, postgres_events_url: str, model: RecsModel, data_dir: Path
+    postgres_api: httpx.Client, postgres_events_url: str, recs_model: RecsModel, recs_dir: Path
 ) -> None:
     """With a postgresql:// events URL, POST /api/events lands in PostgreSQL, shaping /recommend."""
-    reader = last_active_reader(model)
+    reader = last_active_reader(recs_model)
     before = postgres_api.post("/api/recommend", json={"user_id": reader, "cutoff": 10}).json()
     assert before["strategy"] == "als"
     top = before["recommendations"][0]["book_id"]
@@ -249,12 +239,12 @@ def test_a_like_on_postgres_is_stored_and_excluded_next_time(
         "/api/events", json={"user_id": reader, "book_id": top, "event": "like"}
     )
     assert response.status_code == 201 and response.json() == {"stored": 1}
-    store = open_interactions(postgres_events_url, data_dir)
+    store = open_interactions(postgres_events_url, recs_dir)
     try:
-        history = set(store.history(str(model.metadata["source"]), reader))
+        history = set(store.history(str(recs_model.metadata["source"]), reader))
     finally:
         store.close()
-    assert history == rated_by(model, reader) | {top}
+    assert history == rated_by(recs_model, reader) | {top}
     after = postgres_api.post("/api/recommend", json={"user_id": reader, "cutoff": 10}).json()
     assert after["strategy"] == "fold-in"
     ids = {b["book_id"] for b in after["recommendations"]}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tests.contracts.recommender import SHARED_DATA, TEST_RECS, recs_data_dir
+from tests.contracts.recommender import SHARED_DATA, TEST_RECS
 from vibeshelf.recommend.artifacts import (
     METADATA_FILE,
     current_version,
@@ -27,24 +27,19 @@ from vibeshelf.settings import Settings, get_settings
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return recs_data_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def events_url(data_dir: Path) -> str:
-    return f"sqlite://{data_dir / 'events.sqlite3'}"
+def events_url(recs_dir: Path) -> str:
+    return f"sqlite://{recs_dir / 'events.sqlite3'}"
 
 
 @pytest.fixture
-def side_dir(data_dir: Path, tmp_path: Path) -> Path:
+def side_dir(recs_dir: Path, tmp_path: Path) -> Path:
     """A data dir of its own for models, sharing the catalog (read-only) with the built one."""
-    (tmp_path / "catalog").symlink_to(data_dir / "catalog")
+    (tmp_path / "catalog").symlink_to(recs_dir / "catalog")
     return tmp_path
 
 
-def test_book_crossing_sources_match_the_data_readme(data_dir: Path) -> None:
-    store = SqliteStore(data_dir / "events.sqlite3")
+def test_book_crossing_sources_match_the_data_readme(recs_dir: Path) -> None:
+    store = SqliteStore(recs_dir / "events.sqlite3")
     try:
         sources = {s.name: s for s in store.sources()}
     finally:
@@ -65,9 +60,9 @@ def test_goodreads_file_ingests_whole(tmp_path: Path) -> None:
         store.close()
 
 
-def test_linked_training_data_spans_the_catalog(data_dir: Path, events_url: str) -> None:
+def test_linked_training_data_spans_the_catalog(recs_dir: Path, events_url: str) -> None:
     data = load_training_data(
-        Settings(data_dir=data_dir), TEST_RECS.model_copy(update={"events_url": events_url})
+        Settings(data_dir=recs_dir), TEST_RECS.model_copy(update={"events_url": events_url})
     )
     assert data.interactions.shape[1] == 10_000  # every catalog book, most of them cold
     assert 2_800 <= int((data.interactions.item_counts() > 0).sum()) <= 3_000
@@ -136,9 +131,9 @@ def test_eval_compares_current_with_previous(side_dir: Path, events_url: str) ->
     assert json.loads(json.dumps(evaluation.to_dict()))["rows"]
 
 
-def test_tuned_defaults_beat_popularity_by_the_target(data_dir: Path, events_url: str) -> None:
+def test_tuned_defaults_beat_popularity_by_the_target(recs_dir: Path, events_url: str) -> None:
     rec = RecommendSettings(events_url=events_url)
-    data = load_training_data(Settings(data_dir=data_dir), rec)
+    data = load_training_data(Settings(data_dir=recs_dir), rec)
     scores = holdout_metrics(data.interactions, data.items.genres, rec)
     als, popular = scores["als"], scores["popularity"]
     assert als["ndcg_at_10"] >= 1.2 * popular["ndcg_at_10"]
@@ -147,10 +142,10 @@ def test_tuned_defaults_beat_popularity_by_the_target(data_dir: Path, events_url
 
 
 def test_cli_eval_and_train_errors(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runner = CliRunner()
-    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(recs_dir))
     get_settings.cache_clear()
     result = runner.invoke(eval_app, ["recs", "--json"])
     assert result.exit_code == 0, result.output
@@ -166,9 +161,9 @@ def test_cli_eval_and_train_errors(
     get_settings.cache_clear()
 
 
-def test_tuning_scores_grid_points_on_the_validation_split(data_dir: Path, events_url: str) -> None:
+def test_tuning_scores_grid_points_on_the_validation_split(recs_dir: Path, events_url: str) -> None:
     rec = TEST_RECS.model_copy(update={"events_url": events_url})
-    data = load_training_data(Settings(data_dir=data_dir), rec)
+    data = load_training_data(Settings(data_dir=recs_dir), rec)
     results = tune(data.interactions, data.items.genres, rec, grid={"factors": [4, 16]})
     assert [p for p, _ in results] in (
         [{"factors": 16}, {"factors": 4}],

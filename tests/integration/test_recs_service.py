@@ -30,9 +30,9 @@ SEEN_EVENT = "read"
 
 
 @pytest.fixture(scope="module")
-def training_rows(data_dir: Path, recs_model: RecsModel) -> tuple[SourceInfo, pa.Table]:
+def training_rows(recs_dir: Path, recs_model: RecsModel) -> tuple[SourceInfo, pa.Table]:
     """The model's training source, as ingested into the built data dir's store."""
-    store = SqliteStore(data_dir / "events.sqlite3")
+    store = SqliteStore(recs_dir / "events.sqlite3")
     try:
         info = store.source(str(recs_model.metadata["source"]))
         return info, store.read(info.name)
