@@ -133,12 +133,14 @@ class SearchService:
         self._book_shelves = {
             book.book_id: np.array([position[s] for s in book.shelves], dtype=np.int64) for book in catalog
         }
-        # Each book's description vector (a zero row for books without one), for the rerank.
-        self._description_ids = [i for i in (descriptions.ids if descriptions else []) if i in catalog]
+        # The catalog books' description vectors, then a zero row for books without one.
+        described = descriptions.ids if descriptions is not None else []
+        in_catalog = [i in catalog for i in described]
+        self._description_ids = [i for i, kept in zip(described, in_catalog, strict=True) if kept]
         self._description_row = {book_id: row for row, book_id in enumerate(self._description_ids)}
         self._description_vectors = (
             np.vstack([
-                descriptions.vectors[[i in catalog for i in descriptions.ids]],
+                descriptions.vectors[in_catalog],
                 np.zeros((1, descriptions.vectors.shape[1]), np.float32),
             ])
             if descriptions is not None

@@ -22,7 +22,7 @@ from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
-from vibeshelf.serve.routing import run_search, version_header
+from vibeshelf.serve.routing import run_search, versioned_json
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
@@ -111,10 +111,7 @@ def create_app(
         three of those books first. A reader in an experiment gets their version's ranking settings.
         """
         response = run_search(request, params)
-        # Serialised by pydantic directly: the documented model, without re-validation.
-        reply = Response(response.model_dump_json(), media_type="application/json")
-        version_header(reply, response.version)
-        return reply
+        return versioned_json(response, response.version)
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
     def api_suggest(

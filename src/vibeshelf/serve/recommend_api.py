@@ -27,7 +27,7 @@ from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.errors import install_error_handlers
-from vibeshelf.serve.routing import run_recommend, version_header
+from vibeshelf.serve.routing import run_recommend, versioned_json
 from vibeshelf.serve.runtime import limit_blas_threads
 from vibeshelf.settings import Settings, get_settings
 
@@ -100,10 +100,7 @@ async def api_recommend(request: Request, body: RecommendRequest) -> Response:
     service = _service(request)
     try:
         answer = run_recommend(request, body, service)
-        # Serialised by pydantic directly: the documented model, without re-validation.
-        reply = Response(answer.model_dump_json(), media_type="application/json")
-        version_header(reply, answer.version)
-        return reply
+        return versioned_json(answer, answer.version)
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
     except StorageError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request, Response
+from pydantic import BaseModel
 
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.schemas import RecommendRequest, RecommendResponse
@@ -54,6 +55,14 @@ def run_recommend(request: Request, body: RecommendRequest, default: RecommendSe
     response.version = name
     experiments.served("recommend", name, response.request_id, len(response.recommendations), seconds)
     return response
+
+
+def versioned_json(body: BaseModel, version: str | None) -> Response:
+    """`body` serialised by pydantic directly (the documented model, without re-validation), with
+    the experiment version header when a version served it."""
+    reply = Response(body.model_dump_json(), media_type="application/json")
+    version_header(reply, version)
+    return reply
 
 
 def version_header(response: Response, version: str | None) -> None:
