@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -16,14 +18,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import REPO, run_cli
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.custom import FIELDS
+from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.embed.vectors import EmbeddingSet, embeddings_path, load_embeddings
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.models import Mode, SearchParams
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.ranking import title_key
-from vibeshelf.search.rerank import FEATURES
+from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES
 from vibeshelf.search.service import SearchService
 from vibeshelf.serve.runtime import Runtime, description_vectors
 from vibeshelf.settings import Settings
@@ -185,6 +189,37 @@ def test_the_description_feature_is_the_cosine_to_the_books_own_description(
         column = service.features(found, ids)[:, FEATURES.index("description")]
         np.testing.assert_allclose(column, expected, atol=1e-6)
     assert (without_three.features(found, ids[:3])[:, FEATURES.index("description")] == 0).all()
+
+
+def test_shelf_features_match_a_book_by_book_computation(runtime: Runtime) -> None:
+    """Shelf similarity and shelf consensus, against their definitions, a shelfless book included."""
+    search = runtime.search
+    found = search.retrieve("witches and a coven in a small town", "hybrid", Filter(), 50)
+    assert found.vector is not None
+    ids = [book_id for book_id, _ in search.fused(found)][:30]
+    bare = ids[4]
+    catalog = BookCatalog([
+        dataclasses.replace(b, shelves=[]) if b.book_id == bare else b for b in search.catalog
+    ])
+    service = SearchService(search.encoder, search.store, catalog, search.settings, None, search.lexical)
+    shelves = {book_id: catalog.get(book_id).shelves for book_id in ids}  # type: ignore[union-attr]
+    phrases = sorted({s for b in catalog for s in b.shelves})
+    sims = dict(zip(phrases, search.encoder.encode([shelf_phrase(s) for s in phrases]) @ found.vector, strict=True))
+    counts: dict[str, int] = {}
+    for book_id in ids[:CONSENSUS_DEPTH]:
+        for shelf in shelves[book_id]:
+            counts[shelf] = counts.get(shelf, 0) + 1
+    norm = math.sqrt(sum(n * n for n in counts.values()))
+    expected_similarity = [max((sims[s] for s in shelves[i]), default=0.0) for i in ids]
+    expected_consensus = [
+        sum(counts.get(s, 0) for s in shelves[i]) / (math.sqrt(len(shelves[i])) * norm) if shelves[i] else 0.0
+        for i in ids
+    ]
+    features = service.features(found, ids)
+    np.testing.assert_allclose(features[:, FEATURES.index("shelf_similarity")], expected_similarity, atol=1e-5)
+    np.testing.assert_allclose(features[:, FEATURES.index("shelf_consensus")], expected_consensus, atol=1e-9)
+    assert features[4, FEATURES.index("shelf_similarity")] == features[4, FEATURES.index("shelf_words")] == 0.0
+    assert (features[:, FEATURES.index("shelf_consensus")] > 0).sum() >= len(ids) - 1
 
 
 def test_serving_refuses_missing_or_stale_description_vectors(

@@ -1,12 +1,19 @@
 """Ranking: similarity first, popularity second; one result per work."""
 
-from vibeshelf.search.ranking import Candidate, popularity, rank, rank_score, title_key
+from vibeshelf.catalog.books import Book
+from vibeshelf.search.ranking import RankTable, edition_groups, popularity, title_key
 
 MAX = 5_000_000
 
 
-def cand(book_id: str, sim: float, count: int, work: str = "", title: str = "") -> Candidate:
-    return Candidate(book_id, sim, count, work or f"w{book_id}", title or f"t{book_id}")
+def book(book_id: str, ratings: int, work: str | None = None, title: str = "", author: str = "A") -> Book:
+    return Book(
+        book_id, title or f"title {book_id}", [author], 2000, "eng", 4.0, ratings, [], None, None, None, work
+    )
+
+
+def ranked(books: list[Book], hits: list[tuple[str, float]], weight: float = 0.02) -> list[str]:
+    return [book_id for book_id, _ in RankTable(books).rank(hits, weight)]
 
 
 def test_popularity_is_log_scaled_into_unit_interval() -> None:
@@ -17,50 +24,59 @@ def test_popularity_is_log_scaled_into_unit_interval() -> None:
 
 
 def test_clearly_more_similar_book_beats_a_far_more_popular_one() -> None:
-    obscure = cand("obscure", 0.60, 12)
-    famous = cand("famous", 0.55, MAX)
-    assert [c.book_id for c, _ in rank([famous, obscure], MAX, 0.02)] == ["obscure", "famous"]
+    books = [book("obscure", 12), book("famous", MAX)]
+    assert ranked(books, [("famous", 0.55), ("obscure", 0.60)]) == ["obscure", "famous"]
 
 
 def test_popularity_breaks_near_ties() -> None:
-    niche = cand("niche", 0.601, 50)
-    loved = cand("loved", 0.600, 2_000_000)
-    assert [c.book_id for c, _ in rank([niche, loved], MAX, 0.02)] == ["loved", "niche"]
+    books = [book("niche", 50), book("loved", 2_000_000), book("top", MAX)]
+    assert ranked(books, [("niche", 0.601), ("loved", 0.600)]) == ["loved", "niche"]
 
 
 def test_weight_bounds_the_popularity_term() -> None:
-    assert rank_score(0.5, MAX, MAX, 0.02) == 0.52
-    assert rank_score(0.5, 0, MAX, 0.02) == 0.5
+    table = RankTable([book("top", MAX), book("none", 0)])
+    assert table.rank([("top", 0.5), ("none", 0.5)], 0.02) == [("top", 0.52), ("none", 0.5)]
 
 
 def test_order_is_sorted_and_deterministic_for_exact_ties() -> None:
-    items = [cand("b", 0.5, 100), cand("a", 0.5, 100), cand("c", 0.7, 1), cand("d", 0.5, 1000)]
-    ranked = rank(items, MAX, 0.02)
-    assert [c.book_id for c, _ in ranked] == ["c", "d", "a", "b"]
-    scores = [s for _, s in ranked]
+    books = [book("b", 100), book("a", 100), book("c", 1), book("d", 1000)]
+    order = RankTable(books).rank([("b", 0.5), ("a", 0.5), ("c", 0.7), ("d", 0.5)], 0.0)
+    assert [b for b, _ in order] == ["c", "d", "a", "b"]
+    scores = [s for _, s in order]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_editions_of_one_work_are_deduplicated() -> None:
-    items = [
-        cand("1", 0.9, 10, work="w1"),
-        cand("2", 0.8, 10, work="w1"),
-        cand("3", 0.7, 10, title="dune|frank herbert"),
-        cand("4", 0.6, 10, title="dune|frank herbert"),
-        cand("5", 0.5, 10),
+def test_editions_of_one_work_are_deduplicated_best_ranked_first() -> None:
+    books = [
+        book("1", 10, work="w1"),
+        book("2", 10, work="w1"),
+        book("3", 10, title="Dune", author="Frank Herbert"),
+        book("4", 10, title="Dune (Dune Chronicles #1)", author="Frank Herbert"),
+        book("5", 10),
     ]
-    assert [c.book_id for c, _ in rank(items, MAX, 0.02)] == ["1", "3", "5"]
+    ordered = [("2", 0.9), ("1", 0.8), ("4", 0.7), ("3", 0.6), ("5", 0.5)]
+    assert RankTable(books).dedupe(ordered, 10) == [("2", 0.9), ("4", 0.7), ("5", 0.5)]
+    assert RankTable(books).dedupe(ordered, 2) == [("2", 0.9), ("4", 0.7)]
 
 
-def test_editions_are_grouped_transitively_whatever_the_rank_order() -> None:
-    # 1 and 3 share a work id, 3 and 2 a title: all three are one work, even though 2 outranks 3.
-    items = [
-        cand("1", 0.9, 10, work="w1", title="dune|frank herbert"),
-        cand("2", 0.8, 10, work="w2", title="dune messiah|frank herbert"),
-        cand("3", 0.7, 10, work="w1", title="dune messiah|frank herbert"),
-        cand("4", 0.6, 10, work="w4", title="children of dune|frank herbert"),
+def test_editions_are_grouped_transitively_across_the_catalog() -> None:
+    # 1 and 3 share a work id, 3 and 2 a title: all three are one work, whatever the rank order,
+    # and even when the edition that links them (3) is not among the ranked books.
+    books = [
+        book("1", 10, work="w1", title="Dune", author="Frank Herbert"),
+        book("2", 10, work="w2", title="Dune Messiah", author="Frank Herbert"),
+        book("3", 10, work="w1", title="Dune Messiah", author="Frank Herbert"),
+        book("4", 10, work="w4", title="Children of Dune", author="Frank Herbert"),
     ]
-    assert [c.book_id for c, _ in rank(items, MAX, 0.02)] == ["1", "4"]
+    table = RankTable(books)
+    assert [b for b, _ in table.dedupe([("1", 0.9), ("2", 0.8), ("3", 0.7), ("4", 0.6)], 10)] == ["1", "4"]
+    assert [b for b, _ in table.dedupe([("2", 0.9), ("4", 0.8), ("1", 0.7)], 10)] == ["2", "4"]
+
+
+def test_edition_groups_number_each_work_once() -> None:
+    groups = edition_groups([("a", "work:1", "x|y"), ("b", "", "x|y"), ("c", "work:2", ""), ("d", "", "")])
+    assert groups["a"] == groups["b"]
+    assert len({groups["a"], groups["c"], groups["d"]}) == 3
 
 
 def test_title_key_drops_series_suffix_and_punctuation() -> None:

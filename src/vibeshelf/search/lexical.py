@@ -22,6 +22,7 @@ from vibeshelf.catalog.table import read_books
 from vibeshelf.index import builds
 from vibeshelf.index.base import StoreError
 from vibeshelf.index.storelib import new_build_id
+from vibeshelf.search.topk import best_first
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
@@ -90,9 +91,7 @@ class LexicalIndex:
     ) -> list[tuple[str, float]]:
         """The k best-scoring books with a positive score that `keep` accepts, best first."""
         matched = np.flatnonzero(scores > 0)
-        if keep is None and len(matched) > k:
-            matched = matched[np.argpartition(-scores[matched], k - 1)[:k]]
-        order = matched[np.argsort(-scores[matched], kind="stable")]
+        order = best_first(scores, k if keep is None else len(matched), matched)
         out: list[tuple[str, float]] = []
         for i in order:
             if keep is None or keep(self.ids[i]):

@@ -14,19 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vibeshelf.catalog.books import Book
+
 _SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A book that came back from KNN, with what ranking needs."""
-
-    book_id: str
-    similarity: float
-    ratings_count: int
-    work_key: str
-    title_key: str
 
 
 def popularity(ratings_count: int, max_ratings_count: int) -> float:
@@ -36,29 +27,61 @@ def popularity(ratings_count: int, max_ratings_count: int) -> float:
     return min(1.0, math.log1p(ratings_count) / math.log1p(max_ratings_count))
 
 
-def rank_score(similarity: float, ratings_count: int, max_ratings_count: int, weight: float) -> float:
-    return similarity + weight * popularity(ratings_count, max_ratings_count)
+@dataclass(frozen=True)
+class RankedBook:
+    """What ranking needs of a catalog book: its ratings count, popularity and edition group."""
+
+    ratings_count: int
+    popularity: float
+    work: int
 
 
-def rank(
-    candidates: Iterable[Candidate], max_ratings_count: int, weight: float, dedupe: bool = True
-) -> list[tuple[Candidate, float]]:
-    """Candidates with their rank scores, best first, one per work unless `dedupe` is off."""
-    scored = [
-        (c, rank_score(c.similarity, c.ratings_count, max_ratings_count, weight)) for c in candidates
-    ]
-    scored.sort(key=lambda cs: (-cs[1], -cs[0].ratings_count, cs[0].book_id))
-    return dedupe_editions(scored) if dedupe else scored
+class RankTable:
+    """Each catalog book's ranking facts, computed once per catalog."""
+
+    def __init__(self, books: Iterable[Book]) -> None:
+        books = list(books)
+        top = max((b.ratings_count for b in books), default=0)
+        groups = edition_groups((b.book_id, *edition_keys(b)) for b in books)
+        self.books = {
+            b.book_id: RankedBook(b.ratings_count, popularity(b.ratings_count, top), groups[b.book_id])
+            for b in books
+        }
+
+    def __contains__(self, book_id: object) -> bool:
+        return book_id in self.books
+
+    def rank(self, hits: Iterable[tuple[str, float]], weight: float) -> list[tuple[str, float]]:
+        """(book id, rank score) of (book id, similarity) hits, best first."""
+        books = self.books
+        scored = [(book_id, sim + weight * books[book_id].popularity) for book_id, sim in hits]
+        scored.sort(key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
+        return scored
+
+    def dedupe(self, ordered: Iterable[tuple[str, float]], limit: int) -> list[tuple[str, float]]:
+        """The first `limit` of `ordered`, keeping only the best-ranked edition of each work."""
+        seen: set[int] = set()
+        kept = []
+        for book_id, score in ordered:
+            work = self.books[book_id].work
+            if work not in seen:
+                seen.add(work)
+                kept.append((book_id, score))
+                if len(kept) == limit:
+                    break
+        return kept
 
 
-def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
-    """Keep the best-ranked edition of each work.
+def edition_keys(book: Book) -> tuple[str, str]:
+    """A book's two edition keys: its work id and its normalised title and first author."""
+    work_key = f"work:{book.work_id}" if book.work_id else ""
+    return work_key, title_key(book.title, book.authors[0] if book.authors else "")
 
-    Two books are editions of one work when they share a work id or a title and first author, and
-    the relation is transitive (A and B share a work id, B and C a title: A, B and C are one work),
-    so the candidates are grouped with a union-find over their keys before the best of each group
-    is kept.
-    """
+
+def edition_groups(books: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+    """A work number per (book id, work key, title key): books are editions of one work when they
+    share a non-empty key, and the relation is transitive (A and B share a work id, B and C a
+    title: A, B and C are one work), so the keys are joined with a union-find."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -67,18 +90,14 @@ def dedupe_editions(scored: list[tuple[Candidate, float]]) -> list[tuple[Candida
             key = parent[key]
         return key
 
-    for cand, _ in scored:
-        first, *rest = [k for k in (cand.work_key, cand.title_key) if k] or [cand.book_id]
+    firsts = {}
+    for book_id, *keys in books:
+        first, *rest = [k for k in keys if k] or [f"id:{book_id}"]
+        firsts[book_id] = first
         for key in rest:
             parent[root(key)] = root(first)
-    seen: set[str] = set()
-    kept = []
-    for cand, score in scored:
-        group = root(cand.work_key or cand.title_key or cand.book_id)
-        if group not in seen:
-            seen.add(group)
-            kept.append((cand, score))
-    return kept
+    numbers: dict[str, int] = {}
+    return {book_id: numbers.setdefault(root(first), len(numbers)) for book_id, first in firsts.items()}
 
 
 def words_key(text: str) -> str:

@@ -27,8 +27,9 @@ from vibeshelf.search.lexical import LexicalIndex, terms, tokenize
 from vibeshelf.search.models import BookResult, Explanation, Mode, SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog
-from vibeshelf.search.ranking import Candidate, dedupe_editions, popularity, rank, title_key
+from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
+from vibeshelf.search.topk import best_first
 from vibeshelf.settings import SearchSettings
 
 SNIPPET_CHARS = 280
@@ -73,12 +74,6 @@ def build_filter(params: SearchParams) -> Filter:
         raise QueryError(str(exc)) from exc
 
 
-def edition_keys(book: Book) -> tuple[int, str, str]:
-    """What ranking needs of a book: ratings count and its two edition keys."""
-    work_key = f"work:{book.work_id}" if book.work_id else ""
-    return book.ratings_count, work_key, title_key(book.title, book.authors[0] if book.authors else "")
-
-
 @dataclass
 class Retrieved:
     """One query's candidates from each retriever, with the scores ranking and explaining need."""
@@ -120,7 +115,11 @@ class SearchService:
         self.reranker = reranker
         self.cache = QueryVectorCache(settings.query_cache_size)
         self.exact = ExactMatcher(catalog)
-        self._edition_keys = {book.book_id: edition_keys(book) for book in catalog}
+        self.ranking = RankTable(catalog)
+        # BM25 scores only catalog books (an index kept from an earlier build may hold others).
+        self._lexical_in_catalog = np.array(
+            [i in self.ranking for i in (lexical.ids if lexical is not None else [])], dtype=bool
+        )
         shelves = list(catalog.shelf_counts)
         self._shelf_stems = {shelf: frozenset(tokenize(shelf_phrase(shelf))) for shelf in shelves}
         self._book_shelf_stems = {
@@ -167,10 +166,11 @@ class SearchService:
         )
         found = self.retrieve(query.text, mode, filters, max(self.settings.candidates, limit))
         ordered, exact = self._order(found, mode, filters, rerank)
-        ranked = dedupe_editions(self._candidates(found, ordered))[:limit]
+        ranked = self.ranking.dedupe(ordered, limit)
+        sims = self._similarities(found, [book_id for book_id, _ in ranked])
         results = [
-            self._result(pos, cand, score, found, exact.get(cand.book_id), params.explain)
-            for pos, (cand, score) in enumerate(ranked, 1)
+            self._result(pos, book_id, sim, score, found, exact.get(book_id), params.explain)
+            for pos, ((book_id, score), sim) in enumerate(zip(ranked, sims, strict=True), 1)
         ]
         manifest = self.store.manifest
         response = SearchResponse(
@@ -195,20 +195,16 @@ class SearchService:
         similarity: dict[str, float] = {}
         if mode != "lexical":
             vector = self.cache.get_or_encode(text, self.encoder)
-            hits = [h for h in self.store.knn(vector, k, filters) if h.id in self._edition_keys]
-            ranked = rank(
-                (self._candidate(h.id, h.similarity) for h in hits),
-                self.catalog.max_ratings_count,
-                self.settings.popularity_weight,
-                dedupe=False,
+            hits = [h for h in self.store.knn(vector, k, filters) if h.id in self.ranking]
+            vector_ranked = self.ranking.rank(
+                ((h.id, h.similarity) for h in hits), self.settings.popularity_weight
             )
-            vector_ranked = [(c.book_id, score) for c, score in ranked]
             similarity = {h.id: h.similarity for h in hits}
         lexical_ids: list[str] = []
         bm25 = None
         bm25_max = 0.0
         if mode != "vector" and self.lexical is not None:
-            bm25 = self.lexical.scores(text)
+            bm25 = np.where(self._lexical_in_catalog, self.lexical.scores(text), 0.0)
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             keep = self._keeper(filters)
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keep)]
@@ -222,27 +218,25 @@ class SearchService:
         )
 
     def _nearest_descriptions(
-        self, vector: np.ndarray, k: int, keep: Callable[[str], bool]
+        self, vector: np.ndarray, k: int, keep: Callable[[str], bool] | None
     ) -> list[str]:
-        """Up to k books that pass `keep` whose description alone is nearest the query (exact)."""
+        """Up to k books that pass `keep` (all when None) whose description alone is nearest the
+        query (exact)."""
         if self._description_vectors is None or k <= 0:
             return []
         sims = self._description_vectors[:-1] @ vector
         ids = self._description_ids
-        if k < len(sims):  # the best k first (ties at the cut included), in full order only if too few pass
-            cut = sims[np.argpartition(-sims, k - 1)[k - 1]]
-            head = np.flatnonzero(sims >= cut)
-            best = head[np.argsort(-sims[head], kind="stable")]
-            kept = [ids[row] for row in best if keep(ids[row])][:k]
-            if len(kept) == k:
-                return kept
-        order = np.argsort(-sims, kind="stable")
-        return list(itertools.islice((ids[row] for row in order if keep(ids[row])), k))
+        rows = best_first(sims, k)
+        kept = [ids[row] for row in rows if keep is None or keep(ids[row])][:k]
+        if len(kept) < k and len(rows) < len(sims):  # a filter left too few of the best k: go further
+            rows = best_first(sims, len(sims))
+            kept = list(itertools.islice((ids[row] for row in rows if keep is None or keep(ids[row])), k))
+        return kept
 
-    def _keeper(self, filters: Filter) -> Callable[[str], bool]:
-        """A predicate on book ids: catalog books that pass `filters`."""
+    def _keeper(self, filters: Filter) -> Callable[[str], bool] | None:
+        """A predicate on catalog book ids for `filters`; None when there are none."""
         if not filters:
-            return lambda book_id: book_id in self._edition_keys
+            return None
         catalog = self.catalog
 
         def keep(book_id: str) -> bool:
@@ -282,41 +276,34 @@ class SearchService:
 
     def features(self, found: Retrieved, ids: list[str]) -> np.ndarray:
         """The rerank features (see search.rerank.FEATURES) of candidate books."""
-        sims = self._similarities(found, ids)
-        query_stems = set(tokenize(found.text))
-        shelf_sims = (
-            self._shelf_vectors @ found.vector
-            if self._shelf_vectors is not None and found.vector is not None
-            else None
-        )
-        description_sims = self._description_similarities(found, ids)
+        out = np.zeros((len(ids), len(FEATURES)))
+        if not ids:
+            return out
         k = self.settings.rrf_k
-        top_shelves = [self._book_shelves[book_id] for book_id in ids[:CONSENSUS_DEPTH]]
-        consensus = np.bincount(
-            np.concatenate(top_shelves) if top_shelves else np.zeros(0, np.int64),
-            minlength=len(self._shelf_stems),
-        )
-        consensus_norm = math.sqrt(int(consensus @ consensus)) or 1.0
         vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
         lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
-        rows = []
-        for book_id, sim, description in zip(ids, sims, description_sims, strict=True):
-            bm25 = self._bm25(found, book_id)
-            shelf_words = len(query_stems & self._book_shelf_stems.get(book_id, frozenset()))
-            shelves = self._book_shelves.get(book_id)
-            rows.append((
-                sim,
-                bm25 / found.bm25_max if found.bm25_max > 0 else 0.0,
-                self._popularity(book_id),
-                shelf_words / len(query_stems) if query_stems else 0.0,
-                float(shelf_sims[shelves].max()) if shelf_sims is not None and len(shelves) else 0.0,
-                (k + 1) / (k + vector_rank[book_id]) if book_id in vector_rank else 0.0,
-                (k + 1) / (k + lexical_rank[book_id]) if book_id in lexical_rank else 0.0,
-                int(consensus[shelves].sum()) / (math.sqrt(len(shelves)) * consensus_norm)
-                if len(shelves) else 0.0,
-                description,
-            ))
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+        query_stems = set(tokenize(found.text))
+        books = self.ranking.books
+        out[:, 0] = self._similarities(found, ids)
+        if found.bm25_max > 0:
+            out[:, 1] = [self._bm25(found, book_id) / found.bm25_max for book_id in ids]
+        out[:, 2] = [books[book_id].popularity for book_id in ids]
+        if query_stems:
+            out[:, 3] = [len(query_stems & self._book_shelf_stems[book_id]) / len(query_stems) for book_id in ids]
+        shelves = [self._book_shelves[book_id] for book_id in ids]
+        sizes = np.array([len(s) for s in shelves])
+        flat = np.concatenate(shelves)
+        if self._shelf_vectors is not None and found.vector is not None:
+            out[:, 4] = _per_book(self._shelf_vectors[flat] @ found.vector, sizes, np.maximum)
+        out[:, 5] = [(k + 1) / (k + vector_rank[i]) if i in vector_rank else 0.0 for i in ids]
+        out[:, 6] = [(k + 1) / (k + lexical_rank[i]) if i in lexical_rank else 0.0 for i in ids]
+        consensus = np.bincount(flat[: sizes[:CONSENSUS_DEPTH].sum()], minlength=len(self._shelf_stems))
+        consensus_norm = math.sqrt(int(consensus @ consensus)) or 1.0
+        out[:, 7] = _per_book(consensus[flat].astype(np.float64), sizes, np.add) / (
+            np.sqrt(np.maximum(sizes, 1)) * consensus_norm
+        )
+        out[:, 8] = self._description_similarities(found, ids)
+        return out
 
     def _description_similarities(self, found: Retrieved, ids: list[str]) -> list[float]:
         """Cosine of the query to each book's description vector; 0 for books without one."""
@@ -330,7 +317,7 @@ class SearchService:
         self, text: str, ordered: list[tuple[str, float]], filters: Filter
     ) -> tuple[list[tuple[str, float]], dict[str, str]]:
         keep = self._keeper(filters)
-        matches = [(i, kind) for i, kind in self.exact.match(text) if keep(i)][:PROMOTED]
+        matches = [(i, kind) for i, kind in self.exact.match(text) if keep is None or keep(i)][:PROMOTED]
         if not matches:
             return ordered, {}
         promoted = dict(matches)
@@ -339,13 +326,6 @@ class SearchService:
         return head + [(i, s) for i, s in ordered if i not in promoted], promoted
 
     # ---- results ---------------------------------------------------------------------------
-    def _candidates(self, found: Retrieved, ordered: list[tuple[str, float]]) -> list[tuple[Candidate, float]]:
-        sims = self._similarities(found, [i for i, _ in ordered])
-        return [
-            (self._candidate(book_id, sim), score)
-            for (book_id, score), sim in zip(ordered, sims, strict=True)
-        ]
-
     def _similarities(self, found: Retrieved, ids: list[str]) -> list[float]:
         """Cosine similarity of each book to the query (computed for books KNN did not return)."""
         missing = [i for i in ids if i not in found.similarity]
@@ -360,22 +340,17 @@ class SearchService:
         position = self.lexical.position.get(book_id)
         return 0.0 if position is None else float(found.bm25[position])
 
-    def _popularity(self, book_id: str) -> float:
-        return popularity(self._edition_keys[book_id][0], self.catalog.max_ratings_count)
-
-    def _candidate(self, book_id: str, similarity: float) -> Candidate:
-        return Candidate(book_id, similarity, *self._edition_keys[book_id])
-
     def _result(
         self,
         position: int,
-        cand: Candidate,
+        book_id: str,
+        similarity: float,
         score: float,
         found: Retrieved,
         exact: str | None,
         explain: bool,
     ) -> BookResult:
-        book: Book = self.catalog.get(cand.book_id)  # type: ignore[assignment]
+        book: Book = self.catalog.get(book_id)  # type: ignore[assignment]
         description = book.description
         if description and len(description) > SNIPPET_CHARS:
             description = description[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
@@ -385,7 +360,7 @@ class SearchService:
             title=book.title,
             authors=book.authors,
             year=book.year,
-            score=round(cand.similarity, 4),
+            score=round(similarity, 4),
             rank_score=round(score, 4),
             average_rating=book.average_rating,
             ratings_count=book.ratings_count,
@@ -430,6 +405,15 @@ class SearchService:
                 "index_build": response.index_build,
             }
         )
+
+
+def _per_book(values: np.ndarray, sizes: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+    """`reduce` over consecutive runs of `values`, one run per book of `sizes` items (0 if none)."""
+    out = np.zeros(len(sizes))
+    some = sizes > 0
+    if some.any():
+        out[some] = reduce.reduceat(values, (np.cumsum(sizes) - sizes)[some])
+    return out
 
 
 def _position(ids: list[str], book_id: str) -> int | None:
