@@ -284,3 +284,31 @@ def test_the_in_process_task_moves_weights_without_the_cli(
     assert last["new"]["s-b"] > 90 and last["samples"] == settings.experiment.samples
     assert last["clicks"]["s-a"] == 0 and 0 < last["clicks"]["s-b"] <= served["s-b"]
     assert last["impressions"]["s-b"] <= served["s-b"]
+
+
+def test_recommend_versions_serve_without_a_default_model(sample_data_dir: Path, tmp_path: Path) -> None:
+    """No CURRENT recommender model, one active recommend version: /api/recommend answers from it,
+    while what needs the default model (more like this) says it has none."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    run_cli("train", "recs", "--seed", "7", "--factors", "16", "--no-eval", data_dir=data_dir)
+    current = data_dir / "models" / "recs" / "CURRENT"
+    trained = current.read_text().strip()
+    current.unlink()
+    settings = Settings(data_dir=data_dir)
+    registry_file = RegistryFile(settings.experiments_dir)
+    exp = settings.experiment
+    with registry_file.edit("activate") as registry:
+        registry.add(ModelVersion(
+            name="r-only", surface="recommend", created=now(), data_checksum="sample",
+            target={"recs_version": trained},
+        ))
+        registry.activate("r-only", exp.floor, exp.ceiling)
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/api/recommend", json={"user_id": "reader-1", "cutoff": 5})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["version"] == "r-only" == answer.headers["X-Vibeshelf-Version"]
+        assert len(answer.json()["recommendations"]) == 5
+        book_id = answer.json()["recommendations"][0]["book_id"]
+        similar = client.get(f"/api/books/{book_id}/similar")
+        assert similar.status_code == 503 and "train recs" in similar.json()["description"]

@@ -17,7 +17,7 @@ from vibeshelf.recommend.service import RecommendService, UnknownBooksError
 from vibeshelf.search.models import SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
-from vibeshelf.serve.routing import SESSION_COOKIE, run_search, version_header
+from vibeshelf.serve.routing import NO_RECOMMENDER, SESSION_COOKIE, run_search, version_header
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter()
@@ -89,7 +89,7 @@ def more_like_this_page(
     if book is None:
         raise HTTPException(404, f"unknown book id: {book_id}")
     if recommender is None:
-        raise HTTPException(503, "no recommender model is loaded: run `vibeshelf train recs`")
+        raise HTTPException(503, NO_RECOMMENDER)
     try:
         similar = recommender.similar(book_id, SIMILAR_SHOWN).similar
     except UnknownBooksError:

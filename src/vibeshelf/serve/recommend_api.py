@@ -27,7 +27,7 @@ from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.errors import install_error_handlers
-from vibeshelf.serve.routing import run_recommend, versioned_json
+from vibeshelf.serve.routing import NO_RECOMMENDER, run_recommend, versioned_json
 from vibeshelf.serve.runtime import limit_blas_threads
 from vibeshelf.settings import Settings, get_settings
 
@@ -90,16 +90,15 @@ def _content_source(
 def _service(request: Request) -> RecommendService:
     service: RecommendService | None = getattr(request.app.state, "recommender", None)
     if service is None:
-        raise HTTPException(503, "no recommender model is loaded: run `vibeshelf train recs`")
+        raise HTTPException(503, NO_RECOMMENDER)
     return service
 
 
 @router.post("/api/recommend", response_model=RecommendResponse)
 async def api_recommend(request: Request, body: RecommendRequest) -> Response:
     """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read."""
-    service = _service(request)
     try:
-        answer = run_recommend(request, body, service)
+        answer = run_recommend(request, body, getattr(request.app.state, "recommender", None))
         return versioned_json(answer, answer.version)
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc

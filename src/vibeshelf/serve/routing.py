@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel
 
 from vibeshelf.experiment.router import ExperimentRouter
@@ -15,6 +15,7 @@ from vibeshelf.search.models import SearchParams, SearchResponse
 VERSION_HEADER = "X-Vibeshelf-Version"
 SESSION_HEADER = "X-Vibeshelf-Session"
 SESSION_COOKIE = "vibeshelf_session"
+NO_RECOMMENDER = "no recommender model is loaded: run `vibeshelf train recs`"
 
 
 def unit_id(request: Request, user_id: str | None = None) -> str:
@@ -44,10 +45,14 @@ def run_search(request: Request, params: SearchParams, unit: str | None = None) 
     return response
 
 
-def run_recommend(request: Request, body: RecommendRequest, default: RecommendService) -> RecommendResponse:
-    """Recommend by the reader's routed version, or by `default` without a split."""
+def run_recommend(
+    request: Request, body: RecommendRequest, default: RecommendService | None
+) -> RecommendResponse:
+    """Recommend by the reader's routed version, or by `default` without a split (503 if none)."""
     experiments = _experiments(request, "recommend")
     if experiments is None:
+        if default is None:
+            raise HTTPException(503, NO_RECOMMENDER)
         return default.recommend(body)
     name, response, seconds = experiments.timed(
         "recommend", unit_id(request, body.user_id), lambda service: service.recommend(body)
