@@ -6,6 +6,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -409,6 +410,7 @@ def serve(
         return
     # Split the cores between workers unless the thread count was chosen explicitly.
     os.environ.setdefault("VIBESHELF_MODEL__THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    _share_metrics(settings.data_dir / "run" / f"metrics-{port}")
     argv = [
         sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
         "--worker-class", "uvicorn_worker.UvicornWorker",
@@ -416,6 +418,18 @@ def serve(
         "--log-level", settings.log_level.lower(),
     ]
     os.execv(sys.executable, argv)
+
+
+def _share_metrics(path: Path) -> None:
+    """Let gunicorn's workers keep their Prometheus counts in files under `path`, emptied now, so
+    /metrics on any worker reports them all (unless PROMETHEUS_MULTIPROC_DIR names a dir already)."""
+    from vibeshelf.serve.metrics import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(path)
 
 
 def _settings_with(env: dict[str, str]) -> Settings:

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -149,13 +150,62 @@ def connection_owners(server_port: int, pids: set[int]) -> dict[int, int]:
 QUERIES = [f"dragons and a quest {i}" for i in range(8)]
 
 
-def open_search(port: int, query: str) -> tuple[http.client.HTTPConnection, dict[str, Any]]:
-    """A search on a new keep-alive connection, left open so its server end can be found."""
+SEARCHES = ["/api/search?" + urlencode({"q": query}) for query in QUERIES]
+
+
+def open_get(port: int, path: str) -> tuple[http.client.HTTPConnection, dict[str, Any]]:
+    """A GET on a new keep-alive connection, left open so its server end can be found."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/api/search?" + urlencode({"q": query}))
+    conn.request("GET", path)
     response = conn.getresponse()
     assert response.status == 200
     return conn, json.loads(response.read())
+
+
+@contextmanager
+def two_workers(data_dir: Path, env: dict[str, str]) -> Iterator[tuple[int, set[int], list[str]]]:
+    """`serve --workers 2` on `data_dir`: its port, its two worker pids, and (after) its output."""
+    port = free_port()
+    env = {**os.environ, **env, "VIBESHELF_DATA_DIR": str(data_dir),
+           "VIBESHELF_SERVE__QUERY_LOG": "false",
+           "GUNICORN_CMD_ARGS": "--keep-alive 60"}  # idle connections stay open to be looked up
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output: list[str] = []
+    try:
+        wait_ok(f"http://127.0.0.1:{port}/health", proc)
+        workers = children(proc.pid)
+        assert len(workers) == 2
+        yield port, workers, output
+    finally:
+        output.append(stop(proc))
+
+
+def on_each_worker(
+    port: int, workers: set[int], then: Callable[[http.client.HTTPConnection], Any],
+    paths: list[str] = SEARCHES,
+) -> dict[int, list[tuple[dict[str, Any], Any]]]:
+    """GETs of `paths` (searches) on new connections until both workers have answered some; per
+    worker, each body and what `then` did next on the same connection (the same worker answers)."""
+    served: dict[int, list[tuple[dict[str, Any], Any]]] = {}
+    # The kernel picks the worker that accepts; a worker still starting accepts nothing yet.
+    deadline = time.monotonic() + 90
+    while len(served) < 2 and time.monotonic() < deadline:
+        with ThreadPoolExecutor(8) as pool:
+            opened = list(pool.map(open_get, [port] * len(paths), paths))
+        owners = connection_owners(port, workers)
+        for conn, body in opened:
+            served.setdefault(owners[conn.sock.getsockname()[1]], []).append((body, then(conn)))
+            conn.close()
+    return served
+
+
+def get_json(conn: http.client.HTTPConnection, path: str) -> Any:
+    conn.request("GET", path)
+    return json.loads(conn.getresponse().read())
 
 
 def test_two_workers_serve_one_redis_index(
@@ -166,37 +216,42 @@ def test_two_workers_serve_one_redis_index(
     shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("index"))
     store = {"VIBESHELF_STORE__URL": f"{redisearch_url}?prefix=w{uuid.uuid4().hex[:8]}"}
     run_cli("index", data_dir=data_dir, env=store)
-    port = free_port()
-    env = {**os.environ, **store, "VIBESHELF_DATA_DIR": str(data_dir),
-           "VIBESHELF_SERVE__QUERY_LOG": "false",
-           "GUNICORN_CMD_ARGS": "--keep-alive 60"}  # idle connections stay open to be looked up
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    served: dict[int, list[dict[str, Any]]] = {}
-    indexes = set()
-    try:
-        wait_ok(f"http://127.0.0.1:{port}/health", proc)
-        workers = children(proc.pid)
-        assert len(workers) == 2
-        # The kernel picks the worker that accepts; a worker still starting accepts nothing yet.
-        deadline = time.monotonic() + 90
-        while len(served) < 2 and time.monotonic() < deadline:
-            with ThreadPoolExecutor(8) as pool:
-                opened = list(pool.map(open_search, [port] * 8, QUERIES))
-            owners = connection_owners(port, workers)
-            for conn, body in opened:
-                served.setdefault(owners[conn.sock.getsockname()[1]], []).append(body)
-                conn.request("GET", "/health")  # answered by the same worker
-                index = json.loads(conn.getresponse().read())["index"]
-                indexes.add((index["backend"], index["build_id"], index["count"]))
-                conn.close()
-    finally:
-        out = stop(proc)
+    with two_workers(data_dir, store) as (port, workers, output):
+        served = on_each_worker(port, workers, lambda conn: get_json(conn, "/health")["index"])
+    out = output[0]
     assert set(served) == workers, out
+    indexes = {(i["backend"], i["build_id"], i["count"]) for bodies in served.values() for _, i in bodies}
     ((backend, _, count),) = indexes  # every worker serves the one build in Redis
     assert backend == "redis" and count >= 2900
-    assert all(len(body["results"]) == 10 for bodies in served.values() for body in bodies)
+    assert all(len(body["results"]) == 10 for bodies in served.values() for body, _ in bodies)
     assert out.count("Booting worker with pid") == 2 and "Traceback" not in out, out
+
+
+def searches_counted(metrics: str) -> float:
+    """The 200 answers to /api/search that a /metrics body counts."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "vibeshelf_http_requests"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+        and sample.labels == {"method": "GET", "route": "/api/search", "code": "200"}
+    )
+
+
+def test_metrics_count_the_requests_of_every_worker(sample_data_dir: Path, tmp_path: Path) -> None:
+    """Whichever worker answers the scrape, /metrics counts the searches both workers served."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    with two_workers(data_dir, {}) as (port, workers, output):
+        served = on_each_worker(port, workers, lambda conn: None)
+        scraped = on_each_worker(port, workers, lambda conn: searches_counted(get_text(conn, "/metrics")),
+                                 paths=["/health"] * 8)
+    assert set(served) == set(scraped) == workers, output[0]
+    searches = sum(len(bodies) for bodies in served.values())
+    assert {count for bodies in scraped.values() for _, count in bodies} == {searches}
+
+
+def get_text(conn: http.client.HTTPConnection, path: str) -> str:
+    conn.request("GET", path)
+    return conn.getresponse().read().decode()
