@@ -276,34 +276,32 @@ class SearchService:
 
     def features(self, found: Retrieved, ids: list[str]) -> np.ndarray:
         """The rerank features (see search.rerank.FEATURES) of candidate books."""
-        out = np.zeros((len(ids), len(FEATURES)))
         if not ids:
-            return out
+            return np.zeros((0, len(FEATURES)))
+        zeros = np.zeros(len(ids))
         k = self.settings.rrf_k
         vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
         lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
         query_stems = set(tokenize(found.text))
-        books = self.ranking.books
-        out[:, 0] = self._similarities(found, ids)
-        if found.bm25_max > 0:
-            out[:, 1] = [self._bm25(found, book_id) / found.bm25_max for book_id in ids]
-        out[:, 2] = [books[book_id].popularity for book_id in ids]
-        if query_stems:
-            out[:, 3] = [len(query_stems & self._book_shelf_stems[book_id]) / len(query_stems) for book_id in ids]
         shelves = [self._book_shelves[book_id] for book_id in ids]
         sizes = np.array([len(s) for s in shelves])
         flat = np.concatenate(shelves)
-        if self._shelf_vectors is not None and found.vector is not None:
-            out[:, 4] = _per_book(self._shelf_vectors[flat] @ found.vector, sizes, np.maximum)
-        out[:, 5] = [(k + 1) / (k + vector_rank[i]) if i in vector_rank else 0.0 for i in ids]
-        out[:, 6] = [(k + 1) / (k + lexical_rank[i]) if i in lexical_rank else 0.0 for i in ids]
         consensus = np.bincount(flat[: sizes[:CONSENSUS_DEPTH].sum()], minlength=len(self._shelf_stems))
-        consensus_norm = math.sqrt(int(consensus @ consensus)) or 1.0
-        out[:, 7] = _per_book(consensus[flat].astype(np.float64), sizes, np.add) / (
-            np.sqrt(np.maximum(sizes, 1)) * consensus_norm
-        )
-        out[:, 8] = self._description_similarities(found, ids)
-        return out
+        columns = {
+            "vector": self._similarities(found, ids),
+            "lexical": [self._bm25(found, i) / found.bm25_max for i in ids] if found.bm25_max > 0 else zeros,
+            "popularity": [self.ranking.books[i].popularity for i in ids],
+            "shelf_words": [len(query_stems & self._book_shelf_stems[i]) / len(query_stems) for i in ids]
+            if query_stems else zeros,
+            "shelf_similarity": _per_book(self._shelf_vectors[flat] @ found.vector, sizes, np.maximum)
+            if self._shelf_vectors is not None and found.vector is not None else zeros,
+            "vector_rr": [(k + 1) / (k + vector_rank[i]) if i in vector_rank else 0.0 for i in ids],
+            "lexical_rr": [(k + 1) / (k + lexical_rank[i]) if i in lexical_rank else 0.0 for i in ids],
+            "shelf_consensus": _per_book(consensus[flat].astype(np.float64), sizes, np.add)
+            / (np.sqrt(np.maximum(sizes, 1)) * (math.sqrt(int(consensus @ consensus)) or 1.0)),
+            "description": self._description_similarities(found, ids),
+        }
+        return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
 
     def _description_similarities(self, found: Retrieved, ids: list[str]) -> list[float]:
         """Cosine of the query to each book's description vector; 0 for books without one."""
