@@ -13,7 +13,11 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
     best: dict[str, int] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-            best[item] = min(best.get(item, rank), rank)
+            if item in scores:
+                scores[item] += 1.0 / (k + rank)
+                best[item] = min(best[item], rank)
+            else:
+                scores[item] = 1.0 / (k + rank)
+                best[item] = rank
     return sorted(scores.items(), key=lambda kv: (-kv[1], best[kv[0]], kv[0]))
 

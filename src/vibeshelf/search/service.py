@@ -293,7 +293,7 @@ class SearchService:
             "popularity": [self.ranking.books[i].popularity for i in ids],
             "shelf_words": [len(query_stems & self._book_shelf_stems[i]) / len(query_stems) for i in ids]
             if query_stems else zeros,
-            "shelf_similarity": _per_book(self._shelf_vectors[flat] @ found.vector, sizes, np.maximum)
+            "shelf_similarity": _per_book((self._shelf_vectors @ found.vector)[flat], sizes, np.maximum)
             if self._shelf_vectors is not None and found.vector is not None else zeros,
             "vector_rr": [(k + 1) / (k + vector_rank[i]) if i in vector_rank else 0.0 for i in ids],
             "lexical_rr": [(k + 1) / (k + lexical_rank[i]) if i in lexical_rank else 0.0 for i in ids],
