@@ -203,9 +203,13 @@ def on_each_worker(
     return served
 
 
-def get_json(conn: http.client.HTTPConnection, path: str) -> Any:
+def get_text(conn: http.client.HTTPConnection, path: str) -> str:
     conn.request("GET", path)
-    return json.loads(conn.getresponse().read())
+    return conn.getresponse().read().decode()
+
+
+def get_json(conn: http.client.HTTPConnection, path: str) -> Any:
+    return json.loads(get_text(conn, path))
 
 
 def test_two_workers_serve_one_redis_index(
@@ -250,8 +254,3 @@ def test_metrics_count_the_requests_of_every_worker(sample_data_dir: Path, tmp_p
     assert set(served) == set(scraped) == workers, output[0]
     searches = sum(len(bodies) for bodies in served.values())
     assert {count for bodies in scraped.values() for _, count in bodies} == {searches}
-
-
-def get_text(conn: http.client.HTTPConnection, path: str) -> str:
-    conn.request("GET", path)
-    return conn.getresponse().read().decode()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vibeshelf.search.topk import best_first
+from vibeshelf.search.topk import best_first, best_passing
 
 
 @pytest.mark.parametrize("k", [1, 3, 5, 20])
@@ -21,3 +21,16 @@ def test_only_the_given_rows_are_ranked() -> None:
     scores = np.array([0.1, 0.9, 0.5, 0.9, 0.3])
     assert best_first(scores, 2, np.array([0, 2, 3])).tolist() == [3, 2]
     assert best_first(scores, 10).tolist() == [1, 3, 2, 4, 0]
+
+
+def test_best_passing_is_the_first_k_of_the_full_order_that_pass() -> None:
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 8, 60).astype(np.float32)
+    full = np.argsort(-scores, kind="stable").tolist()
+    for passes in (None, lambda row: row % 2 == 0, lambda row: row % 7 == 0, lambda row: False):
+        expected = [row for row in full if passes is None or passes(row)][:10]
+        assert best_passing(scores, 10, passes) == expected  # type: ignore[arg-type]
+    rows = np.array([3, 4, 9, 20, 41])
+    assert best_passing(scores, 2, lambda row: row != 9, rows) == [
+        r for r in np.asarray(rows)[np.argsort(-scores[rows], kind="stable")].tolist() if r != 9
+    ][:2]

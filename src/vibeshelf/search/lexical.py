@@ -22,7 +22,7 @@ from vibeshelf.catalog.table import read_books
 from vibeshelf.index import builds
 from vibeshelf.index.base import StoreError
 from vibeshelf.index.storelib import new_build_id
-from vibeshelf.search.topk import best_first
+from vibeshelf.search.topk import best_passing
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
@@ -90,15 +90,10 @@ class LexicalIndex:
         self, scores: np.ndarray, k: int, keep: Callable[[str], bool] | None = None
     ) -> list[tuple[str, float]]:
         """The k best-scoring books with a positive score that `keep` accepts, best first."""
-        matched = np.flatnonzero(scores > 0)
-        order = best_first(scores, k if keep is None else len(matched), matched)
-        out: list[tuple[str, float]] = []
-        for i in order:
-            if keep is None or keep(self.ids[i]):
-                out.append((self.ids[i], float(scores[i])))
-                if len(out) == k:
-                    break
-        return out
+        ids = self.ids
+        passes = None if keep is None else (lambda row: keep(ids[row]))
+        rows = best_passing(scores, k, passes, np.flatnonzero(scores > 0))
+        return [(ids[row], float(scores[row])) for row in rows]
 
 
 class LexicalStore:

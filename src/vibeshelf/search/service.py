@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import threading
 import time
@@ -29,7 +28,7 @@ from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog
 from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
-from vibeshelf.search.topk import best_first
+from vibeshelf.search.topk import best_passing
 from vibeshelf.settings import SearchSettings
 
 SNIPPET_CHARS = 280
@@ -224,14 +223,9 @@ class SearchService:
         query (exact)."""
         if self._description_vectors is None or k <= 0:
             return []
-        sims = self._description_vectors[:-1] @ vector
         ids = self._description_ids
-        rows = best_first(sims, k)
-        kept = [ids[row] for row in rows if keep is None or keep(ids[row])][:k]
-        if len(kept) < k and len(rows) < len(sims):  # a filter left too few of the best k: go further
-            rows = best_first(sims, len(sims))
-            kept = list(itertools.islice((ids[row] for row in rows if keep is None or keep(ids[row])), k))
-        return kept
+        passes = None if keep is None else (lambda row: keep(ids[row]))
+        return [ids[row] for row in best_passing(self._description_vectors[:-1] @ vector, k, passes)]
 
     def _keeper(self, filters: Filter) -> Callable[[str], bool] | None:
         """A predicate on catalog book ids for `filters`; None when there are none."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -16,3 +19,17 @@ def best_first(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> np
         keep = values >= cut
         rows, values = rows[keep], values[keep]
     return rows[np.argsort(-values, kind="stable")]
+
+
+def best_passing(
+    scores: np.ndarray, k: int, passes: Callable[[int], bool] | None, rows: np.ndarray | None = None
+) -> list[int]:
+    """The first k of `rows` (all by default) in best_first order that `passes` accepts (every row
+    when None): the k-best head first, the full order only when too few of the head pass."""
+    head = best_first(scores, k, rows)
+    kept = [int(row) for row in head if passes is None or passes(int(row))][:k]
+    total = len(scores) if rows is None else len(rows)
+    if len(kept) < k and len(head) < total:
+        everything = best_first(scores, total, rows)
+        kept = list(itertools.islice((int(r) for r in everything if passes is None or passes(int(r))), k))
+    return kept
