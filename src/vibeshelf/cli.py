@@ -177,7 +177,7 @@ def embed(
         update={k: v for k, v in {"engine": engine, "ray_address": ray_address,
                                    "shard_size": shard_size}.items() if v is not None}
     )
-    local = None if options.engine == "ray" else _load_encoder(settings)
+    local = None if options.engine == "ray" else _load_encoder(settings, bulk=True)
     checksum = catalog_checksum(settings.books_path)
     for field in get_args(Field):
         encoder = local or _ray_encoder(settings, options, field)
@@ -349,11 +349,11 @@ def eval_search_cmd(
         typer.echo(format_table(rows) + "\n")
 
 
-def _load_encoder(settings: Settings) -> OnnxEncoder:
+def _load_encoder(settings: Settings, *, bulk: bool = False) -> OnnxEncoder:
     from vibeshelf.embed.encoder import ModelNotFoundError, load_encoder
 
     try:
-        return load_encoder(settings.model, settings.models_dir)
+        return load_encoder(settings.model, settings.models_dir, bulk=bulk)
     except ModelNotFoundError as exc:
         fail(str(exc))
 

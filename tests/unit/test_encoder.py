@@ -125,3 +125,12 @@ def test_resolution_order(tmp_path: Path) -> None:
     chosen = tmp_path / "elsewhere"
     shutil.copytree(exported, chosen, symlinks=True)
     assert resolve_model_dir(ModelSettings(path=chosen), tmp_path) == chosen
+
+
+def test_bulk_streams_give_the_same_vectors_in_order(
+    encoder: OnnxEncoder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    bulk = load_encoder(ModelSettings(threads=3), tmp_path_factory.mktemp("models"), bulk=True)
+    assert (bulk.streams, encoder.streams) == (3, 1)
+    texts = [f"{text} (copy {i})" for i in range(4) for text in MIXED]
+    np.testing.assert_array_equal(bulk.encode(texts, progress=True), encoder.encode(texts))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -65,6 +66,10 @@ class OnnxEncoder:
     int8 graphs quantise activations per tensor at run time, so a text's vector would depend on
     the other texts in its batch (cosine down to ~0.98); they run one text per ORT call, which
     keeps vectors deterministic and, with no padding, is no slower on a few cores.
+
+    `streams` > 1 runs that many ORT calls at once from one `encode` (each with `threads`
+    intra-op threads): for bulk encoding, where independent one-text runs on separate cores
+    finish more texts per second than one run split over them. Vectors are the same either way.
     """
 
     normalization = "l2"
@@ -74,6 +79,7 @@ class OnnxEncoder:
         model_dir: Path,
         *,
         threads: int = 1,
+        streams: int = 1,
         batch_size: int = 32,
         max_tokens: int | None = None,
     ) -> None:
@@ -84,6 +90,8 @@ class OnnxEncoder:
         self.variant = meta.variant
         self.dim = meta.dim
         self.batch_size = batch_size
+        self.streams = streams
+        self._pool = ThreadPoolExecutor(streams, thread_name_prefix="encode") if streams > 1 else None
         self._rows_per_run = 1 if meta.variant == "int8" else None
         self.max_tokens = min(max_tokens or meta.max_tokens, meta.max_tokens)
         self.version = f"{meta.name}/{meta.variant}/{file_sha256(model_path)[:12]}"
@@ -93,7 +101,7 @@ class OnnxEncoder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._output = self._session.get_outputs()[0].name
         self._tokenizer, self._pad_id = _load_tokenizer(model_dir / TOKENIZER_FILE, self.max_tokens)
-        log.info("loaded %s from %s (%d threads)", self.version, model_dir, threads)
+        log.info("loaded %s from %s (%d threads x %d streams)", self.version, model_dir, threads, streams)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False
@@ -105,12 +113,17 @@ class OnnxEncoder:
         encodings = self.tokenize(texts)
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         size = self._rows_per_run or batch_size or self.batch_size
+        batches = [order[start : start + size] for start in range(0, len(order), size)]
+
+        def run(rows: np.ndarray) -> np.ndarray:
+            return self._run([encodings[i] for i in rows])
+
+        runs = self._pool.map(run, batches) if self._pool and len(batches) > 1 else map(run, batches)
         with tqdm(
             total=len(texts), desc="embed", unit="doc", disable=not progress, mininterval=1.0
         ) as bar:
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
-                out[rows] = self._run([encodings[i] for i in rows])
+            for rows, vectors in zip(batches, runs, strict=True):
+                out[rows] = vectors
                 bar.update(len(rows))
         return out
 
@@ -146,11 +159,15 @@ def pad_batch(
     return {name: value for name, value in feeds.items() if name in names}
 
 
-def load_encoder(settings: ModelSettings, models_dir: Path) -> OnnxEncoder:
-    """The encoder the settings name, from the model directory resolve_model_dir finds."""
+def load_encoder(settings: ModelSettings, models_dir: Path, *, bulk: bool = False) -> OnnxEncoder:
+    """The encoder the settings name, from the model directory resolve_model_dir finds.
+
+    `bulk` spends the `threads` on concurrent single-threaded runs (throughput over many texts)
+    instead of on each run (one query's latency)."""
     return OnnxEncoder(
         resolve_model_dir(settings, models_dir),
-        threads=settings.threads,
+        threads=1 if bulk else settings.threads,
+        streams=settings.threads if bulk else 1,
         batch_size=settings.batch_size,
         max_tokens=settings.max_tokens,
     )
