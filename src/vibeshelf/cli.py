@@ -316,6 +316,7 @@ def eval_search_cmd(
         EvalSetError,
         check_holdout,
         evaluate_service,
+        format_gains,
         format_table,
         load_queries,
     )
@@ -341,12 +342,15 @@ def eval_search_cmd(
         runtimes["previous"] = _load_runtime(settings, previous=True)
     for name, qs in sets.items():
         rows = {}
+        gains = []
         for build, runtime in runtimes.items():
             label = f"{build} {runtime.store.manifest.build_id}: " if previous else ""
-            for variant, scores in evaluate_service(runtime.search, qs).items():
-                rows[label + variant] = scores
+            scored = evaluate_service(runtime.search, qs)
+            rows.update({label + variant: result.metrics for variant, result in scored.items()})
+            gains.append(label + format_gains(scored))
         typer.echo(f"{name} ({len(qs)} queries)")
         typer.echo(format_table(rows) + "\n")
+        typer.echo("\n".join(gains) + "\n")
 
 
 def _load_encoder(settings: Settings, *, bulk: bool = False) -> OnnxEncoder:

@@ -144,6 +144,10 @@ def test_eval_search_prints_every_mode_and_compares_with_the_previous_build(
     assert list(rows) == ["vector", "lexical", "hybrid", "hybrid+rerank"]
     # An exact title is promoted to the top: reciprocal rank 1 for every query.
     assert rows["hybrid"][:4] == rows["hybrid+rerank"][:4] == rows["lexical"][:4] == [1.0] * 4
+    assert lines[7] == "MRR@10 against vector, with a paired bootstrap 95% interval over the 3 queries:"
+    gains = {line.split()[0]: line.split()[1] for line in lines[8:11]}
+    vector_gain = f"{1 / rows['vector'][0] - 1:+.1%}"  # the others score 1.0
+    assert gains == {"lexical": vector_gain, "hybrid": vector_gain, "hybrid+rerank": vector_gain}
     none = run_cli("eval", "search", "--queries", str(queries), "--previous", data_dir=data_dir, check=False)
     assert none.returncode == 2 and "no previous build" in none.stderr
     run_cli("index", data_dir=data_dir)

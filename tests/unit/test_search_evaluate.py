@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -14,10 +15,13 @@ from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.search.evaluate import (
     EvalQuery,
     EvalSetError,
+    SetScores,
     check_holdout,
+    format_gains,
     format_table,
     holdout_catalog,
     load_queries,
+    mrr_gain,
     score_rankings,
 )
 
@@ -25,7 +29,9 @@ from vibeshelf.search.evaluate import (
 def test_metrics_match_hand_computed_values() -> None:
     rankings = [["a", "b", "c"], ["x", "y", "z"], ["p"]]
     relevant = [frozenset({"b"}), frozenset({"x", "z", "w"}), frozenset({"q"})]
-    scores = score_rankings(rankings, relevant)
+    scored = score_rankings(rankings, relevant)
+    scores = scored.metrics
+    assert scored.reciprocal_ranks.tolist() == [1 / 2, 1, 0]
     # first relevant at rank 2, rank 1, never
     assert scores["mrr@10"] == pytest.approx((1 / 2 + 1 + 0) / 3)
     ndcg_1 = (1 / math.log2(3)) / 1
@@ -37,7 +43,7 @@ def test_metrics_match_hand_computed_values() -> None:
 
 def test_cutoffs_separate_top_10_from_top_50() -> None:
     ranking = [f"n{i}" for i in range(30)]  # the relevant book is 20th
-    scores = score_rankings([ranking], [frozenset({"n19"})])
+    scores = score_rankings([ranking], [frozenset({"n19"})]).metrics
     assert scores["mrr@10"] == 0 and scores["recall@10"] == 0 and scores["ndcg@10"] == 0
     assert scores["recall@50"] == 1
 
@@ -100,3 +106,44 @@ def test_check_holdout_names_at_most_five_shelves() -> None:
     shelves = tuple(f"shelf-{i}" for i in range(7))
     with pytest.raises(EvalSetError, match="shelf-0, shelf-1, shelf-2, shelf-3, shelf-4 and 2 "):
         check_holdout([EvalQuery("q", frozenset({"1"}), shelves)], dict.fromkeys(shelves, 1), "q")
+
+
+def test_mrr_gain_of_a_constant_ratio_has_no_spread() -> None:
+    base = np.array([1, 1 / 2, 1 / 4, 0, 1 / 3])
+    doubled = mrr_gain(base, 2 * base)
+    assert doubled.relative == doubled.low == pytest.approx(doubled.high) == pytest.approx(1.0)
+    same = mrr_gain(base, base)
+    assert (same.relative, same.low, same.high) == (0.0, 0.0, 0.0)
+
+
+def test_mrr_gain_interval_is_paired_and_widens_with_fewer_queries() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.choice([0, 1 / 3, 1 / 2, 1], size=400)
+    better = np.where(rng.random(400) < 0.3, 1.0, base)  # 30 % of queries moved to rank 1
+    gain = mrr_gain(base, better)
+    assert gain.relative == pytest.approx(better.mean() / base.mean() - 1)
+    assert 0 < gain.low < gain.relative < gain.high
+    few = mrr_gain(base[:40], better[:40])
+    assert few.high - few.low > gain.high - gain.low
+    # Pairing: a shuffled copy of the same scores loses the per-query link and spreads wider.
+    unpaired = mrr_gain(base, rng.permutation(better))
+    assert unpaired.high - unpaired.low > gain.high - gain.low
+
+
+def test_mrr_gain_needs_a_baseline_that_finds_something() -> None:
+    assert np.isnan(mrr_gain(np.zeros(3), np.ones(3)).relative)
+    with pytest.raises(ValueError, match="same queries"):
+        mrr_gain(np.ones(3), np.ones(4))
+
+
+def test_format_gains_lists_every_variant_against_vector() -> None:
+    scored = {
+        "vector": SetScores({}, np.array([1, 0.5, 0.5, 0])),
+        "hybrid": SetScores({}, np.array([1, 1, 0.5, 0])),
+        "lexical": SetScores({}, np.zeros(4)),
+    }
+    lines = format_gains(scored).splitlines()
+    assert lines[0] == "MRR@10 against vector, with a paired bootstrap 95% interval over the 4 queries:"
+    assert lines[1].split()[:2] == ["hybrid", "+25.0%"]
+    assert lines[2].split()[:2] == ["lexical", "-100.0%"]
+    assert len(lines) == 3

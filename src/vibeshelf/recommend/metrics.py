@@ -38,12 +38,14 @@ def ndcg(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
     return float((dcg / ideal).mean())
 
 
-def mrr(hits: np.ndarray, k: int) -> float:
-    if not len(hits):
-        return 0.0
+def reciprocal_ranks(hits: np.ndarray, k: int) -> np.ndarray:
+    """Per user, 1 / rank of the first relevant item in the top K (0 when none)."""
     top = hits[:, :k]
-    first = top.argmax(axis=1)
-    return float(np.where(top.any(axis=1), 1.0 / (first + 1), 0.0).mean())
+    return np.where(top.any(axis=1), 1.0 / (top.argmax(axis=1) + 1), 0.0)
+
+
+def mrr(hits: np.ndarray, k: int) -> float:
+    return float(reciprocal_ranks(hits, k).mean()) if len(hits) else 0.0
 
 
 def recall(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
-from vibeshelf.recommend.metrics import hits_matrix, mrr, ndcg, recall
+from vibeshelf.recommend.metrics import hits_matrix, ndcg, recall, reciprocal_ranks
 from vibeshelf.search.models import SearchParams
 from vibeshelf.search.service import SearchService
 
@@ -75,28 +75,39 @@ def check_holdout(
         )
 
 
-def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[frozenset[str]]) -> dict[str, float]:
+@dataclass(frozen=True)
+class SetScores:
+    """A ranker's metrics on a query set (METRICS, maybe p50_ms), and each query's reciprocal
+    rank at 10, which the gain intervals resample."""
+
+    metrics: dict[str, float]
+    reciprocal_ranks: np.ndarray
+
+
+def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[frozenset[str]]) -> SetScores:
     """MRR@10, nDCG@10, recall@10 and recall@50, averaged over queries."""
     hits = hits_matrix(rankings, relevant)
     if hits.shape[1] < DEPTH:
         hits = np.pad(hits, ((0, 0), (0, DEPTH - hits.shape[1])))
     n_relevant = np.array([len(r) for r in relevant])
-    return {
-        "mrr@10": mrr(hits, 10),
+    ranks = reciprocal_ranks(hits, 10)
+    metrics = {
+        "mrr@10": float(ranks.mean()),
         "ndcg@10": ndcg(hits, n_relevant, 10),
         "recall@10": recall(hits, n_relevant, 10),
         "recall@50": recall(hits, n_relevant, DEPTH),
     }
+    return SetScores(metrics, ranks)
 
 
-def evaluate(queries: Sequence[EvalQuery], ranker: Callable[[str], list[str]]) -> dict[str, float]:
+def evaluate(queries: Sequence[EvalQuery], ranker: Callable[[str], list[str]]) -> SetScores:
     """Score a ranker (query text -> book ids, best first) on a query set."""
     return score_rankings([ranker(q.query) for q in queries], [q.relevant for q in queries])
 
 
 def evaluate_service(
     service: SearchService, queries: Sequence[EvalQuery], variants: Sequence[str] = VARIANTS
-) -> dict[str, dict[str, float]]:
+) -> dict[str, SetScores]:
     """Metrics and in-process p50 latency (ms, whole search call) for each variant."""
     out = {}
     for variant in variants:
@@ -112,8 +123,55 @@ def evaluate_service(
             times.append((time.perf_counter() - started) * 1000)
             return [r.book_id for r in response.results]
 
-        out[variant] = {**evaluate(queries, ranker), "p50_ms": statistics.median(times)}
+        scored = evaluate(queries, ranker)
+        scored.metrics["p50_ms"] = statistics.median(times)
+        out[variant] = scored
     return out
+
+
+@dataclass(frozen=True)
+class Gain:
+    """Relative MRR@10 gain over a baseline on the same queries, with a bootstrap interval."""
+
+    relative: float
+    low: float
+    high: float
+
+
+def mrr_gain(
+    baseline: np.ndarray, other: np.ndarray, *, level: float = 0.95, rounds: int = 10_000, seed: int = 0
+) -> Gain:
+    """`other`'s MRR over `baseline`'s, minus 1, from the two variants' reciprocal ranks on the
+    same queries; the interval is a paired percentile bootstrap (queries resampled with
+    replacement, both variants together). NaN where the baseline's MRR is 0."""
+    if baseline.shape != other.shape or not len(baseline):
+        raise ValueError("mrr_gain needs the reciprocal ranks of the same queries, at least one")
+    rows = np.random.default_rng(seed).integers(0, len(baseline), size=(rounds, len(baseline)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resampled = other[rows].mean(axis=1) / baseline[rows].mean(axis=1) - 1
+        point = other.mean() / baseline.mean() - 1 if baseline.any() else np.nan
+    finite = resampled[np.isfinite(resampled)]
+    if not np.isfinite(point) or not len(finite):
+        return Gain(np.nan, np.nan, np.nan)
+    low, high = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
+    return Gain(float(point), float(low), float(high))
+
+
+def format_gains(scored: Mapping[str, SetScores], baseline: str = "vector", level: float = 0.95) -> str:
+    """Lines giving each other variant's MRR@10 gain over `baseline`, with its interval."""
+    base = scored[baseline].reciprocal_ranks
+    lines = [f"MRR@10 against {baseline}, with a paired bootstrap {level:.0%} interval over the {len(base)} queries:"]
+    width = max(len(name) for name in scored)
+    for name, result in scored.items():
+        if name == baseline:
+            continue
+        gain = mrr_gain(base, result.reciprocal_ranks, level=level)
+        shown = (
+            "n/a (the baseline finds nothing)" if np.isnan(gain.relative)
+            else f"{gain.relative:+7.1%}  ({gain.low:+.1%} to {gain.high:+.1%})"
+        )
+        lines.append(f"  {name:<{width}}  {shown}")
+    return "\n".join(lines)
 
 
 def format_table(rows: dict[str, dict[str, float]]) -> str:
