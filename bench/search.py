@@ -1,8 +1,9 @@
 """Search benchmark: build the catalog index, then load /api/search on 127.0.0.1 at 1 and 10 clients.
 
 Prints, from one run: embed and HNSW build times, the bare encoder's single-query latency and
-throughput (measured before and after the server's runs; ratios use their mean), the search work per mode in-process with the query vectors cached, the server's
-p50/p95 latency and throughput per client count, and their ratios.
+throughput (measured before and after the server's runs; ratios use their mean), the search
+work per mode in-process with the query vectors cached, the server's p50/p95 latency and
+throughput per client count, and their ratios.
 The server's query-vector cache is disabled so every request pays for encoding.
 
     python bench/search.py                      # the full 10k catalog from ../shared/data

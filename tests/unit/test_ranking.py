@@ -1,6 +1,6 @@
 """Ranking: similarity first, popularity second; one result per work."""
 
-from vibeshelf.catalog.books import Book
+from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.search.ranking import RankTable, edition_groups, popularity, title_key
 
 MAX = 5_000_000
@@ -13,7 +13,7 @@ def book(book_id: str, ratings: int, work: str | None = None, title: str = "", a
 
 
 def ranked(books: list[Book], hits: list[tuple[str, float]], weight: float = 0.02) -> list[str]:
-    return [book_id for book_id, _ in RankTable(books).rank(hits, weight)]
+    return [book_id for book_id, _ in RankTable(BookCatalog(books)).rank(hits, weight)]
 
 
 def test_popularity_is_log_scaled_into_unit_interval() -> None:
@@ -34,13 +34,13 @@ def test_popularity_breaks_near_ties() -> None:
 
 
 def test_weight_bounds_the_popularity_term() -> None:
-    table = RankTable([book("top", MAX), book("none", 0)])
+    table = RankTable(BookCatalog([book("top", MAX), book("none", 0)]))
     assert table.rank([("top", 0.5), ("none", 0.5)], 0.02) == [("top", 0.52), ("none", 0.5)]
 
 
 def test_order_is_sorted_and_deterministic_for_exact_ties() -> None:
     books = [book("b", 100), book("a", 100), book("c", 1), book("d", 1000)]
-    order = RankTable(books).rank([("b", 0.5), ("a", 0.5), ("c", 0.7), ("d", 0.5)], 0.0)
+    order = RankTable(BookCatalog(books)).rank([("b", 0.5), ("a", 0.5), ("c", 0.7), ("d", 0.5)], 0.0)
     assert [b for b, _ in order] == ["c", "d", "a", "b"]
     scores = [s for _, s in order]
     assert scores == sorted(scores, reverse=True)
@@ -55,8 +55,8 @@ def test_editions_of_one_work_are_deduplicated_best_ranked_first() -> None:
         book("5", 10),
     ]
     ordered = [("2", 0.9), ("1", 0.8), ("4", 0.7), ("3", 0.6), ("5", 0.5)]
-    assert RankTable(books).dedupe(ordered, 10) == [("2", 0.9), ("4", 0.7), ("5", 0.5)]
-    assert RankTable(books).dedupe(ordered, 2) == [("2", 0.9), ("4", 0.7)]
+    assert RankTable(BookCatalog(books)).dedupe(ordered, 10) == [("2", 0.9), ("4", 0.7), ("5", 0.5)]
+    assert RankTable(BookCatalog(books)).dedupe(ordered, 2) == [("2", 0.9), ("4", 0.7)]
 
 
 def test_editions_are_grouped_transitively_across_the_catalog() -> None:
@@ -68,7 +68,7 @@ def test_editions_are_grouped_transitively_across_the_catalog() -> None:
         book("3", 10, work="w1", title="Dune Messiah", author="Frank Herbert"),
         book("4", 10, work="w4", title="Children of Dune", author="Frank Herbert"),
     ]
-    table = RankTable(books)
+    table = RankTable(BookCatalog(books))
     assert [b for b, _ in table.dedupe([("1", 0.9), ("2", 0.8), ("3", 0.7), ("4", 0.6)], 10)] == ["1", "4"]
     assert [b for b, _ in table.dedupe([("2", 0.9), ("4", 0.8), ("1", 0.7)], 10)] == ["2", "4"]
 

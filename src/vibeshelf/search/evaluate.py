@@ -124,8 +124,9 @@ def evaluate_service(
             return [r.book_id for r in response.results]
 
         scored = evaluate(queries, ranker)
-        scored.metrics["p50_ms"] = statistics.median(times)
-        out[variant] = scored
+        out[variant] = SetScores(
+            {**scored.metrics, "p50_ms": statistics.median(times)}, scored.reciprocal_ranks
+        )
     return out
 
 
@@ -149,7 +150,7 @@ def mrr_gain(
     rows = np.random.default_rng(seed).integers(0, len(baseline), size=(rounds, len(baseline)))
     with np.errstate(divide="ignore", invalid="ignore"):
         resampled = other[rows].mean(axis=1) / baseline[rows].mean(axis=1) - 1
-        point = other.mean() / baseline.mean() - 1 if baseline.any() else np.nan
+        point = other.mean() / baseline.mean() - 1
     finite = resampled[np.isfinite(resampled)]
     if not np.isfinite(point) or not len(finite):
         return Gain(np.nan, np.nan, np.nan)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vibeshelf.catalog.books import Book
+from vibeshelf.catalog.books import Book, BookCatalog
 
 _SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -39,13 +39,12 @@ class RankedBook:
 class RankTable:
     """Each catalog book's ranking facts, computed once per catalog."""
 
-    def __init__(self, books: Iterable[Book]) -> None:
-        books = list(books)
-        top = max((b.ratings_count for b in books), default=0)
-        groups = edition_groups((b.book_id, *edition_keys(b)) for b in books)
+    def __init__(self, catalog: BookCatalog) -> None:
+        top = catalog.max_ratings_count
+        groups = edition_groups((b.book_id, *edition_keys(b)) for b in catalog)
         self.books = {
             b.book_id: RankedBook(b.ratings_count, popularity(b.ratings_count, top), groups[b.book_id])
-            for b in books
+            for b in catalog
         }
 
     def __contains__(self, book_id: object) -> bool:
