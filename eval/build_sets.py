@@ -21,6 +21,11 @@ def same_words(shelf: str) -> frozenset[str]:
     return frozenset(shelf_phrase(shelf).split())
 
 
+def word_twins(catalog: BookCatalog, shelf: str) -> list[str]:
+    """The shelf and its word-order twins in the catalog (cozy-mystery, mystery-cozy)."""
+    return sorted(s for s in catalog.shelf_counts if same_words(s) == same_words(shelf))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("books", type=Path, help="books.parquet of the full goodbooks catalog")
@@ -28,8 +33,7 @@ def main() -> None:
     catalog = BookCatalog.load(args.books)
     with open(HERE / "shelf_vibes.jsonl", "w", encoding="utf-8") as out:
         for shelf, query in rows(HERE / "shelf_vibes.tsv"):
-            # The shelf and its word-order twins (cozy-mystery, mystery-cozy) are held out.
-            holdout = sorted(s for s in catalog.shelf_counts if same_words(s) == same_words(shelf))
+            holdout = word_twins(catalog, shelf)
             relevant = [b.book_id for b in catalog if set(b.shelves) & set(holdout)]
             out.write(json.dumps({"query": query, "relevant": relevant, "shelf": shelf,
                                   "holdout": holdout}) + "\n")
