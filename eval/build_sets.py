@@ -21,9 +21,11 @@ def same_words(shelf: str) -> frozenset[str]:
     return frozenset(shelf_phrase(shelf).split())
 
 
-def word_twins(catalog: BookCatalog, shelf: str) -> list[str]:
-    """The shelf and its word-order twins in the catalog (cozy-mystery, mystery-cozy)."""
-    return sorted(s for s in catalog.shelf_counts if same_words(s) == same_words(shelf))
+def shelf_holdout(catalog: BookCatalog, shelf: str) -> tuple[list[str], list[str]]:
+    """The shelf with its word-order twins in the catalog (cozy-mystery, mystery-cozy), held out
+    together, and the ids of the books on any of them."""
+    twins = sorted(s for s in catalog.shelf_counts if same_words(s) == same_words(shelf))
+    return twins, [b.book_id for b in catalog if set(b.shelves) & set(twins)]
 
 
 def main() -> None:
@@ -33,8 +35,7 @@ def main() -> None:
     catalog = BookCatalog.load(args.books)
     with open(HERE / "shelf_vibes.jsonl", "w", encoding="utf-8") as out:
         for shelf, query in rows(HERE / "shelf_vibes.tsv"):
-            holdout = word_twins(catalog, shelf)
-            relevant = [b.book_id for b in catalog if set(b.shelves) & set(holdout)]
+            holdout, relevant = shelf_holdout(catalog, shelf)
             out.write(json.dumps({"query": query, "relevant": relevant, "shelf": shelf,
                                   "holdout": holdout}) + "\n")
     with open(HERE / "tip_of_tongue.jsonl", "w", encoding="utf-8") as out:

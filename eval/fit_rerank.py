@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from build_sets import rows as rows_of, word_twins
+from build_sets import rows as rows_of, shelf_holdout
 from sklearn.linear_model import LogisticRegression
 
 from vibeshelf.catalog.books import BookCatalog
@@ -59,10 +59,10 @@ def prepare(full: Path, out_dir: Path) -> None:
         raise SystemExit(f"train_more_vibes.tsv names shelves not picked: {sorted(set(more) - set(picked))}")
     queries = written + [(s, more.get(s, shelf_phrase(s))) for s in picked[len(written) :]]
     # Each shelf goes with its word-order twins, as in the evaluation set (eval/build_sets.py).
-    holdouts = [word_twins(catalog, s) for s, _ in queries]
-    rows = [{"query": q, "relevant": [b.book_id for b in catalog if set(b.shelves) & set(held)],
-             "holdout": held, "source": "written" if n < len(written) or s in more else "generated"}
-            for n, ((s, q), held) in enumerate(zip(queries, holdouts, strict=True))]
+    holdouts = [shelf_holdout(catalog, s) for s, _ in queries]
+    rows = [{"query": q, "relevant": relevant, "holdout": held,
+             "source": "written" if n < len(written) or s in more else "generated"}
+            for n, ((s, q), (held, relevant)) in enumerate(zip(queries, holdouts, strict=True))]
     rows += [{"query": q, "relevant": [book_id], "source": "written"}
              for book_id, q in rows_of(HERE / "train_tip_of_tongue.tsv")]
     eval_books |= {r["relevant"][0] for r in rows[len(queries) :]}
@@ -74,7 +74,7 @@ def prepare(full: Path, out_dir: Path) -> None:
         rows.append({"query": blurb_query(book.title, book.description or "", rng),
                      "relevant": [book.book_id], "source": "generated"})
     TRAIN.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    held_out = {s for held in holdouts for s in held}
+    held_out = {s for held, _ in holdouts for s in held}
     changed = holdout_catalog(full, out_dir / "catalog" / "books.parquet", held_out)
     print(f"{len(rows)} training queries; {changed} books lost a training shelf")
 
