@@ -31,14 +31,19 @@ def shelf_holdout(catalog: BookCatalog, shelf: str) -> tuple[list[str], list[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("books", type=Path, help="books.parquet of the full goodbooks catalog")
+    parser.add_argument("--out-dir", type=Path, default=HERE, help="where the JSONL go (default: eval/)")
     args = parser.parse_args()
-    catalog = BookCatalog.load(args.books)
-    with open(HERE / "shelf_vibes.jsonl", "w", encoding="utf-8") as out:
+    write_sets(BookCatalog.load(args.books), args.out_dir)
+
+
+def write_sets(catalog: BookCatalog, out_dir: Path) -> None:
+    """shelf_vibes.jsonl and tip_of_tongue.jsonl in out_dir, from the TSVs beside this script."""
+    with open(out_dir / "shelf_vibes.jsonl", "w", encoding="utf-8") as out:
         for shelf, query in rows(HERE / "shelf_vibes.tsv"):
             holdout, relevant = shelf_holdout(catalog, shelf)
             out.write(json.dumps({"query": query, "relevant": relevant, "shelf": shelf,
                                   "holdout": holdout}) + "\n")
-    with open(HERE / "tip_of_tongue.jsonl", "w", encoding="utf-8") as out:
+    with open(out_dir / "tip_of_tongue.jsonl", "w", encoding="utf-8") as out:
         for book_id, query in rows(HERE / "tip_of_tongue.tsv"):
             book = catalog.get(book_id)
             if book is None:

@@ -26,7 +26,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from build_sets import rows as rows_of, shelf_holdout
+from build_sets import rows as rows_of
+from build_sets import shelf_holdout
 from sklearn.linear_model import LogisticRegression
 
 from vibeshelf.catalog.books import BookCatalog
@@ -44,7 +45,8 @@ N_SHELVES = 80
 N_BLURBS = 160
 
 
-def prepare(full: Path, out_dir: Path) -> None:
+def prepare(full: Path, out_dir: Path, train: Path = TRAIN) -> None:
+    """Write the training queries to `train` and the catalog without their shelves to out_dir."""
     rng = random.Random(SEED)
     catalog = BookCatalog.load(full)
     eval_shelves = {s for q in load_queries(HERE / "shelf_vibes.jsonl") for s in q.holdout}
@@ -73,16 +75,17 @@ def prepare(full: Path, out_dir: Path) -> None:
     for book in rng.sample(with_blurbs, N_BLURBS):
         rows.append({"query": blurb_query(book.title, book.description or "", rng),
                      "relevant": [book.book_id], "source": "generated"})
-    TRAIN.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     held_out = {s for held, _ in holdouts for s in held}
     changed = holdout_catalog(full, out_dir / "catalog" / "books.parquet", held_out)
     print(f"{len(rows)} training queries; {changed} books lost a training shelf")
 
 
 def blurb_query(title: str, blurb: str, rng: random.Random) -> str:
-    """A loose recollection of a blurb: a window of it, title words and a third of the rest dropped."""
+    """A loose recollection of a blurb: a window of it, title words and a third of the rest dropped.
+    A word goes when any part of it is a title word ("Pilot's" for The Pilot's Wife, "'lost")."""
     title_words = set(re.findall(r"\w+", title.lower()))
-    words = [w for w in re.findall(r"[\w']+", blurb) if w.lower() not in title_words]
+    words = [w for w in re.findall(r"[\w']+", blurb) if title_words.isdisjoint(re.findall(r"\w+", w.lower()))]
     start = rng.randrange(max(1, len(words) - 40))
     return " ".join(w for w in words[start : start + 40] if rng.random() > 1 / 3)
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
 
 import httpx
@@ -59,6 +60,14 @@ def require(*modules: str) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             unavailable(f"{name} is not installed ({exc})")
+
+
+def eval_script(name: str) -> ModuleType:
+    """A script of eval/ imported as a module (eval/ goes on sys.path: the scripts import each other)."""
+    folder = str(REPO / "eval")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
 @pytest.fixture(scope="session")

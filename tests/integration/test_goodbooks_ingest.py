@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_DATA, unavailable
+from tests.conftest import SHARED_DATA
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
 from vibeshelf.catalog.shelves import is_noise
@@ -21,18 +21,6 @@ from vibeshelf.catalog.table import (
 )
 
 MAX_SAMPLE_BYTES = 5 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def source_dir() -> Path:
-    if not (SHARED_DATA / "goodbooks-10k" / "books.csv").is_file():
-        unavailable(f"the goodbooks-10k data is not at {SHARED_DATA} (see its README.md)")
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="module")
-def ingested(source_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> IngestReport:
-    return ingest_goodbooks(source_dir, tmp_path_factory.mktemp("catalog") / "books.parquet")
 
 
 @pytest.fixture(scope="module")
