@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import eval_script
-from vibeshelf.search.rerank import FEATURES
 
 fit_rerank = eval_script("fit_rerank")
 
@@ -65,11 +64,6 @@ def test_cross_validation_scores_held_out_folds() -> None:
     rng = np.random.default_rng(4)
     shuffled = [(x, rng.permutation(y), kind) for x, y, kind in data]
     assert fit_rerank.cross_validated("logistic", shuffled) < 0.6
-
-
-def test_fused_weights_sum_the_two_reciprocal_ranks() -> None:
-    weights = dict(zip(FEATURES, fit_rerank.Reranker.fused().weights, strict=True))
-    assert {f for f, w in weights.items() if w} == {"vector_rr", "lexical_rr"}
 
 
 def test_blurb_query_is_a_window_of_the_blurb_without_title_words() -> None:

@@ -17,6 +17,11 @@ def test_shipped_weights_cover_every_feature() -> None:
     assert np.isfinite(reranker.weights).all() and reranker.weights.any()
 
 
+def test_fused_weights_sum_the_two_reciprocal_ranks() -> None:
+    weights = dict(zip(FEATURES, Reranker.fused().weights, strict=True))
+    assert {f for f, w in weights.items() if w} == {"vector_rr", "lexical_rr"}
+
+
 def test_order_is_by_linear_score_and_stable_on_ties(tmp_path: Path) -> None:
     weights = np.zeros(len(FEATURES))
     weights[FEATURES.index("vector")] = 2.0
