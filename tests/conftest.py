@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -90,8 +91,15 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the bundled sample, embedded and indexed by the CLI (`demo --no-serve`)."""
+    """A data dir holding the bundled sample, embedded and indexed by the CLI (`demo --no-serve`).
+
+    VIBESHELF_TEST_SAMPLE_SEED may name an earlier such data dir: it is copied first, so the demo
+    reuses its unchanged vectors and rebuilds the rest.
+    """
     data_dir = tmp_path_factory.mktemp("vibeshelf-data")
+    seed = os.environ.get("VIBESHELF_TEST_SAMPLE_SEED")
+    if seed:  # a developer's earlier sample data dir: its vectors are reused, everything else rebuilt
+        shutil.copytree(seed, data_dir, dirs_exist_ok=True)
     run_cli("demo", "--no-serve", data_dir=data_dir)
     return data_dir
 
