@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SHARED_DATA
+from vibeshelf import isbn
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
 from vibeshelf.catalog.shelves import is_noise
@@ -15,7 +16,6 @@ from vibeshelf.catalog.table import (
     CatalogError,
     IngestReport,
     catalog_checksum,
-    isbn13_to_isbn10,
     manifest_path,
     read_books,
 )
@@ -58,8 +58,7 @@ def test_isbn13_file_links_through_the_converted_isbn10(
     books: dict[str, dict[str, object]],
 ) -> None:
     # Fight Club is only in descriptions_isbn13.txt, as 9780393327342 (check digit 2 -> 5).
-    assert isbn13_to_isbn10("9780393327342") == "0393327345"
-    assert isbn13_to_isbn10("9780439655484") == "043965548X"
+    assert isbn.isbn10("9780393327342") == "0393327345"
     fight_club = books["196"]
     assert fight_club["isbn10"] == "0393327345"
     assert str(fight_club["description"]).startswith("In a confusing world poised on the brink")
@@ -160,3 +159,33 @@ def test_install_sample_copies_it_with_a_manifest(tmp_path: Path) -> None:
     report = install_sample(out)
     assert report.checksum == catalog_checksum(SAMPLE_PATH) == catalog_checksum(out)
     assert json.loads(manifest_path(out).read_text())["rows"] == report.rows >= 2_000
+
+
+def test_catalog_isbns_pass_the_rule_that_links_ratings(
+    ingested: IngestReport, books: dict[str, dict[str, object]], source_dir: Path
+) -> None:
+    raw = duckdb.sql(
+        f"SELECT book_id, isbn FROM read_csv('{source_dir / 'goodbooks-10k' / 'books.csv'}', "
+        "all_varchar=true)"
+    ).fetchall()
+    failing = {book_id for book_id, value in raw if value and isbn.isbn10(value) is None}
+    assert failing  # the published file has ISBNs whose checksum fails ...
+    assert all(books[b]["isbn10"] is None for b in failing)  # ... they name no book ...
+    assert ingested.stats["invalid_isbn10"] == len(failing)  # ... and are counted
+    kept = [row["isbn10"] for row in books.values() if row["isbn10"]]
+    assert len(kept) > 9_000 and all(isbn.isbn10(str(v)) == v for v in kept)
+
+
+def test_python_and_sql_isbn_rules_agree_on_every_isbn_in_the_data(source_dir: Path) -> None:
+    con = duckdb.connect()
+    isbn.register(con)
+    con.execute(
+        f"CREATE TABLE raw AS SELECT isbn AS raw FROM read_csv('{source_dir / 'goodbooks-10k' / 'books.csv'}', all_varchar=true) "
+        f"UNION ALL SELECT isbn_10 FROM read_csv('{source_dir / 'book-descriptions' / 'book_details.csv'}', all_varchar=true) "
+        f"UNION ALL SELECT column1 FROM read_csv('{source_dir / 'book-crossing' / 'BX-Book-Ratings.csv.gz'}', "
+        "delim=';', header=false, all_varchar=true, quote='', encoding='latin-1', strict_mode=false)"
+    )
+    rows = con.execute("SELECT DISTINCT raw, isbn10(raw), isbn_key(raw) FROM raw").fetchall()
+    assert len(rows) > 300_000
+    mismatches = [r for r in rows if (isbn.isbn10(r[0]), isbn.isbn_key(r[0])) != r[1:]]
+    assert mismatches == []

@@ -14,7 +14,6 @@ from vibeshelf.catalog.table import (
     CatalogError,
     catalog_checksum,
     manifest_path,
-    normalize_isbn10,
     read_books,
     split_delimited,
 )
@@ -198,15 +197,6 @@ def test_failed_ingest_keeps_the_previous_catalog(tmp_path: Path) -> None:
     with pytest.raises(CatalogError):
         ingest_file(source, {**MAPPING, "title": "Missing"}, out)
     assert catalog_checksum(out) == before
-
-
-@pytest.mark.parametrize(
-    ("raw", "isbn"),
-    [("439023483", "0439023483"), ("043965548x", "043965548X"), ("0-14-028009-X", "014028009X"),
-     ("9780439655484", "043965548X"), ("9791234567896", None), ("12", None), (None, None)],
-)
-def test_normalize_isbn10(raw: str | None, isbn: str | None) -> None:
-    assert normalize_isbn10(raw) == isbn
 
 
 def test_split_delimited_picks_the_delimiter() -> None:

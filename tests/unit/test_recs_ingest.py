@@ -82,25 +82,6 @@ def catalog(tmp_path: Path) -> Path:
     return path
 
 
-def test_isbn_normalisation() -> None:
-    cases = {
-        "034545104X": "034545104X",
-        " 034545104x ": "034545104X",
-        "0-345-45104-X": "034545104X",
-        '\\"0155061224\\"': "0155061224",
-        "155061224": "0155061224",
-        "9780345451040": "034545104X",
-        "9780345451041": None,
-        "B00009EF82": None,
-        "1234567890": None,
-        "": None,
-        "12345": None,
-    }
-    con = connect()
-    for raw, expected in cases.items():
-        assert con.execute("SELECT isbn10($raw)", {"raw": raw}).fetchone()[0] == expected, raw
-
-
 def test_book_crossing_quirks_are_cleaned_and_counted(bx_dir: Path, store: SqliteStore) -> None:
     (report,) = ingest_book_crossing(bx_dir, store, books_path=None)
     assert report.rows_read == 15  # header and blank line are not rows

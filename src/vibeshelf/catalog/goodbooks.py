@@ -40,12 +40,12 @@ CSV_COLUMNS: dict[str, tuple[Path, tuple[str, ...]]] = {
 # ISBN-13 file. Shelves: the goodbooks user shelves, then genres.csv genres (cleaned later).
 STAGE_SQL = f"""
 CREATE TEMP TABLE staged AS
-WITH books AS (SELECT *, normalize_isbn10(isbn) AS isbn_key FROM books_csv),
+WITH books AS (SELECT *, isbn_key(isbn) AS isbn_key FROM books_csv),
 shelves AS (
     SELECT clean_text(book_id) AS book_id, arg_min(genres, ord) AS genres
     FROM shelves_csv GROUP BY 1),
 details AS (
-    SELECT normalize_isbn10(isbn_10) AS isbn_key,
+    SELECT isbn_key(isbn_10) AS isbn_key,
            arg_min(clean_description(description), ord) AS description
     FROM details_csv WHERE clean_description(description) IS NOT NULL GROUP BY 1),
 isbn13 AS (
@@ -53,7 +53,7 @@ isbn13 AS (
     FROM isbn13_descriptions
     WHERE isbn10 IS NOT NULL AND clean_description(description) IS NOT NULL GROUP BY 1),
 genres AS (
-    SELECT normalize_isbn10(isbn_10) AS isbn_key, list(genre ORDER BY ord) AS genres
+    SELECT isbn_key(isbn_10) AS isbn_key, list(genre ORDER BY ord) AS genres
     FROM genres_csv GROUP BY 1)
 SELECT
     b.ord, b.book_id, b.work_id, b.title,
@@ -165,7 +165,7 @@ def _load_isbn13_descriptions(con: duckdb.DuckDBPyConnection, path: Path) -> dic
         raise read_error(path, exc) from exc
     con.execute(r"""
         CREATE TEMP TABLE isbn13_descriptions AS
-        SELECT ord, isbn13, isbn13_to_isbn10(isbn13) AS isbn10, description
+        SELECT ord, isbn13, isbn10(isbn13) AS isbn10, description
         FROM (SELECT ord, nullif(regexp_extract(line, '^\s*(\d{13})\s', 1), '') AS isbn13,
                      regexp_extract(line, '^\s*\d{13}\s+(.*)$', 1) AS description
               FROM isbn13_lines)""")

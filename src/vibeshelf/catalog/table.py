@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vibeshelf import isbn
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import clean_shelves
 
@@ -104,7 +104,7 @@ CLEAN_COLUMNS: dict[str, str] = {
     "description": "clean_description(description)",
     "url": "clean_text(url)",
     "cover_url": "clean_cover(cover_url)",
-    "isbn10": "normalize_isbn10(isbn10)",
+    "isbn10": "isbn10(isbn10)",
 }
 DOCUMENT = "build_document(title, authors, shelves, description)"
 
@@ -133,24 +133,6 @@ class IngestReport:
 
 
 # ---- pure helpers, also registered as DuckDB functions --------------------------------------
-def isbn13_to_isbn10(isbn13: str | None) -> str | None:
-    """ISBN-10 of a 978-prefixed ISBN-13 (check digit recomputed), else None."""
-    digits = re.sub(r"[\s-]", "", isbn13 or "")
-    if not re.fullmatch(r"978\d{10}", digits):
-        return None
-    core = digits[3:12]
-    check = (11 - sum((10 - i) * int(d) for i, d in enumerate(core)) % 11) % 11
-    return core + ("X" if check == 10 else str(check))
-
-
-def normalize_isbn10(value: str | None) -> str | None:
-    """A 10-character ISBN-10: leading zeros restored, or converted from a 978 ISBN-13."""
-    text = re.sub(r"[\s-]", "", value or "").upper()
-    if re.fullmatch(r"\d{6,9}[\dX]", text):
-        return text.zfill(10)
-    return isbn13_to_isbn10(text)
-
-
 def clean_names(names: Iterable[str | None] | None) -> list[str]:
     """Trimmed, whitespace-collapsed, non-empty, de-duplicated names in order."""
     cleaned = (" ".join(n.split()) for n in names or () if n)
@@ -191,8 +173,6 @@ def connect() -> duckdb.DuckDBPyConnection:
         ("clean_shelves", clean_shelves, [texts], texts),
         ("clean_names", clean_names, [texts], texts),
         ("split_delimited", split_delimited, [text], texts),
-        ("normalize_isbn10", normalize_isbn10, [text], text),
-        ("isbn13_to_isbn10", isbn13_to_isbn10, [text], text),
         ("build_document", build_document, [text, texts, texts, text], text),
     )
     for name, function, params, returns in functions:  # "special": the functions take NULLs
@@ -200,6 +180,7 @@ def connect() -> duckdb.DuckDBPyConnection:
             name, function, params, returns, null_handling="special"
         )
     con.execute(MACROS)
+    isbn.register(con)
     return con
 
 
@@ -227,6 +208,16 @@ def write_books(
         "SELECT bad_reason, count(*) FROM checked WHERE bad_reason IS NOT NULL GROUP BY 1"
     ).fetchall()
     bad_rows = {k: v for k, v in (extra_bad or {}).items() if v} | dict(counted)
+    invalid_isbn = con.execute(
+        "SELECT count(*) FROM checked WHERE bad_reason IS NULL "
+        "AND clean_text(isbn10) IS NOT NULL AND isbn10(isbn10) IS NULL"
+    ).fetchone()
+    if invalid_isbn and invalid_isbn[0]:
+        stats = {**(stats or {}), "invalid_isbn10": invalid_isbn[0]}
+        log.warning(
+            "%d books from %s keep no ISBN-10: theirs fails its checksum, so ratings cannot link "
+            "to them by ISBN", invalid_isbn[0], source,
+        )
     if bad_rows:
         log.warning("skipping bad rows from %s: %s", source, bad_rows)
     good = con.execute("SELECT count(*) FROM checked WHERE bad_reason IS NULL").fetchone()

@@ -1,4 +1,4 @@
-"""DuckDB helpers: a connection with ISBN macros, and line-level reading of badly quoted files."""
+"""DuckDB helpers: a connection with the ISBN and text macros, and line-level reading of badly quoted files."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ from typing import Any
 
 import duckdb
 
+from vibeshelf import isbn
 
-def _weighted_sum(var: str, weights: list[int]) -> str:
-    """SQL for sum(weight_i * digit_i) over the first len(weights) characters of `var`."""
-    return " + ".join(f"{w} * isbn_digit({var}[{i}])" for i, w in enumerate(weights, 1))
-
-
-# Separators people type inside ISBNs (and Book-Crossing's stray \" escapes) are dropped; the
-# result must be a valid ISBN-10 (checksum), a 7-9 digit ISBN-10 that lost its leading zeros,
-# or a valid 978-prefixed ISBN-13, which is converted to its ISBN-10. Anything else is NULL.
-_MACROS = f"""
-CREATE OR REPLACE MACRO isbn_clean(raw) AS upper(regexp_replace(trim(raw), '[\\s\\-\\."''\\\\]', '', 'g'));
-CREATE OR REPLACE MACRO isbn_digit(ch) AS CASE WHEN ch = 'X' THEN 10 ELSE ord(ch) - 48 END;
-CREATE OR REPLACE MACRO isbn10_valid(s) AS ({_weighted_sum("s", list(range(10, 0, -1)))}) % 11 = 0;
-CREATE OR REPLACE MACRO isbn13_valid(s) AS ({_weighted_sum("s", [1, 3] * 6 + [1])}) % 10 = 0;
-CREATE OR REPLACE MACRO isbn10_check_value(core) AS
-    (11 - ({_weighted_sum("core", list(range(10, 1, -1)))}) % 11) % 11;
-CREATE OR REPLACE MACRO isbn10_check(core) AS
-    CASE isbn10_check_value(core) WHEN 10 THEN 'X' ELSE isbn10_check_value(core)::VARCHAR END;
-CREATE OR REPLACE MACRO isbn10_of(c) AS CASE
-    WHEN regexp_full_match(c, '[0-9]{{9}}[0-9X]') THEN CASE WHEN isbn10_valid(c) THEN c END
-    WHEN regexp_full_match(c, '[0-9]{{7,9}}') THEN CASE WHEN isbn10_valid(lpad(c, 10, '0')) THEN lpad(c, 10, '0') END
-    WHEN regexp_full_match(c, '978[0-9]{{10}}') THEN
-        CASE WHEN isbn13_valid(c) THEN substr(c, 4, 9) || isbn10_check(substr(c, 4, 9)) END
-END;
-CREATE OR REPLACE MACRO isbn10(raw) AS isbn10_of(isbn_clean(raw));
+_MACROS = """
 CREATE OR REPLACE MACRO clean_text(s) AS nullif(trim(
     replace(replace(replace(replace(replace(s, '\\"', '"'), '&quot;', '"'), '&lt;', '<'), '&gt;', '>'),
             '&amp;', '&')), '');
@@ -39,10 +17,11 @@ CREATE OR REPLACE MACRO clean_text(s) AS nullif(trim(
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the ISBN macros defined."""
+    """An in-memory DuckDB connection with the ISBN and text macros defined."""
     con = duckdb.connect()
     run(con, "SET TimeZone = 'UTC'")
     run(con, "SET enable_progress_bar = false")
+    isbn.register(con)
     run(con, _MACROS)
     return con
 
