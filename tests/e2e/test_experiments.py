@@ -29,7 +29,7 @@ from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
 SCREENSHOT = REPO / "docs" / "experiments.png"
-UPDATE_SCREENSHOT = "VIBESHELF_UPDATE_SCREENSHOT"  # =1: write SCREENSHOT for the README
+UPDATE_SCREENSHOT = "VIBESHELF_UPDATE_SCREENSHOT"  # =1: write SCREENSHOT for docs/experiments.md
 # The server and the CLI share these: a low impressions minimum so a short test moves weights.
 ENV = {"VIBESHELF_EXPERIMENT__MIN_IMPRESSIONS": "5", "VIBESHELF_EXPERIMENT__SEED": "3"}
 
@@ -211,7 +211,8 @@ def test_dashboard_in_headless_chromium(experiment: Experiment, tmp_path: Path) 
         assert ctr.locator("circle").count() >= 2 and "s-popular" in ctr.inner_html()
         weight = page.locator('tr[data-version="s-popular"] td.weight').inner_text()
         assert float(weight.rstrip("%")) > 50
-        # The README's picture is retaken only on request, so a test run leaves the tree clean.
+        # The picture in docs/experiments.md is retaken only on request, so a test run leaves the
+        # tree clean.
         shot = SCREENSHOT if os.environ.get(UPDATE_SCREENSHOT) else tmp_path / SCREENSHOT.name
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000

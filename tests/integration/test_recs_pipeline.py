@@ -46,7 +46,7 @@ def test_book_crossing_sources_match_the_data_readme(recs_dir: Path) -> None:
         store.close()
     linked = sources["book-crossing-goodbooks"]
     assert linked.item_space == "catalog"
-    assert 80_000 <= linked.rows <= 82_000  # README: about 81k ratings linked to goodbooks
+    assert 80_000 <= linked.rows <= 82_000  # docs/recommendations.md: about 81k linked
     assert 1_100_000 <= sources["book-crossing"].rows <= 1_149_780
 
 

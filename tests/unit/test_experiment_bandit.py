@@ -1,8 +1,8 @@
 """Thompson sampling on simulated readers: the better version wins, none starves, retired stays out.
 
 Readers are routed by the real sticky split; version B's true CTR is 1.5x A's (6% vs 4%); every
-500 impressions the bandit updates the weights. Stated result (also in the README): from 10,000
-impressions on, B holds at least 80% of the traffic, for each of the seeds below.
+500 impressions the bandit updates the weights. Stated result (also in docs/experiments.md): from
+10,000 impressions on, B holds at least 80% of the traffic, for each of the seeds below.
 """
 
 from __future__ import annotations

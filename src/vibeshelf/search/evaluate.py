@@ -71,7 +71,7 @@ def check_holdout(
         raise EvalSetError(
             f"{where}: books still carry the held-out shelves {shown}, which give the answers away."
             " Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog into another"
-            " data dir, embed and index it, and evaluate that data dir (README: Search quality)"
+            " data dir, embed and index it, and evaluate that data dir (docs/search-quality.md)"
         )
 
 
