@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from vibeshelf.recommend.bxbooks import ingest_bx_books
 from vibeshelf.recommend.commands import interactions_app
-from vibeshelf.recommend.duck import connect
 from vibeshelf.recommend.interactions import (
     IngestError,
     ingest_book_crossing,

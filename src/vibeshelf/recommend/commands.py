@@ -213,6 +213,7 @@ def train_recs_cmd(
     ] = True,
 ) -> None:
     """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
+    from vibeshelf.experiment.registry import RegistryFile
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.train import recs_root, train_recs
 
@@ -225,7 +226,8 @@ def train_recs_cmd(
         seed=seed,
     )
     try:
-        model = train_recs(settings, rec, evaluate=evaluate, progress=True)
+        held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
+        model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held)
     except (StorageError, FileNotFoundError) as exc:
         _fail(str(exc))
     meta = model.metadata

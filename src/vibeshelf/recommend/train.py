@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel, write_model
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.evaluate import holdout_metrics
@@ -74,8 +74,12 @@ def train_recs(
     source: str | None = None,
     evaluate: bool = True,
     progress: bool = False,
+    held: Collection[str] = (),
 ) -> RecsModel:
-    """Fit on every interaction of the source and write a new current model version."""
+    """Fit on every interaction of the source and write a new current model version.
+
+    Pruning to `rec.keep_versions` spares the versions in `held` (those the caller still serves).
+    """
     started = time.perf_counter()
     data = load_training_data(settings, rec, source)
     interactions = data.interactions
@@ -121,6 +125,5 @@ def train_recs(
     )
     model.top_items = als_top_items(model, MAX_CUTOFF, progress)
     metadata["train_seconds"] = round(time.perf_counter() - started, 2)
-    held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
     write_model(recs_root(settings), model, rec.keep_versions, held)
     return model
