@@ -1,0 +1,1 @@
+"""Online experiments: model versions served side by side, traffic split, feedback and the bandit."""
