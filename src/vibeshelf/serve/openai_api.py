@@ -1,0 +1,159 @@
+"""OpenAI-compatible embeddings: POST /v1/embeddings, answering and refusing as OpenAI does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from vibeshelf.embed.encoder import TokenizingEncoder
+from vibeshelf.serve.encode_core import Api, Caller, ModelInfo, Text, as_base64, json_response
+from vibeshelf.serve.protocol_errors import Refusal, shaped_errors
+
+PROTOCOL = "openai"
+# OpenAI's error `code` for a status, where the refusal names none of its own.
+CODES = {
+    401: "invalid_api_key",
+    403: "insufficient_permissions",
+    413: "request_too_large",
+    429: "rate_limit_exceeded",
+    503: "overloaded",
+}
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str = Field(description="invalid_request_error, requests (rate limit) or server_error")
+    param: str | None = Field(description="The request field at fault, if one is")
+    code: str | None
+
+
+class OpenAIErrorResponse(BaseModel):
+    error: OpenAIError
+
+
+def openai_error(status: int, message: str, refusal: Refusal | None) -> dict[str, Any]:
+    """OpenAI's error body: `type` by status, so the SDK raises the matching exception."""
+    kind = "server_error" if status >= 500 else "requests" if status == 429 else "invalid_request_error"
+    param = refusal.param if refusal else None
+    code = (refusal.code if refusal else None) or CODES.get(status)
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": OpenAIErrorResponse, "description": description}
+    for code, description in {
+        400: "malformed request, an unknown token id or an unsupported `dimensions`",
+        401: "missing or invalid API key or token (code invalid_api_key)",
+        403: "the credentials lack the `encode` scope",
+        404: "the requested model is not loaded (code model_not_found)",
+        413: "body, inputs per request or characters per input over the limit",
+        429: "rate limit exceeded (see Retry-After)",
+        500: "the encoder failed",
+        503: "too many texts waiting to be encoded (see Retry-After)",
+        "default": "any other error, in the same shape",
+    }.items()
+}
+
+router = APIRouter(
+    prefix="/v1", tags=["openai"], responses=ERRORS, route_class=shaped_errors(openai_error, 400)
+)
+
+NonEmptyText = Annotated[Text, Field(min_length=1)]
+TokenIds = Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(min_length=1)]
+Input = (
+    NonEmptyText
+    | Annotated[list[NonEmptyText], Field(min_length=1)]
+    | TokenIds
+    | Annotated[list[TokenIds], Field(min_length=1)]
+)
+GivenInput = str | list[str] | list[int] | list[list[int]]
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: Input = Field(
+        description="A text, a list of texts, or token ids of this model's tokenizer (one list "
+        "per text)"
+    )
+    model: str = Field(description="The loaded model's name (GET /v1/models) or version")
+    encoding_format: Literal["float", "base64"] = Field(
+        "float", description="`base64`: each vector as little-endian float32 bytes, base64-encoded"
+    )
+    dimensions: int | None = Field(
+        None, ge=1, description="Must be the model's dimension: it cannot shorten its vectors"
+    )
+    user: str | None = Field(None, description="Accepted and ignored")
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    index: int
+    embedding: list[float] | str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingsResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Embedding]
+    model: str
+    usage: Usage
+
+
+def texts_of(given: GivenInput, tokens: TokenizingEncoder) -> list[str]:
+    """The texts to encode: as given, or decoded from token ids by the model's tokenizer."""
+    if isinstance(given, str):
+        return [given]
+    first = given[0]  # the request model allows no empty list, nor mixed items
+    if isinstance(first, str):
+        return cast(list[str], given)
+    rows = cast(list[list[int]], given if isinstance(first, list) else [given])
+    return [decoded(row, i, tokens) for i, row in enumerate(rows)]
+
+
+def decoded(ids: list[int], row: int, tokens: TokenizingEncoder) -> str:
+    """One text from its token ids; 400 for an id outside the model's vocabulary."""
+    vocab = tokens.vocab_size
+    bad = next((i for i in ids if i >= vocab), None)
+    if bad is not None:
+        raise Refusal(
+            400,
+            f"input[{row}]: token id {bad} is not in the vocabulary of {tokens.name} ({vocab} ids): "
+            "token ids must come from this model's tokenizer, not OpenAI's",
+            param="input",
+        )
+    return tokens.decode(ids)
+
+
+def check_dimensions(dimensions: int | None, model: ModelInfo) -> None:
+    """400 unless `dimensions` is absent or the model's own: it cannot shorten its vectors."""
+    if dimensions is not None and dimensions != model.dim:
+        raise Refusal(
+            400,
+            f"{model.name} gives {model.dim}-dimensional vectors and does not support shortening "
+            f"them: leave `dimensions` out or send {model.dim}",
+            param="dimensions",
+        )
+
+
+@router.post("/embeddings", response_model=EmbeddingsResponse)
+async def embeddings(body: EmbeddingsRequest, api: Api, caller: Caller) -> Response:
+    """Vectors in OpenAI's shape; the same service, limits and cache as /v1/encode."""
+    check_dimensions(body.dimensions, api.model)
+    texts = texts_of(body.input, api.tokenizer)
+    (vectors,), result = await api.encode(caller, body.model, PROTOCOL, input=texts)
+    tokens = sum(len(encoding.ids) for encoding in await api.tokenize(texts))
+    out = as_base64(vectors) if body.encoding_format == "base64" else vectors
+    payload = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(out)],
+        "model": api.model.name,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    return json_response(payload, result)

@@ -1,0 +1,125 @@
+"""Text Embeddings Inference (TEI) compatible: POST /embed and GET /info, with TEI's errors."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+from tokenizers import Encoding
+
+from vibeshelf import __version__
+from vibeshelf.serve.encode_core import AnyCaller, Api, Caller, Text, json_response
+from vibeshelf.serve.protocol_errors import Refusal, shaped_errors
+
+PROTOCOL = "tei"
+ERROR_TYPES = ("validation", "tokenizer", "empty", "overloaded", "backend", "unhealthy")
+# TEI's error_type for a status, where the refusal names none of TEI's own.
+TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "overloaded", 503: "overloaded"}
+
+
+class TeiError(BaseModel):
+    error: str
+    error_type: str = Field(
+        description="validation, empty, overloaded, backend (as TEI), unauthorized, forbidden"
+    )
+
+
+def tei_error(status: int, message: str, refusal: Refusal | None) -> dict[str, Any]:
+    """TEI's error body `{error, error_type}`."""
+    if refusal is not None and refusal.code in ERROR_TYPES:
+        kind = refusal.code
+    else:
+        kind = TYPES.get(status, "backend" if status >= 500 else "validation")
+    return {"error": message, "error_type": kind}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": TeiError, "description": description}
+    for code, description in {
+        400: "`inputs` is empty (empty), or normalize=false (validation)",
+        401: "missing or invalid API key or token",
+        403: "the credentials lack the `encode` scope",
+        413: "body, inputs per request, characters per input or (truncate=false) tokens per "
+        "input over the limit",
+        422: "malformed request",
+        429: "rate limit exceeded (see Retry-After)",
+        500: "the encoder failed",
+        503: "too many texts waiting to be encoded (see Retry-After)",
+    }.items()
+}
+
+router = APIRouter(tags=["tei"], responses=ERRORS, route_class=shaped_errors(tei_error, 422))
+
+
+class EmbedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: Text | list[Text] = Field(description="One text or a list of texts")
+    normalize: bool = Field(
+        True, description="Only true: the model's ONNX graph normalises its vectors itself"
+    )
+    truncate: bool = Field(
+        False, description="Cut inputs longer than the model's token limit (else 413, as TEI)"
+    )
+
+
+class Info(BaseModel):
+    """TEI's /info fields where they apply, and the model's version and dimension."""
+
+    model_id: str
+    model_version: str
+    dimension: int
+    max_input_length: int = Field(description="Tokens per input; longer ones need truncate=true")
+    max_input_chars: int = Field(description="Characters per input (413 over it)")
+    max_client_batch_size: int = Field(description="Inputs per request")
+    max_batch_requests: int = Field(description="Inputs per encoder run (micro-batch)")
+    auto_truncate: Literal[False] = False
+    version: str
+
+
+def overlong(encodings: list[Encoding], max_tokens: int) -> None:
+    """413 (validation) for the first input the tokenizer had to cut."""
+    for i, encoding in enumerate(encodings):
+        if encoding.overflowing:
+            raise Refusal(
+                413,
+                f"inputs[{i}] is longer than the model's {max_tokens} tokens: shorten it or send "
+                "truncate=true",
+                code="validation",
+            )
+
+
+@router.post("/embed", response_model=list[list[float]])
+async def embed(body: EmbedRequest, api: Api, caller: Caller) -> Response:
+    """Unit vectors for one text or a list, as TEI answers: a list of vectors."""
+    texts = [body.inputs] if isinstance(body.inputs, str) else body.inputs
+    if not texts:
+        raise Refusal(400, "`inputs` cannot be empty", code="empty")
+    if not body.normalize:
+        raise Refusal(
+            400,
+            f"normalize=false is not supported: {api.model.name}'s ONNX graph normalises its "
+            "vectors itself, so no un-normalised vector exists; leave normalize out or true",
+            code="validation",
+        )
+    if not body.truncate:
+        api.count(inputs=texts)  # the limits first: tokenizing is bounded by them
+        overlong(await api.tokenize(texts), api.tokenizer.max_tokens)
+    (vectors,), result = await api.encode(caller, None, PROTOCOL, inputs=texts)
+    return json_response(vectors, result)
+
+
+@router.get("/info", dependencies=[AnyCaller])
+async def info(api: Api) -> Info:
+    """The model and limits, in TEI's /info field names (any valid credentials)."""
+    return Info(
+        model_id=api.model.name,
+        model_version=api.model.version,
+        dimension=api.model.dim,
+        max_input_length=api.tokenizer.max_tokens,
+        max_input_chars=api.limits.max_text_chars,
+        max_client_batch_size=api.limits.max_texts,
+        max_batch_requests=api.limits.batch_max_texts,
+        version=__version__,
+    )
