@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from vibeshelf.embed.encoder import TokenizingEncoder
 from vibeshelf.serve.encode_core import Api, Caller, ModelInfo, Text, as_base64, json_response
@@ -60,14 +68,29 @@ router = APIRouter(
     prefix="/v1", tags=["openai"], responses=ERRORS, route_class=shaped_errors(openai_error, 400)
 )
 
+INPUT_KINDS = (
+    "input must be a text, a list of texts (non-empty, valid Unicode), token ids (a non-empty list "
+    "of integers >= 0) or a list of those"
+)
+
+
+def _one_input_kind(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """One clear message instead of one per kind of input that the value is not."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(INPUT_KINDS) from None
+
+
 NonEmptyText = Annotated[Text, Field(min_length=1)]
 TokenIds = Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(min_length=1)]
-Input = (
+Input = Annotated[
     NonEmptyText
     | Annotated[list[NonEmptyText], Field(min_length=1)]
     | TokenIds
-    | Annotated[list[TokenIds], Field(min_length=1)]
-)
+    | Annotated[list[TokenIds], Field(min_length=1)],
+    WrapValidator(_one_input_kind),
+]
 GivenInput = str | list[str] | list[int] | list[list[int]]
 
 
