@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 import tiktoken
 from langchain_openai import OpenAIEmbeddings
 
+from tests.conftest import REPO
 from tests.e2e.encode_server import API_KEY, KEYS_JSON, READ_ONLY_KEY, THROTTLED_KEY, EncodeServer
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
 from vibeshelf.serve.openai_api import INPUT_KINDS
@@ -156,9 +159,10 @@ def test_openai_models_list_keeps_the_own_shape_beside_openais(
         ({"model": MODEL, "input": "x", "encoding_format": "int8"}, "encoding_format", ""),
         ({"input": "x"}, "model", "Field required"),
         ({"model": MODEL, "input": "x", "temperature": 1}, "temperature", "Extra inputs"),
+        ({"model": MODEL, "input": "x", "dimensions": "384"}, "dimensions", "valid integer"),
     ],
     ids=["empty-list", "empty-text", "mixed", "surrogate", "unknown-token", "negative-token", "format",
-         "no-model", "extra-field"],
+         "no-model", "extra-field", "dimensions-not-int"],
 )
 def test_openai_bad_input_is_400_in_openais_shape(
     api: httpx.Client, body: dict[str, object], param: str, needle: str
@@ -223,13 +227,14 @@ def test_tei_truncation_as_tei_does(api: httpx.Client) -> None:
     ("body", "status", "error_type", "needle"),
     [
         ({"inputs": []}, 400, "empty", "cannot be empty"),
-        ({"inputs": "x", "normalize": False}, 400, "validation", "normalises its vectors itself"),
+        ({"inputs": "x", "normalize": False}, 422, "validation", "normalises its vectors itself"),
+        ({"inputs": "x", "truncate": 0}, 422, "validation", "valid boolean"),
         ({"inputs": ["x"] * (MAX_TEXTS + 1)}, 413, "validation", f"at most {MAX_TEXTS} per request"),
         ({"inputs": ["x" * (MAX_CHARS + 1)]}, 413, "validation", f"at most {MAX_CHARS} per text"),
         ({"inputs": [1]}, 422, "validation", "inputs"),
         ({"texts": "x"}, 422, "validation", "Field required"),
     ],
-    ids=["empty", "normalize-false", "too-many", "too-long", "not-text", "wrong-field"],
+    ids=["empty", "normalize-false", "truncate-not-bool", "too-many", "too-long", "not-text", "wrong-field"],
 )
 def test_tei_refusals_in_teis_shape(
     api: httpx.Client, body: dict[str, object], status: int, error_type: str, needle: str
@@ -263,3 +268,27 @@ def test_metrics_count_each_protocol(api: httpx.Client, client: openai.OpenAI) -
     gained = {p: after[p] - before.get(p, 0.0) for p in ("encode", "openai", "tei")}
     assert gained == {"encode": 3, "openai": 2, "tei": 1}
     assert 'route="/v1/embeddings"' in api.get("/metrics").text
+
+
+def test_schemathesis_finds_nothing_on_the_protocol_routes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Every check, seeded and bounded, on a server with the default limits (a schema-valid text
+    or list never passes them: they stay out of the schema, see openai_api.document_model)."""
+    srv = EncodeServer(tmp_path_factory.mktemp("schema-data"), {
+        "VIBESHELF_AUTH__API_KEYS": KEYS_JSON, "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "0",
+    })
+    try:
+        srv.wait_ready()
+        run = subprocess.run(
+            [sys.executable, "-m", "schemathesis.cli", "run", f"{srv.url}/openapi.json",
+             "-H", f"Authorization: Bearer {API_KEY}", "--checks", "all", "--seed", "25",
+             "--max-examples", "40", "--workers", "1", "--generation-database", "none",
+             "--include-path-regex", "^/(v1/embeddings|v1/models|embed|info)$",
+             "--no-color", "--report-dir", str(tmp_path_factory.mktemp("schemathesis"))],
+            capture_output=True, text=True, timeout=300, cwd=REPO,
+        )
+    finally:
+        srv.stop()
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert re.search(r"\d+ generated, \d+ passed", run.stdout), run.stdout[-2000:]

@@ -163,6 +163,7 @@ async def encode_lifespan(
 ) -> AsyncIterator[None]:
     """Runs the embedding service (loading the encoder unless given) while the app serves."""
     encoder = encoder or load_encoder(settings.model, settings.models_dir)
+    openai_api.document_model(app, encoder)
     metrics = getattr(app.state, "metrics", None)
     service = EmbeddingService(encoder, settings.encode, metrics)
     await service.start()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -15,7 +16,7 @@ from pydantic import (
     WrapValidator,
 )
 
-from vibeshelf.embed.encoder import TokenizingEncoder
+from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
 from vibeshelf.serve.encode_core import Api, Caller, ModelInfo, Text, as_base64, json_response
 from vibeshelf.serve.protocol_errors import Refusal, shaped_errors
 
@@ -82,8 +83,14 @@ def _one_input_kind(value: object, handler: ValidatorFunctionWrapHandler) -> obj
         raise ValueError(INPUT_KINDS) from None
 
 
+def _integral(value: object) -> object:
+    """A float without a fractional part is an integer, as JSON Schema says (2.0 is 2)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 NonEmptyText = Annotated[Text, Field(min_length=1)]
-TokenIds = Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(min_length=1)]
+TokenId = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
+TokenIds = Annotated[list[TokenId], Field(min_length=1)]
 Input = Annotated[
     NonEmptyText
     | Annotated[list[NonEmptyText], Field(min_length=1)]
@@ -95,18 +102,18 @@ GivenInput = str | list[str] | list[int] | list[list[int]]
 
 
 class EmbeddingsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     input: Input = Field(
         description="A text, a list of texts, or token ids of this model's tokenizer (one list "
-        "per text)"
+        "per text); at most `encode.max_texts` texts of `encode.max_text_chars` characters (413)"
     )
     model: str = Field(description="The loaded model's name (GET /v1/models) or version")
     encoding_format: Literal["float", "base64"] = Field(
         "float", description="`base64`: each vector as little-endian float32 bytes, base64-encoded"
     )
-    dimensions: int | None = Field(
-        None, ge=1, description="Must be the model's dimension: it cannot shorten its vectors"
+    dimensions: Annotated[StrictInt, Field(ge=1), BeforeValidator(_integral)] | None = Field(
+        None, description="Must be the model's dimension: it cannot shorten its vectors"
     )
     user: str | None = Field(None, description="Accepted and ignored")
 
@@ -163,6 +170,25 @@ def check_dimensions(dimensions: int | None, model: ModelInfo) -> None:
             f"them: leave `dimensions` out or send {model.dim}",
             param="dimensions",
         )
+
+
+def document_model(app: FastAPI, encoder: Encoder) -> None:
+    """From now on `app.openapi()` says what the loaded model accepts: its own `dimensions` and,
+    with a tokenizer, token ids below its vocabulary size. (The size limits stay in the
+    descriptions: a schema-driven client would take a 413 for an invalid request.)"""
+    build = app.openapi
+    vocab = encoder.vocab_size if isinstance(encoder, TokenizingEncoder) else None
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        fields = schema["components"]["schemas"]["EmbeddingsRequest"]["properties"]
+        fields["dimensions"]["anyOf"] = [{"type": "integer", "const": encoder.dim}, {"type": "null"}]
+        if vocab is not None:
+            *_, ids, rows = fields["input"]["anyOf"]
+            ids["items"]["maximum"] = rows["items"]["items"]["maximum"] = vocab - 1
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @router.post("/embeddings", response_model=EmbeddingsResponse)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from tokenizers import Encoding
 
 from vibeshelf import __version__
@@ -37,12 +37,12 @@ def tei_error(status: int, message: str, refusal: Refusal | None) -> dict[str, A
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": TeiError, "description": description}
     for code, description in {
-        400: "`inputs` is empty (empty), or normalize=false (validation)",
+        400: "`inputs` is empty (error_type empty)",
         401: "missing or invalid API key or token",
         403: "the credentials lack the `encode` scope",
         413: "body, inputs per request, characters per input or (truncate=false) tokens per "
         "input over the limit",
-        422: "malformed request",
+        422: "malformed request, or normalize=false",
         429: "rate limit exceeded (see Retry-After)",
         500: "the encoder failed",
         503: "too many texts waiting to be encoded (see Retry-After)",
@@ -52,13 +52,38 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(tags=["tei"], responses=ERRORS, route_class=shaped_errors(tei_error, 422))
 
 
-class EmbedRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Documented non-empty; an empty list is still read, to be refused as TEI does (400, empty).
+EMPTY_IS_400 = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+NOT_NORMALIZED = (
+    "normalize=false is not supported: the served ONNX graph normalises its vectors itself, so no "
+    "un-normalised vector exists; leave normalize out or send true"
+)
 
-    inputs: Text | list[Text] = Field(description="One text or a list of texts")
-    normalize: bool = Field(
-        True, description="Only true: the model's ONNX graph normalises its vectors itself"
+
+def _normalized(normalize: bool) -> bool:
+    if not normalize:
+        raise ValueError(NOT_NORMALIZED)
+    return normalize
+
+
+Normalize = Annotated[
+    bool,
+    AfterValidator(_normalized),
+    WithJsonSchema({"type": "boolean", "const": True, "description": NOT_NORMALIZED}),
+]
+
+
+class EmbedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    inputs: Annotated[
+        Text | list[Text],
+        WithJsonSchema({"anyOf": [{"type": "string"}, EMPTY_IS_400]}),
+    ] = Field(
+        description="One text or a non-empty list of texts; at most `encode.max_texts` texts of "
+        "`encode.max_text_chars` characters (413)"
     )
+    normalize: Normalize = True
     truncate: bool = Field(
         False, description="Cut inputs longer than the model's token limit (else 413, as TEI)"
     )
@@ -96,13 +121,6 @@ async def embed(body: EmbedRequest, api: Api, caller: Caller) -> Response:
     texts = [body.inputs] if isinstance(body.inputs, str) else body.inputs
     if not texts:
         raise Refusal(400, "`inputs` cannot be empty", code="empty")
-    if not body.normalize:
-        raise Refusal(
-            400,
-            f"normalize=false is not supported: {api.model.name}'s ONNX graph normalises its "
-            "vectors itself, so no un-normalised vector exists; leave normalize out or true",
-            code="validation",
-        )
     if not body.truncate:
         api.count(inputs=texts)  # the limits first: tokenizing is bounded by them
         overlong(await api.tokenize(texts), api.tokenizer.max_tokens)
