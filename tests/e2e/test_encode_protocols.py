@@ -292,3 +292,12 @@ def test_schemathesis_finds_nothing_on_the_protocol_routes(
         srv.stop()
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert re.search(r"\d+ generated, \d+ passed", run.stdout), run.stdout[-2000:]
+
+
+def test_log_lines_name_the_protocol_and_hold_no_text(server: EncodeServer) -> None:
+    """Last in this module: stops the server to read all it logged."""
+    records = [json.loads(line) for line in server.stop() if line.startswith("{")]
+    encoded_lines = [r for r in records if r["msg"].startswith("encoded ")]
+    assert {r["protocol"] for r in encoded_lines} == {"encode", "openai", "tei"}
+    assert all(r["caller"] == "key:tests" for r in encoded_lines if r["protocol"] == "tei")
+    assert not [r for r in records if any(text in json.dumps(r) for text in TEXTS)]
