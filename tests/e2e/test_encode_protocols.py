@@ -21,12 +21,12 @@ from langchain_openai import OpenAIEmbeddings
 
 from tests.conftest import REPO
 from tests.e2e.encode_server import API_KEY, KEYS_JSON, READ_ONLY_KEY, THROTTLED_KEY, EncodeServer
+from tests.e2e.encode_server import LIMITED_ENV, MAX_BODY, MAX_CHARS, MAX_TEXTS
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
 from vibeshelf.serve.openai_api import INPUT_KINDS
 from vibeshelf.settings import ModelSettings
 
 MODEL = "all-MiniLM-L6-v2"
-MAX_TEXTS, MAX_CHARS, MAX_BODY = 32, 2000, 65536
 TEXTS = ["cozy small-town mystery with a cat", "sprawling family saga", "funny sci-fi road trip"]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 LONG_TEXT = " ".join(f"word{i}" for i in range(150))  # 1089 characters, over 256 tokens
@@ -34,18 +34,7 @@ LONG_TEXT = " ".join(f"word{i}" for i in range(150))  # 1089 characters, over 25
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EncodeServer]:
-    srv = EncodeServer(tmp_path_factory.mktemp("empty-data"), {
-        "VIBESHELF_AUTH__API_KEYS": KEYS_JSON,
-        "VIBESHELF_ENCODE__MAX_TEXTS": str(MAX_TEXTS),
-        "VIBESHELF_ENCODE__MAX_TEXT_CHARS": str(MAX_CHARS),
-        "VIBESHELF_ENCODE__MAX_BODY_BYTES": str(MAX_BODY),
-        "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "100000",
-        "VIBESHELF_ENCODE__RATE_LIMIT_BURST": "40",
-    })
-    try:
-        yield srv.wait_ready()
-    finally:
-        srv.stop()
+    yield from EncodeServer(tmp_path_factory.mktemp("empty-data"), LIMITED_ENV).running()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pydantic import (
 
 from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
 from vibeshelf.serve.encode_core import Api, Caller, ModelInfo, Text, as_base64, json_response
-from vibeshelf.serve.protocol_errors import Refusal, shaped_errors
+from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
 PROTOCOL = "openai"
 # OpenAI's error `code` for a status, where the refusal names none of its own.
@@ -50,9 +50,9 @@ def openai_error(status: int, message: str, refusal: Refusal | None) -> dict[str
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": OpenAIErrorResponse, "description": description}
-    for code, description in {
+ERRORS = documented(
+    OpenAIErrorResponse,
+    {
         400: "malformed request, an unknown token id or an unsupported `dimensions`",
         401: "missing or invalid API key or token (code invalid_api_key)",
         403: "the credentials lack the `encode` scope",
@@ -62,8 +62,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         500: "the encoder failed",
         503: "too many texts waiting to be encoded (see Retry-After)",
         "default": "any other error, in the same shape",
-    }.items()
-}
+    },
+)
 
 router = APIRouter(
     prefix="/v1", tags=["openai"], responses=ERRORS, route_class=shaped_errors(openai_error, 400)

@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from vibeshelf.serve.errors import validation_message
@@ -33,6 +34,13 @@ class Refusal(HTTPException):
 
 ErrorShape = Callable[[int, str, Refusal | None], dict[str, Any]]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def documented(
+    shape: type[BaseModel], descriptions: Mapping[int | str, str]
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses`: each status with its description and the error body's schema."""
+    return {code: {"model": shape, "description": text} for code, text in descriptions.items()}
 
 
 def shaped_errors(shape: ErrorShape, invalid_status: int) -> type[APIRoute]:

@@ -10,7 +10,7 @@ from tokenizers import Encoding
 
 from vibeshelf import __version__
 from vibeshelf.serve.encode_core import AnyCaller, Api, Caller, Text, json_response
-from vibeshelf.serve.protocol_errors import Refusal, shaped_errors
+from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
 PROTOCOL = "tei"
 ERROR_TYPES = ("validation", "tokenizer", "empty", "overloaded", "backend", "unhealthy")
@@ -34,9 +34,9 @@ def tei_error(status: int, message: str, refusal: Refusal | None) -> dict[str, A
     return {"error": message, "error_type": kind}
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": TeiError, "description": description}
-    for code, description in {
+ERRORS = documented(
+    TeiError,
+    {
         400: "`inputs` is empty (error_type empty)",
         401: "missing or invalid API key or token",
         403: "the credentials lack the `encode` scope",
@@ -46,8 +46,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         429: "rate limit exceeded (see Retry-After)",
         500: "the encoder failed",
         503: "too many texts waiting to be encoded (see Retry-After)",
-    }.items()
-}
+    },
+)
 
 router = APIRouter(tags=["tei"], responses=ERRORS, route_class=shaped_errors(tei_error, 422))
 
