@@ -164,8 +164,9 @@ def test_openai_bad_input_is_400_in_openais_shape(
 
 
 def test_openai_limits_are_413_and_429_in_openais_shape(api: httpx.Client) -> None:
-    many = api.post("/v1/embeddings", json={"model": MODEL, "input": ["x"] * 33}, headers=AUTH)
-    assert f"at most {MAX_TEXTS} per request" in str(openai_error(many, 413)["message"])
+    for many in (["x"] * (MAX_TEXTS + 1), [[101, 102]] * (MAX_TEXTS + 1)):
+        resp = api.post("/v1/embeddings", json={"model": MODEL, "input": many}, headers=AUTH)
+        assert f"at most {MAX_TEXTS} per request" in str(openai_error(resp, 413)["message"])
     big = b'{"model": "m", "input": "' + b"x" * MAX_BODY + b'"}'
     declared = api.post("/v1/embeddings", content=big, headers={**AUTH, "Content-Type": "application/json"})
     assert openai_error(declared, 413)["code"] == "request_too_large"
@@ -220,10 +221,12 @@ def test_tei_truncation_as_tei_does(api: httpx.Client) -> None:
         ({"inputs": "x", "truncate": 0}, 422, "validation", "valid boolean"),
         ({"inputs": ["x"] * (MAX_TEXTS + 1)}, 413, "validation", f"at most {MAX_TEXTS} per request"),
         ({"inputs": ["x" * (MAX_CHARS + 1)]}, 413, "validation", f"at most {MAX_CHARS} per text"),
-        ({"inputs": [1]}, 422, "validation", "inputs"),
+        ({"inputs": [1]}, 422, "validation", "inputs must be a text or a list of texts"),
+        ({"inputs": {"a": 1}}, 422, "validation", "inputs must be a text or a list of texts"),
         ({"texts": "x"}, 422, "validation", "Field required"),
     ],
-    ids=["empty", "normalize-false", "truncate-not-bool", "too-many", "too-long", "not-text", "wrong-field"],
+    ids=["empty", "normalize-false", "truncate-not-bool", "too-many", "too-long", "not-text",
+         "an-object", "wrong-field"],
 )
 def test_tei_refusals_in_teis_shape(
     api: httpx.Client, body: dict[str, object], status: int, error_type: str, needle: str

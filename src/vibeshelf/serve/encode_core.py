@@ -11,7 +11,13 @@ from typing import Annotated, Any, Protocol
 import numpy as np
 import orjson
 from fastapi import Depends, Request, Response
-from pydantic import AfterValidator, BaseModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from tokenizers import Encoding
@@ -39,6 +45,19 @@ def _encodable(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_encodable)]
+
+
+def one_message(message: str) -> WrapValidator:
+    """A validator giving `message` alone when a union field fits none of its kinds, instead of
+    one error per kind that it is not."""
+
+    def validate(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(message) from None
+
+    return WrapValidator(validate)
 
 
 class ModelInfo(BaseModel):

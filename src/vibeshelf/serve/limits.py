@@ -52,11 +52,16 @@ class BodySizeLimit:
         await self.app(scope, counted, send)
 
 
+def check_count(total: int, max_texts: int) -> None:
+    """413 when a request holds more than `max_texts` texts."""
+    if total > max_texts:
+        raise too_large(f"{total} texts, at most {max_texts} per request")
+
+
 def check_texts(max_texts: int, max_chars: int, **fields: Sequence[str]) -> int:
     """The number of texts in `fields`; 413 when there are more, or longer ones, than allowed."""
     total = sum(len(texts) for texts in fields.values())
-    if total > max_texts:
-        raise too_large(f"{total} texts, at most {max_texts} per request")
+    check_count(total, max_texts)
     for name, texts in fields.items():
         for i, text in enumerate(texts):
             if len(text) > max_chars:

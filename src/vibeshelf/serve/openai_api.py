@@ -11,13 +11,19 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
 )
 
 from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
-from vibeshelf.serve.encode_core import Api, Caller, ModelInfo, Text, as_base64, json_response
+from vibeshelf.serve.encode_core import (
+    Api,
+    Caller,
+    ModelInfo,
+    Text,
+    as_base64,
+    json_response,
+    one_message,
+)
+from vibeshelf.serve.limits import check_count
 from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
 PROTOCOL = "openai"
@@ -75,14 +81,6 @@ INPUT_KINDS = (
 )
 
 
-def _one_input_kind(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-    """One clear message instead of one per kind of input that the value is not."""
-    try:
-        return handler(value)
-    except ValidationError:
-        raise ValueError(INPUT_KINDS) from None
-
-
 def _integral(value: object) -> object:
     """A float without a fractional part is an integer, as JSON Schema says (2.0 is 2)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -96,7 +94,7 @@ Input = Annotated[
     | Annotated[list[NonEmptyText], Field(min_length=1)]
     | TokenIds
     | Annotated[list[TokenIds], Field(min_length=1)],
-    WrapValidator(_one_input_kind),
+    one_message(INPUT_KINDS),
 ]
 GivenInput = str | list[str] | list[int] | list[list[int]]
 
@@ -136,14 +134,16 @@ class EmbeddingsResponse(BaseModel):
     usage: Usage
 
 
-def texts_of(given: GivenInput, tokens: TokenizingEncoder) -> list[str]:
-    """The texts to encode: as given, or decoded from token ids by the model's tokenizer."""
+def texts_of(given: GivenInput, tokens: TokenizingEncoder, max_texts: int) -> list[str]:
+    """The texts to encode: as given, or decoded from token ids by the model's tokenizer (413
+    before decoding more than `max_texts`)."""
     if isinstance(given, str):
         return [given]
     first = given[0]  # the request model allows no empty list, nor mixed items
     if isinstance(first, str):
         return cast(list[str], given)
     rows = cast(list[list[int]], given if isinstance(first, list) else [given])
+    check_count(len(rows), max_texts)
     return [decoded(row, i, tokens) for i, row in enumerate(rows)]
 
 
@@ -195,7 +195,7 @@ def document_model(app: FastAPI, encoder: Encoder) -> None:
 async def embeddings(body: EmbeddingsRequest, api: Api, caller: Caller) -> Response:
     """Vectors in OpenAI's shape; the same service, limits and cache as /v1/encode."""
     check_dimensions(body.dimensions, api.model)
-    texts = texts_of(body.input, api.tokenizer)
+    texts = texts_of(body.input, api.tokenizer, api.limits.max_texts)
     (vectors,), result = await api.encode(caller, body.model, PROTOCOL, input=texts)
     tokens = sum(len(encoding.ids) for encoding in await api.tokenize(texts))
     out = as_base64(vectors) if body.encoding_format == "base64" else vectors

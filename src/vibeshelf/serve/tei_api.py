@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from tokenizers import Encoding
 
 from vibeshelf import __version__
-from vibeshelf.serve.encode_core import AnyCaller, Api, Caller, Text, json_response
+from vibeshelf.serve.encode_core import AnyCaller, Api, Caller, Text, json_response, one_message
 from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
 PROTOCOL = "tei"
@@ -78,6 +78,7 @@ class EmbedRequest(BaseModel):
 
     inputs: Annotated[
         Text | list[Text],
+        one_message("inputs must be a text or a list of texts (valid Unicode)"),
         WithJsonSchema({"anyOf": [{"type": "string"}, EMPTY_IS_400]}),
     ] = Field(
         description="One text or a non-empty list of texts; at most `encode.max_texts` texts of "
