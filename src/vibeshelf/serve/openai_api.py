@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, FastAPI, Response
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
 from vibeshelf.serve.encode_core import (

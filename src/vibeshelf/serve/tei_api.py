@@ -27,11 +27,10 @@ class TeiError(BaseModel):
 
 def tei_error(status: int, message: str, refusal: Refusal | None) -> dict[str, Any]:
     """TEI's error body `{error, error_type}`."""
-    if refusal is not None and refusal.code in ERROR_TYPES:
-        kind = refusal.code
-    else:
-        kind = TYPES.get(status, "backend" if status >= 500 else "validation")
-    return {"error": message, "error_type": kind}
+    code = refusal.code if refusal else None
+    if code is None or code not in ERROR_TYPES:
+        code = TYPES.get(status, "backend" if status >= 500 else "validation")
+    return {"error": message, "error_type": code}
 
 
 ERRORS = documented(
