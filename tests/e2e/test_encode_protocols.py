@@ -19,7 +19,6 @@ import pytest
 import tiktoken
 from langchain_openai import OpenAIEmbeddings
 
-from tests.conftest import REPO
 from tests.e2e.encode_server import API_KEY, KEYS_JSON, READ_ONLY_KEY, THROTTLED_KEY, EncodeServer
 from tests.e2e.encode_server import LIMITED_ENV, MAX_BODY, MAX_CHARS, MAX_TEXTS
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
@@ -277,8 +276,8 @@ def test_schemathesis_finds_nothing_on_the_protocol_routes(
              "-H", f"Authorization: Bearer {API_KEY}", "--checks", "all", "--seed", "25",
              "--max-examples", "40", "--workers", "1", "--generation-database", "none",
              "--include-path-regex", "^/(v1/embeddings|v1/models|embed|info)$",
-             "--no-color", "--report-dir", str(tmp_path_factory.mktemp("schemathesis"))],
-            capture_output=True, text=True, timeout=300, cwd=REPO,
+             "--no-color"],  # run where its reports and crash cache may stay: a temp dir
+            capture_output=True, text=True, timeout=300, cwd=tmp_path_factory.mktemp("schemathesis"),
         )
     finally:
         srv.stop()
