@@ -8,6 +8,7 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,18 @@ KEYS_JSON = (
     f'"throttled": {{"key": "{THROTTLED_KEY}", "scopes": ["encode"], "rate_per_s": 0.5}}, '
     f'"dotted": {{"key": "{DOTTED_KEY}", "scopes": ["encode"]}}}}'
 )
+
+MAX_TEXTS, MAX_CHARS, MAX_BODY = 32, 2000, 65536
+# Small limits, the keys above, and a default rate high enough that only a keyed rate or the
+# burst (40 texts) ever throttles.
+LIMITED_ENV = {
+    "VIBESHELF_AUTH__API_KEYS": KEYS_JSON,
+    "VIBESHELF_ENCODE__MAX_TEXTS": str(MAX_TEXTS),
+    "VIBESHELF_ENCODE__MAX_TEXT_CHARS": str(MAX_CHARS),
+    "VIBESHELF_ENCODE__MAX_BODY_BYTES": str(MAX_BODY),
+    "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "100000",
+    "VIBESHELF_ENCODE__RATE_LIMIT_BURST": "40",
+}
 
 
 def error(resp: httpx.Response, code: int) -> str:
@@ -78,6 +91,13 @@ class EncodeServer:
                 pass
             time.sleep(0.2)
         raise AssertionError("server did not become ready")
+
+    def running(self) -> Iterator[EncodeServer]:
+        """For a fixture: the server once ready, stopped afterwards."""
+        try:
+            yield self.wait_ready()
+        finally:
+            self.stop()
 
     def stop(self) -> list[str]:
         """Stops the server (once) and returns every line it printed."""

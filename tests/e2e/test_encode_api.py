@@ -19,8 +19,11 @@ from tests.e2e.encode_server import (
     API_KEY,
     DOTTED_KEY,
     JWT_SECRET,
-    KEYS_JSON,
+    LIMITED_ENV,
     LIMITED_KEY,
+    MAX_BODY,
+    MAX_CHARS,
+    MAX_TEXTS,
     READ_ONLY_KEY,
     THROTTLED_KEY,
     EncodeServer,
@@ -32,7 +35,6 @@ from vibeshelf.settings import ModelSettings
 
 # Sent in many requests, good and bad; the log test checks it never reaches a log line.
 SECRET_TEXT = "marmalade zeppelin 7391 quietly"
-MAX_TEXTS, MAX_CHARS, MAX_BODY = 32, 2000, 65536
 AUTH = {"X-API-Key": API_KEY}
 ENDPOINTS = [("POST", "/v1/encode", {"texts": SECRET_TEXT}),
              ("POST", "/v1/similarity", {"a": SECRET_TEXT, "b": "x"}),
@@ -47,20 +49,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data_dir: Path) -> Iterator[EncodeServer]:
-    srv = EncodeServer(data_dir, {
-        "VIBESHELF_AUTH__API_KEYS": KEYS_JSON,
-        "VIBESHELF_AUTH__JWT_SECRET": JWT_SECRET,
-        "VIBESHELF_LOG_LEVEL": "DEBUG",
-        "VIBESHELF_ENCODE__MAX_TEXTS": str(MAX_TEXTS),
-        "VIBESHELF_ENCODE__MAX_TEXT_CHARS": str(MAX_CHARS),
-        "VIBESHELF_ENCODE__MAX_BODY_BYTES": str(MAX_BODY),
-        "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "100000",
-        "VIBESHELF_ENCODE__RATE_LIMIT_BURST": "40",
-    })
-    try:
-        yield srv.wait_ready()
-    finally:
-        srv.stop()
+    env = {**LIMITED_ENV, "VIBESHELF_AUTH__JWT_SECRET": JWT_SECRET, "VIBESHELF_LOG_LEVEL": "DEBUG"}
+    yield from EncodeServer(data_dir, env).running()
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,18 @@ class Encoder(Protocol):
     ) -> np.ndarray: ...
 
 
+@runtime_checkable
+class TokenizingEncoder(Encoder, Protocol):
+    """An Encoder that also shows its tokenizer: token counts, truncation, and ids back to text."""
+
+    max_tokens: int
+    vocab_size: int
+
+    def tokenize(self, texts: Sequence[str]) -> list[Encoding]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+
 @dataclass(frozen=True)
 class ModelMeta:
     """The parts of `model.json` the encoder needs."""
@@ -134,8 +146,17 @@ class OnnxEncoder:
         return l2_normalize(vectors.astype(np.float32, copy=False))
 
     def tokenize(self, texts: Sequence[str]) -> list[Encoding]:
-        """Token ids as this encoder feeds them (truncated, not padded)."""
+        """Token ids as this encoder feeds them (truncated, not padded; the cut-off part in
+        each Encoding's `overflowing`)."""
         return self._tokenizer.encode_batch(list(texts))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of token ids (special tokens dropped); ids must be below `vocab_size`."""
+        return self._tokenizer.decode(list(ids))
+
+    @property
+    def vocab_size(self) -> int:
+        return self._tokenizer.get_vocab_size()
 
     @property
     def pad_id(self) -> int:

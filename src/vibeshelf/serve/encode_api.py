@@ -1,40 +1,38 @@
-"""The embedding service over HTTP: POST /v1/encode, GET /v1/models, POST /v1/similarity."""
+"""The embedding service over HTTP: POST /v1/encode, GET /v1/models, POST /v1/similarity; mounts
+the OpenAI and TEI protocols beside them."""
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import orjson
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from starlette.exceptions import HTTPException
+from fastapi import APIRouter, FastAPI, Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from vibeshelf import __version__
-from vibeshelf.embed.batcher import EncoderError, QueueFullError
 from vibeshelf.embed.encoder import Encoder, load_encoder
-from vibeshelf.embed.service import EmbeddingService, Encoded
-from vibeshelf.serve.auth import Authenticator, Principal, require_scope
-from vibeshelf.serve.limits import BodySizeLimit, RateLimiter, check_texts
+from vibeshelf.embed.service import EmbeddingService
+from vibeshelf.serve import openai_api, tei_api
+from vibeshelf.serve.auth import Authenticator
+from vibeshelf.serve.encode_core import (
+    AnyCaller,
+    Api,
+    Caller,
+    EncodeApi,
+    ModelInfo,
+    Text,
+    as_base64,
+    json_response,
+)
+from vibeshelf.serve.limits import BodySizeLimit
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SCOPE = "encode"
-
-
-def _encodable(text: str) -> str:
-    """Refuses what no encoder can read (lone surrogates) before it can fail a shared batch."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"not valid Unicode at character {exc.start}") from None
-    return text
+# Where request bodies are limited: /v1 (this API and the OpenAI one) and TEI's /embed.
+BODY_PREFIXES = ("/v1/", "/embed")
 
 
 def _as_list(texts: object) -> object:
@@ -42,7 +40,7 @@ def _as_list(texts: object) -> object:
 
 
 Texts = Annotated[
-    list[Annotated[str, AfterValidator(_encodable)]],
+    list[Text],
     BeforeValidator(_as_list),
     Field(min_length=1, description="One text or a non-empty list of texts"),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
@@ -83,13 +81,6 @@ class SimilarityRequest(BaseModel):
     model: str | None = None
 
 
-class ModelInfo(BaseModel):
-    name: str
-    version: str
-    dim: int
-    normalization: str
-
-
 class EncodeResponse(ModelInfo):
     encoding_format: str
     count: int
@@ -102,72 +93,28 @@ class SimilarityResponse(ModelInfo):
     scores: list[list[float]] = Field(description="scores[i][j] = cosine(a[i], b[j])")
 
 
+class ModelCard(BaseModel):
+    """A model as OpenAI lists it."""
+
+    id: str = Field(description="The model's name, as `model` in requests")
+    object: Literal["model"] = "model"
+    created: int = Field(description="When this server loaded it (Unix seconds)")
+    owned_by: str = "vibeshelf"
+
+
 class ModelsResponse(BaseModel):
+    """OpenAI's model list (`object`, `data`) and this API's own (`models`) in one body."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
     models: list[ModelInfo]
-
-
-class EncodeApi:
-    """What the /v1 handlers share: the service, limits and the settings they come from."""
-
-    def __init__(self, service: EmbeddingService, settings: Settings) -> None:
-        self.service = service
-        self.limits = settings.encode
-        self.limiter = RateLimiter(settings.encode.rate_limit_per_s, settings.encode.rate_limit_burst)
-        enc = service.encoder
-        self.model = ModelInfo(
-            name=enc.name, version=enc.version, dim=enc.dim, normalization=enc.normalization
-        )
-        self.model_facts = self.model.model_dump()
-
-    async def encode(
-        self, caller: Principal, model: str | None, **fields: list[str]
-    ) -> tuple[list[np.ndarray], Encoded]:
-        """Vectors per field after the limit, model and rate checks; logs no text unless allowed."""
-        count = check_texts(self.limits.max_texts, self.limits.max_text_chars, **fields)
-        if model is not None and model not in (self.model.name, self.model.version):
-            raise HTTPException(404, f"model {model!r} is not loaded: GET /v1/models lists them")
-        self.limiter.check(caller.id, count, caller.rate_per_s)
-        texts = [text for group in fields.values() for text in group]
-        try:
-            result = await self.service.encode(texts)
-        except QueueFullError as exc:
-            raise HTTPException(503, f"busy: {exc}", headers={"Retry-After": "1"}) from None
-        except EncoderError:  # already logged by the batcher, without the texts
-            raise HTTPException(500, "the encoder failed on these texts") from None
-        extra: dict[str, Any] = {"caller": caller.id, "count": count, "cached": result.cached}
-        if self.limits.log_texts:
-            extra["texts"] = texts
-        log.info("encoded %d texts (%d cached)", count, result.cached, extra=extra)
-        bounds = np.cumsum([0, *(len(group) for group in fields.values())])
-        return [result.vectors[lo:hi] for lo, hi in pairwise(bounds)], result
-
-
-def json_response(payload: dict[str, Any], result: Encoded) -> Response:
-    """orjson (numpy arrays serialised natively) plus the cache and encode times in Server-Timing."""
-    timing = f"cache;dur={result.cache_s * 1000:.2f}, encode;dur={result.encode_s * 1000:.2f}"
-    return Response(
-        orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY),
-        media_type="application/json",
-        headers={"Server-Timing": timing},
-    )
-
-
-async def _api(request: Request) -> EncodeApi:  # async: a sync dependency would take a thread hop
-    return request.app.state.encode_api
-
-
-Api = Annotated[EncodeApi, Depends(_api)]
-Caller = Annotated[Principal, Depends(require_scope(SCOPE))]
 
 
 @router.post("/encode", response_model=EncodeResponse)
 async def encode(body: EncodeRequest, api: Api, caller: Caller) -> Response:
     """Vectors for one text or a batch, as JSON floats or base64 little-endian float32."""
-    (vectors,), result = await api.encode(caller, body.model, texts=body.texts)
-    if body.encoding_format == "base64":
-        out: Any = [base64.b64encode(row.astype("<f4").tobytes()).decode() for row in vectors]
-    else:
-        out = vectors
+    (vectors,), result = await api.encode(caller, body.model, "encode", texts=body.texts)
+    out = as_base64(vectors) if body.encoding_format == "base64" else vectors
     payload = {
         **api.model_facts, "encoding_format": body.encoding_format,
         "count": len(vectors), "cached": result.cached, "vectors": out,
@@ -178,15 +125,16 @@ async def encode(body: EncodeRequest, api: Api, caller: Caller) -> Response:
 @router.post("/similarity", response_model=SimilarityResponse)
 async def similarity(body: SimilarityRequest, api: Api, caller: Caller) -> Response:
     """The cosine matrix between two lists of texts (vectors are unit length: dot products)."""
-    (a, b), result = await api.encode(caller, body.model, a=body.a, b=body.b)
+    (a, b), result = await api.encode(caller, body.model, "encode", a=body.a, b=body.b)
     payload = {**api.model_facts, "metric": "cosine", "scores": a @ b.T}
     return json_response(payload, result)
 
 
-@router.get("/models", dependencies=[Depends(require_scope(None))])
+@router.get("/models", dependencies=[AnyCaller])
 async def models(api: Api) -> ModelsResponse:
-    """The loaded models (any valid credentials)."""
-    return ModelsResponse(models=[api.model])
+    """The loaded models (any valid credentials), in OpenAI's list shape and this API's own."""
+    card = ModelCard(id=api.model.name, created=api.loaded_at)
+    return ModelsResponse(data=[card], models=[api.model])
 
 
 @health_router.get("/health")
@@ -196,10 +144,15 @@ async def health(api: Api) -> dict[str, Any]:
 
 
 def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
-    """Mounts /v1 (and /health when `standalone`): checks the auth settings now, at build time."""
+    """Mounts /v1, the OpenAI and TEI protocols (and /health when `standalone`): checks the auth
+    settings now, at build time."""
     app.state.authenticator = Authenticator(settings.auth)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.encode.max_body_bytes, prefix="/v1/")
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.encode.max_body_bytes, prefixes=BODY_PREFIXES
+    )
     app.include_router(router)
+    app.include_router(openai_api.router)
+    app.include_router(tei_api.router)
     if standalone:
         app.include_router(health_router)
 
@@ -210,9 +163,11 @@ async def encode_lifespan(
 ) -> AsyncIterator[None]:
     """Runs the embedding service (loading the encoder unless given) while the app serves."""
     encoder = encoder or load_encoder(settings.model, settings.models_dir)
-    service = EmbeddingService(encoder, settings.encode, getattr(app.state, "metrics", None))
+    openai_api.document_model(app, encoder)
+    metrics = getattr(app.state, "metrics", None)
+    service = EmbeddingService(encoder, settings.encode, metrics)
     await service.start()
-    app.state.encode_api = EncodeApi(service, settings)
+    app.state.encode_api = EncodeApi(service, settings, metrics)
     if not settings.auth.enabled:
         log.warning("auth is disabled: anyone who can reach this server may use /v1")
     try:

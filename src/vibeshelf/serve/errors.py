@@ -27,7 +27,7 @@ def error_response(
     return JSONResponse(body, status_code=code, headers=headers)
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body"))
@@ -83,7 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, _validation_message(exc))
+        return error_response(422, validation_message(exc))
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> JSONResponse:

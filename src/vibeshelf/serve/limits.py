@@ -11,38 +11,37 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vibeshelf.serve.errors import error_response
-
 
 def too_large(description: str) -> HTTPException:
     return HTTPException(413, description)
 
 
 class BodySizeLimit:
-    """ASGI middleware: bodies of requests under `prefix` may not exceed `max_bytes`.
+    """ASGI middleware: bodies of requests under any of `prefixes` may not exceed `max_bytes`.
 
-    A declared Content-Length over the limit is refused before the body is read; a chunked body
-    is counted as it arrives and refused as soon as it passes the limit.
+    A declared Content-Length over the limit is refused before any of the body is read; a
+    chunked body is counted as it arrives and refused as soon as it passes the limit. Either way
+    the 413 is raised where the route reads its body, so the route answers it in its own shape.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/") -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/",)) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.prefix = prefix
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
         message = f"request body over {self.max_bytes} bytes"
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await error_response(413, message)(scope, receive, send)
-            return
+        declared_over = declared.isdigit() and int(declared) > self.max_bytes
         received = 0
 
         async def counted() -> Message:
             nonlocal received
+            if declared_over:
+                raise too_large(message)
             event = await receive()
             if event["type"] == "http.request":
                 received += len(event.get("body", b""))
@@ -53,11 +52,16 @@ class BodySizeLimit:
         await self.app(scope, counted, send)
 
 
+def check_count(total: int, max_texts: int) -> None:
+    """413 when a request holds more than `max_texts` texts."""
+    if total > max_texts:
+        raise too_large(f"{total} texts, at most {max_texts} per request")
+
+
 def check_texts(max_texts: int, max_chars: int, **fields: Sequence[str]) -> int:
     """The number of texts in `fields`; 413 when there are more, or longer ones, than allowed."""
     total = sum(len(texts) for texts in fields.values())
-    if total > max_texts:
-        raise too_large(f"{total} texts, at most {max_texts} per request")
+    check_count(total, max_texts)
     for name, texts in fields.items():
         for i, text in enumerate(texts):
             if len(text) > max_chars:

@@ -1,4 +1,5 @@
-"""Prometheus metrics at /metrics: requests, latency, errors, batches, cache hits, experiment versions."""
+"""Prometheus metrics at /metrics: requests, latency, errors, batches, cache hits, encode protocols,
+experiment versions."""
 
 from __future__ import annotations
 
@@ -55,6 +56,14 @@ class Metrics:
             "vibeshelf_encode_cache_errors", "Vector cache failures (the request goes on)",
             ["layer"], registry=r,
         )
+        self.encode_requests = Counter(
+            "vibeshelf_encode_requests", "Encode requests answered, by protocol (encode, openai, tei)",
+            ["protocol"], registry=r,
+        )
+        self.encode_texts = Counter(
+            "vibeshelf_encode_texts", "Texts encoded or answered from the cache, by protocol",
+            ["protocol"], registry=r,
+        )
 
         self.version_requests = Counter(
             "vibeshelf_experiment_requests", "Requests served per experiment version",
@@ -98,6 +107,10 @@ class Metrics:
 
     def cache_error(self, layer: str) -> None:
         self.cache_errors.labels(layer).inc()
+
+    def texts_encoded(self, protocol: str, texts: int) -> None:
+        self.encode_requests.labels(protocol).inc()
+        self.encode_texts.labels(protocol).inc(texts)
 
     def exposition(self) -> bytes:
         """The text format of this app's counts, or of every worker's in multiprocess mode."""
