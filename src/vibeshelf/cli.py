@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, get_args
 
 import typer
 
+from vibeshelf import __version__
 from vibeshelf.experiment.commands import experiments_app, models_app
 from vibeshelf.recommend.commands import (
     eval_app,
@@ -21,13 +22,14 @@ from vibeshelf.recommend.commands import (
     train_app,
     train_recs_cmd,
 )
+from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
 if TYPE_CHECKING:
     from vibeshelf.embed.encoder import OnnxEncoder
     from vibeshelf.embed.ray_engine import RayEncoder
-    from vibeshelf.embed.vectors import Field
+    from vibeshelf.embed.vectors import EmbeddingManifest, Field
     from vibeshelf.serve.runtime import Runtime
 
 log = logging.getLogger("vibeshelf")
@@ -62,6 +64,13 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _print_version(value: bool) -> None:
+    """`--version`: print `vibeshelf <version>` and exit 0."""
+    if value:
+        typer.echo(f"vibeshelf {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     data_dir: Annotated[
@@ -72,8 +81,21 @@ def main_options(
     ] = None,
     log_format: Annotated[str | None, typer.Option(help="Log format: text or json.")] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show INFO logs on stderr (--log-level INFO).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
 ) -> None:
-    """Global options become environment settings, so worker processes see them too."""
+    """Global options become environment settings, so worker processes see them too.
+
+    Commands log only warnings and errors unless a log level is set (-v, --log-level, the
+    environment or the config file); `serve` logs at the configured level (INFO by default).
+    """
+    if verbose and log_level is None:
+        log_level = "INFO"
     if config is not None:
         if not config.is_file():
             fail(f"config file {config} does not exist")
@@ -83,9 +105,7 @@ def main_options(
             os.environ[f"VIBESHELF_{name}"] = str(value)
     get_settings.cache_clear()
     settings = _settings()
-    from vibeshelf.logs import configure_logging
-
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, command_log_level(settings))
 
 
 def _settings() -> Settings:
@@ -179,6 +199,7 @@ def embed(
     )
     local = None if options.engine == "ray" else _load_encoder(settings, bulk=True)
     checksum = catalog_checksum(settings.books_path)
+    done: dict[str, EmbeddingManifest] = {}
     for field in get_args(Field):
         encoder = local or _ray_encoder(settings, options, field)
         try:
@@ -192,11 +213,19 @@ def embed(
             )
         except RayEngineError as exc:
             fail(str(exc))
-        m = result.manifest
-        typer.echo(
-            f"embedded {m.count} {field}s with {m.model_version} "
-            f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
-        )
+        done[field] = result.manifest
+    _embed_summary(done)
+
+
+def _embed_summary(done: dict[str, EmbeddingManifest]) -> None:
+    """One line for every field embedded: counts per field, vectors encoded and reused, seconds."""
+    counts = " and ".join(f"{m.count} {field}s" for field, m in done.items())
+    manifests = done.values()
+    typer.echo(
+        f"embedded {counts} with {next(iter(manifests)).model_version} "
+        f"({sum(m.encoded for m in manifests)} encoded, {sum(m.reused for m in manifests)} reused) "
+        f"in {sum(m.seconds for m in manifests):.2f}s"
+    )
 
 
 def _ray_encoder(settings: Settings, options: EmbedSettings, field: Field) -> RayEncoder:
@@ -239,12 +268,8 @@ def index() -> None:
     except (FileNotFoundError, StaleEmbeddingsError, CatalogError) as exc:
         fail(str(exc))
     typer.echo(
-        f"indexed {lexical.manifest.count} books for BM25 (build {lexical.manifest.build_id}) "
-        f"in {lexical.manifest.build_seconds}s"
-    )
-    typer.echo(
-        f"indexed {manifest.count} books into {manifest.backend} build {manifest.build_id} "
-        f"in {manifest.build_seconds}s"
+        f"indexed {manifest.count} books: {manifest.backend} build {manifest.build_id} in "
+        f"{manifest.build_seconds}s, BM25 build {lexical.manifest.build_id} in {lexical.manifest.build_seconds}s"
     )
 
 
@@ -507,10 +532,13 @@ def model_export(
 
 
 @model_app.command("info")
-def model_info() -> None:
+def model_info(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
     """Show the model that would serve, and where it is loaded from."""
     encoder = _load_encoder(_settings())
-    typer.echo(json.dumps({"name": encoder.name, "version": encoder.version, "dim": encoder.dim}, indent=2))
+    info = {"name": encoder.name, "version": encoder.version, "dim": encoder.dim, "path": str(encoder.model_dir)}
+    typer.echo(json.dumps(info, indent=2) if as_json else "\n".join(f"{k:<8} {v}" for k, v in info.items()))
 
 
 def main() -> None:
