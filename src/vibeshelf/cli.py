@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, get_args
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, get_args
 import typer
 
 from vibeshelf import __version__
+from vibeshelf.cli_help import build_cli
 from vibeshelf.experiment.commands import experiments_app, models_app
 from vibeshelf.recommend.commands import (
     eval_app,
@@ -24,9 +24,12 @@ from vibeshelf.recommend.commands import (
 )
 from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
+from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from vibeshelf.embed.encoder import OnnxEncoder
     from vibeshelf.embed.ray_engine import RayEncoder
     from vibeshelf.embed.vectors import EmbeddingManifest, Field
@@ -184,8 +187,10 @@ def embed(
     ] = None,
     shard_size: Annotated[int | None, typer.Option(min=1, help="Documents per Ray shard.")] = None,
 ) -> None:
-    """Encode every book's document, and its description for the rerank, with the configured
-    model (reuses unchanged vectors)."""
+    """Encode every book's document and description with the configured model.
+
+    The description vectors feed the rerank; unchanged vectors are reused.
+    """
     from vibeshelf.catalog.table import catalog_checksum
     from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import Field, embed_catalog
@@ -415,7 +420,8 @@ def serve(
         bool, typer.Option("--no-auth", help="Serve /v1 without credentials (loopback hosts only).")
     ] = False,
     allow_public_no_auth: Annotated[
-        bool, typer.Option(help="With --no-auth, bind a non-loopback host anyway (insecure).")
+        bool,
+        typer.Option("--allow-public-no-auth", help="With --no-auth, bind a non-loopback host anyway (insecure)."),
     ] = False,
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
@@ -430,23 +436,16 @@ def serve(
     host = host or settings.serve.host
     port = port or settings.serve.port
     workers = workers or settings.serve.workers
+    configure_logging(settings.log_format, settings.log_level)
     _check_serving(settings, host, allow_public_no_auth)
-    typer.echo(f"serving on http://{host}:{port}/")
     if workers == 1:
-        import uvicorn
-
-        uvicorn.run("vibeshelf.serve.asgi:app", host=host, port=port, log_config=None)
+        run_uvicorn(_loaded_app(settings), host, port)
         return
+    _check_loads(settings)
     # Split the cores between workers unless the thread count was chosen explicitly.
     os.environ.setdefault("VIBESHELF_MODEL__THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     _share_metrics(settings.data_dir / "run" / f"metrics-{port}")
-    argv = [
-        sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
-        "--worker-class", "uvicorn_worker.UvicornWorker",
-        "--workers", str(workers), "--bind", f"{host}:{port}",
-        "--log-level", settings.log_level.lower(),
-    ]
-    os.execv(sys.executable, argv)
+    exec_gunicorn(host, port, workers, settings.log_level)
 
 
 def _share_metrics(path: Path) -> None:
@@ -484,6 +483,21 @@ def _check_serving(settings: Settings, host: str, allow_public_no_auth: bool) ->
                     "configure API keys or a JWT secret, or pass --allow-public-no-auth"
                 )
             log.warning("AUTH IS DISABLED on %s: anyone who can reach it may use /v1", host)
+
+
+def _loaded_app(settings: Settings) -> FastAPI:
+    """The app with what it serves loaded here, once; exit 2 with a clear message when there is
+    nothing to serve yet."""
+    from vibeshelf.serve.app import create_app
+
+    if settings.serve.apis == "encode":
+        return create_app(settings, encoder=_load_encoder(settings))
+    return create_app(settings, runtime=_load_runtime(settings))
+
+
+def _check_loads(settings: Settings) -> None:
+    """Load what gunicorn's workers will serve and let it go (each worker loads its own), so that
+    nothing to serve yet fails here, with a clear message, rather than in every worker."""
     if settings.serve.apis == "encode":
         _load_encoder(settings)
     else:
@@ -542,4 +556,4 @@ def model_info(
 
 
 def main() -> None:
-    app()
+    build_cli(app)()

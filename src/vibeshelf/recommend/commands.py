@@ -238,17 +238,18 @@ def train_recs_cmd(
     except (StorageError, FileNotFoundError) as exc:
         _fail(str(exc))
     meta = model.metadata
+    holdout = ""
+    if meta["metrics"]:
+        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
+        holdout = (
+            f"; holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
+            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
+        )
     typer.echo(
         f"trained {meta['version']} on {meta['source']}: {meta['counts']['users']:,} users, "
         f"{meta['counts']['items']:,} items, {meta['counts']['interactions']:,} interactions "
-        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}"
+        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}{holdout}"
     )
-    if meta["metrics"]:
-        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
-        typer.echo(
-            f"holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
-            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
-        )
 
 
 @eval_app.command("recs")
