@@ -16,13 +16,13 @@ import typer
 from vibeshelf import __version__
 from vibeshelf.cli_help import build_cli
 from vibeshelf.experiment.commands import experiments_app, models_app
+from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import (
     eval_app,
     interactions_app,
     train_app,
     train_recs_cmd,
 )
-from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
 from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
@@ -89,7 +89,9 @@ def main_options(
     ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Global options become environment settings, so worker processes see them too.
@@ -274,7 +276,8 @@ def index() -> None:
         fail(str(exc))
     typer.echo(
         f"indexed {manifest.count} books: {manifest.backend} build {manifest.build_id} in "
-        f"{manifest.build_seconds}s, BM25 build {lexical.manifest.build_id} in {lexical.manifest.build_seconds}s"
+        f"{manifest.build_seconds}s, BM25 build {lexical.manifest.build_id} in "
+        f"{lexical.manifest.build_seconds}s"
     )
 
 
@@ -421,7 +424,10 @@ def serve(
     ] = False,
     allow_public_no_auth: Annotated[
         bool,
-        typer.Option("--allow-public-no-auth", help="With --no-auth, bind a non-loopback host anyway (insecure)."),
+        typer.Option(
+            "--allow-public-no-auth",
+            help="With --no-auth, bind a non-loopback host anyway (insecure).",
+        ),
     ] = False,
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
@@ -551,8 +557,12 @@ def model_info(
 ) -> None:
     """Show the model that would serve, and where it is loaded from."""
     encoder = _load_encoder(_settings())
-    info = {"name": encoder.name, "version": encoder.version, "dim": encoder.dim, "path": str(encoder.model_dir)}
-    typer.echo(json.dumps(info, indent=2) if as_json else "\n".join(f"{k:<8} {v}" for k, v in info.items()))
+    info = {
+        "name": encoder.name, "version": encoder.version, "dim": encoder.dim,
+        "path": str(encoder.model_dir),
+    }
+    text = "\n".join(f"{key:<8} {value}" for key, value in info.items())
+    typer.echo(json.dumps(info, indent=2) if as_json else text)
 
 
 def main() -> None:

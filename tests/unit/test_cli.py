@@ -123,7 +123,8 @@ def test_search_help_from_the_real_cli_shows_bare_flags(tmp_path: Path) -> None:
 
 def test_version_prints_the_package_version(tmp_path: Path) -> None:
     result = run_cli("--version", data_dir=tmp_path)
-    assert (result.returncode, result.stdout, result.stderr) == (0, f"vibeshelf {__version__}\n", "")
+    expected = (0, f"vibeshelf {__version__}\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == expected
 
 
 def test_a_one_shot_command_prints_its_result_and_no_logs(tmp_path: Path, quiet_env: None) -> None:

@@ -65,7 +65,8 @@ async def periodic_updates(
     state: State, load: Callable[[], ExperimentRouter | None], seconds: float
 ) -> AsyncIterator[None]:
     """Every `seconds` (when > 0), in a thread, for as long as the app runs: one bandit update of
-    `state.experiments`, or, while there is none, `load()` into it (a registry made after start-up)."""
+    `state.experiments`, or, while there is none, `load()` into it (a registry made after
+    start-up)."""
     if seconds <= 0:
         yield
         return

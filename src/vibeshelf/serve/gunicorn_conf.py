@@ -1,4 +1,4 @@
-"""gunicorn's settings for `vibeshelf serve --workers N`: say where it serves once a worker answers."""
+"""gunicorn's settings for `vibeshelf serve --workers N`: say where once a worker answers."""
 
 from __future__ import annotations
 
