@@ -46,45 +46,27 @@ class ServeProcess:
             self._new.put(line.rstrip("\n"))
         self._new.put(None)
 
-    def wait_for(self, prefix: str, timeout: float = 120) -> str:
-        """The first new line starting with `prefix`; fails if the process ends or time runs out."""
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        """The first line holding `text`, already read or still to come; fails if the process
+        ends or time runs out first."""
         deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
+        while not (found := [line for line in self.lines if text in line]):
             try:
-                line = self._new.get(timeout=left)
+                line = self._new.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                break
+                raise AssertionError(f"no {text!r} in {timeout}s:\n" + "\n".join(self.lines)) from None
             if line is None:
                 raise AssertionError("serve exited:\n" + "\n".join(self.lines))
             self.lines.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no line starting {prefix!r} in {timeout}s:\n" + "\n".join(self.lines))
-
-    def answering(self, timeout: float = 120) -> list[str]:
-        """Wait until /health answers 200; then every line the server has written so far."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        time.sleep(0.5)  # what it wrote before answering has reached the reader
-        while not self._new.empty():
-            if (line := self._new.get()) is not None:
-                self.lines.append(line)
-        return self.lines
+        return found[0]
 
     def stop(self) -> None:
+        """Terminate it (kill it if it lingers) and let the reader finish."""
         self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        self._reader.join(timeout=30)
+        if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout=10)
+        self.proc.wait()
 
 
 @dataclass
@@ -96,7 +78,7 @@ class Announcement:
 
 
 def announcement(server: ServeProcess) -> Announcement:
-    line = server.wait_for("serving on")
+    line = server.wait_for("serving on http")
     try:
         return Announcement(line, httpx.get(f"{server.url}/health", timeout=10).status_code)
     except httpx.HTTPError as exc:
@@ -113,7 +95,9 @@ def started(
     shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs", "experiments"))
     server = ServeProcess(data_dir, env={"VIBESHELF_EXPERIMENT__UPDATE_SECONDS": str(UPDATE_SECONDS)})
     try:
-        yield server, announcement(server)
+        announced = announcement(server)
+        server.wait_for("Uvicorn running on")  # up, whenever it said so
+        yield server, announced
     finally:
         server.stop()
 
@@ -131,14 +115,13 @@ def test_serve_says_where_it_serves_once_the_port_answers(
 
 
 def test_serve_loads_the_runtime_once(served: ServeProcess) -> None:
-    lines = served.answering()
+    lines = served.lines  # all it wrote until it listened
     loads = [line for line in lines if "vibeshelf.serve.runtime: serving " in line]
     encoders = [line for line in lines if "vibeshelf.embed.encoder: loaded " in line]
     assert len(loads) == 1 and len(encoders) == 1, "\n".join(lines)
 
 
 def test_a_registry_made_after_start_up_is_routed_to(served: ServeProcess) -> None:
-    served.answering()
     before = httpx.get(f"{served.url}/api/search", params=QUERY, timeout=30)
     assert before.status_code == 200 and "x-vibeshelf-version" not in before.headers
     assert httpx.get(f"{served.url}/api/experiments", timeout=30).status_code == 404
