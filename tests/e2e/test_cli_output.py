@@ -1,5 +1,5 @@
-"""What the long-running stages print through the real CLI: one summary line on stdout, no INFO
-logs unless -v, and with -v no fact both logged and printed."""
+"""What commands print through the real CLI: `search` its results only, the long-running stages one
+summary line; no INFO logs unless -v, and with -v no fact both logged and printed."""
 
 from __future__ import annotations
 
@@ -39,3 +39,9 @@ def test_index_prints_one_summary_and_logs_no_build_twice(data_dir: Path) -> Non
     assert len(builds) == 2, verbose.stdout  # the vector index's and BM25's
     said = verbose.stdout + verbose.stderr
     assert all(said.count(build) == 1 for build in builds), said
+
+
+def test_search_prints_its_results_only(data_dir: Path) -> None:
+    result = run_cli("search", "cozy village mystery", "--limit", "3", data_dir=data_dir)
+    assert [line.split(".")[0].strip() for line in result.stdout.splitlines()] == ["1", "2", "3"]
+    assert re.fullmatch(r"3 results in [\d.]+ ms\n", result.stderr), result.stderr
