@@ -7,14 +7,16 @@ import json
 import logging
 import os
 import shutil
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, get_args
 
 import typer
 
+from vibeshelf import __version__
+from vibeshelf.cli_help import build_cli
 from vibeshelf.experiment.commands import experiments_app, models_app
+from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import (
     eval_app,
     interactions_app,
@@ -22,12 +24,15 @@ from vibeshelf.recommend.commands import (
     train_recs_cmd,
 )
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
+from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from vibeshelf.embed.encoder import OnnxEncoder
     from vibeshelf.embed.ray_engine import RayEncoder
-    from vibeshelf.embed.vectors import Field
+    from vibeshelf.embed.vectors import EmbeddingManifest, Field
     from vibeshelf.serve.runtime import Runtime
 
 log = logging.getLogger("vibeshelf")
@@ -62,6 +67,13 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _print_version(value: bool) -> None:
+    """`--version`: print `vibeshelf <version>` and exit 0."""
+    if value:
+        typer.echo(f"vibeshelf {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     data_dir: Annotated[
@@ -72,8 +84,23 @@ def main_options(
     ] = None,
     log_format: Annotated[str | None, typer.Option(help="Log format: text or json.")] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show INFO logs on stderr (--log-level INFO).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
-    """Global options become environment settings, so worker processes see them too."""
+    """Global options become environment settings, so worker processes see them too.
+
+    Commands log only warnings and errors unless a log level is set (-v, --log-level, the
+    environment or the config file); `serve` logs at the configured level (INFO by default).
+    """
+    if verbose and log_level is None:
+        log_level = "INFO"
     if config is not None:
         if not config.is_file():
             fail(f"config file {config} does not exist")
@@ -83,9 +110,7 @@ def main_options(
             os.environ[f"VIBESHELF_{name}"] = str(value)
     get_settings.cache_clear()
     settings = _settings()
-    from vibeshelf.logs import configure_logging
-
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, command_log_level(settings))
 
 
 def _settings() -> Settings:
@@ -164,8 +189,10 @@ def embed(
     ] = None,
     shard_size: Annotated[int | None, typer.Option(min=1, help="Documents per Ray shard.")] = None,
 ) -> None:
-    """Encode every book's document, and its description for the rerank, with the configured
-    model (reuses unchanged vectors)."""
+    """Encode every book's document and description with the configured model.
+
+    The description vectors feed the rerank; unchanged vectors are reused.
+    """
     from vibeshelf.catalog.table import catalog_checksum
     from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import Field, embed_catalog
@@ -179,6 +206,7 @@ def embed(
     )
     local = None if options.engine == "ray" else _load_encoder(settings, bulk=True)
     checksum = catalog_checksum(settings.books_path)
+    done: dict[str, EmbeddingManifest] = {}
     for field in get_args(Field):
         encoder = local or _ray_encoder(settings, options, field)
         try:
@@ -192,11 +220,19 @@ def embed(
             )
         except RayEngineError as exc:
             fail(str(exc))
-        m = result.manifest
-        typer.echo(
-            f"embedded {m.count} {field}s with {m.model_version} "
-            f"({m.encoded} encoded, {m.reused} reused) in {m.seconds}s"
-        )
+        done[field] = result.manifest
+    _embed_summary(done)
+
+
+def _embed_summary(done: dict[str, EmbeddingManifest]) -> None:
+    """One line for every field embedded: counts per field, vectors encoded and reused, seconds."""
+    counts = " and ".join(f"{m.count} {field}s" for field, m in done.items())
+    manifests = done.values()
+    typer.echo(
+        f"embedded {counts} with {next(iter(manifests)).model_version} "
+        f"({sum(m.encoded for m in manifests)} encoded, {sum(m.reused for m in manifests)} reused) "
+        f"in {sum(m.seconds for m in manifests):.2f}s"
+    )
 
 
 def _ray_encoder(settings: Settings, options: EmbedSettings, field: Field) -> RayEncoder:
@@ -239,12 +275,9 @@ def index() -> None:
     except (FileNotFoundError, StaleEmbeddingsError, CatalogError) as exc:
         fail(str(exc))
     typer.echo(
-        f"indexed {lexical.manifest.count} books for BM25 (build {lexical.manifest.build_id}) "
-        f"in {lexical.manifest.build_seconds}s"
-    )
-    typer.echo(
-        f"indexed {manifest.count} books into {manifest.backend} build {manifest.build_id} "
-        f"in {manifest.build_seconds}s"
+        f"indexed {manifest.count} books: {manifest.backend} build {manifest.build_id} in "
+        f"{manifest.build_seconds}s, BM25 build {lexical.manifest.build_id} in "
+        f"{lexical.manifest.build_seconds}s"
     )
 
 
@@ -390,7 +423,11 @@ def serve(
         bool, typer.Option("--no-auth", help="Serve /v1 without credentials (loopback hosts only).")
     ] = False,
     allow_public_no_auth: Annotated[
-        bool, typer.Option(help="With --no-auth, bind a non-loopback host anyway (insecure).")
+        bool,
+        typer.Option(
+            "--allow-public-no-auth",
+            help="With --no-auth, bind a non-loopback host anyway (insecure).",
+        ),
     ] = False,
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
@@ -405,23 +442,16 @@ def serve(
     host = host or settings.serve.host
     port = port or settings.serve.port
     workers = workers or settings.serve.workers
+    configure_logging(settings.log_format, settings.log_level)
     _check_serving(settings, host, allow_public_no_auth)
-    typer.echo(f"serving on http://{host}:{port}/")
     if workers == 1:
-        import uvicorn
-
-        uvicorn.run("vibeshelf.serve.asgi:app", host=host, port=port, log_config=None)
+        run_uvicorn(_loaded_app(settings), host, port)
         return
+    _check_loads(settings)
     # Split the cores between workers unless the thread count was chosen explicitly.
     os.environ.setdefault("VIBESHELF_MODEL__THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     _share_metrics(settings.data_dir / "run" / f"metrics-{port}")
-    argv = [
-        sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
-        "--worker-class", "uvicorn_worker.UvicornWorker",
-        "--workers", str(workers), "--bind", f"{host}:{port}",
-        "--log-level", settings.log_level.lower(),
-    ]
-    os.execv(sys.executable, argv)
+    exec_gunicorn(host, port, workers, settings.log_level)
 
 
 def _share_metrics(path: Path) -> None:
@@ -459,6 +489,21 @@ def _check_serving(settings: Settings, host: str, allow_public_no_auth: bool) ->
                     "configure API keys or a JWT secret, or pass --allow-public-no-auth"
                 )
             log.warning("AUTH IS DISABLED on %s: anyone who can reach it may use /v1", host)
+
+
+def _loaded_app(settings: Settings) -> FastAPI:
+    """The app with what it serves loaded here, once; exit 2 with a clear message when there is
+    nothing to serve yet."""
+    from vibeshelf.serve.app import create_app
+
+    if settings.serve.apis == "encode":
+        return create_app(settings, encoder=_load_encoder(settings))
+    return create_app(settings, runtime=_load_runtime(settings))
+
+
+def _check_loads(settings: Settings) -> None:
+    """Load what gunicorn's workers will serve and let it go (each worker loads its own), so that
+    nothing to serve yet fails here, with a clear message, rather than in every worker."""
     if settings.serve.apis == "encode":
         _load_encoder(settings)
     else:
@@ -507,11 +552,18 @@ def model_export(
 
 
 @model_app.command("info")
-def model_info() -> None:
+def model_info(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
     """Show the model that would serve, and where it is loaded from."""
     encoder = _load_encoder(_settings())
-    typer.echo(json.dumps({"name": encoder.name, "version": encoder.version, "dim": encoder.dim}, indent=2))
+    info = {
+        "name": encoder.name, "version": encoder.version, "dim": encoder.dim,
+        "path": str(encoder.model_dir),
+    }
+    text = "\n".join(f"{key:<8} {value}" for key, value in info.items())
+    typer.echo(json.dumps(info, indent=2) if as_json else text)
 
 
 def main() -> None:
-    app()
+    build_cli(app)()

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from vibeshelf.settings import Settings
+
 _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -41,3 +43,9 @@ def configure_logging(fmt: str = "text", level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def command_log_level(settings: Settings) -> str:
+    """The level a command logs at: the configured one where it was set (-v, --log-level, the
+    environment or the config file), else WARNING, so that a command's output is its results."""
+    return settings.log_level if "log_level" in settings.model_fields_set else "WARNING"

@@ -1,13 +1,19 @@
-"""The CLI: every command has help; bad input exits 2 with a one-line message."""
+"""The CLI: every command has help where flags read as flags; bad input exits 2 with a one-line
+message; --version; results on stdout, and INFO logs on stderr only with -v."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import run_cli
+from vibeshelf import __version__
 from vibeshelf.cli import app
+from vibeshelf.cli_help import build_cli
 
 COMMANDS = [
     [], ["ingest"], ["ingest", "goodbooks"], ["ingest", "file"], ["ingest", "sample"], ["embed"],
@@ -86,3 +92,54 @@ def test_invalid_setting_exits_2(runner: CliRunner, monkeypatch: pytest.MonkeyPa
     result = runner.invoke(app, ["embed"])
     assert result.exit_code == 2
     assert "invalid settings" in result.output
+
+
+@pytest.fixture
+def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No log level from the developer's environment: the CLI's own default applies."""
+    monkeypatch.delenv("VIBESHELF_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("VIBESHELF_CONFIG", raising=False)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_boolean_flags_read_as_flags_in_help(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command tree `vibeshelf` runs: no `<bool>` type, no `--no-x` twin of a plain flag."""
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exited:
+        build_cli(app)([*command, "--help"], prog_name="vibeshelf")
+    out = capsys.readouterr().out
+    assert exited.value.code == 0 and "--help" in out
+    assert "<bool>" not in out and "BOOLEAN" not in out and "default: False" not in out
+    assert "--no-allow-public-no-auth" not in out
+
+
+def test_search_help_from_the_real_cli_shows_bare_flags(tmp_path: Path) -> None:
+    out = run_cli("search", "--help", data_dir=tmp_path, env={"COLUMNS": "200"}).stdout
+    explain = next(line for line in out.splitlines() if "--explain" in line)
+    assert re.search(r"--explain\s+Say why each result matched", explain), explain
+
+
+def test_version_prints_the_package_version(tmp_path: Path) -> None:
+    result = run_cli("--version", data_dir=tmp_path)
+    expected = (0, f"vibeshelf {__version__}\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == expected
+
+
+def test_a_one_shot_command_prints_its_result_and_no_logs(tmp_path: Path, quiet_env: None) -> None:
+    """`model info` loads the encoder, which logs where from at INFO: only with -v, on stderr."""
+    quiet = run_cli("model", "info", data_dir=tmp_path)
+    assert quiet.stderr == ""
+    fields = dict(line.split(maxsplit=1) for line in quiet.stdout.splitlines())
+    assert set(fields) == {"name", "version", "dim", "path"} and Path(fields["path"]).is_dir()
+    verbose = run_cli("-v", "model", "info", data_dir=tmp_path)
+    assert verbose.stdout == quiet.stdout
+    assert " INFO " in verbose.stderr and fields["path"] in verbose.stderr
+
+
+def test_model_info_json(tmp_path: Path, quiet_env: None) -> None:
+    result = run_cli("model", "info", "--json", data_dir=tmp_path)
+    info = json.loads(result.stdout)
+    assert set(info) == {"name", "version", "dim", "path"} and result.stderr == ""
+    assert isinstance(info["dim"], int) and info["dim"] > 0 and Path(info["path"]).is_dir()

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tests.conftest import run_cli
 from vibeshelf.cli import app
 from vibeshelf.experiment.registry import RegistryFile
 
@@ -40,8 +41,10 @@ def test_add_activate_pin_export_retire(data_dir: Path) -> None:
     for name in ("a", "b"):
         assert cli("models", "activate", name)[0] == 0
     assert cli("experiments", "pin", "b", "--weight", "25")[0] == 0
-    code, out = cli("models", "list")
-    assert code == 0 and "b\tactive\t25.00% pinned" in out and "a\tactive\t75.00%" in out
+    listed = json.loads(run_cli("models", "list", "--json", data_dir=data_dir).stdout)
+    assert [(v["name"], v["status"], v["weight"], v["pinned"]) for v in listed] == [
+        ("a", "active", 75.0, False), ("b", "active", 25.0, True)
+    ]
     exported = yaml.safe_load(cli("experiments", "export", "--traefik")[1])
     weights = exported["http"]["services"]["vibeshelf-recommend"]["weighted"]["services"]
     assert weights == [{"name": "vibeshelf-recommend-a", "weight": 7500},
@@ -77,3 +80,29 @@ def test_duplicates_and_over_large_pins_exit_2(data_dir: Path) -> None:
     cli("models", "activate", "b")
     code, out = cli("experiments", "pin", "a", "--weight", "99.5")
     assert code == 2 and "floor" in out
+
+
+def test_models_list_prints_an_aligned_table(data_dir: Path) -> None:
+    """Through the real CLI: a header and one row per version, every column starting where its
+    header does, the target as key=value words, and nothing else on either stream."""
+    cli("models", "add", "a", "--surface", "recommend", "--recs-version", "v1")
+    cli("models", "add", "longer-name", "--surface", "recommend")
+    cli("models", "activate", "a")
+    result = run_cli("models", "list", data_dir=data_dir, env={"VIBESHELF_LOG_LEVEL": "WARNING"})
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["SURFACE", "NAME", "STATUS", "WEIGHT", "PINNED", "CREATED", "TARGET"]
+    starts = [header.index(column) for column in header.split()]
+    for row in rows:
+        assert all(row[start - 1] == " " and row[start] != " " for start in starts[1:]), row
+    assert [row.split()[1:5] for row in rows] == [
+        ["a", "active", "100.00%", "no"], ["longer-name", "registered", "0.00%", "no"]
+    ]
+    assert rows[0].endswith("recs_version=v1") and rows[1].endswith("recs_version=v2")
+    assert "{" not in result.stdout and result.stderr == ""
+
+
+def test_models_list_without_a_registry(data_dir: Path) -> None:
+    result = run_cli("models", "list", "--json", data_dir=data_dir)
+    assert json.loads(result.stdout) == []
+    result = run_cli("models", "list", data_dir=data_dir)
+    assert result.stdout == "" and "vibeshelf models add" in result.stderr

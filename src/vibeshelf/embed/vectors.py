@@ -105,7 +105,7 @@ def embed_catalog(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write(out_dir, ids, hashes, vectors, manifest)
-    log.info(
+    log.debug(  # the CLI prints it
         "embedded %d %ss (%d reused) in %.1fs", len(ids), field, manifest.reused, manifest.seconds
     )
     return EmbeddingSet(ids, vectors, manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from vibeshelf.experiment.registry import (
 )
 from vibeshelf.recommend.commands import _fail as fail
 from vibeshelf.settings import Settings, get_settings
+from vibeshelf.tables import aligned_table, key_values
 
 models_app = typer.Typer(
     help="The model registry: named, immutable versions of search and recommendations to serve side by side.",
@@ -29,6 +31,8 @@ experiments_app = typer.Typer(
     no_args_is_help=True,
 )
 
+VERSION_COLUMNS = ("SURFACE", "NAME", "STATUS", "WEIGHT", "PINNED", "CREATED", "TARGET")
+
 
 def _registry(settings: Settings) -> RegistryFile:
     return RegistryFile(settings.experiments_dir)
@@ -37,13 +41,25 @@ def _registry(settings: Settings) -> RegistryFile:
 @models_app.command("list")
 def models_list(
     surface: Annotated[str | None, typer.Option(help="Only this surface: search or recommend.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Every version: surface, status, weight, what it points at."""
     _check_surface(surface)
-    for v in _registry(get_settings()).read().versions:
-        if surface is None or v.surface == surface:
-            pin = " pinned" if v.pinned else ""
-            typer.echo(f"{v.surface}\t{v.name}\t{v.status}\t{v.weight:.2f}%{pin}\t{v.created}\t{v.target}")
+    versions = _registry(get_settings()).read().versions
+    shown = [v for v in versions if surface is None or v.surface == surface]
+    if as_json:
+        typer.echo(json.dumps([v.model_dump(mode="json") for v in shown], indent=2))
+    elif shown:
+        typer.echo(aligned_table(VERSION_COLUMNS, (_version_row(v) for v in shown)))
+    else:
+        typer.echo("no model versions yet: register one with `vibeshelf models add`", err=True)
+
+
+def _version_row(v: ModelVersion) -> tuple[str, ...]:
+    return (
+        v.surface, v.name, v.status, f"{v.weight:.2f}%", "yes" if v.pinned else "no", v.created,
+        key_values(v.target),
+    )
 
 
 @models_app.command("add")
@@ -79,7 +95,7 @@ def models_add(
             registry.add(version)
     except ValueError as exc:
         fail(str(exc))
-    typer.echo(f"added {surface} version {name}: {target}")
+    typer.echo(f"added {surface} version {name}: {key_values(target)}")
 
 
 @models_app.command("activate")

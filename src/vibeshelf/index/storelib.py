@@ -55,7 +55,7 @@ def down(backend: str, where: str) -> dict[str, Any]:
 
 
 def log_build(manifest: IndexManifest) -> None:
-    log.info(
+    log.debug(  # the CLI prints it
         "%s build %s: %d vectors in %.1fs",
         manifest.backend,
         manifest.build_id,

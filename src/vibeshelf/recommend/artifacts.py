@@ -105,7 +105,7 @@ def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] =
     prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
     final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
     _prune(root, keep, set(held))
-    log.info("recommender model %s written to %s", model.version, final)
+    log.debug("recommender model %s written to %s", model.version, final)  # the CLI prints it
     return final
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.settings import Settings, get_settings
+from vibeshelf.tables import aligned_table
 
 if TYPE_CHECKING:
     from vibeshelf.recommend.interactions import IngestReport
@@ -177,7 +179,9 @@ def ingest_sample_cmd() -> None:
 
 
 @interactions_app.command("sources")
-def sources_cmd() -> None:
+def sources_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """List the interaction sources in the store, with their item space and row count."""
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
@@ -191,8 +195,13 @@ def sources_cmd() -> None:
             store.close()
     except StorageError as exc:
         _fail(str(exc))
-    for info in infos:
-        typer.echo(f"{info.name}\t{info.item_space}\t{info.rows:,} rows\t{info.updated_at}")
+    if as_json:
+        typer.echo(json.dumps([asdict(info) for info in infos], indent=2))
+    elif infos:
+        rows = ((i.name, i.item_space, f"{i.rows:,}", i.updated_at) for i in infos)
+        typer.echo(aligned_table(("SOURCE", "ITEMS", "ROWS", "UPDATED"), rows))
+    else:
+        typer.echo("no interactions yet: load some with `vibeshelf ingest interactions`", err=True)
 
 
 # ---- train / eval --------------------------------------------------------------------------------
@@ -231,17 +240,18 @@ def train_recs_cmd(
     except (StorageError, FileNotFoundError) as exc:
         _fail(str(exc))
     meta = model.metadata
+    holdout = ""
+    if meta["metrics"]:
+        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
+        holdout = (
+            f"; holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
+            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
+        )
     typer.echo(
         f"trained {meta['version']} on {meta['source']}: {meta['counts']['users']:,} users, "
         f"{meta['counts']['items']:,} items, {meta['counts']['interactions']:,} interactions "
-        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}"
+        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}{holdout}"
     )
-    if meta["metrics"]:
-        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
-        typer.echo(
-            f"holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
-            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
-        )
 
 
 @eval_app.command("recs")

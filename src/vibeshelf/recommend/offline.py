@@ -18,6 +18,7 @@ from vibeshelf.recommend.evaluate import (
 from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.train import PARAMS, load_training_data, recs_root
 from vibeshelf.settings import Settings
+from vibeshelf.tables import key_values
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ class Evaluation:
             ]
             for point, s in self.tuning:
                 lines.append(
-                    f"| {point} | {s.hr_at_10:.4f} | {s.ndcg_at_10:.4f} | {s.recall_at_50:.4f} |"
+                    f"| {key_values(point)} | {s.hr_at_10:.4f} | {s.ndcg_at_10:.4f} | "
+                    f"{s.recall_at_50:.4f} |"
                 )
         return "\n".join([*lines, "", *self.verdicts])
 
@@ -120,8 +122,8 @@ def evaluate_versions(
     if with_tuning:
         evaluation.tuning = tune(interactions, genres, rec, progress=progress)
         best = evaluation.tuning[0][0]
-        evaluation.verdicts.append(f"best on validation: {best}")
-        evaluation.rows[f"tuned {best}"] = evaluate_params(
+        evaluation.verdicts.append(f"best on validation: {key_values(best)}")
+        evaluation.rows[f"tuned {key_values(best)}"] = evaluate_params(
             train, test, genres, rec.model_copy(update=best)
         )
     return evaluation

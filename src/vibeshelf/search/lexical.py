@@ -119,7 +119,7 @@ class LexicalStore:
 
         builds.publish(self.root, manifest.build_id, write)
         builds.prune(self.root, manifest.build_id, self.keep_builds)
-        log.info("lexical build %s: %d books in %.1fs", manifest.build_id, manifest.count, manifest.build_seconds)
+        log.debug("lexical build %s: %d books in %.1fs", manifest.build_id, manifest.count, manifest.build_seconds)
         return index
 
     def rebuild_from_catalog(self, books_path: Path, catalog_checksum: str) -> LexicalIndex:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,7 +72,10 @@ def create_app(
         shared = rt.encoder if rt is not None else encoder
         async with (
             encode_lifespan(app, settings, shared) if apis != "search" else nullcontext(),
-            periodic_updates(app.state.experiments, settings.experiment.update_seconds),
+            periodic_updates(
+                app.state, partial(load_experiments, settings, rt, app.state.metrics),
+                settings.experiment.update_seconds,
+            ) if rt is not None else nullcontext(),
         ):
             yield
         if app.state.experiments is not None:

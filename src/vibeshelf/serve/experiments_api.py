@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
+from starlette.datastructures import State
 
 from vibeshelf.experiment.feedback import (
     DuplicateFeedbackError,
@@ -60,9 +61,13 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
 
 
 @asynccontextmanager
-async def periodic_updates(experiments: ExperimentRouter | None, seconds: float) -> AsyncIterator[None]:
-    """Every `seconds` (when > 0) one bandit update in a thread, for as long as the app runs."""
-    if experiments is None or seconds <= 0:
+async def periodic_updates(
+    state: State, load: Callable[[], ExperimentRouter | None], seconds: float
+) -> AsyncIterator[None]:
+    """Every `seconds` (when > 0), in a thread, for as long as the app runs: one bandit update of
+    `state.experiments`, or, while there is none, `load()` into it (a registry made after
+    start-up)."""
+    if seconds <= 0:
         yield
         return
 
@@ -70,15 +75,25 @@ async def periodic_updates(experiments: ExperimentRouter | None, seconds: float)
         while True:
             await asyncio.sleep(seconds)
             try:
-                await asyncio.to_thread(experiments.update)
+                await _update_or_load(state, load)
             except (StorageError, OSError, ValueError) as exc:
-                log.error("bandit update failed: %s", exc)
+                log.error("experiment update failed: %s", exc)
 
     task = asyncio.create_task(loop())
     try:
         yield
     finally:
         task.cancel()
+
+
+async def _update_or_load(state: State, load: Callable[[], ExperimentRouter | None]) -> None:
+    experiments: ExperimentRouter | None = state.experiments
+    if experiments is not None:
+        await asyncio.to_thread(experiments.update)
+        return
+    state.experiments = await asyncio.to_thread(load)
+    if state.experiments is not None:
+        log.info("experiment registry found: routing by it from now on")
 
 
 class FeedbackResponse(BaseModel):
