@@ -47,11 +47,11 @@ def search(runtime: Runtime, **kwargs: object):  # type: ignore[no-untyped-def]
 def test_vector_results_are_in_rank_order_with_similarity_dominating(runtime: Runtime) -> None:
     results = search(runtime, q="sprawling multi-generational family saga", limit=30, mode="vector")
     assert len(results) == 30
-    scores = [r.rank_score for r in results]
+    scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
     weight = runtime.settings.search.popularity_weight
     for a, b in pairwise(results):
-        assert a.score > b.score - weight - 1e-6
+        assert a.similarity > b.similarity - weight - 1e-6
 
 
 def test_filters_hold_on_every_result(runtime: Runtime) -> None:
