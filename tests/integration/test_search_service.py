@@ -54,6 +54,17 @@ def test_vector_results_are_in_rank_order_with_similarity_dominating(runtime: Ru
         assert a.similarity > b.similarity - weight - 1e-6
 
 
+def test_hybrid_scores_stay_in_order_below_the_rerank_depth(runtime: Runtime) -> None:
+    """Past the reranked head the fused order goes on, its scores under the reranked ones."""
+    shallow = runtime.search.with_settings(runtime.settings.search.model_copy(update={"rerank_depth": 5}))
+    for q in ("cozy village mystery", "dragons", "grief and healing after a loss"):
+        response = shallow.search(SearchParams(q=q, mode="hybrid", limit=30))
+        assert response.reranked
+        scores = [r.score for r in response.results]
+        assert len(scores) == 30
+        assert scores == sorted(scores, reverse=True), (q, scores)
+
+
 def test_filters_hold_on_every_result(runtime: Runtime) -> None:
     results = search(runtime, q="magic school", shelves=["fantasy"], year_min=1995,
                      year_max=2005, min_rating=4.0, language="eng", limit=50)

@@ -51,10 +51,15 @@ def error_page(request: Request, code: int, description: str) -> HTMLResponse:
 
 
 def client_error(
-    request: Request, code: int, description: str, headers: Mapping[str, str] | None = None
+    request: Request,
+    code: int,
+    description: str,
+    headers: Mapping[str, str] | None = None,
+    pages: bool = False,
 ) -> HTMLResponse | JSONResponse:
-    """An error page for a person on a page path, else the JSON error body."""
-    if wants_page(request):
+    """An error page for a person on a page path of an app that serves `pages`, else the JSON
+    error body."""
+    if pages and wants_page(request):
         page = error_page(request, code, description)
         page.headers.update(headers or {})
         return page
@@ -82,8 +87,9 @@ class UnhandledErrors:
     The exception goes no further, so the server never logs it with its message either.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pages: bool = False) -> None:
         self.app = app
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,38 +107,38 @@ class UnhandledErrors:
         except Exception as exc:  # noqa: BLE001 - every error becomes a 500; none escapes
             log_unhandled(scope["method"], scope["path"], exc)
             if not started:  # else the server closes the half-sent response
-                reply = client_error(Request(scope), 500, "internal error")
+                reply = client_error(Request(scope), 500, "internal error", pages=self.pages)
                 await reply(scope, receive, send)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Errors for `app` (JSON, or HTML on page paths); call it before adding middleware, so that
-    each one sees every 500.
+def install_error_handlers(app: FastAPI, pages: bool = False) -> None:
+    """Errors for `app` (JSON, or HTML on page paths when it serves `pages`); call it before adding
+    middleware, so that each one sees every 500.
 
     The Exception handler catches only what the middleware outside UnhandledErrors raises.
     """
-    app.add_middleware(UnhandledErrors)
+    app.add_middleware(UnhandledErrors, pages=pages)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> HTMLResponse | JSONResponse:
-        return client_error(request, exc.status_code, str(exc.detail), exc.headers)
+        return client_error(request, exc.status_code, str(exc.detail), exc.headers, pages)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(
         request: Request, exc: RequestValidationError
     ) -> HTMLResponse | JSONResponse:
-        return client_error(request, 422, _validation_message(exc))
+        return client_error(request, 422, _validation_message(exc), pages=pages)
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> HTMLResponse | JSONResponse:
-        return client_error(request, 422, str(exc))
+        return client_error(request, 422, str(exc), pages=pages)
 
     @app.exception_handler(StoreError)
     async def store_unavailable(request: Request, exc: StoreError) -> HTMLResponse | JSONResponse:
         log.error("vector store unavailable: %s", exc)
-        return client_error(request, 503, "the search index is unavailable")
+        return client_error(request, 503, "the search index is unavailable", pages=pages)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
         log_unhandled(request.method, request.url.path, exc)
-        return client_error(request, 500, "internal error")
+        return client_error(request, 500, "internal error", pages=pages)
