@@ -178,6 +178,7 @@ def test_a_reader_searches_filters_and_follows_each_link(
     page.locator("#results a.more-like-this").first.click()
     page.wait_for_selector("#similar li.result")
     assert page.locator("#book .book-link").inner_text() == title
+    assert 1 <= page.locator("#book .shelves > a.shelf").count() <= 4
     assert_fits(page)
     page.locator("#similar a.more-like-this").first.click()
     page.wait_for_selector("#similar li.result")
