@@ -31,7 +31,7 @@ def test_search_returns_ranked_books_with_links_and_covers(server: Server) -> No
     for result in body["results"]:
         assert result["url"].startswith("https://www.goodreads.com/book/show/")
         assert {"title", "authors", "year", "score", "cover_url"} <= result.keys()
-    ranks = [r["rank_score"] for r in body["results"]]
+    ranks = [r["score"] for r in body["results"]]
     assert ranks == sorted(ranks, reverse=True)
 
 

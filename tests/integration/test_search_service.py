@@ -47,11 +47,22 @@ def search(runtime: Runtime, **kwargs: object):  # type: ignore[no-untyped-def]
 def test_vector_results_are_in_rank_order_with_similarity_dominating(runtime: Runtime) -> None:
     results = search(runtime, q="sprawling multi-generational family saga", limit=30, mode="vector")
     assert len(results) == 30
-    scores = [r.rank_score for r in results]
+    scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
     weight = runtime.settings.search.popularity_weight
     for a, b in pairwise(results):
-        assert a.score > b.score - weight - 1e-6
+        assert a.similarity > b.similarity - weight - 1e-6
+
+
+def test_hybrid_scores_stay_in_order_below_the_rerank_depth(runtime: Runtime) -> None:
+    """Past the reranked head the fused order goes on, its scores under the reranked ones."""
+    shallow = runtime.search.with_settings(runtime.settings.search.model_copy(update={"rerank_depth": 5}))
+    for q in ("cozy village mystery", "dragons", "grief and healing after a loss"):
+        response = shallow.search(SearchParams(q=q, mode="hybrid", limit=30))
+        assert response.reranked
+        scores = [r.score for r in response.results]
+        assert len(scores) == 30
+        assert scores == sorted(scores, reverse=True), (q, scores)
 
 
 def test_filters_hold_on_every_result(runtime: Runtime) -> None:

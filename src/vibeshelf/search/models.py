@@ -9,6 +9,12 @@ from pydantic import BaseModel, Field
 # vector: embeddings only; lexical: BM25 only; hybrid: both, fused by reciprocal rank.
 Mode = Literal["vector", "lexical", "hybrid"]
 
+# The bounds a search filter may take, wherever it comes from (the page's form, the JSON API).
+EARLIEST_YEAR = -5000
+LATEST_YEAR = 3000
+LOWEST_RATING = 0.0
+HIGHEST_RATING = 5.0
+
 
 class SearchParams(BaseModel):
     """One search: the query text plus optional filters."""
@@ -18,7 +24,7 @@ class SearchParams(BaseModel):
     shelves: list[str] = Field(default_factory=list, description="Keep books on any of these shelves")
     year_min: int | None = Field(default=None, description="Earliest original publication year")
     year_max: int | None = Field(default=None, description="Latest original publication year")
-    min_rating: float | None = Field(default=None, ge=0, le=5, description="Minimum average rating")
+    min_rating: float | None = Field(default=None, ge=LOWEST_RATING, le=HIGHEST_RATING, description="Minimum average rating")
     language: str | None = Field(default=None, description="Language code, e.g. 'eng'")
     mode: Mode | None = Field(default=None, description="vector, lexical or hybrid (default from settings)")
     rerank: bool | None = Field(default=None, description="Rerank hybrid results (default from settings)")
@@ -49,12 +55,13 @@ class BookResult(BaseModel):
     authors: list[str]
     year: int | None
     score: float = Field(
-        description="Cosine similarity between the query and the book (0 in lexical mode, "
-        "which does not encode the query)"
+        description="What the mode ranked by, never higher than the result above: similarity plus "
+        "popularity (vector), BM25 (lexical), the rerank score (hybrid; below the rerank depth the "
+        "fused score, shifted under the lowest reranked one) or the fused score (hybrid, no rerank)"
     )
-    rank_score: float = Field(
-        description="What the mode ranked by: similarity plus popularity (vector), BM25 (lexical), "
-        "or the fused or reranked score (hybrid)"
+    similarity: float | None = Field(
+        description="Cosine similarity between the query and the book (None in lexical mode, "
+        "which does not encode the query)"
     )
     average_rating: float | None
     ratings_count: int

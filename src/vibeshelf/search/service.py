@@ -166,7 +166,10 @@ class SearchService:
         found = self.retrieve(query.text, mode, filters, max(self.settings.candidates, limit))
         ordered, exact = self._order(found, mode, filters, rerank)
         ranked = self.ranking.dedupe(ordered, limit)
-        sims = self._similarities(found, [book_id for book_id, _ in ranked])
+        sims: list[float | None] = (
+            [None] * len(ranked) if mode == "lexical"
+            else list(self._similarities(found, [book_id for book_id, _ in ranked]))
+        )
         results = [
             self._result(pos, book_id, sim, score, found, exact.get(book_id), params.explain)
             for pos, ((book_id, score), sim) in enumerate(zip(ranked, sims, strict=True), 1)
@@ -265,8 +268,13 @@ class SearchService:
         head = ordered[: self.settings.rerank_depth]
         features = self.features(found, [i for i, _ in head])
         scores = self.reranker.score(features)
-        order = self.reranker.order(features)
-        return [(head[i][0], float(scores[i])) for i in order] + ordered[len(head) :]
+        reranked = [(head[i][0], float(scores[i])) for i in self.reranker.order(features)]
+        tail = ordered[len(head) :]
+        if not reranked or not tail:
+            return reranked + tail
+        # Below the rerank depth the fused order goes on, its scores shifted under the reranked ones.
+        shift = reranked[-1][1] - tail[0][1]
+        return reranked + [(book_id, score + shift) for book_id, score in tail]
 
     def features(self, found: Retrieved, ids: list[str]) -> np.ndarray:
         """The rerank features (see search.rerank.FEATURES) of candidate books."""
@@ -336,7 +344,7 @@ class SearchService:
         self,
         position: int,
         book_id: str,
-        similarity: float,
+        similarity: float | None,
         score: float,
         found: Retrieved,
         exact: str | None,
@@ -352,8 +360,8 @@ class SearchService:
             title=book.title,
             authors=book.authors,
             year=book.year,
-            score=round(similarity, 4),
-            rank_score=round(score, 4),
+            score=round(score, 4),
+            similarity=None if similarity is None else round(similarity, 4),
             average_rating=book.average_rating,
             ratings_count=book.ratings_count,
             shelves=book.shelves[:SHOWN_SHELVES],

@@ -91,7 +91,7 @@ def create_app(
         description="Find books by vibe.",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, pages=apis != "encode")
     if apis != "search":
         install_encode_api(app, settings, standalone=apis == "encode")
     app.add_middleware(GZipMiddleware, minimum_size=1024)

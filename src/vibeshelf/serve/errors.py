@@ -1,4 +1,5 @@
-"""Every error leaves as JSON {code, name, description}; no stack trace reaches a client."""
+"""Errors leave as JSON {code, name, description}, or as an HTML page on a person's page path; no
+stack trace reaches a client."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vibeshelf.index.base import StoreError
 from vibeshelf.search.query import QueryError
+from vibeshelf.serve.templating import templates
 
 log = logging.getLogger(__name__)
+# First path segments whose errors stay JSON whoever asks: the APIs, ops and the docs.
+MACHINE_ROOTS = frozenset(
+    {"api", "v1", "embed", "info", "health", "metrics", "openapi.json", "docs", "redoc", "static"}
+)
 
 
 def error_response(
@@ -25,6 +31,41 @@ def error_response(
     name = HTTPStatus(code).phrase
     body = {"code": code, "name": name, "description": description}
     return JSONResponse(body, status_code=code, headers=headers)
+
+
+def wants_page(request: Request) -> bool:
+    """True for the pages (/, /books/..., /experiments) and for any other path but a machine one
+    that a browser asks for (Accept: text/html)."""
+    path = request.url.path
+    if path in ("/", "/experiments") or path.startswith("/books/"):
+        return True
+    root = path.lstrip("/").split("/", 1)[0]
+    return root not in MACHINE_ROOTS and "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, code: int, description: str) -> HTMLResponse:
+    """The error as a page in the site's layout, with a way back to search."""
+    name = HTTPStatus(code).phrase
+    if code == 404 and description == name:  # no route: say so in words
+        description = "There is no page at this address."
+    context = {"code": code, "name": name, "description": description}
+    return templates.TemplateResponse(request, "error.html", context, status_code=code)
+
+
+def client_error(
+    request: Request,
+    code: int,
+    description: str,
+    headers: Mapping[str, str] | None = None,
+    pages: bool = False,
+) -> HTMLResponse | JSONResponse:
+    """An error page for a person on a page path of an app that serves `pages`, else the JSON
+    error body."""
+    if pages and wants_page(request):
+        page = error_page(request, code, description)
+        page.headers.update(headers or {})
+        return page
+    return error_response(code, description, headers)
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -48,8 +89,9 @@ class UnhandledErrors:
     The exception goes no further, so the server never logs it with its message either.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pages: bool = False) -> None:
         self.app = app
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,34 +109,38 @@ class UnhandledErrors:
         except Exception as exc:  # noqa: BLE001 - every error becomes a 500; none escapes
             log_unhandled(scope["method"], scope["path"], exc)
             if not started:  # else the server closes the half-sent response
-                await error_response(500, "internal error")(scope, receive, send)
+                reply = client_error(Request(scope), 500, "internal error", pages=self.pages)
+                await reply(scope, receive, send)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """JSON errors for `app`; call it before adding middleware, so that each one sees every 500.
+def install_error_handlers(app: FastAPI, pages: bool = False) -> None:
+    """Errors for `app` (JSON, or HTML on page paths when it serves `pages`); call it before adding
+    middleware, so that each one sees every 500.
 
     The Exception handler catches only what the middleware outside UnhandledErrors raises.
     """
-    app.add_middleware(UnhandledErrors)
+    app.add_middleware(UnhandledErrors, pages=pages)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), exc.headers)
+    async def http_error(request: Request, exc: HTTPException) -> HTMLResponse | JSONResponse:
+        return client_error(request, exc.status_code, str(exc.detail), exc.headers, pages)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, validation_message(exc))
+    async def invalid_request(
+        request: Request, exc: RequestValidationError
+    ) -> HTMLResponse | JSONResponse:
+        return client_error(request, 422, validation_message(exc), pages=pages)
 
     @app.exception_handler(QueryError)
-    async def bad_query(request: Request, exc: QueryError) -> JSONResponse:
-        return error_response(422, str(exc))
+    async def bad_query(request: Request, exc: QueryError) -> HTMLResponse | JSONResponse:
+        return client_error(request, 422, str(exc), pages=pages)
 
     @app.exception_handler(StoreError)
-    async def store_unavailable(request: Request, exc: StoreError) -> JSONResponse:
+    async def store_unavailable(request: Request, exc: StoreError) -> HTMLResponse | JSONResponse:
         log.error("vector store unavailable: %s", exc)
-        return error_response(503, "the search index is unavailable")
+        return client_error(request, 503, "the search index is unavailable", pages=pages)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> HTMLResponse | JSONResponse:
         log_unhandled(request.method, request.url.path, exc)
-        return error_response(500, "internal error")
+        return client_error(request, 500, "internal error", pages=pages)

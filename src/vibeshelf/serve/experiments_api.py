@@ -161,9 +161,12 @@ def api_experiments(request: Request) -> dict[str, Any]:
 
 @router.get("/experiments", response_class=HTMLResponse, include_in_schema=False)
 def experiments_page(request: Request) -> HTMLResponse:
-    report = api_experiments(request)
-    end = datetime.now(UTC)
-    charts = {surface: surface_charts(data, end) for surface, data in report["surfaces"].items()}
+    """The dashboard: per surface its versions and charts; without a registry, how to start one."""
+    report = charts = None
+    if getattr(request.app.state, "experiments", None) is not None:
+        report = api_experiments(request)
+        end = datetime.now(UTC)
+        charts = {surface: surface_charts(data, end) for surface, data in report["surfaces"].items()}
     return templates.TemplateResponse(
         request, "experiments.html", {"report": report, "charts": charts}
     )

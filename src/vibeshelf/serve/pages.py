@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from vibeshelf.catalog.books import Book
+from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.catalog.telling_shelves import ShelfPicks, pick_shelves
 from vibeshelf.recommend.service import RecommendService, UnknownBooksError
-from vibeshelf.search.models import SearchParams, SearchResponse
+from vibeshelf.search.models import SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
+from vibeshelf.serve.page_form import FormError, SearchForm
 from vibeshelf.serve.routing import NO_RECOMMENDER, SESSION_COOKIE, run_search, version_header
+from vibeshelf.serve.templating import templates
 
-templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
 SIMILAR_SHOWN = 10
@@ -34,43 +35,49 @@ class SimilarCard:
     reason: str
 
 
-async def page_params(
-    q: str = "",
-    shelf: str = "",
-    year_min: int | None = None,
-    year_max: int | None = None,
-    min_rating: float | None = None,
-    mode: Literal["", "vector", "lexical", "hybrid"] = "",
-) -> SearchParams:
-    return SearchParams(
-        q=q, shelves=[shelf] if shelf.strip() else [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating, mode=mode or None, explain=True,
-    )
+def telling_shelves(catalog: BookCatalog, book_ids: Iterable[str]) -> Mapping[str, ShelfPicks]:
+    """Each book's shelves for its card: the few that tell most, the rest behind "more"."""
+    counts = catalog.shelf_counts
+    return {
+        book_id: pick_shelves(book.shelves, counts)
+        for book_id in book_ids if (book := catalog.get(book_id)) is not None
+    }
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def search_page(request: Request, params: Annotated[SearchParams, Depends(page_params)]) -> HTMLResponse:
+def search_page(
+    request: Request, q: str = "", shelf: str = "", year_min: str = "", year_max: str = "",
+    min_rating: str = "", mode: str = "",
+) -> HTMLResponse:
+    """The search form (empty boxes: no filter) and, for a query, its results; a filter value out
+    of range or not a number gives the form back with the message, status 422."""
     runtime = request.app.state.runtime
+    form = SearchForm(q, shelf, year_min, year_max, min_rating, mode)
     response: SearchResponse | None = None
     error = None
+    status = 200
     session = request.cookies.get(SESSION_COOKIE) or uuid.uuid4().hex
-    if params.q.strip():
-        try:
+    try:
+        params = form.params()
+        if params.q.strip():
             response = run_search(request, params, session)
-        except QueryError as exc:
-            error = str(exc)
+    except (FormError, QueryError) as exc:
+        error, status = str(exc), 422
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
     suggestions = vibe_suggestions(runtime.catalog.shelf_counts, n=6, seed=seed)
+    results = response.results if response is not None else []
     page = templates.TemplateResponse(
         request,
         "index.html",
         {
-            "params": params,
+            "form": form,
             "response": response,
             "error": error,
             "suggestions": suggestions,
+            "shelves": telling_shelves(runtime.catalog, (r.book_id for r in results)),
             "more_like_this": request.app.state.recommender is not None,
         },
+        status_code=status,
     )
     if response is not None and response.version is not None:
         version_header(page, response.version)
@@ -87,7 +94,7 @@ def more_like_this_page(
     recommender: RecommendService | None = request.app.state.recommender
     book = catalog.get(book_id)
     if book is None:
-        raise HTTPException(404, f"unknown book id: {book_id}")
+        raise HTTPException(404, f"There is no book with id {book_id} in the catalog.")
     if recommender is None:
         raise HTTPException(503, NO_RECOMMENDER)
     try:
@@ -97,4 +104,7 @@ def more_like_this_page(
     cards = [
         SimilarCard(found, s.reason) for s in similar if (found := catalog.get(s.book_id)) is not None
     ]
-    return templates.TemplateResponse(request, "book.html", {"book": book, "similar": cards})
+    shelves = telling_shelves(catalog, [book_id, *(card.book.book_id for card in cards)])
+    return templates.TemplateResponse(
+        request, "book.html", {"book": book, "similar": cards, "shelves": shelves}
+    )
