@@ -181,14 +181,21 @@ def verify(build: Path) -> None:
     except FileNotFoundError:
         return
     except ValueError as exc:
-        raise DamagedBuildError(f"build {build} is damaged: unreadable {CHECKSUMS} ({exc})") from exc
+        raise _damaged(build, f"{CHECKSUMS} is unreadable ({exc})") from exc
     for name, expected in sums.items():
         try:
             actual = file_sha256(build / name)
         except OSError as exc:
-            raise DamagedBuildError(f"build {build} is damaged: {name}: {exc}") from exc
+            raise _damaged(build, f"{name} is unreadable ({exc})") from exc
         if actual != expected:
-            raise DamagedBuildError(f"build {build} is damaged: {name} does not match its checksum")
+            raise _damaged(build, f"{name} does not match its checksum")
+
+
+def _damaged(build: Path, why: str) -> DamagedBuildError:
+    return DamagedBuildError(
+        f"build {build.name} in {build.parent} is damaged: {why}; "
+        "run `vibeshelf index` to write a new one"
+    )
 
 
 def file_sha256(path: Path) -> str:
