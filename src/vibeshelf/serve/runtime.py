@@ -98,7 +98,12 @@ class Runtime:
                 "the lexical and vector indexes were built from different catalogs: "
                 "run `vibeshelf index` again"
             )
-        query_log = QueryLog(settings.logs_dir / QUERY_LOG) if settings.serve.query_log else None
+        serve = settings.serve
+        query_log = (
+            QueryLog(settings.logs_dir / QUERY_LOG, int(serve.query_log_max_mb * 2**20), serve.query_log_keep)
+            if serve.query_log
+            else None
+        )
         search = SearchService(
             encoder, store, catalog, settings.search, query_log, lexical, Reranker.load(),
             description_vectors(settings, encoder),
