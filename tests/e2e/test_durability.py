@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -96,9 +95,10 @@ def test_a_kill_between_the_bm25_and_vector_builds_leaves_the_old_pair_served(
     while not build_dirs(data_dir / "lexical") - lexical_before:  # the BM25 build is in place
         assert run.poll() is None, "index finished before it could be killed"
         time.sleep(0.001)
+    time.sleep(0.2)  # all its steps done; the vector build takes longer
     run.send_signal(signal.SIGKILL)
     run.wait()
-    assert current(data_dir / "index") == old
+    assert current(data_dir / "index") == old  # killed between the two builds
 
     server = Server(data_dir, free_port())
     try:
@@ -110,13 +110,18 @@ def test_a_kill_between_the_bm25_and_vector_builds_leaves_the_old_pair_served(
     assert index["count"] == lexical["count"] == old_count
 
 
-def test_kills_at_random_points_of_index_runs_always_leave_a_servable_pair(data_dir: Path) -> None:
+def test_kills_at_points_spread_over_index_runs_always_leave_a_servable_pair(
+    data_dir: Path,
+) -> None:
     full = pq.read_metadata(data_dir / "catalog" / "books.parquet").num_rows
-    rng = random.Random(7)
-    for attempt in range(4):
-        change_catalog(data_dir, full - 10 * (attempt + 1))  # every build from another catalog
+    started = time.monotonic()
+    run_cli("index", data_dir=data_dir)
+    duration = time.monotonic() - started
+    kills = 6
+    for k in range(kills):
+        change_catalog(data_dir, full - 10 * (k + 1))  # every build from another catalog
         run = start_index(data_dir)
-        time.sleep(rng.uniform(1.0, 4.0))
+        time.sleep(duration * (0.2 + 0.8 * (k + 0.5) / kills))  # spread over a whole run
         run.send_signal(signal.SIGKILL)
         run.wait()
         result = run_cli("search", "a cozy village mystery", "--limit", "1", data_dir=data_dir,
