@@ -59,6 +59,8 @@ def publish(
     with exclusive(root / WRITERS_LOCK, f"builds of {root}"):
         for stale in root.glob(f"{TMP_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
+        for stale in root.glob(f".{CURRENT}.*.tmp"):  # a pointer write cut short
+            stale.unlink(missing_ok=True)
         tmp = root / f"{TMP_PREFIX}{build_id}"
         tmp.mkdir()
         try:
