@@ -118,6 +118,8 @@ class ServeSettings(BaseModel):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
     query_log: bool = True
+    query_log_max_mb: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 64.0
+    query_log_keep: Annotated[int, Field(ge=1, le=100)] = 3
     apis: Apis = "search"
 
 

@@ -122,7 +122,7 @@ def test_the_next_build_removes_what_a_killed_build_left(tmp_path: Path) -> None
     assert HnswStore(tmp_path).count() == 20
 
 
-def test_a_build_being_written_is_left_alone(tmp_path: Path) -> None:
+def test_a_second_writer_waits_for_the_build_being_written(tmp_path: Path) -> None:
     writing, finish = threading.Event(), threading.Event()
 
     def slow_write(tmp: Path) -> None:
@@ -132,15 +132,19 @@ def test_a_build_being_written_is_left_alone(tmp_path: Path) -> None:
 
     slow = threading.Thread(target=builds.publish, args=(tmp_path, "b1", slow_write))
     slow.start()
+    assert writing.wait(timeout=30)
+    second = threading.Thread(target=builds.publish, args=(tmp_path, "b2", write_lexical_like))
+    second.start()
     try:
-        assert writing.wait(timeout=30)
-        builds.publish(tmp_path, "b2", write_lexical_like)
+        second.join(timeout=1)
+        assert second.is_alive()  # queued behind b1
         assert (tmp_path / ".tmp-b1" / "bm25" / "params.json").is_file()
     finally:
         finish.set()
         slow.join(timeout=30)
+        second.join(timeout=30)
     assert sorted(p.name for p in (tmp_path / "builds").iterdir()) == ["b1", "b2"]
-    assert builds.current_build(tmp_path) == "b1"
+    assert builds.current_build(tmp_path) == "b2"
 
 
 def test_old_builds_are_pruned(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ def test_builds_persist_and_a_failed_build_keeps_the_served_one(
     assert reopened.manifest.build_id == first.manifest.build_id
     assert reopened.manifest.catalog_checksum == "sum-1"
     np.testing.assert_allclose(reopened.scores("dragon"), first.scores("dragon"))
+    reopened.lease.close()  # done with it: a build still open would be kept by pruning
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 

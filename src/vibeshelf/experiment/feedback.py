@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,14 @@ _DDL = (
     ("CREATE TABLE IF NOT EXISTS vibeshelf_feedback (request_id TEXT NOT NULL, position INTEGER NOT NULL, "
     "event TEXT NOT NULL, value DOUBLE PRECISION, ts TEXT NOT NULL, PRIMARY KEY (request_id, position, event))"),
     "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_version ON vibeshelf_served (surface, version)",
+    "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_ts ON vibeshelf_served (ts)",
+)
+# Retention: served requests older than a cutoff go, and the feedback that names them.
+_NTH_NEWEST = "SELECT ts FROM vibeshelf_served ORDER BY ts DESC LIMIT 1 OFFSET ?"
+_PRUNE = (
+    ("DELETE FROM vibeshelf_feedback WHERE request_id IN "
+     "(SELECT request_id FROM vibeshelf_served WHERE ts < ?)"),
+    "DELETE FROM vibeshelf_served WHERE ts < ?",
 )
 _CLICKED = (
     "SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
@@ -76,10 +84,25 @@ class Served(BaseModel):
     version: str
 
 
+@dataclass(frozen=True)
+class Retention:
+    """The served requests a store keeps: the newest `max_rows`, none older than `max_days`."""
+
+    max_rows: int = 1_000_000
+    max_days: float = 90.0
+
+    @property
+    def every(self) -> int:
+        """Prune after this many new served requests: the table stays within 10 % of max_rows."""
+        return max(1, min(1000, self.max_rows // 10))
+
+
 class FeedbackStore(ABC):
     """SQL shared by both backends; a subclass supplies the connection and its transactions."""
 
     placeholder = "?"
+    retention = Retention()
+    _unpruned = 0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -106,6 +129,22 @@ class FeedbackStore(ABC):
             "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)",
             (request_id, surface, version, results, _now()),
         )
+        self._unpruned += 1
+        if self._unpruned >= self.retention.every:
+            self._unpruned = 0
+            self.prune()
+
+    def prune(self) -> None:
+        """Delete the served requests past the retention, with their feedback."""
+        oldest = (datetime.now(UTC) - timedelta(days=self.retention.max_days)).isoformat(
+            timespec="milliseconds"
+        )
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(_NTH_NEWEST.replace("?", self.placeholder), (self.retention.max_rows - 1,))
+            row = cursor.fetchone()
+            cutoff = max(oldest, row[0]) if row else oldest
+            for sql in _PRUNE:
+                cursor.execute(sql.replace("?", self.placeholder), (cutoff,))
 
     def add(self, feedback: Feedback) -> Served:
         """Store one event; UnknownRequestError or DuplicateFeedbackError when it cannot be."""
@@ -245,10 +284,12 @@ def _create_tables(conn: Any) -> None:
         conn.execute(ddl)
 
 
-def open_feedback(url: str, experiments_dir: Path) -> FeedbackStore:
+def open_feedback(url: str, experiments_dir: Path, retention: Retention = Retention()) -> FeedbackStore:
     """`sqlite://[path]` (default <data_dir>/experiments/feedback.sqlite3) or `postgresql://...`."""
     path = sqlite_file(url, experiments_dir / DEFAULT_SQLITE_FILE, "feedback")
-    return SqliteFeedbackStore(path) if path is not None else PostgresFeedbackStore(url)
+    store = SqliteFeedbackStore(path) if path is not None else PostgresFeedbackStore(url)
+    store.retention = retention
+    return store
 
 
 def _now() -> str:

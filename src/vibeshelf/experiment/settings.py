@@ -20,6 +20,8 @@ class ExperimentSettings(BaseModel):
     samples: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     update_seconds: Annotated[float, Field(ge=0.0, le=86_400.0)] = 0.0
     seed: int | None = None
+    served_max_rows: Annotated[int, Field(ge=10, le=1_000_000_000)] = 1_000_000
+    served_max_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 90.0
 
     @field_validator("feedback_url")
     @classmethod

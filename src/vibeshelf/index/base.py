@@ -56,6 +56,7 @@ class IndexManifest:
     built_at: str = ""
     build_seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    lexical_build: str = ""  # the BM25 build made with this one; "" in builds made before pairing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,9 +24,14 @@ def check_embeddings(embeddings: EmbeddingSet, catalog_checksum: str) -> None:
 
 
 def build_index(
-    store: VectorStore, catalog: BookCatalog, catalog_checksum: str, embeddings: EmbeddingSet
+    store: VectorStore,
+    catalog: BookCatalog,
+    catalog_checksum: str,
+    embeddings: EmbeddingSet,
+    lexical_build: str = "",
 ) -> IndexManifest:
-    """Replace the store's contents with every catalog book that has a vector."""
+    """Replace the store's contents with every catalog book that has a vector; the manifest
+    names `lexical_build`, the BM25 build served with it."""
     check_embeddings(embeddings, catalog_checksum)
     rows = [(i, catalog.get(book_id)) for i, book_id in enumerate(embeddings.ids)]
     rows = [(i, book) for i, book in rows if book is not None]
@@ -42,6 +47,7 @@ def build_index(
             model_version=embeddings.manifest.model_version,
             dim=embeddings.manifest.dim,
             catalog_checksum=catalog_checksum,
+            lexical_build=lexical_build,
         ),
     )
     return store.manifest

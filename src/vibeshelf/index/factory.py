@@ -6,10 +6,13 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.settings import STORE_SCHEMES, Settings
 
 
-def open_store(settings: Settings, build_id: str | None = None) -> VectorStore:
+def open_store(
+    settings: Settings, build_id: str | None = None, load: bool = True
+) -> VectorStore:
     """The store named by settings.store.url: hnsw://[path], redis://host:port/db or postgresql://.
 
-    `build_id` pins an older build of the embedded store, read only, instead of the served one.
+    `build_id` pins an older build of the embedded store, read only, instead of the served one;
+    `load=False` opens the embedded store for a rebuild without reading its current build.
     """
     from vibeshelf.index.hnsw import HnswParams
 
@@ -24,7 +27,7 @@ def open_store(settings: Settings, build_id: str | None = None) -> VectorStore:
     if scheme == "hnsw":
         from vibeshelf.index.hnsw import HnswStore
 
-        return HnswStore(settings.index_dir, params, build_id)
+        return HnswStore(settings.index_dir, params, build_id, load)
     if build_id is not None:
         raise ValueError(f"only the embedded hnsw store keeps earlier builds, not {scheme}")
     if scheme == "redis":

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import hnswlib
 import numpy as np
@@ -123,14 +123,23 @@ class HnswStore(VectorStore):
     """hnswlib graph + exact fallback for selective filters; every write is a new atomic build."""
 
     def __init__(
-        self, root: Path, params: HnswParams | None = None, build_id: str | None = None
+        self,
+        root: Path,
+        params: HnswParams | None = None,
+        build_id: str | None = None,
+        load: bool = True,
     ) -> None:
-        """Serves CURRENT, or the given build (read only) when `build_id` pins one."""
+        """Serves CURRENT, or the given build (read only) when `build_id` pins one; `load=False`
+        serves nothing until the first rebuild (a rebuild needs no readable build before it).
+
+        The served build is leased while it is served: pruning by other processes keeps it.
+        """
         self.root = Path(root)
         self.params = params or HnswParams()
         self.pinned = build_id
         self._write_lock = threading.Lock()
-        self._snap: _Snapshot | None = self._load_current()
+        self._lease: IO[str] | None = None
+        self._snap: _Snapshot | None = self._load_current() if load else None
 
     # ---- reading -------------------------------------------------------------------------
     @property
@@ -192,6 +201,7 @@ class HnswStore(VectorStore):
             "path": str(self.root),
             "count": self.count(),
             "build_id": snap.manifest.build_id if snap else None,
+            "latest_build_id": builds.current_build(self.root),
         }
 
     def _require(self) -> _Snapshot:
@@ -252,6 +262,7 @@ class HnswStore(VectorStore):
 
     def drop(self) -> None:
         with self._write_lock:
+            self._release()
             shutil.rmtree(self.root, ignore_errors=True)
             self._snap = None
 
@@ -303,17 +314,35 @@ class HnswStore(VectorStore):
 
         builds.publish(self.root, build_id, write)
         self._snap = _Snapshot(index, vectors, ids, columns, manifest)
-        builds.prune(self.root, self.build_id, self.params.keep_builds)
+        self._release()
+        builds.prune(self.root, {build_id}, self.params.keep_builds)
         log_build(manifest)
 
     def _build_dir(self, build_id: str) -> Path:
         return builds.build_dir(self.root, build_id)
 
     def _load_current(self) -> _Snapshot | None:
-        build_id = self.pinned or builds.current_build(self.root)
-        if build_id is None:
-            return None
-        build = self._build_dir(build_id)
+        """Lease and load the pinned build or the one CURRENT names (read again if a writer
+        replaced and pruned it in between)."""
+        for _ in range(3):
+            build_id = self.pinned or builds.current_build(self.root)
+            if build_id is None:
+                return None
+            try:
+                self._lease = builds.hold(self.root, build_id)
+            except FileNotFoundError:
+                if self.pinned:
+                    raise StoreError(f"index build {build_id} is not in {self.root}") from None
+                continue
+            try:
+                return self._load(self._build_dir(build_id))
+            except BaseException:
+                self._release()
+                raise
+        raise StoreError(f"index builds in {self.root} keep changing: try again")
+
+    def _load(self, build: Path) -> _Snapshot:
+        builds.verify(build)
         try:
             manifest = IndexManifest.from_dict(json.loads((build / MANIFEST_FILE).read_text()))
             vectors = np.load(build / VECTORS_FILE, mmap_mode="r")
@@ -325,3 +354,8 @@ class HnswStore(VectorStore):
         index.set_ef(self.params.ef_search)
         return _Snapshot(index, vectors, table["id"], table, manifest)
 
+    def _release(self) -> None:
+        """Give up the lease on the build served so far."""
+        if self._lease is not None:
+            self._lease.close()
+            self._lease = None

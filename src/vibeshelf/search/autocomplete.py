@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from collections import Counter
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import orjson
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.shelves import shelf_phrase
+from vibeshelf.search.querylog import log_files
 from vibeshelf.search.ranking import words_key
 
 Kind = Literal["title", "author", "shelf", "query"]
@@ -29,36 +32,50 @@ class Suggestion:
 
 
 class PopularQueries:
-    """Counts of logged queries that returned results, read incrementally from the query log."""
+    """Counts of logged queries that returned results, read incrementally from the query log
+    and, after it rotated, from its rotated files: every line once."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.counts: Counter[str] = Counter()
         self.display: dict[str, str] = {}
+        self._inode: int | None = None  # the file read last, and up to where
         self._offset = 0
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
         """Read the lines appended since the last call (a complete line at a time)."""
-        with self._lock:
+        with self._lock, ExitStack() as stack:
             try:
-                with self.path.open("rb") as fh:
-                    fh.seek(self._offset)
-                    data = fh.read()
+                unmoved = os.stat(self.path).st_ino == self._inode
             except FileNotFoundError:
-                return
-            end = data.rfind(b"\n") + 1
-            self._offset += end
-            for line in data[:end].splitlines():
-                try:
-                    entry = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
-                query = entry.get("query") if isinstance(entry, dict) else None
-                if isinstance(query, str) and entry.get("results"):
-                    key = words_key(query)
-                    self.counts[key] += 1
-                    self.display.setdefault(key, query)
+                return  # being rotated: the next call reads on
+            handles = []
+            for path in [self.path] if unmoved else log_files(self.path):
+                with suppress(FileNotFoundError):
+                    handles.append(stack.enter_context(path.open("rb")))
+            inodes = [os.fstat(fh.fileno()).st_ino for fh in handles]
+            start = inodes.index(self._inode) if self._inode in inodes else 0
+            for fh, inode in zip(handles[start:], inodes[start:], strict=True):
+                self._read(fh, inode)
+
+    def _read(self, fh: BinaryIO, inode: int) -> None:
+        """Count the complete lines of one log file not counted yet."""
+        offset = self._offset if inode == self._inode else 0
+        fh.seek(offset)
+        data = fh.read()
+        end = data.rfind(b"\n") + 1
+        self._inode, self._offset = inode, offset + end
+        for line in data[:end].splitlines():
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            query = entry.get("query") if isinstance(entry, dict) else None
+            if isinstance(query, str) and entry.get("results"):
+                key = words_key(query)
+                self.counts[key] += 1
+                self.display.setdefault(key, query)
 
     def popular(self) -> list[tuple[str, str, int]]:
         """(key, query as first typed, count) for queries searched at least MIN_QUERY_COUNT times."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import bm25s
 import numpy as np
@@ -66,10 +66,13 @@ class LexicalManifest:
 class LexicalIndex:
     """BM25 scores for a query over every book, and the top ones that pass a filter."""
 
-    def __init__(self, ids: list[str], bm25: bm25s.BM25, manifest: LexicalManifest) -> None:
+    def __init__(
+        self, ids: list[str], bm25: bm25s.BM25, manifest: LexicalManifest, lease: IO[str] | None = None
+    ) -> None:
         self.ids = ids
         self.bm25 = bm25
         self.manifest = manifest
+        self.lease = lease  # held while this index is served: pruning keeps its build
         self.position = {book_id: i for i, book_id in enumerate(ids)}
 
     @classmethod
@@ -103,8 +106,14 @@ class LexicalStore:
         self.root = Path(root)
         self.keep_builds = keep_builds
 
-    def rebuild(self, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str) -> LexicalIndex:
-        """Index the documents as a new build and serve it; a failure leaves the old one served."""
+    def rebuild(
+        self, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str, point: bool = True
+    ) -> LexicalIndex:
+        """Index the documents as a new build and serve it; a failure leaves the old one served.
+
+        `point=False` writes the build without naming it in CURRENT or pruning: a vector index
+        build that names it (IndexManifest.lexical_build) publishes the pair at once.
+        """
         started = time.perf_counter()
         index = LexicalIndex.build(ids, documents, catalog_checksum)
         manifest = index.manifest
@@ -117,26 +126,51 @@ class LexicalStore:
             (tmp / IDS_FILE).write_text(json.dumps(index.ids))
             (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
 
-        builds.publish(self.root, manifest.build_id, write)
-        builds.prune(self.root, manifest.build_id, self.keep_builds)
+        builds.publish(self.root, manifest.build_id, write, point=point)
+        if point:
+            self.prune({manifest.build_id})
         log.debug("lexical build %s: %d books in %.1fs", manifest.build_id, manifest.count, manifest.build_seconds)
         return index
 
-    def rebuild_from_catalog(self, books_path: Path, catalog_checksum: str) -> LexicalIndex:
+    def rebuild_from_catalog(
+        self, books_path: Path, catalog_checksum: str, point: bool = True
+    ) -> LexicalIndex:
         """Index every book's document (title, authors, shelves, description) in a books table."""
         table = read_books(books_path).select(["book_id", "document"]).to_pydict()
-        return self.rebuild(table["book_id"], [d or "" for d in table["document"]], catalog_checksum)
+        return self.rebuild(
+            table["book_id"], [d or "" for d in table["document"]], catalog_checksum, point
+        )
+
+    def prune(self, keep_ids: set[str]) -> None:
+        """Remove builds but `keep_ids`, the one CURRENT names, the newest keep_builds and those
+        a running process serves."""
+        current = builds.current_build(self.root)
+        builds.prune(self.root, keep_ids | ({current} if current else set()), self.keep_builds)
 
     def open(self, build_id: str | None = None) -> LexicalIndex:
-        """The served build, or the one named."""
+        """The served build, or the one named, leased while the returned index lives."""
         build_id = build_id or builds.current_build(self.root)
         if build_id is None:
             raise StoreError(f"no lexical index at {self.root}: build one with `vibeshelf index`")
         path = builds.build_dir(self.root, build_id)
         try:
-            manifest = LexicalManifest(**json.loads((path / MANIFEST_FILE).read_text()))
-            ids = json.loads((path / IDS_FILE).read_text())
-            bm25 = bm25s.BM25.load(path / BM25_DIR, show_progress=False)
-        except (OSError, ValueError, TypeError) as exc:
-            raise StoreError(f"lexical build {path} is unreadable: {exc}") from exc
-        return LexicalIndex(ids, bm25, manifest)
+            lease = builds.hold(self.root, build_id)
+        except FileNotFoundError as exc:
+            raise StoreError(f"lexical build {path} is missing: run `vibeshelf index`") from exc
+        try:
+            return _read_build(path, lease)
+        except BaseException:
+            lease.close()
+            raise
+
+
+def _read_build(path: Path, lease: IO[str]) -> LexicalIndex:
+    """Load a lexical build after checking its files against their checksums."""
+    builds.verify(path)
+    try:
+        manifest = LexicalManifest(**json.loads((path / MANIFEST_FILE).read_text()))
+        ids = json.loads((path / IDS_FILE).read_text())
+        bm25 = bm25s.BM25.load(path / BM25_DIR, show_progress=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise StoreError(f"lexical build {path} is unreadable: {exc}") from exc
+    return LexicalIndex(ids, bm25, manifest, lease)

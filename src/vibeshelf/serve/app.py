@@ -144,6 +144,7 @@ def create_app(
             "index": {
                 "backend": store["backend"],
                 "build_id": manifest.build_id,
+                "latest_build_id": store.get("latest_build_id", manifest.build_id),
                 "built_at": manifest.built_at,
                 "count": store["count"],
                 "catalog_checksum": manifest.catalog_checksum,

@@ -19,6 +19,7 @@ from starlette.datastructures import State
 from vibeshelf.experiment.feedback import (
     DuplicateFeedbackError,
     Feedback,
+    Retention,
     UnknownRequestError,
     open_feedback,
 )
@@ -55,7 +56,9 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
         return load_recommender(settings, runtime.store, str(version.target["recs_version"]))
 
-    store = open_feedback(settings.experiment.feedback_url, settings.experiments_dir)
+    options = settings.experiment
+    retention = Retention(options.served_max_rows, options.served_max_days)
+    store = open_feedback(options.feedback_url, settings.experiments_dir, retention)
     loaders = {"search": search_version, "recommend": recommend_version}
     return ExperimentRouter(registry_file, store, settings.experiment, loaders, metrics)
 

@@ -12,7 +12,7 @@ from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
 from vibeshelf.index import builds
-from vibeshelf.index.base import StoreError, VectorStore
+from vibeshelf.index.base import IndexManifest, StoreError, VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.search.autocomplete import Autocomplete, PopularQueries
 from vibeshelf.search.lexical import LexicalStore
@@ -31,6 +31,13 @@ def previous_build_id(root: Path) -> str:
     if previous is None:
         raise StoreError(f"no previous build in {root}: `vibeshelf index` keeps store.keep_builds")
     return previous
+
+
+def paired_lexical_build(manifest: IndexManifest, lexical_dir: Path) -> str | None:
+    """The BM25 build served with a vector build: the one its manifest names or, for a build
+    made before builds were paired, the newest BM25 build older than it (`vibeshelf index`
+    wrote the BM25 build first)."""
+    return manifest.lexical_build or builds.previous_build(lexical_dir, manifest.build_id)
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -68,12 +75,13 @@ class Runtime:
     def load(cls, settings: Settings, previous: bool = False) -> Runtime:
         """Load everything; `previous` serves the builds before the current ones (read only).
 
+        The vector build served (CURRENT, or the previous one) names the BM25 build it pairs with.
+
         Caps the process's BLAS threads at serve.blas_threads first: a query's matrix work is
         small, and spinning BLAS threads slow the encoder's own threads down.
         """
         limit_blas_threads(settings.serve.blas_threads)
         encoder = load_encoder(settings.model, settings.models_dir)
-        lexical_store = LexicalStore(settings.lexical_dir)
         store = open_store(settings, previous_build_id(settings.index_dir) if previous else None)
         catalog = BookCatalog.load(settings.books_path)
         manifest = store.manifest
@@ -82,15 +90,20 @@ class Runtime:
                 f"index was built with {manifest.model_version} but the encoder is "
                 f"{encoder.version}: run `vibeshelf embed` and `vibeshelf index` again"
             )
-        lexical = lexical_store.open(
-            previous_build_id(settings.lexical_dir) if previous else None
+        lexical = LexicalStore(settings.lexical_dir).open(
+            paired_lexical_build(manifest, settings.lexical_dir)
         )
         if lexical.manifest.catalog_checksum != manifest.catalog_checksum:
             raise RuntimeError(
                 "the lexical and vector indexes were built from different catalogs: "
                 "run `vibeshelf index` again"
             )
-        query_log = QueryLog(settings.logs_dir / QUERY_LOG) if settings.serve.query_log else None
+        serve = settings.serve
+        query_log = (
+            QueryLog(settings.logs_dir / QUERY_LOG, int(serve.query_log_max_mb * 2**20), serve.query_log_keep)
+            if serve.query_log
+            else None
+        )
         search = SearchService(
             encoder, store, catalog, settings.search, query_log, lexical, Reranker.load(),
             description_vectors(settings, encoder),
