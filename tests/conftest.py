@@ -93,13 +93,13 @@ def postgres_url() -> Iterator[str]:
 def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding the bundled sample, embedded and indexed by the CLI (`demo --no-serve`).
 
-    VIBESHELF_TEST_SAMPLE_SEED may name an earlier such data dir: it is copied first, so the demo
-    reuses its unchanged vectors and rebuilds the rest.
+    VIBESHELF_TEST_SAMPLE_SEED may name an earlier such data dir: its vectors are copied first, so
+    the demo reuses them where unchanged and builds everything else anew.
     """
     data_dir = tmp_path_factory.mktemp("vibeshelf-data")
     seed = os.environ.get("VIBESHELF_TEST_SAMPLE_SEED")
     if seed:  # a developer's earlier sample data dir: its vectors are reused, everything else rebuilt
-        shutil.copytree(seed, data_dir, dirs_exist_ok=True)
+        shutil.copytree(Path(seed) / "embeddings", data_dir / "embeddings")
     run_cli("demo", "--no-serve", data_dir=data_dir)
     return data_dir
 

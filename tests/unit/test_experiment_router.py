@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from starlette.datastructures import State
 
 from vibeshelf.experiment.feedback import Feedback, open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
@@ -103,7 +104,8 @@ def test_periodic_updates_run_only_when_enabled() -> None:
             Counting.calls += 1
 
     async def run(seconds: float) -> None:
-        async with periodic_updates(Counting(), seconds):  # type: ignore[arg-type]
+        state = State({"experiments": Counting()})
+        async with periodic_updates(state, lambda: None, seconds):
             await asyncio.sleep(0.25)
 
     asyncio.run(run(0))
