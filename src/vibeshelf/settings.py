@@ -119,6 +119,8 @@ class ServeSettings(BaseModel):
     blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
     query_log: bool = True
     apis: Apis = "search"
+    # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
 
 
 class Settings(BaseSettings):

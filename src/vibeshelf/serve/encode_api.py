@@ -20,7 +20,7 @@ from vibeshelf.embed.batcher import EncoderError, QueueFullError
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.service import EmbeddingService, Encoded
 from vibeshelf.serve.auth import Authenticator, Principal, require_scope
-from vibeshelf.serve.limits import BodySizeLimit, RateLimiter, check_texts
+from vibeshelf.serve.limits import RateLimiter, check_texts
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -196,9 +196,11 @@ async def health(api: Api) -> dict[str, Any]:
 
 
 def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
-    """Mounts /v1 (and /health when `standalone`): checks the auth settings now, at build time."""
+    """Mounts /v1 (and /health when `standalone`): checks the auth settings now, at build time.
+
+    Its body limit (`encode.max_body_bytes`) is applied by the app's BodySizeLimit.
+    """
     app.state.authenticator = Authenticator(settings.auth)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.encode.max_body_bytes, prefix="/v1/")
     app.include_router(router)
     if standalone:
         app.include_router(health_router)

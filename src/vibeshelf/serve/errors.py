@@ -10,6 +10,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,12 +20,19 @@ from vibeshelf.search.query import QueryError
 log = logging.getLogger(__name__)
 
 
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    code: int = Field(description="The HTTP status code")
+    name: str = Field(description="The status's name, e.g. 'Not Found'")
+    description: str = Field(description="What went wrong, for a person to read")
+
+
 def error_response(
     code: int, description: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    name = HTTPStatus(code).phrase
-    body = {"code": code, "name": name, "description": description}
-    return JSONResponse(body, status_code=code, headers=headers)
+    body = ErrorBody(code=code, name=HTTPStatus(code).phrase, description=description)
+    return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:

@@ -1,0 +1,88 @@
+"""The OpenAPI document: every error status a route can send, with the JSON body it is sent in."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+
+from vibeshelf.serve.errors import ErrorBody
+
+# Sent by any route: the body limit (serve/limits.py) and an unexpected failure.
+ANY_ROUTE = (413, 500)
+DESCRIPTIONS: dict[int, str] = {
+    400: "the request body could not be read (e.g. not UTF-8)",
+    401: "missing or invalid credentials (see WWW-Authenticate)",
+    403: "the credentials lack the scope this route needs",
+    404: "what the request names does not exist, or is not configured",
+    409: "the event was already recorded",
+    413: "the request body is over the limit",
+    422: "a parameter or body field is missing, malformed or out of range",
+    429: "rate limit exceeded (see Retry-After)",
+    500: "internal error",
+    503: "a store or model the route needs is unavailable",
+}
+HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "How to authenticate", "required": True,
+                               "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "required": True,
+                          "schema": {"type": "string"}}},
+}
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+# FastAPI's own 422 body, which this service never sends.
+FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: the statuses beyond those every such route sends."""
+    return {code: {"description": _description(code)} for code in codes}
+
+
+def _description(code: int) -> str:
+    return DESCRIPTIONS.get(code, HTTPStatus(code).phrase)
+
+
+def operation_errors(operation: dict[str, Any]) -> list[int]:
+    """The statuses any operation can send: 413 and 500; 422 with parameters or a body; 400 with
+    a body that may not decode."""
+    codes = list(ANY_ROUTE)
+    if "requestBody" in operation:
+        codes += [400, 422]
+    elif operation.get("parameters"):
+        codes.append(422)
+    return codes
+
+
+def _document_operation(operation: dict[str, Any]) -> None:
+    """Every error status of `operation` (its own and those of any route) has the error body."""
+    responses = operation["responses"]
+    own = [int(code) for code in responses if int(code) >= 400]
+    for code in sorted({*own, *operation_errors(operation)}):
+        entry = responses.setdefault(str(code), {"description": _description(code)})
+        entry["content"] = {"application/json": {"schema": ERROR_REF}}
+        if code in HEADERS:
+            entry.setdefault("headers", HEADERS[code])
+
+
+def _document(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = ErrorBody.model_json_schema()
+    for name in FASTAPI_VALIDATION:
+        components.pop(name, None)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            _document_operation(operation)
+
+
+def document_errors(app: FastAPI) -> None:
+    """/openapi.json lists, on every operation, the error statuses it sends and the error body."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document(FastAPI.openapi(app))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
