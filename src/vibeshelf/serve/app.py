@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from pydantic import StringConstraints
 
 from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder
@@ -41,12 +42,19 @@ from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Sized so that a search within them, percent-encoded, fits the HTTP server's 80 KiB request head.
+MAX_QUERY_CHARS = 4000
+MAX_SHELVES = 20
+Shelf = Annotated[str, StringConstraints(max_length=64)]
 
 
 async def search_params(
-    q: Annotated[str, Query(description="What the book feels like", max_length=10_000)],
+    q: Annotated[str, Query(description="What the book feels like", max_length=MAX_QUERY_CHARS)],
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
-    shelf: Annotated[list[str] | None, Query(description="Keep books on any of these shelves")] = None,
+    shelf: Annotated[
+        list[Shelf] | None,
+        Query(max_length=MAX_SHELVES, description="Keep books on any of these shelves"),
+    ] = None,
     year_min: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     year_max: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     min_rating: Annotated[float | None, Query(ge=RATING_MIN, le=RATING_MAX)] = None,

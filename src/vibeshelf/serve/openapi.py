@@ -9,10 +9,12 @@ from fastapi import FastAPI
 
 from vibeshelf.serve.errors import ErrorBody
 
-# Sent by any route: the body limit (serve/limits.py) and an unexpected failure.
-ANY_ROUTE = (413, 500)
+# Sent by any route: the HTTP server's refusal of an unreadable request, the body limit
+# (serve/limits.py) and an unexpected failure.
+ANY_ROUTE = (400, 413, 500)
 DESCRIPTIONS: dict[int, str] = {
-    400: "the request body could not be read (e.g. not UTF-8)",
+    400: "the request could not be read: the HTTP server refuses a request line and headers over "
+    "80 KiB in plain text; a body that does not decode (e.g. not UTF-8) gets the JSON error body",
     401: "missing or invalid credentials (see WWW-Authenticate)",
     403: "the credentials lack the scope this route needs",
     404: "what the request names does not exist, or is not configured",
@@ -31,7 +33,9 @@ HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
-ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+# What uvicorn answers a request it cannot parse with, before the app sees it.
+SERVER_REFUSAL = {"text/plain": {"schema": {"type": "string"}}}
 # FastAPI's own 422 body, which this service never sends.
 FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 
@@ -46,12 +50,9 @@ def _description(code: int) -> str:
 
 
 def operation_errors(operation: dict[str, Any]) -> list[int]:
-    """The statuses any operation can send: 413 and 500; 422 with parameters or a body; 400 with
-    a body that may not decode."""
+    """The statuses any operation can send, plus 422 with parameters or a body."""
     codes = list(ANY_ROUTE)
-    if "requestBody" in operation:
-        codes += [400, 422]
-    elif operation.get("parameters"):
+    if "requestBody" in operation or operation.get("parameters"):
         codes.append(422)
     return codes
 
@@ -62,7 +63,7 @@ def _document_operation(operation: dict[str, Any]) -> None:
     own = [int(code) for code in responses if int(code) >= 400]
     for code in sorted({*own, *operation_errors(operation)}):
         entry = responses.setdefault(str(code), {"description": _description(code)})
-        entry["content"] = {"application/json": {"schema": ERROR_REF}}
+        entry["content"] = {**ERROR_CONTENT, **(SERVER_REFUSAL if code == 400 else {})}
         if code in HEADERS:
             entry.setdefault("headers", HEADERS[code])
 
