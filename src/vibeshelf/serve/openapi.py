@@ -31,13 +31,12 @@ HEADERS: dict[int, dict[str, Any]] = {
     429: {"Retry-After": {"description": "Seconds to wait", "required": True,
                           "schema": {"type": "string"}}},
 }
-
-
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 # What uvicorn answers a request it cannot parse with, before the app sees it.
 SERVER_REFUSAL = {"text/plain": {"schema": {"type": "string"}}}
 # FastAPI's own 422 body, which this service never sends.
 FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+FASTAPI_422_REF = "#/components/schemas/HTTPValidationError"
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -60,12 +59,19 @@ def operation_errors(operation: dict[str, Any]) -> list[int]:
 def _document_operation(operation: dict[str, Any]) -> None:
     """Every error status of `operation` (its own and those of any route) has the error body."""
     responses = operation["responses"]
+    if _is_fastapi_422(responses.get("422", {})):
+        del responses["422"]
     own = [int(code) for code in responses if int(code) >= 400]
     for code in sorted({*own, *operation_errors(operation)}):
         entry = responses.setdefault(str(code), {"description": _description(code)})
         entry["content"] = {**ERROR_CONTENT, **(SERVER_REFUSAL if code == 400 else {})}
         if code in HEADERS:
             entry.setdefault("headers", HEADERS[code])
+
+
+def _is_fastapi_422(entry: dict[str, Any]) -> bool:
+    schema = entry.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == FASTAPI_422_REF)
 
 
 def _document(schema: dict[str, Any]) -> None:
