@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import uvicorn
 
-from tests.conftest import free_port
+from tests.conftest import SERVER_API_KEY, free_port
 from vibeshelf.index.base import VectorStore
 from vibeshelf.serve.app import create_app
 from vibeshelf.serve.runtime import Runtime
@@ -65,7 +65,10 @@ def slow_server(sample_data_dir: Path) -> Iterator[str]:
 
 
 def test_a_slow_similar_query_does_not_stall_health(slow_server: str) -> None:
-    popular = httpx.post(f"{slow_server}/api/recommend", json={"user_id": "nobody", "cutoff": 1})
+    key = {"X-API-Key": SERVER_API_KEY}  # for a server that wants a trusted caller here
+    popular = httpx.post(
+        f"{slow_server}/api/recommend", json={"user_id": "nobody", "cutoff": 1}, headers=key
+    )
     book = popular.json()["recommendations"][0]["book_id"]
     answers: dict[str, httpx.Response] = {}
 

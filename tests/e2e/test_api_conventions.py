@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import SERVER_API_KEY, Server
 
 HUGE = "1" + "0" * 20  # past int64: orjson could not log it
 VERY_HUGE = "9" * 400  # past any float: the index filter overflowed on it
 MiB = 1024 * 1024
+KEY = {"X-API-Key": SERVER_API_KEY}  # for routes that may want a trusted caller
 
 
 def error(resp: httpx.Response, status: int) -> str:
@@ -32,7 +33,9 @@ def error(resp: httpx.Response, status: int) -> str:
 
 
 def a_book(server: Server) -> str:
-    resp = httpx.post(f"{server.url}/api/recommend", json={"user_id": "nobody-at-all", "cutoff": 1})
+    resp = httpx.post(
+        f"{server.url}/api/recommend", json={"user_id": "nobody-at-all", "cutoff": 1}, headers=KEY
+    )
     return str(resp.json()["recommendations"][0]["book_id"])
 
 
@@ -61,12 +64,16 @@ def test_out_of_range_numbers_elsewhere_are_422(server: Server) -> None:
     cases = {
         "limit": httpx.get(f"{server.url}/api/suggest", params={"q": "har", "limit": HUGE}),
         "limit ": httpx.get(f"{server.url}/api/books/{book}/similar", params={"limit": VERY_HUGE}),
-        "cutoff": httpx.post(f"{server.url}/api/recommend", json={"user_id": "u", "cutoff": big}),
+        "cutoff": httpx.post(
+            f"{server.url}/api/recommend", json={"user_id": "u", "cutoff": big}, headers=KEY
+        ),
         "rating": httpx.post(
-            f"{server.url}/api/events", json={"user_id": "u", "book_id": book, "rating": big}
+            f"{server.url}/api/events", json={"user_id": "u", "book_id": book, "rating": big},
+            headers=KEY,
         ),
         "position": httpx.post(
-            f"{server.url}/api/feedback", json={"request_id": "r", "position": big, "event": "click"}
+            f"{server.url}/api/feedback", json={"request_id": "r", "position": big, "event": "click"},
+            headers=KEY,
         ),
     }
     for field, resp in cases.items():
@@ -102,7 +109,8 @@ def rss_bytes(pid: int) -> int:
 
 
 def test_declared_body_over_the_limit_is_413_before_it_is_sent(server: Server) -> None:
-    head = ("POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = (f"POST /api/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {SERVER_API_KEY}\r\n"
+            "Content-Type: application/json\r\n"
             f"Content-Length: {300 * MiB}\r\n\r\n")
     with raw_request(server, head) as sock:
         status, body = read_status_and_body(sock)
@@ -115,7 +123,8 @@ def test_chunked_body_is_cut_off_at_the_limit_without_growing_the_server(server:
     framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     rss_before = rss_bytes(server.proc.pid)
     sent = 0
-    head = ("POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = (f"POST /api/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {SERVER_API_KEY}\r\n"
+            "Content-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n")
     with raw_request(server, head) as sock:
         while sent < 200 * MiB and not select.select([sock], [], [], 0)[0]:

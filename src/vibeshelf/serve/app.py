@@ -42,8 +42,8 @@ from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
-# Sized so that a search within them, percent-encoded, fits the HTTP server's 80 KiB request head.
-MAX_QUERY_CHARS = 4000
+# Sized so that any search within them, percent-encoded, fits the HTTP server's 64 KiB request line.
+MAX_QUERY_CHARS = 3000
 MAX_SHELVES = 20
 Shelf = Annotated[str, StringConstraints(max_length=64)]
 

@@ -13,8 +13,8 @@ from vibeshelf.serve.errors import ErrorBody
 # (serve/limits.py) and an unexpected failure.
 ANY_ROUTE = (400, 413, 500)
 DESCRIPTIONS: dict[int, str] = {
-    400: "the request could not be read: the HTTP server refuses a request line and headers over "
-    "80 KiB in plain text; a body that does not decode (e.g. not UTF-8) gets the JSON error body",
+    400: "the request could not be read: the HTTP server refuses a request line over 64 KiB in "
+    "plain text; a body that does not decode (e.g. not UTF-8) gets the JSON error body",
     401: "missing or invalid credentials (see WWW-Authenticate)",
     403: "the credentials lack the scope this route needs",
     404: "what the request names does not exist, or is not configured",
