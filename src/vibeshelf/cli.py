@@ -24,6 +24,7 @@ from vibeshelf.recommend.commands import (
     train_recs_cmd,
 )
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
+from vibeshelf.search.models import RATING_MAX, RATING_MIN, YEAR_MAX, YEAR_MIN
 from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
@@ -294,9 +295,15 @@ def search(
     query: Annotated[str, typer.Argument(help="What the book feels like.")],
     limit: Annotated[int, typer.Option(min=1, max=500, help="Results to show.")] = 10,
     shelf: Annotated[list[str] | None, typer.Option(help="Keep books on this shelf (repeatable).")] = None,
-    year_min: Annotated[int | None, typer.Option(help="Earliest publication year.")] = None,
-    year_max: Annotated[int | None, typer.Option(help="Latest publication year.")] = None,
-    min_rating: Annotated[float | None, typer.Option(help="Minimum average rating.")] = None,
+    year_min: Annotated[
+        int | None, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="Earliest publication year.")
+    ] = None,
+    year_max: Annotated[
+        int | None, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="Latest publication year.")
+    ] = None,
+    min_rating: Annotated[
+        float | None, typer.Option(min=RATING_MIN, max=RATING_MAX, help="Minimum average rating.")
+    ] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. eng.")] = None,
     mode: Annotated[
         SearchMode | None, typer.Option(help="vector, lexical or hybrid (default from settings).")

@@ -121,6 +121,8 @@ class ServeSettings(BaseModel):
     query_log_max_mb: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 64.0
     query_log_keep: Annotated[int, Field(ge=1, le=100)] = 3
     apis: Apis = "search"
+    # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
+    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
 
 
 class Settings(BaseSettings):

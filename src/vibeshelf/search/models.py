@@ -8,12 +8,9 @@ from pydantic import BaseModel, Field
 
 # vector: embeddings only; lexical: BM25 only; hybrid: both, fused by reciprocal rank.
 Mode = Literal["vector", "lexical", "hybrid"]
-
-# The bounds a search filter may take, wherever it comes from (the page's form, the JSON API).
-EARLIEST_YEAR = -5000
-LATEST_YEAR = 3000
-LOWEST_RATING = 0.0
-HIGHEST_RATING = 5.0
+# Bounds of the year and rating filters, shared by the JSON API and the page.
+YEAR_MIN, YEAR_MAX = -5000, 3000
+RATING_MIN, RATING_MAX = 0.0, 5.0
 
 
 class SearchParams(BaseModel):
@@ -22,9 +19,15 @@ class SearchParams(BaseModel):
     q: str = Field(description="What the book feels like, e.g. 'cozy small-town mystery with a cat'")
     limit: int | None = Field(default=None, ge=1, le=500, description="Results to return")
     shelves: list[str] = Field(default_factory=list, description="Keep books on any of these shelves")
-    year_min: int | None = Field(default=None, description="Earliest original publication year")
-    year_max: int | None = Field(default=None, description="Latest original publication year")
-    min_rating: float | None = Field(default=None, ge=LOWEST_RATING, le=HIGHEST_RATING, description="Minimum average rating")
+    year_min: int | None = Field(
+        default=None, ge=YEAR_MIN, le=YEAR_MAX, description="Earliest original publication year"
+    )
+    year_max: int | None = Field(
+        default=None, ge=YEAR_MIN, le=YEAR_MAX, description="Latest original publication year"
+    )
+    min_rating: float | None = Field(
+        default=None, ge=RATING_MIN, le=RATING_MAX, description="Minimum average rating"
+    )
     language: str | None = Field(default=None, description="Language code, e.g. 'eng'")
     mode: Mode | None = Field(default=None, description="vector, lexical or hybrid (default from settings)")
     rerank: bool | None = Field(default=None, description="Rerank hybrid results (default from settings)")

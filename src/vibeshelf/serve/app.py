@@ -11,15 +11,29 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from pydantic import StringConstraints
 
 from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.search.models import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
+from vibeshelf.search.models import (
+    RATING_MAX,
+    RATING_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    Mode,
+    SearchParams,
+    SearchResponse,
+    Suggestion,
+    SuggestResponse,
+)
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.experiments_api import load_experiments, periodic_updates
 from vibeshelf.serve.experiments_api import router as experiments_router
+from vibeshelf.serve.head import HeadAsGet
+from vibeshelf.serve.limits import BodySizeLimit
 from vibeshelf.serve.metrics import install_metrics
+from vibeshelf.serve.openapi import document_errors, error_responses
 from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
@@ -29,16 +43,23 @@ from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Sized so that any search within them, percent-encoded, fits the HTTP server's 64 KiB request line.
+MAX_QUERY_CHARS = 3000
+MAX_SHELVES = 20
+Shelf = Annotated[str, StringConstraints(max_length=64)]
 
 
 async def search_params(
-    q: Annotated[str, Query(description="What the book feels like", max_length=10_000)],
+    q: Annotated[str, Query(description="What the book feels like", max_length=MAX_QUERY_CHARS)],
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
-    shelf: Annotated[list[str] | None, Query(description="Keep books on any of these shelves")] = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
-    language: str | None = None,
+    shelf: Annotated[
+        list[Shelf] | None,
+        Query(max_length=MAX_SHELVES, description="Keep books on any of these shelves"),
+    ] = None,
+    year_min: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
+    year_max: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
+    min_rating: Annotated[float | None, Query(ge=RATING_MIN, le=RATING_MAX)] = None,
+    language: Annotated[str | None, Query(max_length=35, description="e.g. 'eng'")] = None,
     mode: Annotated[Mode | None, Query(description="vector, lexical or hybrid (default: hybrid)")] = None,
     rerank: Annotated[bool | None, Query(description="Rerank hybrid results (default: on)")] = None,
     explain: Annotated[bool, Query(description="Say why each result matched")] = False,
@@ -47,6 +68,13 @@ async def search_params(
         q=q, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
         min_rating=min_rating, language=language, mode=mode, rerank=rerank, explain=explain,
     )
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Largest request body per path prefix: `serve.max_body_bytes`, and `encode.max_body_bytes` on
+    the embedding service's routes (/v1, TEI's /embed)."""
+    encode = settings.encode.max_body_bytes
+    return {"/": settings.serve.max_body_bytes, "/v1/": encode, "/embed": encode}
 
 
 def create_app(
@@ -92,15 +120,20 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app, pages=apis != "encode")
+    app.add_middleware(BodySizeLimit, limits=body_limits(settings))
     if apis != "search":
         install_encode_api(app, settings, standalone=apis == "encode")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(TimingMiddleware)
     install_metrics(app)
+    app.add_middleware(HeadAsGet)
+    document_errors(app)
     if apis == "encode":
         return app
 
-    @app.get("/api/search", response_model=SearchResponse, tags=["search"])
+    @app.get(
+        "/api/search", response_model=SearchResponse, tags=["search"], responses=error_responses(503)
+    )
     def api_search(
         request: Request, params: Annotated[SearchParams, Depends(search_params)]
     ) -> Response:

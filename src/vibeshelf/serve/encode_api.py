@@ -26,13 +26,11 @@ from vibeshelf.serve.encode_core import (
     as_base64,
     json_response,
 )
-from vibeshelf.serve.limits import BodySizeLimit
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Where request bodies are limited: /v1 (this API and the OpenAI one) and TEI's /embed.
-BODY_PREFIXES = ("/v1/", "/embed")
 
 
 def _as_list(texts: object) -> object:
@@ -145,11 +143,9 @@ async def health(api: Api) -> dict[str, Any]:
 
 def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
     """Mounts /v1, the OpenAI and TEI protocols (and /health when `standalone`): checks the auth
-    settings now, at build time."""
+    settings now, at build time. Their body limit (`encode.max_body_bytes`) is applied by the
+    app's BodySizeLimit."""
     app.state.authenticator = Authenticator(settings.auth)
-    app.add_middleware(
-        BodySizeLimit, max_bytes=settings.encode.max_body_bytes, prefixes=BODY_PREFIXES
-    )
     app.include_router(router)
     app.include_router(openai_api.router)
     app.include_router(tei_api.router)

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,12 +26,19 @@ MACHINE_ROOTS = frozenset(
 )
 
 
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    code: int = Field(description="The HTTP status code")
+    name: str = Field(description="The status's name, e.g. 'Not Found'")
+    description: str = Field(description="What went wrong, for a person to read")
+
+
 def error_response(
     code: int, description: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    name = HTTPStatus(code).phrase
-    body = {"code": code, "name": name, "description": description}
-    return JSONResponse(body, status_code=code, headers=headers)
+    body = ErrorBody(code=code, name=HTTPStatus(code).phrase, description=description)
+    return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
 
 def wants_page(request: Request) -> bool:

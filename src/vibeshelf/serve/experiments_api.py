@@ -30,6 +30,7 @@ from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.search.service import SearchService
 from vibeshelf.serve.metrics import Metrics
+from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
@@ -37,7 +38,7 @@ from vibeshelf.settings import Settings
 log = logging.getLogger(__name__)
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
-router = APIRouter(tags=["experiments"])
+router = APIRouter(tags=["experiments"], responses=error_responses(404))
 
 
 def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> ExperimentRouter | None:
@@ -125,7 +126,10 @@ def record_feedback(experiments: ExperimentRouter, feedback: Feedback) -> Feedba
     return FeedbackResponse(surface=served.surface, version=served.version)
 
 
-@router.post("/api/feedback", response_model=FeedbackResponse, status_code=201)
+@router.post(
+    "/api/feedback", response_model=FeedbackResponse, status_code=201,
+    responses=error_responses(409, 503),
+)
 def api_feedback(request: Request, body: Feedback) -> FeedbackResponse:
     """What a reader did with a served result; 404 for an unknown request, 409 for a repeat.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -17,25 +17,31 @@ def too_large(description: str) -> HTTPException:
 
 
 class BodySizeLimit:
-    """ASGI middleware: bodies of requests under any of `prefixes` may not exceed `max_bytes`.
+    """ASGI middleware: a request body may not exceed the limit of the longest prefix of its path.
 
-    A declared Content-Length over the limit is refused before any of the body is read; a
-    chunked body is counted as it arrives and refused as soon as it passes the limit. Either way
-    the 413 is raised where the route reads its body, so the route answers it in its own shape.
+    `limits` maps path prefixes to byte counts (`{"/": 1 << 20, "/v1/": 4 << 20}`); a path under
+    none of them is not limited. A declared Content-Length over the limit is refused before any of
+    the body is read; a chunked body is counted as it arrives and refused as soon as it passes the
+    limit, so no more than the limit is ever held in memory. Either way the 413 is raised where
+    the route reads its body, so the route answers it in its own protocol's shape.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, prefixes: tuple[str, ...] = ("/",)) -> None:
+    def __init__(self, app: ASGIApp, limits: Mapping[str, int]) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-        self.prefixes = prefixes
+        self.limits = sorted(limits.items(), key=lambda item: len(item[0]), reverse=True)
+
+    def max_bytes(self, path: str) -> int | None:
+        """The limit for `path`: that of the longest prefix it starts with, or None."""
+        return next((limit for prefix, limit in self.limits if path.startswith(prefix)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        max_bytes = self.max_bytes(scope["path"]) if scope["type"] == "http" else None
+        if max_bytes is None:
             await self.app(scope, receive, send)
             return
-        message = f"request body over {self.max_bytes} bytes"
+        message = f"request body over {max_bytes} bytes"
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        declared_over = declared.isdigit() and int(declared) > self.max_bytes
+        declared_over = declared.isdigit() and int(declared) > max_bytes
         received = 0
 
         async def counted() -> Message:
@@ -45,7 +51,7 @@ class BodySizeLimit:
             event = await receive()
             if event["type"] == "http.request":
                 received += len(event.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise too_large(message)
             return event
 

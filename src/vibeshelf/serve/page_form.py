@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TypeVar, cast, get_args
 
 from vibeshelf.search.models import (
-    EARLIEST_YEAR,
-    HIGHEST_RATING,
-    LATEST_YEAR,
-    LOWEST_RATING,
+    RATING_MAX,
+    RATING_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
     Mode,
     SearchParams,
 )
@@ -55,9 +55,9 @@ class SearchForm:
 
     def params(self) -> SearchParams:
         """The search these boxes ask for; FormError names the first box it cannot take."""
-        year_min = _number(self.year_min, int, EARLIEST_YEAR, LATEST_YEAR, "From year")
-        year_max = _number(self.year_max, int, EARLIEST_YEAR, LATEST_YEAR, "To year")
-        min_rating = _number(self.min_rating, float, LOWEST_RATING, HIGHEST_RATING, "Min rating")
+        year_min = _number(self.year_min, int, YEAR_MIN, YEAR_MAX, "From year")
+        year_max = _number(self.year_max, int, YEAR_MIN, YEAR_MAX, "To year")
+        min_rating = _number(self.min_rating, float, RATING_MIN, RATING_MAX, "Min rating")
         if self.mode and self.mode not in MODES:
             raise FormError(f"Mode must be one of {', '.join(MODES)}; leave it empty for hybrid.")
         if year_min is not None and year_max is not None and year_min > year_max:

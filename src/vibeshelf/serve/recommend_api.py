@@ -27,13 +27,14 @@ from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import NO_RECOMMENDER, run_recommend, versioned_json
 from vibeshelf.serve.runtime import limit_blas_threads
 from vibeshelf.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["recommend"])
+router = APIRouter(tags=["recommend"], responses=error_responses(404, 503))
 
 
 def load_recommender(
@@ -95,7 +96,7 @@ def _service(request: Request) -> RecommendService:
 
 
 @router.post("/api/recommend", response_model=RecommendResponse)
-async def api_recommend(request: Request, body: RecommendRequest) -> Response:
+def api_recommend(request: Request, body: RecommendRequest) -> Response:
     """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read."""
     try:
         answer = run_recommend(request, body, getattr(request.app.state, "recommender", None))
@@ -108,7 +109,7 @@ async def api_recommend(request: Request, body: RecommendRequest) -> Response:
 
 
 @router.get("/api/books/{book_id}/similar", response_model=SimilarResponse)
-async def api_similar(
+def api_similar(
     request: Request,
     book_id: Annotated[str, Path(max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -121,7 +122,7 @@ async def api_similar(
 
 
 @router.post("/api/events", response_model=EventResponse, status_code=201)
-async def api_event(request: Request, body: EventRequest) -> EventResponse:
+def api_event(request: Request, body: EventRequest) -> EventResponse:
     """Record that a reader liked, read or rated a book; later recommendations take it into account."""
     try:
         return EventResponse(stored=_service(request).record(body))
