@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -108,6 +108,7 @@ class SearchSettings(BaseModel):
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
     rerank: bool = True
     rerank_depth: Annotated[int, Field(ge=1, le=500)] = 50
+    popular_min_sessions: Annotated[int, Field(ge=1, le=1_000_000)] = 3
 
 
 class ServeSettings(BaseModel):
@@ -119,6 +120,7 @@ class ServeSettings(BaseModel):
     blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
     query_log: bool = True
     apis: Apis = "search"
+    session_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,17 @@ _DDL = (
     ("CREATE TABLE IF NOT EXISTS vibeshelf_feedback (request_id TEXT NOT NULL, position INTEGER NOT NULL, "
     "event TEXT NOT NULL, value DOUBLE PRECISION, ts TEXT NOT NULL, PRIMARY KEY (request_id, position, event))"),
     "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_version ON vibeshelf_served (surface, version)",
+    ("CREATE TABLE IF NOT EXISTS vibeshelf_served_session (request_id TEXT PRIMARY KEY, "
+     "session TEXT NOT NULL)"),
+    "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_session ON vibeshelf_served_session (session)",
+)
+_SERVED = (
+    "SELECT s.surface, s.version, s.results, x.session FROM vibeshelf_served s "
+    "LEFT JOIN vibeshelf_served_session x ON x.request_id = s.request_id WHERE s.request_id = ?"
+)
+_SESSION_EVENTS = (
+    "SELECT COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served_session x "
+    "ON x.request_id = f.request_id WHERE x.session = ? AND f.ts >= ?"
 )
 _CLICKED = (
     "SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
@@ -69,6 +80,10 @@ class DuplicateFeedbackError(ValueError):
     """This (request_id, position, event) was recorded already."""
 
 
+class FeedbackLimitError(ValueError):
+    """The session has sent as many feedback events as it may in an hour."""
+
+
 class Served(BaseModel):
     """A served request: its surface and the version that answered it."""
 
@@ -101,21 +116,37 @@ class FeedbackStore(ABC):
             cursor.execute(sql.replace("?", self.placeholder), params)
             return list(cursor.fetchall()) if cursor.description else []
 
-    def record_served(self, request_id: str, surface: str, version: str, results: int) -> None:
-        self._run(
-            "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)",
-            (request_id, surface, version, results, _now()),
-        )
-
-    def add(self, feedback: Feedback) -> Served:
-        """Store one event; UnknownRequestError or DuplicateFeedbackError when it cannot be."""
-        sql = "INSERT INTO vibeshelf_feedback VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder)
-        select = "SELECT surface, version, results FROM vibeshelf_served WHERE request_id = ?"
+    def record_served(
+        self, request_id: str, surface: str, version: str, results: int, session: str | None = None
+    ) -> None:
+        """Record a served request, under the reader session it was served to (if any)."""
         with self._lock, self._transaction() as cursor:
-            cursor.execute(select.replace("?", self.placeholder), (feedback.request_id,))
+            cursor.execute(
+                "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder),
+                (request_id, surface, version, results, _now()),
+            )
+            if session is not None:
+                cursor.execute(
+                    "INSERT INTO vibeshelf_served_session VALUES (?, ?)".replace("?", self.placeholder),
+                    (request_id, session),
+                )
+
+    def add(
+        self, feedback: Feedback, session: str | None = None, per_hour: int | None = None
+    ) -> Served:
+        """Store one event from `session`, which must be the one the request was served to.
+
+        UnknownRequestError for a request not served to this session (or without that position),
+        DuplicateFeedbackError for a repeat, FeedbackLimitError past `per_hour` events of the session.
+        """
+        sql = "INSERT INTO vibeshelf_feedback VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder)
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(_SERVED.replace("?", self.placeholder), (feedback.request_id,))
             row = cursor.fetchone()
-            if row is None:
-                raise UnknownRequestError(f"no served request {feedback.request_id!r}")
+            if row is None or row[3] != session:
+                raise UnknownRequestError(f"no request {feedback.request_id!r} was served to this session")
+            if session is not None and per_hour is not None:
+                self._check_rate(cursor, session, per_hour)
             if feedback.position > row[2]:
                 raise UnknownRequestError(
                     f"request {feedback.request_id!r} had {row[2]} results, not {feedback.position}"
@@ -131,6 +162,12 @@ class FeedbackStore(ABC):
                     ) from exc
                 raise
         return Served(surface=row[0], version=row[1])
+
+    def _check_rate(self, cursor: Any, session: str, per_hour: int) -> None:
+        since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+        cursor.execute(_SESSION_EVENTS.replace("?", self.placeholder), (session, since))
+        if cursor.fetchone()[0] >= per_hour:
+            raise FeedbackLimitError(f"this session sent {per_hour} feedback events in the last hour")
 
     def counts(self, surface: str) -> dict[str, Counts]:
         """Per version: result lists served (impressions) and those with at least one click."""

@@ -19,7 +19,7 @@ from vibeshelf import __version__
 from vibeshelf.embed.batcher import EncoderError, QueueFullError
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.service import EmbeddingService, Encoded
-from vibeshelf.serve.auth import Authenticator, Principal, require_scope
+from vibeshelf.serve.auth import Principal, require_scope
 from vibeshelf.serve.limits import BodySizeLimit, RateLimiter, check_texts
 from vibeshelf.settings import Settings
 
@@ -196,8 +196,7 @@ async def health(api: Api) -> dict[str, Any]:
 
 
 def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
-    """Mounts /v1 (and /health when `standalone`): checks the auth settings now, at build time."""
-    app.state.authenticator = Authenticator(settings.auth)
+    """Mounts /v1 (and /health when `standalone`); `app.state.authenticator` checks its callers."""
     app.add_middleware(BodySizeLimit, max_bytes=settings.encode.max_body_bytes, prefix="/v1/")
     app.include_router(router)
     if standalone:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
@@ -17,13 +16,12 @@ from vibeshelf.recommend.service import RecommendService, UnknownBooksError
 from vibeshelf.search.models import SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
-from vibeshelf.serve.routing import NO_RECOMMENDER, SESSION_COOKIE, run_search, version_header
+from vibeshelf.serve.routing import NO_RECOMMENDER, hand_out_session, run_search, version_header
 
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
 SIMILAR_SHOWN = 10
-SESSION_SECONDS = 30 * 86_400
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,9 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(page_p
     runtime = request.app.state.runtime
     response: SearchResponse | None = None
     error = None
-    session = request.cookies.get(SESSION_COOKIE) or uuid.uuid4().hex
     if params.q.strip():
         try:
-            response = run_search(request, params, session)
+            response = run_search(request, params)
         except QueryError as exc:
             error = str(exc)
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
@@ -72,9 +69,9 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(page_p
             "more_like_this": request.app.state.recommender is not None,
         },
     )
-    if response is not None and response.version is not None:
+    if response is not None:
         version_header(page, response.version)
-        page.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="lax")
+    hand_out_session(request, page)
     return page
 
 
