@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 VIBESHELF = [sys.executable, "-m", "vibeshelf"]
-SERVER_API_KEY = "e2e-server-key-0123456789"
+SERVER_API_KEY = "e2e-server-key-0123456789"  # a trusted backend: every scope
+SERVER_ENCODE_KEY = "e2e-encode-key-0123456789"  # /v1 only
+SERVER_JWT_SECRET = "e2e-server-jwt-secret-0123456789abcdef"
+SERVER_KEYS = {
+    "e2e": {"key": SERVER_API_KEY, "scopes": ["encode", "events", "recommend"]},
+    "e2e-encode": {"key": SERVER_ENCODE_KEY, "scopes": ["encode"]},
+}
+BACKEND = {"X-API-Key": SERVER_API_KEY}
 
 
 def run_cli(
@@ -105,13 +112,15 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Server:
-    """A `vibeshelf serve --only all` process on 127.0.0.1 (search public, /v1 behind a key)."""
+    """A `vibeshelf serve --only all` process on 127.0.0.1: search public; /v1, reader events and
+    recommendations for a user_id behind SERVER_KEYS or JWTs signed with SERVER_JWT_SECRET."""
 
     def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
-               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}}), **(env or {})}
+               "VIBESHELF_AUTH__API_KEYS": json.dumps(SERVER_KEYS),
+               "VIBESHELF_AUTH__JWT_SECRET": SERVER_JWT_SECRET, **(env or {})}
         self.proc = subprocess.Popen(
             [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,

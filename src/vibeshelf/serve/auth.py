@@ -17,9 +17,11 @@ from vibeshelf.serve.encode_settings import AuthSettings
 
 REALM = 'Bearer realm="vibeshelf"'
 NOT_CONFIGURED = (
-    "auth is enabled but no credentials are configured, so no request could ever pass: set "
+    "auth is enabled but no credentials are configured, so no request to /v1, /api/events or "
+    "/api/recommend for a user_id could ever pass: set "
     "VIBESHELF_AUTH__API_KEYS (JSON, e.g. '{\"team-a\": {\"key\": \"<16+ chars>\", \"scopes\": "
-    "[\"encode\"]}}') or VIBESHELF_AUTH__JWT_SECRET, or serve without auth on loopback with --no-auth"
+    "[\"encode\", \"events\", \"recommend\"]}}') or VIBESHELF_AUTH__JWT_SECRET, or serve "
+    "without auth on loopback with --no-auth"
 )
 
 
