@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,12 +126,22 @@ class Server:
             [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
         )
+        # Read as it comes, so a busy server never blocks on a full pipe of access log lines.
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self.lines.extend, args=(self.proc.stdout,), daemon=True)
+        self._reader.start()
+
+    def output(self) -> str:
+        """Everything the server printed (all of it once the process has exited)."""
+        if self.proc.poll() is not None:
+            self._reader.join(timeout=15)
+        return "".join(self.lines)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.proc.stdout.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"server exited early:\n{self.output()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -142,11 +153,11 @@ class Server:
     def stop(self) -> str:
         self.proc.terminate()
         try:
-            out, _ = self.proc.communicate(timeout=15)
+            self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
-        return out
+            self.proc.wait()
+        return self.output()
 
 
 @pytest.fixture(scope="session")
