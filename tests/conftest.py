@@ -128,7 +128,9 @@ class Server:
         )
         # Read as it comes, so a busy server never blocks on a full pipe of access log lines.
         self.lines: list[str] = []
-        self._reader = threading.Thread(target=self.lines.extend, args=(self.proc.stdout,), daemon=True)
+        self._reader = threading.Thread(
+            target=self.lines.extend, args=(self.proc.stdout,), daemon=True
+        )
         self._reader.start()
 
     def output(self) -> str:

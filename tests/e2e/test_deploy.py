@@ -57,8 +57,8 @@ def app_port(sample_data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]
     port = free_port()
     env = {**os.environ, "VIBESHELF_DATA_DIR": str(sample_data_dir), "VIBESHELF_SERVE__QUERY_LOG": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-         "--no-auth"],
+        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
+         "--port", str(port), "--no-auth"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     wait_ok(f"http://127.0.0.1:{port}/health", proc)

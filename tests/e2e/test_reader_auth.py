@@ -36,7 +36,9 @@ def recommend(server: Server, user: str, headers: dict[str, str] | None = None) 
     )
 
 
-def event(server: Server, user: str, book: str, headers: dict[str, str] | None = None) -> httpx.Response:
+def event(
+    server: Server, user: str, book: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
     return httpx.post(
         f"{server.url}/api/events", json={"user_id": user, "book_id": book, "event": "like"},
         headers=headers, timeout=30,
@@ -70,7 +72,9 @@ def test_anonymous_callers_cannot_read_a_readers_history(server: Server) -> None
 
 def test_an_anonymous_session_with_liked_books_needs_no_credentials(server: Server) -> None:
     _, others = reader_and_books()
-    resp = httpx.post(f"{server.url}/api/recommend", json={"liked": others[:3], "cutoff": 5}, timeout=30)
+    resp = httpx.post(
+        f"{server.url}/api/recommend", json={"liked": others[:3], "cutoff": 5}, timeout=30
+    )
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["recommendations"]) == 5
 

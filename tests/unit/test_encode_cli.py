@@ -48,5 +48,6 @@ def test_a_rejected_key_setting_exits_2_without_echoing_the_key(tmp_path: Path) 
 def test_the_demo_refuses_a_public_host_without_credentials(tmp_path: Path) -> None:
     result = vibeshelf(tmp_path, "demo", "--host", "0.0.0.0", "--port", "1")
     assert result.returncode == 2, result.stderr
-    assert "only on a loopback host" in result.stderr and "VIBESHELF_AUTH__API_KEYS" in result.stderr
+    assert "only on a loopback host" in result.stderr
+    assert "VIBESHELF_AUTH__API_KEYS" in result.stderr
     assert not (tmp_path / "catalog").exists()  # refused before building anything

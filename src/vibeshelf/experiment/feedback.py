@@ -120,16 +120,13 @@ class FeedbackStore(ABC):
         self, request_id: str, surface: str, version: str, results: int, session: str | None = None
     ) -> None:
         """Record a served request, under the reader session it was served to (if any)."""
+        served = "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)"
+        to_session = "INSERT INTO vibeshelf_served_session VALUES (?, ?)"
         with self._lock, self._transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder),
-                (request_id, surface, version, results, _now()),
-            )
+            row = (request_id, surface, version, results, _now())
+            cursor.execute(served.replace("?", self.placeholder), row)
             if session is not None:
-                cursor.execute(
-                    "INSERT INTO vibeshelf_served_session VALUES (?, ?)".replace("?", self.placeholder),
-                    (request_id, session),
-                )
+                cursor.execute(to_session.replace("?", self.placeholder), (request_id, session))
 
     def add(
         self, feedback: Feedback, session: str | None = None, per_hour: int | None = None
@@ -137,14 +134,17 @@ class FeedbackStore(ABC):
         """Store one event from `session`, which must be the one the request was served to.
 
         UnknownRequestError for a request not served to this session (or without that position),
-        DuplicateFeedbackError for a repeat, FeedbackLimitError past `per_hour` events of the session.
+        DuplicateFeedbackError for a repeat, FeedbackLimitError past `per_hour` events of the
+        session.
         """
         sql = "INSERT INTO vibeshelf_feedback VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder)
         with self._lock, self._transaction() as cursor:
             cursor.execute(_SERVED.replace("?", self.placeholder), (feedback.request_id,))
             row = cursor.fetchone()
             if row is None or row[3] != session:
-                raise UnknownRequestError(f"no request {feedback.request_id!r} was served to this session")
+                raise UnknownRequestError(
+                    f"no request {feedback.request_id!r} was served to this session"
+                )
             if session is not None and per_hour is not None:
                 self._check_rate(cursor, session, per_hour)
             if feedback.position > row[2]:
@@ -167,7 +167,9 @@ class FeedbackStore(ABC):
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
         cursor.execute(_SESSION_EVENTS.replace("?", self.placeholder), (session, since))
         if cursor.fetchone()[0] >= per_hour:
-            raise FeedbackLimitError(f"this session sent {per_hour} feedback events in the last hour")
+            raise FeedbackLimitError(
+                f"this session sent {per_hour} feedback events in the last hour"
+            )
 
     def counts(self, surface: str) -> dict[str, Counts]:
         """Per version: result lists served (impressions) and those with at least one click."""

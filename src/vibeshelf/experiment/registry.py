@@ -125,14 +125,11 @@ class Registry(BaseModel):
         version's (low, high) `limits`."""
         active = {v.name: v for v in self.of(surface)}
         fixed = {n: v.weight for n, v in active.items() if v.pinned} | (fixed or {})
-        limits = limits or {}
+        bounds = {n: (limits or {}).get(n, (0.0, TOTAL)) for n in active}
         alone = len(active) == 1
-        low = {
-            n: TOTAL if alone else fixed.get(n, max(floor, limits.get(n, (0.0, TOTAL))[0]))
-            for n in active
-        }
+        low = {n: TOTAL if alone else fixed.get(n, max(floor, bounds[n][0])) for n in active}
         high = {
-            n: TOTAL if alone else fixed.get(n, max(low[n], min(ceiling, limits.get(n, (0.0, TOTAL))[1])))
+            n: TOTAL if alone else fixed.get(n, max(low[n], min(ceiling, bounds[n][1])))
             for n in active
         }
         weights = allocate({n: shares.get(n, 0.0) for n in active}, low, high)

@@ -88,9 +88,10 @@ class ExperimentRouter:
         return name, self._services[name]
 
     def served(
-        self, surface: str, version: str, request_id: str, results: int, seconds: float, session: str
+        self, surface: str, version: str, request_id: str, results: int, seconds: float,
+        session: str,
     ) -> None:
-        """Record a request served to `session` (before its reply leaves) so feedback can name it."""
+        """Record a request served to `session` (before its reply leaves) for its feedback."""
         self.store.record_served(request_id, surface, version, results, session)
         self.metrics.version_served(surface, version, results, seconds)
 

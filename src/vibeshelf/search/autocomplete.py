@@ -77,7 +77,7 @@ class PopularQueries:
             self.display.setdefault(key, query)
 
     def popular(self) -> list[tuple[str, str, int]]:
-        """(key, query as first typed, sessions) for queries at least `min_sessions` sessions searched."""
+        """(key, query as first typed, sessions) for queries `min_sessions` sessions searched."""
         return [
             (k, self.display[k], len(found))
             for k, found in self.sessions.items()

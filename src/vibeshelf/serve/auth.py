@@ -1,4 +1,4 @@
-"""Who calls /v1 and the reader APIs: API keys (sha256, constant-time) or HS256 JWTs, with scopes."""
+"""Who calls /v1 and the reader APIs: API keys (sha256, constant time) or HS256 JWTs; scopes."""
 
 from __future__ import annotations
 
@@ -132,7 +132,9 @@ def forbidden(scope: str, description: str) -> HTTPException:
     )
 
 
-def _presented(request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> Principal | None:
+def _presented(
+    request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
+) -> Principal | None:
     """The caller behind the presented credentials (401 if invalid), None when none were sent.
 
     With auth disabled every caller is anonymous and may do anything.
@@ -153,7 +155,8 @@ def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
-        caller = _presented(request, bearer, api_key) or request.app.state.authenticator.authenticate(None)
+        auth: Authenticator = request.app.state.authenticator
+        caller = _presented(request, bearer, api_key) or auth.authenticate(None)
         if scope is not None and not caller.allows(scope):
             raise forbidden(scope, f"these credentials lack the {scope!r} scope")
         return caller
@@ -181,4 +184,6 @@ def authorize_reader(caller: Principal | None, scope: str, user_id: str) -> None
     if not caller.allows(scope):
         raise forbidden(scope, f"these credentials lack the {scope!r} scope")
     if not caller.may_act_for(user_id):
-        raise forbidden(scope, f"this token acts for reader {caller.reader!r} only, not {user_id!r}")
+        raise forbidden(
+            scope, f"this token acts for reader {caller.reader!r} only, not {user_id!r}"
+        )

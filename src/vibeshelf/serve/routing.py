@@ -32,7 +32,8 @@ def reader_session(request: Request) -> Session:
     ignored); the same for the whole request."""
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
-        session = request.state.session = presented_session(request) or request.app.state.sessions.issue()
+        signer: SessionSigner = request.app.state.sessions
+        session = request.state.session = presented_session(request) or signer.issue()
     return session
 
 

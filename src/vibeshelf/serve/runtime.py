@@ -98,7 +98,9 @@ class Runtime:
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version
         )
-        popular = PopularQueries(settings.logs_dir / QUERY_LOG, settings.search.popular_min_sessions)
+        popular = PopularQueries(
+            settings.logs_dir / QUERY_LOG, settings.search.popular_min_sessions
+        )
         autocomplete = Autocomplete(catalog, popular)
         return cls(settings, encoder, store, catalog, search, query_log, autocomplete)
 

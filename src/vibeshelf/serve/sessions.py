@@ -1,4 +1,4 @@
-"""Reader sessions issued by the server: a random id signed with HMAC-SHA256 under a server secret."""
+"""Reader sessions issued by the server: a random id signed by HMAC-SHA256 with a server secret."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ class SessionSigner:
     def verify(self, token: str | None) -> Session | None:
         """The session `token` names, or None when it is missing, malformed or not signed here."""
         session_id, _, signature = (token or "").partition(".")
-        if len(session_id) != 2 * _ID_BYTES or not hmac.compare_digest(signature, self._sign(session_id)):
+        if len(session_id) != 2 * _ID_BYTES:
+            return None
+        if not hmac.compare_digest(signature, self._sign(session_id)):
             return None
         return Session(session_id, token or "", returning=True)
 
