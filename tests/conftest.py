@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
@@ -116,14 +117,18 @@ class Server:
     """A `vibeshelf serve --only all` process on 127.0.0.1: search public; /v1, reader events and
     recommendations for a user_id behind SERVER_KEYS or JWTs signed with SERVER_JWT_SECRET."""
 
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, env: dict[str, str] | None = None,
+        cli_args: tuple[str, ...] = (),
+    ) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
                "VIBESHELF_AUTH__API_KEYS": json.dumps(SERVER_KEYS),
                "VIBESHELF_AUTH__JWT_SECRET": SERVER_JWT_SECRET, **(env or {})}
         self.proc = subprocess.Popen(
-            [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
+            [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port),
+             *cli_args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
         )
         # Read as it comes, so a busy server never blocks on a full pipe of access log lines.
@@ -162,14 +167,20 @@ class Server:
         return self.output()
 
 
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """`server` once it answers, stopped on the way out."""
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def server(sample_data_dir: Path) -> Iterator[Server]:
-    srv = Server(sample_data_dir, free_port())
-    try:
-        srv.wait_ready()
+    with running(Server(sample_data_dir, free_port())) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import yaml
 from fastapi.testclient import TestClient
 from playwright.sync_api import Route, sync_playwright
 
-from tests.conftest import BACKEND, REPO, Server, free_port, run_cli
+from tests.conftest import BACKEND, REPO, Server, free_port, run_cli, running
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.settings import ExperimentSettings
@@ -365,12 +365,8 @@ def split_99_1(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
                  ("models", "add", "new", "--surface", "search", "--candidates", "30"),
                  ("models", "activate", "main"), ("models", "activate", "new")):
         run_cli(*args, data_dir=data_dir)
-    server = Server(data_dir, free_port())
-    try:
-        server.wait_ready()
+    with running(Server(data_dir, free_port())) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def forged_sessions(count: int) -> list[str]:

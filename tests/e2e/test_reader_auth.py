@@ -4,13 +4,14 @@ trusted backend's credentials, against a real `vibeshelf serve`; anonymous sessi
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import jwt
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BACKEND, SERVER_ENCODE_KEY, SERVER_JWT_SECRET, Server
+from tests.conftest import BACKEND, SERVER_ENCODE_KEY, SERVER_JWT_SECRET, Server, free_port
 from vibeshelf.recommend.sample import SAMPLE_RATINGS_PATH
 
 
@@ -109,3 +110,14 @@ def test_a_backend_key_acts_for_any_reader(server: Server) -> None:
     assert event(server, reader, liked, BACKEND).status_code == 201
     after = recommend(server, reader, BACKEND).json()["recommendations"]
     assert liked not in {r["book_id"] for r in after}
+
+
+def test_no_auth_on_loopback_opens_the_reader_apis_and_says_so(sample_data_dir: Path) -> None:
+    local = Server(sample_data_dir, free_port(), cli_args=("--no-auth",))
+    try:
+        local.wait_ready()
+        reader, _ = reader_and_books()
+        assert recommend(local, reader).status_code == 200
+    finally:
+        out = local.stop()
+    assert "AUTH IS OFF" in out
