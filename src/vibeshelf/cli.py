@@ -463,8 +463,9 @@ def _check_serving(settings: Settings, host: str, allow_public_no_auth: bool) ->
                 f"can reach {host}: bind 127.0.0.1, configure API keys or a JWT secret, or pass "
                 "--allow-public-no-auth"
             )
+        v1 = "use /v1, " if settings.serve.apis != "search" else ""
         typer.secho(
-            f"AUTH IS OFF: anyone who can reach {host} may use /v1, write any reader's events and "
+            f"AUTH IS OFF: anyone who can reach {host} may {v1}write any reader's events and "
             "read any reader's recommendations",
             err=True, fg=typer.colors.YELLOW,
         )
