@@ -114,6 +114,7 @@ def start_server(kind: str, data_dir: Path, port: int, workers: int) -> subproce
         "VIBESHELF_DATA_DIR": str(data_dir),
         "VIBESHELF_LOG_LEVEL": "WARNING",
         "VIBESHELF_SERVE__QUERY_LOG": "false",
+        "VIBESHELF_AUTH__ENABLED": "false",  # on loopback: readers' recommendations without a key
     }
     args = [
         sys.executable, *SERVERS[kind], "--host", "127.0.0.1", "--port", str(port),

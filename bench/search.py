@@ -137,7 +137,7 @@ def start_server(data_dir: Path, port: int, workers: int, threads: int | None) -
         env["VIBESHELF_MODEL__THREADS"] = str(threads)
     proc = subprocess.Popen(
         [sys.executable, "-m", "vibeshelf", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
+         "--workers", str(workers), "--no-auth"],
         env=env, stdout=subprocess.DEVNULL,
     )
     wait_healthy(proc, port)

@@ -9,8 +9,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
@@ -24,7 +26,14 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 VIBESHELF = [sys.executable, "-m", "vibeshelf"]
-SERVER_API_KEY = "e2e-server-key-0123456789"
+SERVER_API_KEY = "e2e-server-key-0123456789"  # a trusted backend: every scope
+SERVER_ENCODE_KEY = "e2e-encode-key-0123456789"  # /v1 only
+SERVER_JWT_SECRET = "e2e-server-jwt-secret-0123456789abcdef"
+SERVER_KEYS = {
+    "e2e": {"key": SERVER_API_KEY, "scopes": ["encode", "events", "recommend"]},
+    "e2e-encode": {"key": SERVER_ENCODE_KEY, "scopes": ["encode"]},
+}
+BACKEND = {"X-API-Key": SERVER_API_KEY}
 
 
 def run_cli(
@@ -105,23 +114,41 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Server:
-    """A `vibeshelf serve --only all` process on 127.0.0.1 (search public, /v1 behind a key)."""
+    """A `vibeshelf serve --only all` process on 127.0.0.1: search public; /v1, reader events and
+    recommendations for a user_id behind SERVER_KEYS or JWTs signed with SERVER_JWT_SECRET."""
 
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, env: dict[str, str] | None = None,
+        cli_args: tuple[str, ...] = (),
+    ) -> None:
         self.data_dir = data_dir
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "VIBESHELF_DATA_DIR": str(data_dir), "VIBESHELF_LOG_FORMAT": "json",
-               "VIBESHELF_AUTH__API_KEYS": json.dumps({"e2e": {"key": SERVER_API_KEY}}), **(env or {})}
+               "VIBESHELF_AUTH__API_KEYS": json.dumps(SERVER_KEYS),
+               "VIBESHELF_AUTH__JWT_SECRET": SERVER_JWT_SECRET, **(env or {})}
         self.proc = subprocess.Popen(
-            [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port)],
+            [*VIBESHELF, "serve", "--only", "all", "--host", "127.0.0.1", "--port", str(port),
+             *cli_args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
         )
+        # Read as it comes, so a busy server never blocks on a full pipe of access log lines.
+        self.lines: list[str] = []
+        self._reader = threading.Thread(
+            target=self.lines.extend, args=(self.proc.stdout,), daemon=True
+        )
+        self._reader.start()
+
+    def output(self) -> str:
+        """Everything the server printed (all of it once the process has exited)."""
+        if self.proc.poll() is not None:
+            self._reader.join(timeout=15)
+        return "".join(self.lines)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.proc.stdout.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"server exited early:\n{self.output()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
@@ -133,21 +160,27 @@ class Server:
     def stop(self) -> str:
         self.proc.terminate()
         try:
-            out, _ = self.proc.communicate(timeout=15)
+            self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
-        return out
+            self.proc.wait()
+        return self.output()
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """`server` once it answers, stopped on the way out."""
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def server(sample_data_dir: Path) -> Iterator[Server]:
-    srv = Server(sample_data_dir, free_port())
-    try:
-        srv.wait_ready()
+    with running(Server(sample_data_dir, free_port())) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -434,7 +434,12 @@ def serve(
         ),
     ] = None,
     no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="Serve /v1 without credentials (loopback hosts only).")
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Serve without credentials (loopback hosts only): /v1, reader events and "
+            "recommendations for a user_id open to anyone who can reach the server.",
+        ),
     ] = False,
     allow_public_no_auth: Annotated[
         bool,
@@ -489,20 +494,25 @@ def _settings_with(env: dict[str, str]) -> Settings:
 
 def _check_serving(settings: Settings, host: str, allow_public_no_auth: bool) -> None:
     """Fail fast, with a clear message, before binding a port."""
-    if settings.serve.apis != "search":
-        from vibeshelf.serve.auth import AuthConfigError, Authenticator
+    from vibeshelf.serve.auth import AuthConfigError, Authenticator
 
-        try:
-            Authenticator(settings.auth)
-        except AuthConfigError as exc:
-            fail(str(exc))
-        if not settings.auth.enabled and not _is_loopback(host):
-            if not allow_public_no_auth:
-                fail(
-                    f"--no-auth would open /v1 to anyone who can reach {host}: bind 127.0.0.1, "
-                    "configure API keys or a JWT secret, or pass --allow-public-no-auth"
-                )
-            log.warning("AUTH IS DISABLED on %s: anyone who can reach it may use /v1", host)
+    try:
+        Authenticator(settings.auth)
+    except AuthConfigError as exc:
+        fail(str(exc))
+    if not settings.auth.enabled:
+        if not _is_loopback(host) and not allow_public_no_auth:
+            fail(
+                f"--no-auth would open /v1 and readers' events and recommendations to anyone who "
+                f"can reach {host}: bind 127.0.0.1, configure API keys or a JWT secret, or pass "
+                "--allow-public-no-auth"
+            )
+        v1 = "use /v1, " if settings.serve.apis != "search" else ""
+        typer.secho(
+            f"AUTH IS OFF: anyone who can reach {host} may {v1}write any reader's events and "
+            "read any reader's recommendations",
+            err=True, fg=typer.colors.YELLOW,
+        )
 
 
 def _loaded_app(settings: Settings) -> FastAPI:
@@ -537,14 +547,23 @@ def demo(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build everything, then stop.")] = False,
 ) -> None:
-    """Ingest the bundled sample, embed it, index it, train the recommender and serve it all."""
+    """Ingest the bundled sample, embed it, index it, train the recommender and serve it all.
+
+    Without API keys or a JWT secret the demo serves without auth on a loopback host only.
+    """
+    open_demo = not _settings().auth.configured
+    if open_demo and not no_serve and not _is_loopback(host):
+        fail(
+            f"the demo serves without auth only on a loopback host, not {host}: bind 127.0.0.1, "
+            "or configure VIBESHELF_AUTH__API_KEYS or VIBESHELF_AUTH__JWT_SECRET"
+        )
     ingest_sample_cmd()
     embed()
     index()
     ingest_ratings_sample_cmd()
     train_recs_cmd(evaluate=False)
     if not no_serve:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, no_auth=open_demo)
 
 
 # ---- model -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -108,6 +108,7 @@ class SearchSettings(BaseModel):
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
     rerank: bool = True
     rerank_depth: Annotated[int, Field(ge=1, le=500)] = 50
+    popular_min_sessions: Annotated[int, Field(ge=1, le=1_000_000)] = 3
 
 
 class ServeSettings(BaseModel):
@@ -123,6 +124,7 @@ class ServeSettings(BaseModel):
     apis: Apis = "search"
     # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
     max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
+    session_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
 
 
 class Settings(BaseSettings):

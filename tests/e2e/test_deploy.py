@@ -57,7 +57,8 @@ def app_port(sample_data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]
     port = free_port()
     env = {**os.environ, "VIBESHELF_DATA_DIR": str(sample_data_dir), "VIBESHELF_SERVE__QUERY_LOG": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
+         "--port", str(port), "--no-auth"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     wait_ok(f"http://127.0.0.1:{port}/health", proc)
@@ -171,7 +172,7 @@ def two_workers(data_dir: Path, env: dict[str, str]) -> Iterator[tuple[int, set[
            "GUNICORN_CMD_ARGS": "--keep-alive 60"}  # idle connections stay open to be looked up
     proc = subprocess.Popen(
         [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
-         "--port", str(port)],
+         "--port", str(port), "--no-auth"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     output: list[str] = []

@@ -1,9 +1,11 @@
 """End to end: two search and two recommendation versions served side by side by `vibeshelf serve`,
 feedback flowing into the bandit, the weights moving, the page's click beacon and the dashboard in
-headless Chromium; the in-process bandit task of an app with `experiment.update_seconds`."""
+headless Chromium; the in-process bandit task of an app with `experiment.update_seconds`; and a
+script that forges sessions and clicks, which cannot move the split."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -20,18 +22,24 @@ import yaml
 from fastapi.testclient import TestClient
 from playwright.sync_api import Route, sync_playwright
 
-from tests.conftest import REPO, Server, free_port, run_cli
+from tests.conftest import BACKEND, REPO, Server, free_port, run_cli, running
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.settings import ExperimentSettings
+from vibeshelf.experiment.split import bucket
 from vibeshelf.serve.app import create_app
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
 SCREENSHOT = REPO / "docs" / "experiments.png"
 UPDATE_SCREENSHOT = "VIBESHELF_UPDATE_SCREENSHOT"  # =1: write SCREENSHOT for docs/experiments.md
-# The server and the CLI share these: a low impressions minimum so a short test moves weights.
-ENV = {"VIBESHELF_EXPERIMENT__MIN_IMPRESSIONS": "5", "VIBESHELF_EXPERIMENT__SEED": "3"}
+# The server and the CLI share these: a low impressions minimum and a large step so a short test
+# moves weights.
+ENV = {"VIBESHELF_EXPERIMENT__MIN_IMPRESSIONS": "5", "VIBESHELF_EXPERIMENT__MAX_STEP": "49",
+       "VIBESHELF_EXPERIMENT__MAX_FEEDBACK_PER_HOUR": "5", "VIBESHELF_EXPERIMENT__SEED": "3"}
+ATTACKS = 300
+READERS = 240
+QUERY = {"q": "cozy village mystery"}
 
 
 class Experiment:
@@ -49,12 +57,16 @@ class Experiment:
             result = run_cli(*args, data_dir=self.server.data_dir, check=check)
         return result.stdout + result.stderr
 
-    def search(self, session: str) -> httpx.Response:
-        return httpx.get(f"{self.url}/api/search", params={"q": "cozy village mystery"},
-                         headers={"X-Vibeshelf-Session": session}, timeout=30)
+    def reader(self) -> httpx.Client:
+        """A new reader: a client that keeps the session cookie the server issues it."""
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def search(self, reader: httpx.Client) -> httpx.Response:
+        return reader.get("/api/search", params=QUERY)
 
     def recommend(self, user: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/recommend", json={"user_id": user, "cutoff": 5}, timeout=30)
+        return httpx.post(f"{self.url}/api/recommend", json={"user_id": user, "cutoff": 5},
+                          headers=BACKEND, timeout=30)
 
     def report(self) -> dict:  # type: ignore[type-arg]
         return httpx.get(f"{self.url}/api/experiments").json()["surfaces"]
@@ -111,13 +123,14 @@ def experiment(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_two_versions_of_each_surface_serve_side_by_side(experiment: Experiment) -> None:
     search = Counter()
-    for i in range(40):
-        resp = experiment.search(f"reader-{i}")
-        assert resp.status_code == 200
-        body = resp.json()
-        assert resp.headers["x-vibeshelf-version"] == body["version"]
-        search[body["version"]] += 1
-        assert experiment.search(f"reader-{i}").json()["version"] == body["version"]  # sticky
+    for _ in range(40):
+        with experiment.reader() as reader:
+            resp = experiment.search(reader)
+            assert resp.status_code == 200
+            body = resp.json()
+            assert resp.headers["x-vibeshelf-version"] == body["version"]
+            search[body["version"]] += 1
+            assert experiment.search(reader).json()["version"] == body["version"]  # sticky
     assert set(search) == {"s-base", "s-popular"} and min(search.values()) >= 8
     served: Counter[str] = Counter()
     for i in range(40):
@@ -139,8 +152,9 @@ def test_two_versions_of_each_surface_serve_side_by_side(experiment: Experiment)
 
 
 def test_feedback_is_validated(experiment: Experiment) -> None:
-    rid = experiment.search("feedback-reader").json()["request_id"]
-    post = lambda **body: httpx.post(f"{experiment.url}/api/feedback", json=body)
+    reader = experiment.reader()
+    rid = experiment.search(reader).json()["request_id"]
+    post = lambda **body: reader.post("/api/feedback", json=body)
     first = post(request_id=rid, position=2, event="add_to_shelf")
     assert first.status_code == 201 and first.json()["surface"] == "search"
     assert post(request_id=rid, position=2, event="add_to_shelf").status_code == 409
@@ -148,18 +162,47 @@ def test_feedback_is_validated(experiment: Experiment) -> None:
     assert post(request_id=rid, position=1, event="like").status_code == 422
     missing = post(request_id=rid, position=400, event="click")
     assert missing.status_code == 404 and missing.json()["description"].startswith("request")
+    other = experiment.reader()  # another session, and one that has none
+    assert other.post("/api/feedback", json={"request_id": rid, "position": 3, "event": "click"}
+                      ).status_code == 403
+    experiment.search(other)
+    assert other.post("/api/feedback", json={"request_id": rid, "position": 3, "event": "click"}
+                      ).status_code == 404
+    assert post(request_id=rid, position=3, event="click").status_code == 201
+
+
+def test_a_get_of_go_only_redirects(experiment: Experiment) -> None:
+    """An image tag on any page can make a browser GET /go: it must not count as a click."""
+    with experiment.reader() as reader:
+        body = experiment.search(reader).json()
+        book = body["results"][0]["book_id"]
+        go = reader.get(f"/go/{body['request_id']}/1", params={"book": book})
+        assert go.status_code == 302 and go.headers["location"].startswith("https://")
+        assert not experiment.clicked(body["request_id"], 1)
+
+
+def test_a_session_sends_a_bounded_number_of_events_an_hour(experiment: Experiment) -> None:
+    with experiment.reader() as reader:
+        answers = []
+        for _ in range(7):  # experiment.max_feedback_per_hour is 5 on this server
+            rid = experiment.search(reader).json()["request_id"]
+            answers.append(reader.post("/api/feedback", json={"request_id": rid, "position": 1,
+                                                              "event": "add_to_shelf"}))
+        assert [a.status_code for a in answers] == [201] * 5 + [429] * 2
+        assert answers[-1].headers["Retry-After"]
+        assert "last hour" in answers[-1].json()["description"]
 
 
 def test_clicks_move_traffic_to_the_clicked_version(experiment: Experiment) -> None:
     before = {v["name"]: v["weight"] for v in experiment.report()["search"]["versions"]}
     clicks = 0
-    for i in range(40):
-        body = experiment.search(f"clicker-{i}").json()
-        if body["version"] == "s-popular":  # followed through the /go fallback (no beacon)
-            book = body["results"][0]["book_id"]
-            go = httpx.get(f"{experiment.url}/go/{body['request_id']}/1", params={"book": book})
-            assert go.status_code == 302 and go.headers["location"].startswith("https://")
-            clicks += 1
+    for _ in range(40):
+        with experiment.reader() as reader:
+            body = experiment.search(reader).json()
+            if body["version"] == "s-popular":  # a click as the page's beacon sends it
+                click = {"request_id": body["request_id"], "position": 1, "event": "click"}
+                assert reader.post("/api/feedback", json=click).status_code == 201
+                clicks += 1
     assert experiment.metric("vibeshelf_experiment_clicks_total", "search", "s-popular") == clicks
     out = experiment.cli("experiments", "update")
     assert "search\t" in out
@@ -173,7 +216,7 @@ def test_clicks_move_traffic_to_the_clicked_version(experiment: Experiment) -> N
     assert (latest["impressions"], latest["clicks"]) == (popular["impressions"], popular["clicks"])
     recommend = {v["name"]: v["weight"] for v in experiment.report()["recommend"]["versions"]}
     assert recommend["r-b"] == 50.0  # pinned: the bandit leaves it alone
-    routed = Counter(experiment.search(f"later-{i}").json()["version"] for i in range(40))
+    routed = Counter(experiment.search(experiment.reader()).json()["version"] for _ in range(40))
     assert routed["s-popular"] > routed["s-base"]
 
 
@@ -258,7 +301,7 @@ def test_the_in_process_task_moves_weights_without_the_cli(
     data_dir = tmp_path / "data"
     shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
     exp = ExperimentSettings(update_seconds=0.2, min_impressions=0, seed=3)
-    settings = Settings(data_dir=data_dir, experiment=exp)
+    settings = Settings(data_dir=data_dir, experiment=exp, auth={"enabled": False})
     runtime = Runtime.load(settings)
     manifest = runtime.store.manifest
     registry_file = RegistryFile(settings.experiments_dir)
@@ -272,9 +315,9 @@ def test_the_in_process_task_moves_weights_without_the_cli(
         registry.set_weight(registry.get("s-b"), 50.0, exp.floor, exp.ceiling)
     served: Counter[str] = Counter()
     with TestClient(create_app(settings, runtime)) as client:
-        for i in range(30):
-            body = client.get("/api/search", params={"q": "cozy village mystery"},
-                              headers={"X-Vibeshelf-Session": f"reader-{i}"}).json()
+        for _ in range(30):
+            client.cookies.clear()  # a new reader, who gets a session of their own
+            body = client.get("/api/search", params=QUERY).json()
             served[body["version"]] += 1
             if body["version"] == "s-b":
                 click = {"request_id": body["request_id"], "position": 1, "event": "click"}
@@ -296,7 +339,7 @@ def test_recommend_versions_serve_without_a_default_model(sample_data_dir: Path,
     current = data_dir / "models" / "recs" / "CURRENT"
     trained = current.read_text().strip()
     current.unlink()
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, auth={"enabled": False})
     registry_file = RegistryFile(settings.experiments_dir)
     exp = settings.experiment
     with registry_file.edit("activate") as registry:
@@ -313,3 +356,52 @@ def test_recommend_versions_serve_without_a_default_model(sample_data_dir: Path,
         book_id = answer.json()["recommendations"][0]["book_id"]
         similar = client.get(f"/api/books/{book_id}/similar")
         assert similar.status_code == 503 and "train recs" in similar.json()["description"]
+
+
+@pytest.fixture(scope="module")
+def split_99_1(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose search split is 99/1 (main/new), with the default experiment settings."""
+    data_dir = tmp_path_factory.mktemp("split") / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    for args in (("models", "add", "main", "--surface", "search"),
+                 ("models", "add", "new", "--surface", "search", "--candidates", "30"),
+                 ("models", "activate", "main"), ("models", "activate", "new")):
+        run_cli(*args, data_dir=data_dir)
+    with running(Server(data_dir, free_port())) as server:
+        yield server
+
+
+def forged_sessions(count: int) -> list[str]:
+    """Session ids that the public default salt would route to the 1% version "new"."""
+    ids = (f"forged-{i}" for i in itertools.count())
+    return list(itertools.islice((s for s in ids if bucket("vibeshelf", "search", s) >= 99), count))
+
+
+def weights(url: str) -> dict[str, float]:
+    versions = httpx.get(f"{url}/api/experiments").json()["surfaces"]["search"]["versions"]
+    return {v["name"]: v["weight"] for v in versions}
+
+
+def test_a_script_forging_sessions_and_clicks_cannot_move_the_split(split_99_1: Server) -> None:
+    """300 searches and clicks from a script with forged sessions once moved 99/1 to 1/99."""
+    url = split_99_1.url
+    assert weights(url) == {"main": 99.0, "new": 1.0}
+    for _ in range(READERS):  # readers before the attack, enough for main's min_impressions
+        httpx.get(f"{url}/api/search", params=QUERY, timeout=30).raise_for_status()
+    served, forged_clicks, issued_clicks = Counter(), Counter(), Counter()
+    for forged in forged_sessions(ATTACKS):
+        header = {"X-Vibeshelf-Session": forged}
+        found = httpx.get(f"{url}/api/search", params=QUERY, headers=header, timeout=30)
+        served[found.json()["version"]] += 1
+        click = {"request_id": found.json()["request_id"], "position": 1, "event": "click"}
+        post = partial(httpx.post, f"{url}/api/feedback", json=click, timeout=30)
+        forged_clicks[post(headers=header).status_code] += 1
+        issued = {"X-Vibeshelf-Session": found.headers.get("X-Vibeshelf-Session", forged)}
+        if found.json()["version"] == "new":  # the session the server issued, clicked twice
+            issued_clicks[post(headers=issued).status_code] += 1
+            issued_clicks[post(headers=issued).status_code] += 1
+    run_cli("experiments", "update", data_dir=split_99_1.data_dir)
+    assert weights(url) == {"main": 99.0, "new": 1.0}
+    assert forged_clicks == {403: ATTACKS}
+    assert served["new"] < ATTACKS // 10  # forged ids route nowhere: ~1% reach the new version
+    assert issued_clicks[201] == issued_clicks[409]  # one click per (request, position)

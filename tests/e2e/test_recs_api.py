@@ -6,6 +6,7 @@ database on a real PostgreSQL server on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import BACKEND, REPO, SERVER_KEYS, free_port
 from tests.contracts.recommender import active_reader
 from tests.postgres_server import fresh_database
 from vibeshelf.recommend.artifacts import RecsModel
@@ -34,6 +35,7 @@ def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Itera
         **os.environ,
         "VIBESHELF_DATA_DIR": str(data_dir),
         "VIBESHELF_LOG_LEVEL": "WARNING",
+        "VIBESHELF_AUTH__API_KEYS": json.dumps(SERVER_KEYS),
         **(env or {}),
     }
     proc = subprocess.Popen(
@@ -54,7 +56,7 @@ def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Itera
         stderr=subprocess.STDOUT,
         text=True,
     )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=BACKEND)
     try:
         deadline = time.monotonic() + 60
         while True:

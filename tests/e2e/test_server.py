@@ -118,7 +118,33 @@ def test_suggest_completes_titles_and_then_popular_queries(server: Server) -> No
     assert httpx.get(url, params={"q": "x", "limit": 0}).status_code == 422
     query = "quiet lighthouse keeper tales"
     assert query not in [s["text"] for s in httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"]]
-    for _ in range(2):
-        httpx.get(f"{server.url}/api/search", params={"q": query}).raise_for_status()
+    for _ in range(3):  # three readers, each searching again in the session they were given
+        with httpx.Client(base_url=server.url) as reader:
+            for _ in range(2):
+                reader.get("/api/search", params={"q": query}).raise_for_status()
     first = httpx.get(url, params={"q": "quiet lightho"}).json()["suggestions"][0]
     assert first == {"text": query, "kind": "query"}
+
+
+def suggested(server: Server, prefix: str) -> list[str]:
+    found = httpx.get(f"{server.url}/api/suggest", params={"q": prefix}).json()["suggestions"]
+    return [s["text"] for s in found if s["kind"] == "query"]
+
+
+def test_one_client_cannot_make_a_suggestion(server: Server) -> None:
+    """Two searches once made "buy cheap pills at evil.example" the top suggestion."""
+    spam, plain = "buy cheap pills at evil.example", "velvet moth orchard"
+    for query in (spam, plain):
+        with httpx.Client(base_url=server.url) as client:  # one client, keeping its session
+            for _ in range(6):
+                client.get("/api/search", params={"q": query}).raise_for_status()
+        for _ in range(6):  # and one that drops it, or forges one, every time
+            httpx.get(f"{server.url}/api/search", params={"q": query}).raise_for_status()
+            httpx.get(f"{server.url}/api/search", params={"q": query},
+                      headers={"X-Vibeshelf-Session": "forged"}).raise_for_status()
+    assert suggested(server, "buy cheap") == [] and suggested(server, "velvet mo") == []
+    for _ in range(3):  # many readers: the plain query becomes a suggestion, the link never
+        with httpx.Client(base_url=server.url) as reader:
+            for query in (spam, spam, plain, plain):
+                reader.get("/api/search", params={"q": query}).raise_for_status()
+    assert suggested(server, "buy cheap") == [] and suggested(server, "velvet mo") == [plain]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pyarrow.parquet as pq
 
-from tests.conftest import Server
+from tests.conftest import BACKEND, Server
 from vibeshelf.recommend.artifacts import load_model
 from vibeshelf.recommend.sample import SAMPLE_RATINGS_PATH
 from vibeshelf.recommend.train import recs_root
@@ -38,7 +38,9 @@ def test_health_names_the_recommender(server: Server) -> None:
 
 def test_known_reader_gets_unseen_catalog_books(server: Server) -> None:
     reader, rated = sample_reader()
-    resp = httpx.post(f"{server.url}/api/recommend", json={"user_id": reader, "cutoff": 10})
+    resp = httpx.post(
+        f"{server.url}/api/recommend", json={"user_id": reader, "cutoff": 10}, headers=BACKEND
+    )
     assert resp.status_code == 200
     body = resp.json()
     assert body["strategy"] == "als"
@@ -51,7 +53,9 @@ def test_known_reader_gets_unseen_catalog_books(server: Server) -> None:
 
 
 def test_unknown_reader_gets_popular_books(server: Server) -> None:
-    body = httpx.post(f"{server.url}/api/recommend", json={"user_id": "nobody-at-all"}).json()
+    body = httpx.post(
+        f"{server.url}/api/recommend", json={"user_id": "nobody-at-all"}, headers=BACKEND
+    ).json()
     assert body["strategy"] == "popular"
     assert len(body["recommendations"]) == 10
 

@@ -15,6 +15,7 @@ from vibeshelf.experiment.feedback import (
     Counts,
     DuplicateFeedbackError,
     Feedback,
+    FeedbackLimitError,
     FeedbackStore,
     PostgresFeedbackStore,
     SqliteFeedbackStore,
@@ -34,11 +35,29 @@ class FeedbackStoreContract:
 
     def test_unknown_requests_and_positions_are_refused(self, store: FeedbackStore) -> None:
         store.record_served("r1", "search", "v1", 2)
-        with pytest.raises(UnknownRequestError, match="no served request"):
+        with pytest.raises(UnknownRequestError, match="was served to this session"):
             store.add(Feedback(request_id="nope", position=1, event="click"))
         with pytest.raises(UnknownRequestError, match="2 results"):
             store.add(Feedback(request_id="r1", position=3, event="click"))
         assert store.events("search") == {}
+
+    def test_feedback_comes_only_from_the_session_served(self, store: FeedbackStore) -> None:
+        store.record_served("r1", "search", "v1", 5, session="s1")
+        for other in (None, "s2"):
+            with pytest.raises(UnknownRequestError, match="was served to this session"):
+                store.add(Feedback(request_id="r1", position=1, event="click"), other)
+        assert store.add(Feedback(request_id="r1", position=1, event="click"), "s1").version == "v1"
+
+    def test_a_session_sends_at_most_per_hour_events(self, store: FeedbackStore) -> None:
+        for i in range(3):
+            store.record_served(f"r{i}", "search", "v1", 5, session="s1")
+        store.record_served("mine", "search", "v1", 5, session="s2")
+        for i in range(2):
+            store.add(Feedback(request_id=f"r{i}", position=1, event="click"), "s1", per_hour=2)
+        with pytest.raises(FeedbackLimitError, match="2 feedback events"):
+            store.add(Feedback(request_id="r2", position=1, event="click"), "s1", per_hour=2)
+        store.add(Feedback(request_id="mine", position=1, event="click"), "s2", per_hour=2)
+        assert store.counts("search") == {"v1": Counts(4, 3)}
 
     def test_the_same_event_twice_is_a_duplicate(self, store: FeedbackStore) -> None:
         store.record_served("r1", "recommend", "v1", 5)

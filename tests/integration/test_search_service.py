@@ -134,7 +134,7 @@ from fastapi.testclient import TestClient
 from vibeshelf.serve.app import create_app
 from vibeshelf.settings import Settings
 
-settings = Settings(data_dir=Path(sys.argv[1]))
+settings = Settings(data_dir=Path(sys.argv[1]), auth={"enabled": False})
 settings.serve.query_log = False
 with TestClient(create_app(settings)) as client:
     response = client.get("/api/search", params={"q": "cozy small-town mystery with a cat"})

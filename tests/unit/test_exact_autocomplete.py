@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.search.autocomplete import Autocomplete, PopularQueries
 from vibeshelf.search.exact import ExactMatcher
@@ -54,17 +56,34 @@ def test_logged_queries_become_completions_once_popular(tmp_path: Path) -> None:
     auto = Autocomplete(BookCatalog(BOOKS), PopularQueries(log))
     assert [s.kind for s in auto.suggest("road")] == ["title", "title"]  # no log yet
 
-    def search(query: str, results: list[str]) -> None:
+    def search(query: str, results: list[str], session: str | None) -> None:
         with log.open("a") as fh:
-            fh.write(json.dumps({"query": query, "results": results}) + "\n")
+            fh.write(json.dumps({"query": query, "results": results, "session": session}) + "\n")
 
-    search("road trip novels", ["2"])
-    assert "road trip novels" not in [s.text for s in auto.suggest("road")]  # once is not popular
-    search("Road trip novels", ["2"])
-    search("road to nowhere", [])  # no results: never suggested
-    search("road to nowhere", [])
+    for _ in range(5):  # one session repeating a search does not make it popular
+        search("road trip novels", ["2"], "s1")
+    search("road trip novels", ["2"], None)  # nor do searches without a returning session
+    assert "road trip novels" not in [s.text for s in auto.suggest("road")]
+    search("Road trip novels", ["2"], "s2")
+    search("road trip novels", ["2"], "s3")
+    for session in ("s1", "s2", "s3"):
+        search("road to nowhere", [], session)  # no results: never suggested
     with log.open("a") as fh:
         fh.write('{"query": "half a li')  # a line still being written is left for later
     found = auto.suggest("road")
     assert (found[0].text, found[0].kind) == ("road trip novels", "query")
     assert "road to nowhere" not in [s.text for s in found]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["buy cheap pills at evil.example", "road deals https://x.test/a", "road mail me@host.org",
+     "road www.shop", "road pills.shop.example now"],
+)
+def test_link_like_queries_are_never_suggested(tmp_path: Path, query: str) -> None:
+    log = tmp_path / "queries.jsonl"
+    log.write_text("".join(
+        json.dumps({"query": query, "results": ["2"], "session": f"s{i}"}) + "\n" for i in range(10)
+    ))
+    auto = Autocomplete(BookCatalog(BOOKS), PopularQueries(log))
+    assert not [s for s in auto.suggest(query.split()[0]) if s.kind == "query"]

@@ -86,9 +86,10 @@ def test_feedback_and_bandit_update_through_the_router(registry_file: RegistryFi
     router = make_router(registry_file, Counter())
     for i in range(30):
         name, _ = router.pick("search", f"reader-{i}")
-        router.served("search", name, f"req-{i}", 10, 0.001)
+        router.served("search", name, f"req-{i}", 10, 0.001, f"session-{i}")
         if name == "b":
-            router.feedback(Feedback(request_id=f"req-{i}", position=1, event="click"))
+            click = Feedback(request_id=f"req-{i}", position=1, event="click")
+            router.feedback(click, f"session-{i}")
     assert router.metrics.clicks["b"] > 0 and router.metrics.clicks["a"] == 0  # type: ignore[attr-defined]
     weights = router.update()["search"]
     assert weights["b"] > 49.0 and sum(weights.values()) == pytest.approx(100.0)

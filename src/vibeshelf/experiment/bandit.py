@@ -23,6 +23,14 @@ def best_shares(counts: Mapping[str, Counts], samples: int, rng: np.random.Gener
     return {n: float(w) / samples for n, w in zip(names, wins, strict=True)}
 
 
+def step_limits(weight: float, counts: Counts, settings: ExperimentSettings) -> tuple[float, float]:
+    """Where one update may take a version's `weight`: nowhere before `min_impressions`, else at
+    most `max_step` points either way."""
+    if counts.impressions < settings.min_impressions:
+        return weight, weight
+    return weight - settings.max_step, weight + settings.max_step
+
+
 def update(
     registry_file: RegistryFile,
     counts_of: Mapping[str, Mapping[str, Counts]],
@@ -31,7 +39,9 @@ def update(
 ) -> dict[str, dict[str, float]]:
     """Recompute every surface's weights from its counts; returns the new weights per surface.
 
-    A version with fewer than `min_impressions` keeps at least its weight; pinned ones stay put.
+    No weight grows past its evidence: a version with fewer than `min_impressions` keeps its
+    weight exactly, and one update moves any weight by at most `max_step` points. Pinned ones
+    stay put.
     """
     inputs: dict[str, Any] = {}
     result: dict[str, dict[str, float]] = {}
@@ -42,13 +52,10 @@ def update(
                 continue
             per_version = {v.name: counts.get(v.name, Counts()) for v in active}
             shares = best_shares(per_version, settings.samples, rng)
-            keep = {
-                v.name: v.weight for v in active
-                if per_version[v.name].impressions < settings.min_impressions
-            }
+            limits = {v.name: step_limits(v.weight, per_version[v.name], settings) for v in active}
             result[surface] = registry.rebalance(
                 surface, {n: s * TOTAL for n, s in shares.items()}, settings.floor,
-                settings.ceiling, keep=keep,
+                settings.ceiling, limits=limits,
             )
             inputs[surface] = {
                 "impressions": {n: c.impressions for n, c in per_version.items()},

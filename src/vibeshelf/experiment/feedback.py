@@ -27,13 +27,26 @@ _DDL = (
     "event TEXT NOT NULL, value DOUBLE PRECISION, ts TEXT NOT NULL, PRIMARY KEY (request_id, position, event))"),
     "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_version ON vibeshelf_served (surface, version)",
     "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_ts ON vibeshelf_served (ts)",
+    ("CREATE TABLE IF NOT EXISTS vibeshelf_served_session (request_id TEXT PRIMARY KEY, "
+     "session TEXT NOT NULL)"),
+    "CREATE INDEX IF NOT EXISTS vibeshelf_served_by_session ON vibeshelf_served_session (session)",
 )
 # Retention: served requests older than a cutoff go, and the feedback that names them.
 _NTH_NEWEST = "SELECT ts FROM vibeshelf_served ORDER BY ts DESC LIMIT 1 OFFSET ?"
 _PRUNE = (
     ("DELETE FROM vibeshelf_feedback WHERE request_id IN "
      "(SELECT request_id FROM vibeshelf_served WHERE ts < ?)"),
+    ("DELETE FROM vibeshelf_served_session WHERE request_id IN "
+     "(SELECT request_id FROM vibeshelf_served WHERE ts < ?)"),
     "DELETE FROM vibeshelf_served WHERE ts < ?",
+)
+_SERVED = (
+    "SELECT s.surface, s.version, s.results, x.session FROM vibeshelf_served s "
+    "LEFT JOIN vibeshelf_served_session x ON x.request_id = s.request_id WHERE s.request_id = ?"
+)
+_SESSION_EVENTS = (
+    "SELECT COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served_session x "
+    "ON x.request_id = f.request_id WHERE x.session = ? AND f.ts >= ?"
 )
 _CLICKED = (
     "SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
@@ -75,6 +88,10 @@ class UnknownRequestError(LookupError):
 
 class DuplicateFeedbackError(ValueError):
     """This (request_id, position, event) was recorded already."""
+
+
+class FeedbackLimitError(ValueError):
+    """The session has sent as many feedback events as it may in an hour."""
 
 
 class Served(BaseModel):
@@ -124,11 +141,17 @@ class FeedbackStore(ABC):
             cursor.execute(sql.replace("?", self.placeholder), params)
             return list(cursor.fetchall()) if cursor.description else []
 
-    def record_served(self, request_id: str, surface: str, version: str, results: int) -> None:
-        self._run(
-            "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)",
-            (request_id, surface, version, results, _now()),
-        )
+    def record_served(
+        self, request_id: str, surface: str, version: str, results: int, session: str | None = None
+    ) -> None:
+        """Record a served request, under the reader session it was served to (if any)."""
+        served = "INSERT INTO vibeshelf_served VALUES (?, ?, ?, ?, ?)"
+        to_session = "INSERT INTO vibeshelf_served_session VALUES (?, ?)"
+        with self._lock, self._transaction() as cursor:
+            row = (request_id, surface, version, results, _now())
+            cursor.execute(served.replace("?", self.placeholder), row)
+            if session is not None:
+                cursor.execute(to_session.replace("?", self.placeholder), (request_id, session))
         self._unpruned += 1
         if self._unpruned >= self.retention.every:
             self._unpruned = 0
@@ -146,15 +169,25 @@ class FeedbackStore(ABC):
             for sql in _PRUNE:
                 cursor.execute(sql.replace("?", self.placeholder), (cutoff,))
 
-    def add(self, feedback: Feedback) -> Served:
-        """Store one event; UnknownRequestError or DuplicateFeedbackError when it cannot be."""
+    def add(
+        self, feedback: Feedback, session: str | None = None, per_hour: int | None = None
+    ) -> Served:
+        """Store one event from `session`, which must be the one the request was served to.
+
+        UnknownRequestError for a request not served to this session (or without that position),
+        DuplicateFeedbackError for a repeat, FeedbackLimitError past `per_hour` events of the
+        session.
+        """
         sql = "INSERT INTO vibeshelf_feedback VALUES (?, ?, ?, ?, ?)".replace("?", self.placeholder)
-        select = "SELECT surface, version, results FROM vibeshelf_served WHERE request_id = ?"
         with self._lock, self._transaction() as cursor:
-            cursor.execute(select.replace("?", self.placeholder), (feedback.request_id,))
+            cursor.execute(_SERVED.replace("?", self.placeholder), (feedback.request_id,))
             row = cursor.fetchone()
-            if row is None:
-                raise UnknownRequestError(f"no served request {feedback.request_id!r}")
+            if row is None or row[3] != session:
+                raise UnknownRequestError(
+                    f"no request {feedback.request_id!r} was served to this session"
+                )
+            if session is not None and per_hour is not None:
+                self._check_rate(cursor, session, per_hour)
             if feedback.position > row[2]:
                 raise UnknownRequestError(
                     f"request {feedback.request_id!r} had {row[2]} results, not {feedback.position}"
@@ -170,6 +203,14 @@ class FeedbackStore(ABC):
                     ) from exc
                 raise
         return Served(surface=row[0], version=row[1])
+
+    def _check_rate(self, cursor: Any, session: str, per_hour: int) -> None:
+        since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+        cursor.execute(_SESSION_EVENTS.replace("?", self.placeholder), (session, since))
+        if cursor.fetchone()[0] >= per_hour:
+            raise FeedbackLimitError(
+                f"this session sent {per_hour} feedback events in the last hour"
+            )
 
     def counts(self, surface: str) -> dict[str, Counts]:
         """Per version: result lists served (impressions) and those with at least one click."""

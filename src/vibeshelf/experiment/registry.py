@@ -119,15 +119,19 @@ class Registry(BaseModel):
         floor: float,
         ceiling: float,
         fixed: dict[str, float] | None = None,
-        keep: dict[str, float] | None = None,
+        limits: dict[str, tuple[float, float]] | None = None,
     ) -> dict[str, float]:
-        """New weights from `shares`: `fixed` (and pinned) exact, `keep` as minimums, floor..ceiling."""
+        """New weights from `shares`: `fixed` (and pinned) exact, within floor..ceiling and each
+        version's (low, high) `limits`."""
         active = {v.name: v for v in self.of(surface)}
         fixed = {n: v.weight for n, v in active.items() if v.pinned} | (fixed or {})
-        keep = keep or {}
+        bounds = {n: (limits or {}).get(n, (0.0, TOTAL)) for n in active}
         alone = len(active) == 1
-        low = {n: TOTAL if alone else fixed.get(n, max(floor, keep.get(n, 0.0))) for n in active}
-        high = {n: TOTAL if alone else fixed.get(n, max(ceiling, low[n])) for n in active}
+        low = {n: TOTAL if alone else fixed.get(n, max(floor, bounds[n][0])) for n in active}
+        high = {
+            n: TOTAL if alone else fixed.get(n, max(low[n], min(ceiling, bounds[n][1])))
+            for n in active
+        }
         weights = allocate({n: shares.get(n, 0.0) for n in active}, low, high)
         for name, weight in weights.items():
             active[name].weight = weight

@@ -87,13 +87,17 @@ class ExperimentRouter:
         name = choose(self._weights[surface], bucket(self.settings.salt, surface, unit_id))
         return name, self._services[name]
 
-    def served(self, surface: str, version: str, request_id: str, results: int, seconds: float) -> None:
-        """Record a served request (before its reply leaves) so feedback can name it."""
-        self.store.record_served(request_id, surface, version, results)
+    def served(
+        self, surface: str, version: str, request_id: str, results: int, seconds: float,
+        session: str,
+    ) -> None:
+        """Record a request served to `session` (before its reply leaves) for its feedback."""
+        self.store.record_served(request_id, surface, version, results, session)
         self.metrics.version_served(surface, version, results, seconds)
 
-    def feedback(self, feedback: Feedback) -> Served:
-        served = self.store.add(feedback)
+    def feedback(self, feedback: Feedback, session: str) -> Served:
+        """Store feedback from `session` on a request served to it, within the hourly bound."""
+        served = self.store.add(feedback, session, self.settings.max_feedback_per_hour)
         if feedback.event == "click":
             self.metrics.version_clicked(served.surface, served.version)
         return served

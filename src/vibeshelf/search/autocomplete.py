@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import threading
-from collections import Counter
+from collections import defaultdict
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,9 @@ from vibeshelf.search.querylog import log_files
 from vibeshelf.search.ranking import words_key
 
 Kind = Literal["title", "author", "shelf", "query"]
-MIN_QUERY_COUNT = 2  # a logged query is suggested once this many searches with results used it
+MIN_SESSIONS = 3  # a logged query is suggested once this many reader sessions searched it
+# A scheme, "www.", an "@" (e-mail) or a dotted name ending in letters (evil.example): a link.
+LINK_LIKE = re.compile(r"\w+://|\bwww\.|@|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,20 @@ class Suggestion:
 
 
 class PopularQueries:
-    """Counts of logged queries that returned results, read incrementally from the query log
-    and, after it rotated, from its rotated files: every line once."""
+    """Queries that returned results, with the distinct returning reader sessions that searched
+    them, read incrementally from the query log and, after it rotated, from its rotated files:
+    every line once.
 
-    def __init__(self, path: Path) -> None:
+    Only entries that name a session count (the server logs one only when a client came back with
+    the signed session it was given), and a query is popular once `min_sessions` sessions searched
+    it: one client repeating a search cannot make it a suggestion alone. Text that looks like a
+    link, a domain or an e-mail address is never kept.
+    """
+
+    def __init__(self, path: Path, min_sessions: int = MIN_SESSIONS) -> None:
         self.path = path
-        self.counts: Counter[str] = Counter()
+        self.min_sessions = min_sessions
+        self.sessions: defaultdict[str, set[str]] = defaultdict(set)
         self.display: dict[str, str] = {}
         self._inode: int | None = None  # the file read last, and up to where
         self._offset = 0
@@ -67,19 +78,28 @@ class PopularQueries:
         end = data.rfind(b"\n") + 1
         self._inode, self._offset = inode, offset + end
         for line in data[:end].splitlines():
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            query = entry.get("query") if isinstance(entry, dict) else None
-            if isinstance(query, str) and entry.get("results"):
-                key = words_key(query)
-                self.counts[key] += 1
-                self.display.setdefault(key, query)
+            self._count(line)
+
+    def _count(self, line: bytes) -> None:
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(entry, dict) or not entry.get("results"):
+            return
+        query, session = entry.get("query"), entry.get("session")
+        if isinstance(query, str) and isinstance(session, str) and not LINK_LIKE.search(query):
+            key = words_key(query)
+            self.sessions[key].add(session)
+            self.display.setdefault(key, query)
 
     def popular(self) -> list[tuple[str, str, int]]:
-        """(key, query as first typed, count) for queries searched at least MIN_QUERY_COUNT times."""
-        return [(k, self.display[k], n) for k, n in self.counts.items() if n >= MIN_QUERY_COUNT]
+        """(key, query as first typed, sessions) for queries `min_sessions` sessions searched."""
+        return [
+            (k, self.display[k], len(found))
+            for k, found in self.sessions.items()
+            if len(found) >= self.min_sessions
+        ]
 
 
 class Autocomplete:

@@ -152,7 +152,8 @@ class SearchService:
         variant.cache = QueryVectorCache(settings.query_cache_size)
         return variant
 
-    def search(self, params: SearchParams) -> SearchResponse:
+    def search(self, params: SearchParams, session: str | None = None) -> SearchResponse:
+        """The ranked books for `params`; `session` (a returning reader's) goes to the query log."""
         started = time.perf_counter()
         query = sanitize_query(params.q, self.settings.max_query_chars)
         limit = min(params.limit or self.settings.default_limit, self.settings.max_limit)
@@ -186,7 +187,7 @@ class SearchService:
             index_build=manifest.build_id,
             results=results,
         )
-        self._log(params, response)
+        self._log(params, response, session)
         return response
 
     # ---- retrieval -------------------------------------------------------------------------
@@ -386,7 +387,7 @@ class SearchService:
             exact_match=exact,  # type: ignore[arg-type]
         )
 
-    def _log(self, params: SearchParams, response: SearchResponse) -> None:
+    def _log(self, params: SearchParams, response: SearchResponse, session: str | None) -> None:
         if self.query_log is None:
             return
         self.query_log.write(
@@ -403,6 +404,7 @@ class SearchService:
                 "latency_ms": response.took_ms,
                 "model_version": response.model_version,
                 "index_build": response.index_build,
+                "session": session,
             }
         )
 

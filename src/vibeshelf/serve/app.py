@@ -26,6 +26,7 @@ from vibeshelf.search.models import (
     Suggestion,
     SuggestResponse,
 )
+from vibeshelf.serve.auth import Authenticator
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.experiments_api import load_experiments, periodic_updates
@@ -39,6 +40,7 @@ from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
 from vibeshelf.serve.routing import run_search, versioned_json
 from vibeshelf.serve.runtime import Runtime
+from vibeshelf.serve.sessions import SessionSigner, session_secret
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
@@ -121,6 +123,7 @@ def create_app(
     )
     install_error_handlers(app, pages=apis != "encode")
     app.add_middleware(BodySizeLimit, limits=body_limits(settings))
+    app.state.authenticator = Authenticator(settings.auth)  # checks the auth settings now
     if apis != "search":
         install_encode_api(app, settings, standalone=apis == "encode")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -130,6 +133,7 @@ def create_app(
     document_errors(app)
     if apis == "encode":
         return app
+    app.state.sessions = SessionSigner(session_secret(settings))
 
     @app.get(
         "/api/search", response_model=SearchResponse, tags=["search"], responses=error_responses(503)
@@ -148,7 +152,7 @@ def create_app(
         three of those books first. A reader in an experiment gets their version's ranking settings.
         """
         response = run_search(request, params)
-        return versioned_json(response, response.version)
+        return versioned_json(request, response, response.version)
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
     def api_suggest(

@@ -1,4 +1,4 @@
-"""Who calls /v1: API keys (sha256, compared in constant time) or HS256 JWTs, each with scopes."""
+"""Who calls /v1 and the reader APIs: API keys (sha256, constant time) or HS256 JWTs; scopes."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from vibeshelf.serve.encode_settings import AuthSettings
 
 REALM = 'Bearer realm="vibeshelf"'
 NOT_CONFIGURED = (
-    "auth is enabled but no credentials are configured, so no request could ever pass: set "
+    "auth is enabled but no credentials are configured, so no request to /v1, /api/events or "
+    "/api/recommend for a user_id could ever pass: set "
     "VIBESHELF_AUTH__API_KEYS (JSON, e.g. '{\"team-a\": {\"key\": \"<16+ chars>\", \"scopes\": "
-    "[\"encode\"]}}') or VIBESHELF_AUTH__JWT_SECRET, or serve without auth on loopback with --no-auth"
+    "[\"encode\", \"events\", \"recommend\"]}}') or VIBESHELF_AUTH__JWT_SECRET, or serve "
+    "without auth on loopback with --no-auth"
 )
 
 
@@ -29,14 +31,21 @@ class AuthConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: `id` keys its rate limit; `rate_per_s` overrides the default."""
+    """An authenticated caller: `id` keys its rate limit; `rate_per_s` overrides the default.
+
+    `reader` is a JWT's `sub`: such a token acts for that reader only.
+    """
 
     id: str
     scopes: frozenset[str]
     rate_per_s: float | None = None
+    reader: str | None = None
 
     def allows(self, scope: str) -> bool:
         return "*" in self.scopes or scope in self.scopes
+
+    def may_act_for(self, user_id: str) -> bool:
+        return self.reader is None or self.reader == user_id
 
 
 def unauthorized(description: str, error: str | None = None) -> HTTPException:
@@ -94,7 +103,9 @@ class Authenticator:
             raise unauthorized("token expired", "invalid_token") from None
         except jwt.InvalidTokenError:
             raise unauthorized("invalid API key or token", "invalid_token") from None
-        return Principal(f"jwt:{claims.get('sub', '-')}", _claimed_scopes(claims))
+        subject = claims.get("sub")
+        reader = str(subject) if subject is not None else None
+        return Principal(f"jwt:{reader or '-'}", _claimed_scopes(claims), reader=reader)
 
 
 def _claimed_scopes(claims: dict[str, Any]) -> frozenset[str]:
@@ -113,6 +124,29 @@ _bearer = HTTPBearer(auto_error=False, description="An API key or an HS256 JWT")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
 
 
+def forbidden(scope: str, description: str) -> HTTPException:
+    """A 403 naming the scope the credentials would need."""
+    return HTTPException(
+        403, description,
+        headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
+    )
+
+
+def _presented(
+    request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
+) -> Principal | None:
+    """The caller behind the presented credentials (401 if invalid), None when none were sent.
+
+    With auth disabled every caller is anonymous and may do anything.
+    """
+    auth: Authenticator = request.app.state.authenticator
+    if not auth.enabled:
+        host = request.client.host if request.client else "-"
+        return Principal(f"anonymous:{host}", frozenset({"*"}))
+    token = bearer.credentials if bearer else api_key
+    return auth.authenticate(token) if token else None
+
+
 def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency yielding the caller; 401 without valid credentials, 403 without `scope`."""
 
@@ -122,16 +156,34 @@ def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
         auth: Authenticator = request.app.state.authenticator
-        if not auth.enabled:
-            host = request.client.host if request.client else "-"
-            return Principal(f"anonymous:{host}", frozenset({"*"}))
-        caller = auth.authenticate(bearer.credentials if bearer else api_key)
+        caller = _presented(request, bearer, api_key) or auth.authenticate(None)
         if scope is not None and not caller.allows(scope):
-            raise HTTPException(
-                403,
-                f"these credentials lack the {scope!r} scope",
-                headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
-            )
+            raise forbidden(scope, f"these credentials lack the {scope!r} scope")
         return caller
 
     return principal
+
+
+async def optional_caller(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal | None:
+    """A dependency yielding the caller when credentials were sent (401 if invalid), else None."""
+    return _presented(request, bearer, api_key)
+
+
+def authorize_reader(caller: Principal | None, scope: str, user_id: str) -> None:
+    """Let `caller` act for reader `user_id` with `scope`: a backend's key or token with the scope,
+    or a token whose `sub` is that reader; 401 without credentials, 403 otherwise."""
+    if caller is None:
+        raise unauthorized(
+            f"acting for reader {user_id!r} needs credentials with the {scope!r} scope: send "
+            "`Authorization: Bearer <API key or JWT>` or `X-API-Key: <API key>`"
+        )
+    if not caller.allows(scope):
+        raise forbidden(scope, f"these credentials lack the {scope!r} scope")
+    if not caller.may_act_for(user_id):
+        raise forbidden(
+            scope, f"this token acts for reader {caller.reader!r} only, not {user_id!r}"
+        )

@@ -15,7 +15,6 @@ from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.service import EmbeddingService
 from vibeshelf.serve import openai_api, tei_api
-from vibeshelf.serve.auth import Authenticator
 from vibeshelf.serve.encode_core import (
     AnyCaller,
     Api,
@@ -142,10 +141,9 @@ async def health(api: Api) -> dict[str, Any]:
 
 
 def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
-    """Mounts /v1, the OpenAI and TEI protocols (and /health when `standalone`): checks the auth
-    settings now, at build time. Their body limit (`encode.max_body_bytes`) is applied by the
-    app's BodySizeLimit."""
-    app.state.authenticator = Authenticator(settings.auth)
+    """Mounts /v1, the OpenAI and TEI protocols (and /health when `standalone`); the app's
+    `state.authenticator` checks their callers and its BodySizeLimit applies
+    `encode.max_body_bytes`."""
     app.include_router(router)
     app.include_router(openai_api.router)
     app.include_router(tei_api.router)

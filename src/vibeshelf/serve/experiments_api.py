@@ -19,6 +19,7 @@ from starlette.datastructures import State
 from vibeshelf.experiment.feedback import (
     DuplicateFeedbackError,
     Feedback,
+    FeedbackLimitError,
     Retention,
     UnknownRequestError,
     open_feedback,
@@ -32,6 +33,7 @@ from vibeshelf.search.service import SearchService
 from vibeshelf.serve.metrics import Metrics
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.recommend_api import load_recommender
+from vibeshelf.serve.routing import presented_session
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
@@ -112,14 +114,30 @@ def _require(request: Request) -> ExperimentRouter:
     return experiments
 
 
-def record_feedback(experiments: ExperimentRouter, feedback: Feedback) -> FeedbackResponse:
-    """Store one event (committed before this returns) or raise the matching HTTP error."""
+NO_SESSION = (
+    "feedback needs the reader session the request was served to: the vibeshelf_session cookie "
+    "or X-Vibeshelf-Session header that the search answer handed out"
+)
+RETRY_FEEDBACK_SECONDS = 3600
+
+
+def record_feedback(request: Request, feedback: Feedback) -> FeedbackResponse:
+    """Store one event of the caller's session (committed before this returns) or raise the
+    matching HTTP error."""
+    experiments = _require(request)
+    session = presented_session(request)
+    if session is None:
+        raise HTTPException(403, NO_SESSION)
     try:
-        served = experiments.feedback(feedback)
+        served = experiments.feedback(feedback, session.id)
     except UnknownRequestError as exc:
         raise HTTPException(404, str(exc)) from exc
     except DuplicateFeedbackError as exc:
         raise HTTPException(409, str(exc)) from exc
+    except FeedbackLimitError as exc:
+        raise HTTPException(
+            429, str(exc), headers={"Retry-After": str(RETRY_FEEDBACK_SECONDS)}
+        ) from exc
     except StorageError as exc:
         log.error("feedback store unavailable: %s", exc)
         raise HTTPException(503, "the feedback store is unavailable") from exc
@@ -131,11 +149,13 @@ def record_feedback(experiments: ExperimentRouter, feedback: Feedback) -> Feedba
     responses=error_responses(409, 503),
 )
 def api_feedback(request: Request, body: Feedback) -> FeedbackResponse:
-    """What a reader did with a served result; 404 for an unknown request, 409 for a repeat.
+    """What a reader did with a result served to their session.
 
-    The search page sends clicks here itself, as a JSON beacon (`navigator.sendBeacon`).
+    403 without that session, 404 for a request not served to it, 409 for a repeat, 429 past
+    `experiment.max_feedback_per_hour` events of the session. The search page sends clicks here
+    itself, as a JSON beacon (`navigator.sendBeacon`, which carries the session cookie).
     """
-    return record_feedback(_require(request), body)
+    return record_feedback(request, body)
 
 
 @router.get("/go/{request_id}/{position}", include_in_schema=False)
@@ -145,17 +165,11 @@ def follow_result(
     position: Annotated[int, Path(ge=1, le=500)],
     book: Annotated[str, Query(max_length=200)],
 ) -> RedirectResponse:
-    """Record a click on a result, then 302 to the book's page (only ever a catalog book's URL).
-
-    A fallback for links without the page's beacon (e.g. a result link shared or scripted).
-    """
+    """A 302 to the book's page (only ever a catalog book's URL); records nothing, as any page
+    could make a browser GET it: clicks arrive by POST, the page's beacon to /api/feedback."""
     found = request.app.state.runtime.catalog.get(book)
     if found is None:
         raise HTTPException(404, f"unknown book id: {book}")
-    try:
-        record_feedback(_require(request), Feedback(request_id=request_id, position=position, event="click"))
-    except HTTPException as exc:
-        log.info("click not counted: %s", exc.detail)
     return RedirectResponse(found.url or f"/books/{book}", status_code=302)
 
 

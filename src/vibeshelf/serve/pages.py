@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
@@ -18,13 +17,12 @@ from vibeshelf.search.models import SearchResponse
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.suggestions import vibe_suggestions
 from vibeshelf.serve.page_form import FormError, SearchForm
-from vibeshelf.serve.routing import NO_RECOMMENDER, SESSION_COOKIE, run_search, version_header
+from vibeshelf.serve.routing import NO_RECOMMENDER, hand_out_session, run_search, version_header
 from vibeshelf.serve.templating import templates
 
 router = APIRouter()
 SUGGESTION_ROTATION_SECONDS = 60
 SIMILAR_SHOWN = 10
-SESSION_SECONDS = 30 * 86_400
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,10 @@ def search_page(
     response: SearchResponse | None = None
     error = None
     status = 200
-    session = request.cookies.get(SESSION_COOKIE) or uuid.uuid4().hex
     try:
         params = form.params()
         if params.q.strip():
-            response = run_search(request, params, session)
+            response = run_search(request, params)
     except (FormError, QueryError) as exc:
         error, status = str(exc), 422
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
@@ -79,9 +76,9 @@ def search_page(
         },
         status_code=status,
     )
-    if response is not None and response.version is not None:
+    if response is not None:
         version_header(page, response.version)
-        page.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="lax")
+    hand_out_session(request, page)
     return page
 
 

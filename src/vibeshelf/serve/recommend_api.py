@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import StoreError, VectorStore
@@ -26,6 +26,7 @@ from vibeshelf.recommend.sources import Content
 from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
+from vibeshelf.serve.auth import Authenticator, Principal, authorize_reader, optional_caller
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import NO_RECOMMENDER, run_recommend, versioned_json
@@ -35,6 +36,9 @@ from vibeshelf.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["recommend"], responses=error_responses(404, 503))
+RECOMMEND_SCOPE = "recommend"
+EVENTS_SCOPE = "events"
+AUTH_ERRORS = error_responses(401, 403)
 
 
 def load_recommender(
@@ -95,12 +99,22 @@ def _service(request: Request) -> RecommendService:
     return service
 
 
-@router.post("/api/recommend", response_model=RecommendResponse)
-def api_recommend(request: Request, body: RecommendRequest) -> Response:
-    """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read."""
+Caller = Annotated[Principal | None, Depends(optional_caller)]
+
+
+@router.post("/api/recommend", response_model=RecommendResponse, responses=AUTH_ERRORS)
+def api_recommend(request: Request, body: RecommendRequest, caller: Caller) -> Response:
+    """Books to read next: ALS for a known reader, a fold-in for liked books, else the most read.
+
+    `liked` alone needs no credentials. A `user_id` reveals that reader's history (the reasons
+    name books they read), so it needs credentials with the `recommend` scope: a backend's API
+    key or token, or a token whose `sub` is that reader.
+    """
+    if body.user_id is not None:
+        authorize_reader(caller, RECOMMEND_SCOPE, body.user_id)
     try:
         answer = run_recommend(request, body, getattr(request.app.state, "recommender", None))
-        return versioned_json(answer, answer.version)
+        return versioned_json(request, answer, answer.version)
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
     except StorageError as exc:
@@ -121,9 +135,14 @@ def api_similar(
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.post("/api/events", response_model=EventResponse, status_code=201)
-def api_event(request: Request, body: EventRequest) -> EventResponse:
-    """Record that a reader liked, read or rated a book; later recommendations take it into account."""
+@router.post("/api/events", response_model=EventResponse, status_code=201, responses=AUTH_ERRORS)
+def api_event(request: Request, body: EventRequest, caller: Caller) -> EventResponse:
+    """Record that a reader liked, read or rated a book; later recommendations take it into account.
+
+    Needs credentials with the `events` scope: a backend's API key or token, or a token whose
+    `sub` is that reader.
+    """
+    authorize_reader(caller, EVENTS_SCOPE, body.user_id)
     try:
         return EventResponse(stored=_service(request).record(body))
     except UnknownBooksError as exc:
@@ -147,6 +166,7 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="vibeshelf recommendations", lifespan=lifespan)
     install_error_handlers(app)
+    app.state.authenticator = Authenticator(settings.auth)
     app.include_router(router)
 
     @app.get("/health", tags=["ops"])

@@ -111,7 +111,10 @@ class Runtime:
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version
         )
-        autocomplete = Autocomplete(catalog, PopularQueries(settings.logs_dir / QUERY_LOG))
+        popular = PopularQueries(
+            settings.logs_dir / QUERY_LOG, settings.search.popular_min_sessions
+        )
+        autocomplete = Autocomplete(catalog, popular)
         return cls(settings, encoder, store, catalog, search, query_log, autocomplete)
 
     def close(self) -> None:
