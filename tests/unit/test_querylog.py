@@ -28,7 +28,7 @@ from pathlib import Path
 from vibeshelf.search.querylog import QueryLog
 log = QueryLog(Path(sys.argv[1]), max_bytes=4096, keep=int(sys.argv[3]))
 for i in range(300):
-    log.write({"query": f"{sys.argv[2]}-{i}", "results": [1, 2, 3]})
+    log.write({"query": f"{sys.argv[2]}-{i}", "results": [1, 2, 3], "session": f"s{i}"})
 """
 
 
@@ -50,7 +50,7 @@ def test_processes_sharing_the_log_rotate_it_by_size_and_lose_no_line(tmp_path: 
     assert sorted(queries) == sorted(f"w{n}-{i}" for n in range(3) for i in range(300))
     popular = PopularQueries(path)
     popular.refresh()
-    assert sum(popular.counts.values()) == 900
+    assert sum(len(sessions) for sessions in popular.sessions.values()) == 900
 
 
 def test_rotation_keeps_only_the_newest_files(tmp_path: Path) -> None:
@@ -66,10 +66,10 @@ def test_suggestions_count_each_query_once_while_the_log_rotates(tmp_path: Path)
     log = QueryLog(path, max_bytes=2048, keep=100)
     popular = PopularQueries(path)
     for i in range(600):
-        log.write({"query": f"query {i % 6}", "results": [1]})
+        log.write({"query": f"query {i % 6}", "results": [1], "session": f"s{i}"})
         if i % 11 == 0:
             popular.refresh()
     popular.refresh()
     log.close()
     assert len(log_files(path)) > 10
-    assert popular.counts == {f"query {n}": 100 for n in range(6)}
+    assert {k: len(v) for k, v in popular.sessions.items()} == {f"query {n}": 100 for n in range(6)}
