@@ -305,8 +305,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON response.")] = False,
 ) -> None:
     """Search the index from the command line."""
-    from vibeshelf.search.models import SearchParams
     from vibeshelf.search.query import QueryError
+    from vibeshelf.search.schemas import SearchParams
 
     settings = _settings()
     settings = settings.model_copy(

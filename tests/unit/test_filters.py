@@ -3,8 +3,8 @@
 import pytest
 
 from vibeshelf.index.filters import Filter, Range, Tag
-from vibeshelf.search.models import SearchParams
 from vibeshelf.search.query import QueryError
+from vibeshelf.search.schemas import SearchParams
 from vibeshelf.search.service import build_filter
 
 

@@ -23,11 +23,11 @@ from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.search.exact import PROMOTED, ExactMatcher
 from vibeshelf.search.fusion import rrf
 from vibeshelf.search.lexical import LexicalIndex, terms, tokenize
-from vibeshelf.search.models import BookResult, Explanation, Mode, SearchParams, SearchResponse
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog
 from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
+from vibeshelf.search.schemas import BookResult, Explanation, Mode, SearchParams, SearchResponse
 from vibeshelf.search.topk import best_passing
 from vibeshelf.settings import SearchSettings
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.search.models import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
+from vibeshelf.search.schemas import Mode, SearchParams, SearchResponse, Suggestion, SuggestResponse
 from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.experiments_api import load_experiments, periodic_updates
