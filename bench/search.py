@@ -76,7 +76,7 @@ def bare_encoder(data_dir: Path, texts: list[str]) -> dict[str, float]:
 def search_work(data_dir: Path, texts: list[str], modes: list[str]) -> dict[str, float]:
     """Mean milliseconds per search in each mode, in this process, every query's vector cached:
     what a request costs the server besides encoding, HTTP and the query log."""
-    from vibeshelf.search.models import SearchParams
+    from vibeshelf.search.schemas import SearchParams
     from vibeshelf.serve.runtime import Runtime
     from vibeshelf.settings import Settings
 

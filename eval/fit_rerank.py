@@ -99,12 +99,11 @@ def fused_candidates(data_dir: Path, queries: list[EvalQuery]) -> list[tuple[np.
     settings = Settings(data_dir=data_dir)
     settings.serve.query_log = False
     service = Runtime.load(settings).search
-    depth, k = settings.search.rerank_depth, settings.search.candidates
     out = []
     for q in queries:
-        found = service.retrieve(q.query, "hybrid", Filter(), k)
-        ids = [i for i, _ in service.fused(found)][:depth]
-        out.append((service.features(found, ids), np.array([i in q.relevant for i in ids])))
+        found = service.retrieve(q.query, "hybrid", Filter(), settings.search.candidates)
+        ordered, features = service.rerank_candidates(found)
+        out.append((features, np.array([i in q.relevant for i, _ in ordered[: len(features)]])))
     return out
 
 

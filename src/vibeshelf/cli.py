@@ -24,7 +24,7 @@ from vibeshelf.recommend.commands import (
     train_recs_cmd,
 )
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
-from vibeshelf.search.models import RATING_MAX, RATING_MIN, YEAR_MAX, YEAR_MIN
+from vibeshelf.search.schemas import RATING_MAX, RATING_MIN, YEAR_MAX, YEAR_MIN
 from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
 from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
 
@@ -312,8 +312,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON response.")] = False,
 ) -> None:
     """Search the index from the command line."""
-    from vibeshelf.search.models import SearchParams
     from vibeshelf.search.query import QueryError
+    from vibeshelf.search.schemas import SearchParams
 
     settings = _settings()
     settings = settings.model_copy(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vibeshelf.search.models import SearchParams
+from vibeshelf.search.schemas import SearchParams
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 

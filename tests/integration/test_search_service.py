@@ -24,10 +24,10 @@ from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.embed.vectors import EmbeddingSet, embeddings_path, load_embeddings
 from vibeshelf.index.filters import Filter
-from vibeshelf.search.models import Mode, SearchParams
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.ranking import title_key
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES
+from vibeshelf.search.schemas import Mode, SearchParams
 from vibeshelf.search.service import SearchService
 from vibeshelf.serve.runtime import Runtime, description_vectors
 from vibeshelf.settings import Settings

@@ -13,7 +13,7 @@ import redis
 
 from tests.conftest import free_port
 from tests.redis_server import redis_server
-from vibeshelf.embed.cache import LruVectors, RedisVectors, VectorCache, redacted, text_digest
+from vibeshelf.embed.cache import RedisVectors, VectorCache, redacted, text_digest
 
 VERSION = "test-model/int8/abc"
 DIM = 8
@@ -43,15 +43,15 @@ def vec(seed: int) -> np.ndarray:
 
 
 def test_lru_keeps_the_most_recently_used() -> None:
-    lru = LruVectors(2)
-    lru.put(b"a", vec(1))
-    lru.put(b"b", vec(2))
-    assert lru.get(b"a") is not None  # "a" is now the most recent
-    lru.put(b"c", vec(3))
-    assert lru.get(b"b") is None and lru.get(b"a") is not None and len(lru) == 2
-    off = LruVectors(0)
-    off.put(b"a", vec(1))
-    assert off.get(b"a") is None
+    async def scenario(size: int) -> list[set[str]]:
+        cache = VectorCache(size)
+        await cache.put_many({"a": vec(1), "b": vec(2)})
+        seen = [set(await cache.get_many(["a"]))]  # "a" is now the most recent
+        await cache.put_many({"c": vec(3)})
+        return [*seen, set(await cache.get_many(["a", "b", "c"]))]
+
+    assert asyncio.run(scenario(2)) == [{"a"}, {"a", "c"}]
+    assert asyncio.run(scenario(0)) == [set(), set()]
 
 
 def test_digest_is_sha256_of_utf8_and_survives_lone_surrogates() -> None:

@@ -37,6 +37,20 @@ def test_exact_author_lists_their_books_most_rated_first() -> None:
     assert ExactMatcher(BOOKS).match("frank herbert") == [("3", "author"), ("4", "author")]
 
 
+def test_promotion_puts_kept_matches_on_top_at_the_top_score() -> None:
+    matcher = ExactMatcher(BOOKS)
+    ordered = [("2", 0.9), ("4", 0.7), ("1", 0.5)]
+    assert matcher.promote("frank herbert", ordered, None) == (
+        [("3", 0.9), ("4", 0.9), ("2", 0.9), ("1", 0.5)],
+        {"3": "author", "4": "author"},
+    )
+    assert matcher.promote("frank herbert", ordered, lambda i: i != "3") == (
+        [("4", 0.9), ("2", 0.9), ("1", 0.5)],
+        {"4": "author"},
+    )
+    assert matcher.promote("road trip", ordered, None) == (ordered, {})
+
+
 def test_completions_match_word_starts_and_rank_whole_prefixes_first() -> None:
     auto = Autocomplete(BookCatalog(BOOKS))
     assert [s.text for s in auto.suggest("ro")] == ["The Road", "On the Road"]  # by ratings

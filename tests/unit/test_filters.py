@@ -3,9 +3,9 @@
 import pytest
 
 from vibeshelf.index.filters import Filter, Range, Tag
-from vibeshelf.search.models import SearchParams
+from vibeshelf.search.filters import build_filter
 from vibeshelf.search.query import QueryError
-from vibeshelf.search.service import build_filter
+from vibeshelf.search.schemas import SearchParams
 
 
 def test_tags_are_normalised() -> None:

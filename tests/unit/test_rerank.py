@@ -44,3 +44,16 @@ def test_weights_for_other_features_are_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"features": {"vector": 1.0}, "bias": 0}))
     with pytest.raises(RerankWeightsError, match="expected weights"):
         Reranker.load(path)
+
+
+def test_reorder_reranks_the_head_and_shifts_the_tail_under_it() -> None:
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("vector")] = 1.0
+    x = np.zeros((2, len(FEATURES)))
+    x[:, FEATURES.index("vector")] = [0.2, 0.7]
+    ordered = [("a", 0.9), ("b", 0.8), ("c", 0.5), ("d", 0.4)]
+    reordered = Reranker(weights, 0.0).reorder(ordered, x)
+    assert [book_id for book_id, _ in reordered] == ["b", "a", "c", "d"]
+    # The tail keeps its gaps, its first score moved onto the head's last (0.2).
+    assert [round(score, 6) for _, score in reordered] == [0.7, 0.2, 0.2, 0.1]
+    assert Reranker(weights, 0.0).reorder(ordered[:2], x) == [("b", 0.7), ("a", 0.2)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
 import redis.asyncio as aioredis
+from cachetools import LRUCache
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -38,31 +38,6 @@ def redacted(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
-
-
-class LruVectors:
-    """Digest -> vector, at most `size` of them, least recently used dropped first (0: off)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[bytes, np.ndarray] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, digest: bytes) -> np.ndarray | None:
-        vector = self._items.get(digest)
-        if vector is not None:
-            self._items.move_to_end(digest)
-        return vector
-
-    def put(self, digest: bytes, vector: np.ndarray) -> None:
-        if not self.size:
-            return
-        self._items[digest] = vector
-        self._items.move_to_end(digest)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
 
 
 class RedisVectors:
@@ -157,7 +132,7 @@ class VectorCache:
         redis: RedisVectors | None = None,
         observer: CacheObserver | None = None,
     ) -> None:
-        self.lru = LruVectors(lru_size)
+        self.lru: LRUCache[bytes, np.ndarray] = LRUCache(maxsize=lru_size)  # maxsize 0: off
         self.redis = redis
         self._observer = observer
 
@@ -182,7 +157,7 @@ class VectorCache:
         for (text, digest), vector in zip(missing, vectors, strict=True):
             if vector is not None:
                 found[text] = vector
-                self.lru.put(digest, vector)
+                self._remember(digest, vector)
                 hits += 1
         self._observe("redis", hits, len(missing) - hits)
         return found
@@ -191,9 +166,13 @@ class VectorCache:
         """Keeps freshly encoded vectors in the LRU and in Redis."""
         items = [(text_digest(text), vector.copy()) for text, vector in vectors.items()]
         for digest, vector in items:
-            self.lru.put(digest, vector)
+            self._remember(digest, vector)
         if self.redis is not None:
             await self.redis.put_many(items)
+
+    def _remember(self, digest: bytes, vector: np.ndarray) -> None:
+        if self.lru.maxsize:
+            self.lru[digest] = vector
 
     def _observe(self, layer: str, hits: int, misses: int) -> None:
         if self._observer is not None and (hits or misses):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from vibeshelf.catalog.books import Book
 from vibeshelf.search.ranking import words_key
@@ -41,3 +41,16 @@ class ExactMatcher:
             for book in index.get(key, ()) or index.get(_ARTICLE.sub("", key), ()):
                 found.setdefault(book.book_id, kind)
         return list(found.items())
+
+    def promote(
+        self, query: str, ordered: list[tuple[str, float]], keep: Callable[[str], bool] | None
+    ) -> tuple[list[tuple[str, float]], dict[str, str]]:
+        """`ordered` (book id, score) with up to PROMOTED exact matches that pass `keep` (all when
+        None) moved to the top at its top score, and those matches: book id -> their kind."""
+        matches = [(i, kind) for i, kind in self.match(query) if keep is None or keep(i)][:PROMOTED]
+        if not matches:
+            return ordered, {}
+        promoted = dict(matches)
+        top = ordered[0][1] if ordered else 0.0
+        head = [(i, top) for i in promoted]
+        return head + [(i, s) for i, s in ordered if i not in promoted], promoted

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from vibeshelf.search.schemas import SearchParams, SearchResponse
+
 QUERY_LOG = "queries.jsonl"  # under <data_dir>/logs
 
 
@@ -30,6 +32,27 @@ def log_files(path: Path) -> list[Path]:
     ]
     files = [p for _, p in sorted(numbered, reverse=True)]
     return files + [path] if path.exists() else files
+
+
+def search_entry(
+    params: SearchParams, response: SearchResponse, session: str | None = None
+) -> dict[str, Any]:
+    """The log line of one answered search; `session` is a returning reader's signed session."""
+    return {
+        "request_id": response.request_id,
+        "query": response.query,
+        "mode": response.mode,
+        "filters": params.model_dump(
+            exclude={"q", "limit", "mode", "rerank", "explain"}, exclude_defaults=True
+        ),
+        "limit": len(response.results),
+        "results": [r.book_id for r in response.results],
+        "scores": [r.score for r in response.results],
+        "latency_ms": response.took_ms,
+        "model_version": response.model_version,
+        "index_build": response.index_build,
+        "session": session,
+    }
 
 
 class QueryLog:

@@ -42,6 +42,18 @@ class Reranker:
         """Row indices best first (stable: equal scores keep the fused order)."""
         return np.argsort(-self.score(features), kind="stable")
 
+    def reorder(self, ordered: list[tuple[str, float]], features: np.ndarray) -> list[tuple[str, float]]:
+        """`ordered` (book id, fused score, best first) with its head, whose features are the rows of
+        `features`, reordered by score; below the head the fused order goes on, its scores shifted
+        under the reranked ones."""
+        scores = self.score(features)
+        reranked = [(ordered[i][0], float(scores[i])) for i in self.order(features)]
+        tail = ordered[len(features) :]
+        if not reranked or not tail:
+            return reranked + tail
+        shift = reranked[-1][1] - tail[0][1]
+        return reranked + [(book_id, score + shift) for book_id, score in tail]
+
     def to_json(self, **about: object) -> str:
         weights = dict(zip(FEATURES, self.weights.round(6).tolist(), strict=True))
         return json.dumps({"features": weights, "bias": round(self.bias, 6), **about}, indent=2) + "\n"

@@ -15,7 +15,7 @@ from pydantic import StringConstraints
 
 from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.search.models import (
+from vibeshelf.search.schemas import (
     RATING_MAX,
     RATING_MIN,
     YEAR_MAX,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast, get_args
 
-from vibeshelf.search.models import (
+from vibeshelf.search.schemas import (
     RATING_MAX,
     RATING_MIN,
     YEAR_MAX,

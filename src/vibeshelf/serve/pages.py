@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.telling_shelves import ShelfPicks, pick_shelves
 from vibeshelf.recommend.service import RecommendService, UnknownBooksError
-from vibeshelf.search.models import SearchResponse
 from vibeshelf.search.query import QueryError
+from vibeshelf.search.schemas import SearchResponse
 from vibeshelf.search.suggestions import vibe_suggestions
 from vibeshelf.serve.page_form import FormError, SearchForm
 from vibeshelf.serve.routing import NO_RECOMMENDER, hand_out_session, run_search, version_header

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.schemas import RecommendRequest, RecommendResponse
 from vibeshelf.recommend.service import RecommendService
-from vibeshelf.search.models import SearchParams, SearchResponse
+from vibeshelf.search.schemas import SearchParams, SearchResponse
 from vibeshelf.serve.sessions import Session, SessionSigner
 
 VERSION_HEADER = "X-Vibeshelf-Version"
