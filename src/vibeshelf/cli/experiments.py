@@ -10,6 +10,8 @@ import numpy as np
 import typer
 import yaml  # type: ignore[import-untyped]
 
+from vibeshelf.cli.errors import fail
+from vibeshelf.cli.settings import current_settings
 from vibeshelf.experiment.registry import (
     SURFACES,
     ModelVersion,
@@ -18,8 +20,7 @@ from vibeshelf.experiment.registry import (
     RegistryFile,
     now,
 )
-from vibeshelf.recommend.commands import _fail as fail
-from vibeshelf.settings import Settings, get_settings
+from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table, key_values
 
 models_app = typer.Typer(
@@ -45,7 +46,7 @@ def models_list(
 ) -> None:
     """Every version: surface, status, weight, what it points at."""
     _check_surface(surface)
-    versions = _registry(get_settings()).read().versions
+    versions = _registry(current_settings()).read().versions
     shown = [v for v in versions if surface is None or v.surface == surface]
     if as_json:
         typer.echo(json.dumps([v.model_dump(mode="json") for v in shown], indent=2))
@@ -78,7 +79,7 @@ def models_add(
     ] = None,
 ) -> None:
     """Register a version (not yet serving: `models activate` puts it into traffic at the floor)."""
-    settings = get_settings()
+    settings = current_settings()
     _check_surface(surface)
     metrics = _parse_metrics(metric or [])
     target, checksum, found = (
@@ -101,7 +102,7 @@ def models_add(
 @models_app.command("activate")
 def models_activate(name: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
     """Start serving a version at the floor weight (100 if it is its surface's first)."""
-    exp = get_settings().experiment
+    exp = current_settings().experiment
     _edit("activate", lambda r: r.activate(name, exp.floor, exp.ceiling))
     typer.echo(f"activated {name}")
 
@@ -109,7 +110,7 @@ def models_activate(name: Annotated[str, typer.Argument(help="A registered versi
 @models_app.command("retire")
 def models_retire(name: Annotated[str, typer.Argument(help="An active or registered version.")]) -> None:
     """Take a version out of traffic for good: weight 0 at once, never served again."""
-    exp = get_settings().experiment
+    exp = current_settings().experiment
     _edit("retire", lambda r: r.retire(name, exp.floor, exp.ceiling))
     typer.echo(f"retired {name}")
 
@@ -121,7 +122,7 @@ def experiments_update() -> None:
     from vibeshelf.experiment.feedback import open_feedback
     from vibeshelf.recommend.storage.base import StorageError
 
-    settings = get_settings()
+    settings = current_settings()
     registry_file = _registry(settings)
     if not registry_file.exists():
         fail("no experiment registry: add versions with `vibeshelf models add`")
@@ -150,7 +151,7 @@ def experiments_pin(
     """Hold a version at a weight by hand (the others share the rest), or --release it."""
     if (weight is None) == (not release):
         fail("give --weight W to pin, or --release to unpin")
-    exp = get_settings().experiment
+    exp = current_settings().experiment
 
     def pin(registry: Registry) -> None:
         version = registry.get(name)
@@ -175,7 +176,7 @@ def experiments_export(
     """Write the current weights to stdout (YAML): one weighted service per surface."""
     if not traefik:
         fail("choose an export format: --traefik")
-    registry = _registry(get_settings()).read()
+    registry = _registry(current_settings()).read()
     services: dict[str, Any] = {}
     for surface in SURFACES:
         active = registry.of(surface)
@@ -191,7 +192,7 @@ def experiments_export(
 
 def _edit(reason: str, change: Callable[[Registry], None]) -> None:
     try:
-        with _registry(get_settings()).edit(reason) as registry:
+        with _registry(current_settings()).edit(reason) as registry:
             change(registry)
     except ValueError as exc:  # RegistryError, or weights that cannot fit the bounds
         fail(str(exc))

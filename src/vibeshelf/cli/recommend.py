@@ -1,17 +1,20 @@
-"""Typer sub-apps for recommendations: `ingest interactions ...`, `train recs`, `eval recs`."""
+"""`vibeshelf ingest interactions ...`, `train recs` and `eval recs`: the recommender."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from tqdm import tqdm
 
+from vibeshelf.cli.catalog import column_mapping
+from vibeshelf.cli.errors import fail
+from vibeshelf.cli.settings import current_settings
 from vibeshelf.recommend.settings import RecommendSettings
-from vibeshelf.settings import Settings, get_settings
+from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
 
 if TYPE_CHECKING:
@@ -22,29 +25,16 @@ interactions_app = typer.Typer(
     no_args_is_help=True,
 )
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluate models offline.", no_args_is_help=True)
-
-
-@train_app.callback()
-@eval_app.callback()
-def _group() -> None:
-    """Keeps `train` and `eval` command groups (`train recs`), however they are mounted."""
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(2)
 
 
 def _settings(**overrides: object) -> tuple[Settings, RecommendSettings]:
     """Settings plus the recommend section with command-line overrides (None = keep)."""
+    settings = current_settings()
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        settings = get_settings()
-        rec = settings.recommend
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return settings, RecommendSettings.model_validate({**rec.model_dump(), **given})
+        return settings, RecommendSettings.model_validate({**settings.recommend.model_dump(), **given})
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        _fail(f"invalid settings: {exc}")
+        fail(f"invalid settings: {exc}")
 
 
 def _print_reports(reports: list[IngestReport]) -> None:
@@ -84,7 +74,7 @@ def ingest_book_crossing_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports(reports)
 
 
@@ -107,12 +97,12 @@ def ingest_goodreads_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
 @interactions_app.command("file")
-def ingest_file_cmd(
+def ingest_interactions_file_cmd(
     path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of interactions.")],
     mapping: Annotated[
         list[str],
@@ -141,9 +131,7 @@ def ingest_file_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    pairs = dict(item.split("=", 1) for item in mapping if "=" in item)
-    if len(pairs) != len(mapping):
-        _fail("each --map must look like OURS=THEIRS, e.g. --map user=reader_id")
+    pairs = column_mapping(mapping, "--map user=reader_id")
     settings, rec = _settings()
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
@@ -154,12 +142,12 @@ def ingest_file_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
 @interactions_app.command("sample")
-def ingest_sample_cmd() -> None:
+def ingest_ratings_sample_cmd() -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
@@ -174,7 +162,7 @@ def ingest_sample_cmd() -> None:
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
@@ -194,7 +182,7 @@ def sources_cmd(
         finally:
             store.close()
     except StorageError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps([asdict(info) for info in infos], indent=2))
     elif infos:
@@ -238,7 +226,7 @@ def train_recs_cmd(
         held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
         model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held)
     except (StorageError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     meta = model.metadata
     holdout = ""
     if meta["metrics"]:
@@ -254,7 +242,6 @@ def train_recs_cmd(
     )
 
 
-@eval_app.command("recs")
 def eval_recs_cmd(
     tune: Annotated[
         bool, typer.Option("--tune", help="Also grid-search parameters on a validation split.")
@@ -269,5 +256,5 @@ def eval_recs_cmd(
     try:
         evaluation = evaluate_versions(settings, rec, with_tuning=tune, progress=True)
     except (StorageError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(evaluation.to_dict(), indent=2) if as_json else evaluation.table())
