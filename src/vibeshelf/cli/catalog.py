@@ -19,6 +19,7 @@ def _report(report: object) -> None:
 
 @ingest_app.command("goodbooks")
 def ingest_goodbooks_cmd(
+    ctx: typer.Context,
     source: Annotated[
         Path | None, typer.Option(help="Folder holding goodbooks-10k/, goodbooks-shelves/, book-descriptions/.")
     ] = None,
@@ -27,7 +28,7 @@ def ingest_goodbooks_cmd(
     from vibeshelf.catalog.goodbooks import ingest_goodbooks
     from vibeshelf.catalog.table import CatalogError
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     try:
         _report(ingest_goodbooks(source or settings.catalog.source_dir, settings.books_path))
     except CatalogError as exc:
@@ -36,6 +37,7 @@ def ingest_goodbooks_cmd(
 
 @ingest_app.command("file")
 def ingest_file_cmd(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of books.")],
     mapping: Annotated[
         list[str],
@@ -49,19 +51,19 @@ def ingest_file_cmd(
 
     pairs = column_mapping(mapping, "--map title=Title")
     try:
-        _report(ingest_file(path, pairs, current_settings().books_path, fmt))
+        _report(ingest_file(path, pairs, current_settings(ctx).books_path, fmt))
     except CatalogError as exc:
         fail(str(exc))
 
 
 @ingest_app.command("sample")
-def ingest_sample_cmd() -> None:
+def ingest_sample_cmd(ctx: typer.Context) -> None:
     """Use the bundled sample catalog (a few thousand goodbooks books)."""
     from vibeshelf.catalog.sample import install_sample
     from vibeshelf.catalog.table import CatalogError
 
     try:
-        _report(install_sample(current_settings().books_path))
+        _report(install_sample(current_settings(ctx).books_path))
     except CatalogError as exc:
         fail(str(exc))
 

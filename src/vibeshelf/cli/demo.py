@@ -16,6 +16,7 @@ from vibeshelf.cli.settings import current_settings
 
 
 def demo(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build everything, then stop.")] = False,
@@ -24,16 +25,16 @@ def demo(
 
     Without API keys or a JWT secret the demo serves without auth on a loopback host only.
     """
-    open_demo = not current_settings().auth.configured
+    open_demo = not current_settings(ctx).auth.configured
     if open_demo and not no_serve and not is_loopback(host):
         fail(
             f"the demo serves without auth only on a loopback host, not {host}: bind 127.0.0.1, "
             "or configure VIBESHELF_AUTH__API_KEYS or VIBESHELF_AUTH__JWT_SECRET"
         )
-    ingest_sample_cmd()
-    embed()
-    index()
-    ingest_ratings_sample_cmd()
-    train_recs_cmd(evaluate=False)
+    ingest_sample_cmd(ctx)
+    embed(ctx)
+    index(ctx)
+    ingest_ratings_sample_cmd(ctx)
+    train_recs_cmd(ctx, evaluate=False)
     if not no_serve:
-        serve(host=host, port=port, workers=1, no_auth=open_demo)
+        serve(ctx, host=host, port=port, workers=1, no_auth=open_demo)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def embed(
+    ctx: typer.Context,
     batch_size: Annotated[int | None, typer.Option(help="Texts per encoder batch.")] = None,
     engine: Annotated[
         EmbedEngine | None,
@@ -35,7 +36,7 @@ def embed(
     from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import Field, embed_catalog
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     if not settings.books_path.is_file():
         fail(f"no catalog at {settings.books_path}: run `vibeshelf ingest` first")
     options = settings.embed.model_copy(

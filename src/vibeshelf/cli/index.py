@@ -8,7 +8,7 @@ from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
 
 
-def index() -> None:
+def index(ctx: typer.Context) -> None:
     """Build the BM25 and vector indexes from the catalog and its embeddings, published as one
     pair (a crash leaves the old pair served); concurrent runs wait for each other."""
     from vibeshelf.catalog.books import BookCatalog
@@ -19,7 +19,7 @@ def index() -> None:
     from vibeshelf.index.factory import open_store
     from vibeshelf.search.lexical import LexicalStore
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with builds.exclusive(settings.data_dir / builds.INDEX_LOCK, f"the indexes of {settings.data_dir}"):
         try:

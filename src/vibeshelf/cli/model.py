@@ -16,13 +16,14 @@ model_app = typer.Typer(help="Export and inspect the sentence-embedding model.",
 
 @model_app.command("export")
 def model_export(
+    ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--model", help="Model name (default from settings).")] = None,
     variant: Annotated[str, typer.Option(help="int8 or fp32.")] = "int8",
 ) -> None:
     """Export a sentence-transformers model to a fused ONNX graph (needs torch==2.13.0)."""
     from vibeshelf.embed.export import ExportError, export_model
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     name = name or settings.model.name
     try:
         report = export_model(name, settings.models_dir / name / variant, variant=variant)
@@ -33,10 +34,11 @@ def model_export(
 
 @model_app.command("info")
 def model_info(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Show the model that would serve, and where it is loaded from."""
-    encoder = load_encoder(current_settings())
+    encoder = load_encoder(current_settings(ctx))
     info = {
         "name": encoder.name, "version": encoder.version, "dim": encoder.dim,
         "path": str(encoder.model_dir),

@@ -27,9 +27,9 @@ interactions_app = typer.Typer(
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 
 
-def _settings(**overrides: object) -> tuple[Settings, RecommendSettings]:
-    """Settings plus the recommend section with command-line overrides (None = keep)."""
-    settings = current_settings()
+def _settings(ctx: typer.Context, **overrides: object) -> tuple[Settings, RecommendSettings]:
+    """The run's settings plus the recommend section with command-line overrides (None = keep)."""
+    settings = current_settings(ctx)
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return settings, RecommendSettings.model_validate({**settings.recommend.model_dump(), **given})
@@ -49,6 +49,7 @@ def _print_reports(reports: list[IngestReport]) -> None:
 # ---- ingest interactions -------------------------------------------------------------------------
 @interactions_app.command("book-crossing")
 def ingest_book_crossing_cmd(
+    ctx: typer.Context,
     source: Annotated[
         Path | None,
         typer.Option(help="Folder holding book-crossing/ (default: catalog source dir)."),
@@ -60,7 +61,7 @@ def ingest_book_crossing_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     source_dir = source or settings.catalog.source_dir
     reports: list[IngestReport] = []
     try:
@@ -80,6 +81,7 @@ def ingest_book_crossing_cmd(
 
 @interactions_app.command("goodreads")
 def ingest_goodreads_cmd(
+    ctx: typer.Context,
     source: Annotated[
         Path | None, typer.Option(help="Folder holding goodreads-interactions/.")
     ] = None,
@@ -89,7 +91,7 @@ def ingest_goodreads_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -103,6 +105,7 @@ def ingest_goodreads_cmd(
 
 @interactions_app.command("file")
 def ingest_interactions_file_cmd(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of interactions.")],
     mapping: Annotated[
         list[str],
@@ -132,7 +135,7 @@ def ingest_interactions_file_cmd(
     from vibeshelf.recommend.storage.factory import open_interactions
 
     pairs = column_mapping(mapping, "--map user=reader_id")
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -147,14 +150,14 @@ def ingest_interactions_file_cmd(
 
 
 @interactions_app.command("sample")
-def ingest_ratings_sample_cmd() -> None:
+def ingest_ratings_sample_cmd(ctx: typer.Context) -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -168,13 +171,14 @@ def ingest_ratings_sample_cmd() -> None:
 
 @interactions_app.command("sources")
 def sources_cmd(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the interaction sources in the store, with their item space and row count."""
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -195,6 +199,7 @@ def sources_cmd(
 # ---- train / eval --------------------------------------------------------------------------------
 @train_app.command("recs")
 def train_recs_cmd(
+    ctx: typer.Context,
     source: Annotated[
         str | None, typer.Option(help="Interactions source (default from settings).")
     ] = None,
@@ -215,6 +220,7 @@ def train_recs_cmd(
     from vibeshelf.recommend.train import recs_root, train_recs
 
     settings, rec = _settings(
+        ctx,
         source=source,
         factors=factors,
         regularization=regularization,
@@ -243,6 +249,7 @@ def train_recs_cmd(
 
 
 def eval_recs_cmd(
+    ctx: typer.Context,
     tune: Annotated[
         bool, typer.Option("--tune", help="Also grid-search parameters on a validation split.")
     ] = False,
@@ -252,7 +259,7 @@ def eval_recs_cmd(
     from vibeshelf.recommend.offline import evaluate_versions
     from vibeshelf.recommend.storage.base import StorageError
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         evaluation = evaluate_versions(settings, rec, with_tuning=tune, progress=True)
     except (StorageError, FileNotFoundError) as exc:

@@ -23,6 +23,7 @@ class SearchMode(str, Enum):
 
 
 def search(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="What the book feels like.")],
     limit: Annotated[int, typer.Option(min=1, max=500, help="Results to show.")] = 10,
     shelf: Annotated[list[str] | None, typer.Option(help="Keep books on this shelf (repeatable).")] = None,
@@ -46,7 +47,7 @@ def search(
     from vibeshelf.search.models import SearchParams
     from vibeshelf.search.query import QueryError
 
-    settings = with_section(current_settings(), "serve", query_log=False)
+    settings = with_section(current_settings(ctx), "serve", query_log=False)
     params = SearchParams(
         q=query, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
         min_rating=min_rating, language=language, mode=mode.value if mode else None, explain=explain,
@@ -73,6 +74,7 @@ def search(
 
 
 def eval_search_cmd(
+    ctx: typer.Context,
     queries: Annotated[
         list[Path],
         typer.Option("--queries", help='JSONL of {"query": ..., "relevant": [book ids]}; repeatable.'),
@@ -95,7 +97,7 @@ def eval_search_cmd(
         load_queries,
     )
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     settings = with_section(settings, "search", query_cache_size=0, max_limit=50)
     settings = with_section(settings, "serve", query_log=False)
     try:

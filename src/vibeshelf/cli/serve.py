@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (>1 uses gunicorn).")] = None,
@@ -52,7 +53,7 @@ def serve(
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
     from vibeshelf.serve.handoff import handoff_env
 
-    settings = current_settings()
+    settings = current_settings(ctx)
     if only is not None:
         settings = with_section(settings, "serve", apis=only)
     if no_auth:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
+import typer
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
 
 from vibeshelf.cli.errors import fail
@@ -40,9 +40,9 @@ def _reading(config: Path) -> type[Settings]:
     return FromFile
 
 
-def current_settings() -> Settings:
+def current_settings(ctx: typer.Context) -> Settings:
     """The settings the root command built for this run."""
-    settings = click.get_current_context().find_root().obj
+    settings = ctx.find_root().obj
     if not isinstance(settings, Settings):
         raise TypeError("commands run under the root `vibeshelf` app, which reads the settings")
     return settings
