@@ -20,6 +20,7 @@ from vibeshelf.experiment.registry import (
     RegistryFile,
     now,
 )
+from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table, key_values
 
@@ -106,9 +107,7 @@ def models_activate(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="A registered version.")]
 ) -> None:
     """Start serving a version at the floor weight (100 if it is its surface's first)."""
-    settings = current_settings(ctx)
-    exp = settings.experiment
-    _edit(settings, "activate", lambda r: r.activate(name, exp.floor, exp.ceiling))
+    _edit(current_settings(ctx), "activate", lambda r, exp: r.activate(name, exp.floor, exp.ceiling))
     typer.echo(f"activated {name}")
 
 
@@ -117,9 +116,7 @@ def models_retire(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="An active or registered version.")]
 ) -> None:
     """Take a version out of traffic for good: weight 0 at once, never served again."""
-    settings = current_settings(ctx)
-    exp = settings.experiment
-    _edit(settings, "retire", lambda r: r.retire(name, exp.floor, exp.ceiling))
+    _edit(current_settings(ctx), "retire", lambda r, exp: r.retire(name, exp.floor, exp.ceiling))
     typer.echo(f"retired {name}")
 
 
@@ -160,10 +157,8 @@ def experiments_pin(
     """Hold a version at a weight by hand (the others share the rest), or --release it."""
     if (weight is None) == (not release):
         fail("give --weight W to pin, or --release to unpin")
-    settings = current_settings(ctx)
-    exp = settings.experiment
 
-    def pin(registry: Registry) -> None:
+    def pin(registry: Registry, exp: ExperimentSettings) -> None:
         version = registry.get(name)
         if version.status != "active":
             raise RegistryError(f"version {name!r} is {version.status}, not active")
@@ -172,7 +167,7 @@ def experiments_pin(
             registry.set_weight(version, weight, exp.floor, exp.ceiling)
             version.pinned = True
 
-    _edit(settings, "pin", pin)
+    _edit(current_settings(ctx), "pin", pin)
     typer.echo(f"pinned {name} at {weight:g}%" if weight is not None else f"released {name}")
 
 
@@ -201,10 +196,11 @@ def experiments_export(
     typer.echo(yaml.safe_dump({"http": {"services": services}}, sort_keys=False), nl=False)
 
 
-def _edit(settings: Settings, reason: str, change: Callable[[Registry], None]) -> None:
+def _edit(settings: Settings, reason: str, change: Callable[[Registry, ExperimentSettings], None]) -> None:
+    """Apply `change` to the registry (given the weight bounds), or exit 2 saying why it cannot."""
     try:
         with _registry(settings).edit(reason) as registry:
-            change(registry)
+            change(registry, settings.experiment)
     except ValueError as exc:  # RegistryError, or weights that cannot fit the bounds
         fail(str(exc))
 
