@@ -33,7 +33,7 @@ def _reading(config: Path) -> type[Settings]:
         @classmethod
         def settings_customise_sources(
             cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource, *_: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config)
 
