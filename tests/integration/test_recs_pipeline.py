@@ -10,20 +10,20 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.contracts.recommender import SHARED_DATA, TEST_RECS
+from vibeshelf.cli.app import app
 from vibeshelf.recommend.artifacts import (
     METADATA_FILE,
     current_version,
     load_model,
     previous_version,
 )
-from vibeshelf.recommend.commands import eval_app, train_app
 from vibeshelf.recommend.evaluate import holdout_metrics, holdout_split, tune
 from vibeshelf.recommend.interactions import ingest_goodreads
 from vibeshelf.recommend.offline import evaluate_versions
 from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.train import load_training_data, recs_root, train_recs
-from vibeshelf.settings import Settings, get_settings
+from vibeshelf.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -146,19 +146,16 @@ def test_cli_eval_and_train_errors(
 ) -> None:
     runner = CliRunner()
     monkeypatch.setenv("VIBESHELF_DATA_DIR", str(recs_dir))
-    get_settings.cache_clear()
-    result = runner.invoke(eval_app, ["recs", "--json"])
+    result = runner.invoke(app, ["eval", "recs", "--json"])
     assert result.exit_code == 0, result.output
     assert "popularity baseline" in result.output
     monkeypatch.setenv("VIBESHELF_DATA_DIR", str(tmp_path / "empty"))
-    get_settings.cache_clear()
-    result = runner.invoke(train_app, ["recs"])
+    result = runner.invoke(app, ["train", "recs"])
     assert result.exit_code == 2
     assert "vibeshelf ingest interactions" in result.output
-    for app, name in ((train_app, "recs"), (eval_app, "recs")):
-        help_text = runner.invoke(app, [name, "--help"]).output
+    for group in ("train", "eval"):
+        help_text = runner.invoke(app, [group, "recs", "--help"]).output
         assert "Usage" in help_text and len(help_text.splitlines()) > 4
-    get_settings.cache_clear()
 
 
 def test_tuning_scores_grid_points_on_the_validation_split(recs_dir: Path, events_url: str) -> None:

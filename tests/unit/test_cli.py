@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import run_cli
 from vibeshelf import __version__
-from vibeshelf.cli import app
-from vibeshelf.cli_help import build_cli
+from vibeshelf.cli.app import app
+from vibeshelf.cli.help import build_cli
 
 COMMANDS = [
     [], ["ingest"], ["ingest", "goodbooks"], ["ingest", "file"], ["ingest", "sample"], ["embed"],

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.conftest import run_cli
-from vibeshelf.cli import app
+from vibeshelf.cli.app import app
 from vibeshelf.experiment.registry import RegistryFile
 
 

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from vibeshelf.cli.app import app
 from vibeshelf.recommend.bxbooks import ingest_bx_books
-from vibeshelf.recommend.commands import interactions_app
 from vibeshelf.recommend.interactions import (
     IngestError,
     ingest_book_crossing,
@@ -21,7 +21,6 @@ from vibeshelf.recommend.interactions import (
     ingest_goodreads,
 )
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-from vibeshelf.settings import get_settings
 
 BX_RATINGS = [
     '"User-ID";"ISBN";"Book-Rating"',
@@ -258,15 +257,12 @@ def test_mapping_to_a_missing_column_is_an_error(tmp_path: Path, store: SqliteSt
 
 def test_cli_exits_2_on_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIBESHELF_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
     runner = CliRunner()
     missing = tmp_path / "nope.csv"
-    result = runner.invoke(
-        interactions_app, ["file", str(missing), "--map", "user=u", "--map", "item=i"]
-    )
+    interactions = ["ingest", "interactions"]
+    result = runner.invoke(app, [*interactions, "file", str(missing), "--map", "user=u", "--map", "item=i"])
     assert result.exit_code == 2
     assert "nope.csv" in result.output
-    result = runner.invoke(interactions_app, ["book-crossing", "--source", str(tmp_path)])
+    result = runner.invoke(app, [*interactions, "book-crossing", "--source", str(tmp_path)])
     assert result.exit_code == 2
     assert "BX-Book-Ratings" in result.output
-    get_settings.cache_clear()

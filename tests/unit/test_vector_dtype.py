@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from vibeshelf.cli import app
+from vibeshelf.cli.app import app
 from vibeshelf.settings import Settings
 
 

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -26,8 +27,11 @@ def run_uvicorn(app: FastAPI, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_config=None)
 
 
-def exec_gunicorn(host: str, port: int, workers: int, log_level: str) -> NoReturn:
-    """Become gunicorn: `workers` uvicorn workers, each loading the app itself."""
+def exec_gunicorn(
+    host: str, port: int, workers: int, log_level: str, env: Mapping[str, str]
+) -> NoReturn:
+    """Become gunicorn, with `env` added to the environment: `workers` uvicorn workers, each
+    loading the app itself."""
     argv = [
         sys.executable, "-m", "gunicorn", "vibeshelf.serve.asgi:app",
         "--config", "python:vibeshelf.serve.gunicorn_conf",
@@ -35,7 +39,7 @@ def exec_gunicorn(host: str, port: int, workers: int, log_level: str) -> NoRetur
         "--workers", str(workers), "--bind", f"{host}:{port}",
         "--log-level", log_level.lower(),
     ]
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, {**os.environ, **env})
 
 
 def announce_when_answering(host: str, port: int) -> threading.Thread:

@@ -1,17 +1,20 @@
-"""Typer sub-apps for recommendations: `ingest interactions ...`, `train recs`, `eval recs`."""
+"""`vibeshelf ingest interactions ...`, `train recs` and `eval recs`: the recommender."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from tqdm import tqdm
 
+from vibeshelf.cli.catalog import column_mapping
+from vibeshelf.cli.errors import fail
+from vibeshelf.cli.settings import current_settings
 from vibeshelf.recommend.settings import RecommendSettings
-from vibeshelf.settings import Settings, get_settings
+from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
 
 if TYPE_CHECKING:
@@ -22,29 +25,16 @@ interactions_app = typer.Typer(
     no_args_is_help=True,
 )
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluate models offline.", no_args_is_help=True)
 
 
-@train_app.callback()
-@eval_app.callback()
-def _group() -> None:
-    """Keeps `train` and `eval` command groups (`train recs`), however they are mounted."""
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(2)
-
-
-def _settings(**overrides: object) -> tuple[Settings, RecommendSettings]:
-    """Settings plus the recommend section with command-line overrides (None = keep)."""
+def _settings(ctx: typer.Context, **overrides: object) -> tuple[Settings, RecommendSettings]:
+    """The run's settings plus the recommend section with command-line overrides (None = keep)."""
+    settings = current_settings(ctx)
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        settings = get_settings()
-        rec = settings.recommend
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return settings, RecommendSettings.model_validate({**rec.model_dump(), **given})
+        return settings, RecommendSettings.model_validate({**settings.recommend.model_dump(), **given})
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        _fail(f"invalid settings: {exc}")
+        fail(f"invalid settings: {exc}")
 
 
 def _print_reports(reports: list[IngestReport]) -> None:
@@ -59,6 +49,7 @@ def _print_reports(reports: list[IngestReport]) -> None:
 # ---- ingest interactions -------------------------------------------------------------------------
 @interactions_app.command("book-crossing")
 def ingest_book_crossing_cmd(
+    ctx: typer.Context,
     source: Annotated[
         Path | None,
         typer.Option(help="Folder holding book-crossing/ (default: catalog source dir)."),
@@ -70,7 +61,7 @@ def ingest_book_crossing_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     source_dir = source or settings.catalog.source_dir
     reports: list[IngestReport] = []
     try:
@@ -84,12 +75,13 @@ def ingest_book_crossing_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports(reports)
 
 
 @interactions_app.command("goodreads")
 def ingest_goodreads_cmd(
+    ctx: typer.Context,
     source: Annotated[
         Path | None, typer.Option(help="Folder holding goodreads-interactions/.")
     ] = None,
@@ -99,7 +91,7 @@ def ingest_goodreads_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -107,12 +99,13 @@ def ingest_goodreads_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
 @interactions_app.command("file")
-def ingest_file_cmd(
+def ingest_interactions_file_cmd(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A CSV, JSONL or Parquet file of interactions.")],
     mapping: Annotated[
         list[str],
@@ -141,10 +134,8 @@ def ingest_file_cmd(
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    pairs = dict(item.split("=", 1) for item in mapping if "=" in item)
-    if len(pairs) != len(mapping):
-        _fail("each --map must look like OURS=THEIRS, e.g. --map user=reader_id")
-    settings, rec = _settings()
+    pairs = column_mapping(mapping, "--map user=reader_id")
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -154,19 +145,19 @@ def ingest_file_cmd(
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
 @interactions_app.command("sample")
-def ingest_sample_cmd() -> None:
+def ingest_ratings_sample_cmd(ctx: typer.Context) -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -174,19 +165,20 @@ def ingest_sample_cmd() -> None:
         finally:
             store.close()
     except (IngestError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_reports([report])
 
 
 @interactions_app.command("sources")
 def sources_cmd(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the interaction sources in the store, with their item space and row count."""
     from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -194,7 +186,7 @@ def sources_cmd(
         finally:
             store.close()
     except StorageError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps([asdict(info) for info in infos], indent=2))
     elif infos:
@@ -207,6 +199,7 @@ def sources_cmd(
 # ---- train / eval --------------------------------------------------------------------------------
 @train_app.command("recs")
 def train_recs_cmd(
+    ctx: typer.Context,
     source: Annotated[
         str | None, typer.Option(help="Interactions source (default from settings).")
     ] = None,
@@ -227,6 +220,7 @@ def train_recs_cmd(
     from vibeshelf.recommend.train import recs_root, train_recs
 
     settings, rec = _settings(
+        ctx,
         source=source,
         factors=factors,
         regularization=regularization,
@@ -238,7 +232,7 @@ def train_recs_cmd(
         held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
         model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held)
     except (StorageError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     meta = model.metadata
     holdout = ""
     if meta["metrics"]:
@@ -254,8 +248,8 @@ def train_recs_cmd(
     )
 
 
-@eval_app.command("recs")
 def eval_recs_cmd(
+    ctx: typer.Context,
     tune: Annotated[
         bool, typer.Option("--tune", help="Also grid-search parameters on a validation split.")
     ] = False,
@@ -265,9 +259,9 @@ def eval_recs_cmd(
     from vibeshelf.recommend.offline import evaluate_versions
     from vibeshelf.recommend.storage.base import StorageError
 
-    settings, rec = _settings()
+    settings, rec = _settings(ctx)
     try:
         evaluation = evaluate_versions(settings, rec, with_tuning=tune, progress=True)
     except (StorageError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(evaluation.to_dict(), indent=2) if as_json else evaluation.table())

@@ -10,6 +10,8 @@ import numpy as np
 import typer
 import yaml  # type: ignore[import-untyped]
 
+from vibeshelf.cli.errors import fail
+from vibeshelf.cli.settings import current_settings
 from vibeshelf.experiment.registry import (
     SURFACES,
     ModelVersion,
@@ -18,8 +20,8 @@ from vibeshelf.experiment.registry import (
     RegistryFile,
     now,
 )
-from vibeshelf.recommend.commands import _fail as fail
-from vibeshelf.settings import Settings, get_settings
+from vibeshelf.experiment.settings import ExperimentSettings
+from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table, key_values
 
 models_app = typer.Typer(
@@ -40,12 +42,13 @@ def _registry(settings: Settings) -> RegistryFile:
 
 @models_app.command("list")
 def models_list(
+    ctx: typer.Context,
     surface: Annotated[str | None, typer.Option(help="Only this surface: search or recommend.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Every version: surface, status, weight, what it points at."""
     _check_surface(surface)
-    versions = _registry(get_settings()).read().versions
+    versions = _registry(current_settings(ctx)).read().versions
     shown = [v for v in versions if surface is None or v.surface == surface]
     if as_json:
         typer.echo(json.dumps([v.model_dump(mode="json") for v in shown], indent=2))
@@ -64,6 +67,7 @@ def _version_row(v: ModelVersion) -> tuple[str, ...]:
 
 @models_app.command("add")
 def models_add(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Version name: letters, digits, '.', '_' or '-'.")],
     surface: Annotated[str, typer.Option(help="search or recommend.")],
     recs_version: Annotated[
@@ -78,7 +82,7 @@ def models_add(
     ] = None,
 ) -> None:
     """Register a version (not yet serving: `models activate` puts it into traffic at the floor)."""
-    settings = get_settings()
+    settings = current_settings(ctx)
     _check_surface(surface)
     metrics = _parse_metrics(metric or [])
     target, checksum, found = (
@@ -99,29 +103,31 @@ def models_add(
 
 
 @models_app.command("activate")
-def models_activate(name: Annotated[str, typer.Argument(help="A registered version.")]) -> None:
+def models_activate(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A registered version.")]
+) -> None:
     """Start serving a version at the floor weight (100 if it is its surface's first)."""
-    exp = get_settings().experiment
-    _edit("activate", lambda r: r.activate(name, exp.floor, exp.ceiling))
+    _edit(current_settings(ctx), "activate", lambda r, exp: r.activate(name, exp.floor, exp.ceiling))
     typer.echo(f"activated {name}")
 
 
 @models_app.command("retire")
-def models_retire(name: Annotated[str, typer.Argument(help="An active or registered version.")]) -> None:
+def models_retire(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="An active or registered version.")]
+) -> None:
     """Take a version out of traffic for good: weight 0 at once, never served again."""
-    exp = get_settings().experiment
-    _edit("retire", lambda r: r.retire(name, exp.floor, exp.ceiling))
+    _edit(current_settings(ctx), "retire", lambda r, exp: r.retire(name, exp.floor, exp.ceiling))
     typer.echo(f"retired {name}")
 
 
 @experiments_app.command("update")
-def experiments_update() -> None:
+def experiments_update(ctx: typer.Context) -> None:
     """Recompute every surface's weights by Thompson sampling over the stored feedback."""
     from vibeshelf.experiment.bandit import update_weights
     from vibeshelf.experiment.feedback import open_feedback
     from vibeshelf.recommend.storage.base import StorageError
 
-    settings = get_settings()
+    settings = current_settings(ctx)
     registry_file = _registry(settings)
     if not registry_file.exists():
         fail("no experiment registry: add versions with `vibeshelf models add`")
@@ -143,6 +149,7 @@ def experiments_update() -> None:
 
 @experiments_app.command("pin")
 def experiments_pin(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="An active version.")],
     weight: Annotated[float | None, typer.Option(help="Percent of its surface's traffic.")] = None,
     release: Annotated[bool, typer.Option("--release", help="Unpin: the bandit moves it again.")] = False,
@@ -150,9 +157,8 @@ def experiments_pin(
     """Hold a version at a weight by hand (the others share the rest), or --release it."""
     if (weight is None) == (not release):
         fail("give --weight W to pin, or --release to unpin")
-    exp = get_settings().experiment
 
-    def pin(registry: Registry) -> None:
+    def pin(registry: Registry, exp: ExperimentSettings) -> None:
         version = registry.get(name)
         if version.status != "active":
             raise RegistryError(f"version {name!r} is {version.status}, not active")
@@ -161,12 +167,13 @@ def experiments_pin(
             registry.set_weight(version, weight, exp.floor, exp.ceiling)
             version.pinned = True
 
-    _edit("pin", pin)
+    _edit(current_settings(ctx), "pin", pin)
     typer.echo(f"pinned {name} at {weight:g}%" if weight is not None else f"released {name}")
 
 
 @experiments_app.command("export")
 def experiments_export(
+    ctx: typer.Context,
     traefik: Annotated[bool, typer.Option("--traefik", help="A Traefik weighted-service dynamic config.")] = False,
     service_suffix: Annotated[
         str, typer.Option(help="Suffix of each version's Traefik service name, e.g. @file.")
@@ -175,7 +182,7 @@ def experiments_export(
     """Write the current weights to stdout (YAML): one weighted service per surface."""
     if not traefik:
         fail("choose an export format: --traefik")
-    registry = _registry(get_settings()).read()
+    registry = _registry(current_settings(ctx)).read()
     services: dict[str, Any] = {}
     for surface in SURFACES:
         active = registry.of(surface)
@@ -189,10 +196,11 @@ def experiments_export(
     typer.echo(yaml.safe_dump({"http": {"services": services}}, sort_keys=False), nl=False)
 
 
-def _edit(reason: str, change: Callable[[Registry], None]) -> None:
+def _edit(settings: Settings, reason: str, change: Callable[[Registry, ExperimentSettings], None]) -> None:
+    """Apply `change` to the registry (given the weight bounds), or exit 2 saying why it cannot."""
     try:
-        with _registry(get_settings()).edit(reason) as registry:
-            change(registry)
+        with _registry(settings).edit(reason) as registry:
+            change(registry, settings.experiment)
     except ValueError as exc:  # RegistryError, or weights that cannot fit the bounds
         fail(str(exc))
 

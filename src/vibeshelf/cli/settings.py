@@ -1,0 +1,54 @@
+"""The one `Settings` a command runs with: built from the global options, kept on the root context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
+
+from vibeshelf.cli.errors import fail
+from vibeshelf.settings import Settings
+
+
+def read_settings(config: Path | None, **options: Any) -> Settings:
+    """defaults < the config file < VIBESHELF_* variables < the given options (None = not given).
+
+    Without `config`, the file is $VIBESHELF_CONFIG or ./vibeshelf.toml, as for `Settings()`.
+    """
+    given = {name: value for name, value in options.items() if value is not None}
+    if config is not None and not config.is_file():
+        fail(f"config file {config} does not exist")
+    try:
+        return (Settings if config is None else _reading(config))(**given)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        fail(f"invalid settings: {exc}")
+
+
+def _reading(config: Path) -> type[Settings]:
+    """`Settings` reading `config` as its file."""
+
+    class FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config)
+
+    return FromFile
+
+
+def current_settings(ctx: typer.Context) -> Settings:
+    """The settings the root command built for this run."""
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):
+        raise TypeError("commands run under the root `vibeshelf` app, which reads the settings")
+    return settings
+
+
+def with_section(settings: Settings, section: str, **values: Any) -> Settings:
+    """`settings` with fields of one section replaced (values already checked by the caller)."""
+    part = getattr(settings, section).model_copy(update=values)
+    return settings.model_copy(update={section: part})
