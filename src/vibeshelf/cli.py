@@ -260,10 +260,10 @@ def index() -> None:
     from vibeshelf.catalog.books import BookCatalog
     from vibeshelf.catalog.table import CatalogError, catalog_checksum
     from vibeshelf.embed.vectors import load_embeddings
-    from vibeshelf.index import builds
     from vibeshelf.index.build import StaleEmbeddingsError, build_index, check_embeddings
     from vibeshelf.index.factory import open_store
     from vibeshelf.search.lexical import LexicalStore
+    from vibeshelf.storage import builds
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -411,8 +411,8 @@ def _load_encoder(settings: Settings, *, bulk: bool = False) -> OnnxEncoder:
 
 def _load_runtime(settings: Settings, previous: bool = False) -> Runtime:
     from vibeshelf.embed.encoder import ModelNotFoundError
-    from vibeshelf.index.base import StoreError
     from vibeshelf.serve.runtime import Runtime
+    from vibeshelf.storage.errors import StoreError
 
     try:
         return Runtime.load(settings, previous=previous)

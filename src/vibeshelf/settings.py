@@ -15,9 +15,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from vibeshelf.experiment.settings import ExperimentSettings
-from vibeshelf.recommend.settings import RecommendSettings
-from vibeshelf.serve.encode_settings import AuthSettings, EncodeSettings
+from vibeshelf.config.encode import AuthSettings, EncodeSettings
+from vibeshelf.config.experiment import ExperimentSettings
+from vibeshelf.config.extras import require_extra
+from vibeshelf.config.recommend import RecommendSettings
+from vibeshelf.config.urls import backend_of, check_url
 
 CONFIG_ENV = "VIBESHELF_CONFIG"
 # search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
@@ -25,14 +27,6 @@ Apis = Literal["search", "encode", "all"]
 # local: `vibeshelf embed` encodes in this process; ray: in shards over a Ray cluster.
 EmbedEngine = Literal["local", "ray"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
-# Vector store URL scheme -> backend.
-STORE_SCHEMES = {
-    "hnsw": "hnsw",
-    "redis": "redis",
-    "rediss": "redis",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-}
 # How a server store keeps each vector component (the embedded hnsw store: float32 only).
 VectorDtype = Literal["float32", "float16"]
 
@@ -76,17 +70,16 @@ class StoreSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in STORE_SCHEMES:
-            raise ValueError(
-                f"unsupported vector store URL scheme {scheme!r}: expected hnsw://[path], "
-                "redis://host:port/db or postgresql://user@host:port/db"
-            )
-        return url
+        return check_url(
+            url,
+            "vector store",
+            ("hnsw", "redis", "postgresql"),
+            "hnsw://[path], redis://host:port/db or postgresql://user@host:port/db",
+        )
 
     @model_validator(mode="after")
     def _dtype_fits_backend(self) -> StoreSettings:
-        if self.vector_dtype != "float32" and STORE_SCHEMES[self.url.split("://", 1)[0]] == "hnsw":
+        if self.vector_dtype != "float32" and backend_of(self.url) == "hnsw":
             raise ValueError(
                 f"store.vector_dtype = {self.vector_dtype!r} needs a redis:// or postgresql:// "
                 "store: the embedded hnsw:// store keeps float32 vectors only (hnswlib has no "
@@ -125,6 +118,13 @@ class ServeSettings(BaseModel):
     # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
     max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
     session_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
+
+    @field_validator("workers")
+    @classmethod
+    def _server_installed(cls, workers: int) -> int:
+        if workers > 1:
+            require_extra("server", "serve.workers > 1 (gunicorn with uvicorn workers)")
+        return workers
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,6 @@ from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.table import catalog_checksum
 from vibeshelf.embed.encoder import load_encoder
 from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
-from vibeshelf.index.base import StoreError
 from vibeshelf.index.build import build_index
 from vibeshelf.index.factory import open_store
 from vibeshelf.index.filters import Filter, Range, Tag
@@ -25,6 +24,7 @@ from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
 from vibeshelf.index.redis_store import RedisStore, redis_query
 from vibeshelf.settings import Settings, VectorDtype
+from vibeshelf.storage.errors import StoreError
 
 PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
 VECTOR_DTYPES = list(get_args(VectorDtype))

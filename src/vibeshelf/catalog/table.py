@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from vibeshelf import isbn
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import clean_shelves
+from vibeshelf.storage import duck
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def read_error(path: Path, exc: Exception) -> CatalogError:
 # ---- DuckDB session and writing --------------------------------------------------------------
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session with the cleaning macros and functions; close it after use."""
-    con = duckdb.connect(":memory:")
+    con = duck.connect()
     text, texts = "VARCHAR", "VARCHAR[]"
     functions: tuple[tuple[str, Callable[..., Any], list[str], str], ...] = (
         ("clean_shelves", clean_shelves, [texts], texts),

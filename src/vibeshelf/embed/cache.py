@@ -8,11 +8,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import numpy as np
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from vibeshelf.storage.urls import redacted
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +30,6 @@ class CacheObserver(Protocol):
 def text_digest(text: str) -> bytes:
     """sha256 of the text's UTF-8 bytes (lone surrogates kept, never an error)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
-def redacted(url: str) -> str:
-    """A Redis URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 class LruVectors:

@@ -119,7 +119,7 @@ def experiments_update() -> None:
     """Recompute every surface's weights by Thompson sampling over the stored feedback."""
     from vibeshelf.experiment.bandit import update_weights
     from vibeshelf.experiment.feedback import open_feedback
-    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.storage.errors import StorageError
 
     settings = get_settings()
     registry_file = _registry(settings)
@@ -219,9 +219,9 @@ def _search_target(
     settings: Settings, candidates: int | None, popularity_weight: float | None
 ) -> tuple[dict[str, Any], str, dict[str, float]]:
     """The served index build and encoder, plus ranking overrides validated against the settings."""
-    from vibeshelf.index.base import StoreError
     from vibeshelf.index.factory import open_store
     from vibeshelf.settings import SearchSettings
+    from vibeshelf.storage.errors import StoreError
 
     ranking = {"candidates": candidates, "popularity_weight": popularity_weight}
     try:

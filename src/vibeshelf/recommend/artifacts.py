@@ -22,10 +22,11 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from vibeshelf.index.base import IndexManifest, Records
-from vibeshelf.index.builds import atomic_write, publish
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
+from vibeshelf.storage.builds import publish
+from vibeshelf.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from tqdm import tqdm
 
-from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.settings import Settings, get_settings
 from vibeshelf.tables import aligned_table
 
@@ -67,8 +67,8 @@ def ingest_book_crossing_cmd(
     """Book-Crossing: ratings as their own ISBN item space and linked to the catalog, plus BX-Books."""
     from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
     from vibeshelf.recommend.interactions import IngestError, ingest_book_crossing
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings()
     source_dir = source or settings.catalog.source_dir
@@ -96,8 +96,8 @@ def ingest_goodreads_cmd(
 ) -> None:
     """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
     from vibeshelf.recommend.interactions import IngestError, ingest_goodreads
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings()
     try:
@@ -138,8 +138,8 @@ def ingest_file_cmd(
 ) -> None:
     """Your own interactions, e.g. `--map user=reader --map item=isbn --map rating=stars --items isbn`."""
     from vibeshelf.recommend.interactions import IngestError, ingest_file
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     pairs = dict(item.split("=", 1) for item in mapping if "=" in item)
     if len(pairs) != len(mapping):
@@ -163,8 +163,8 @@ def ingest_sample_cmd() -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings()
     try:
@@ -183,8 +183,8 @@ def sources_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the interaction sources in the store, with their item space and row count."""
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings()
     try:
@@ -223,8 +223,8 @@ def train_recs_cmd(
 ) -> None:
     """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
     from vibeshelf.experiment.registry import RegistryFile
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.train import recs_root, train_recs
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(
         source=source,
@@ -263,7 +263,7 @@ def eval_recs_cmd(
 ) -> None:
     """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
     from vibeshelf.recommend.offline import evaluate_versions
-    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings()
     try:
