@@ -451,6 +451,8 @@ def serve(
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
     overrides: dict[str, str] = {"VIBESHELF_SERVE__APIS": only} if only is not None else {}
+    if workers is not None:
+        overrides["VIBESHELF_SERVE__WORKERS"] = str(workers)
     if no_auth:
         overrides["VIBESHELF_AUTH__ENABLED"] = "false"
     settings = _settings_with(overrides)
@@ -460,7 +462,7 @@ def serve(
         settings = _settings_with({"VIBESHELF_MODEL__THREADS": "1"})
     host = host or settings.serve.host
     port = port or settings.serve.port
-    workers = workers or settings.serve.workers
+    workers = settings.serve.workers
     configure_logging(settings.log_format, settings.log_level)
     _check_serving(settings, host, allow_public_no_auth)
     if workers == 1:

@@ -21,6 +21,6 @@ def require_extra(extra: str, what: str) -> None:
     missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
     if missing:
         raise MissingExtraError(
-            f"{what} needs {', '.join(missing)}, which is not installed: "
+            f"{what} needs the {extra} extra ({', '.join(missing)} not installed): "
             f"pip install 'vibeshelf[{extra}]'"
         )

@@ -10,8 +10,6 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from vibeshelf.storage.urls import redacted
 
@@ -81,6 +79,10 @@ class RedisVectors:
         self.backoff_s = backoff_s
         self._observer = observer
         self._prefix = f"{KEY_PREFIX}:{model_version}:"
+        import redis.asyncio as aioredis  # the `redis` extra, needed only with a Redis URL
+        from redis.exceptions import RedisError
+
+        self._errors = (RedisError, OSError)
         self._client = aioredis.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
         )
@@ -96,7 +98,7 @@ class RedisVectors:
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
             return False
 
@@ -106,7 +108,7 @@ class RedisVectors:
             return None
         try:
             values = await self._client.mget([self.key(d) for d in digests])
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
             return None
         size = self.dim * VECTOR_DTYPE.itemsize
@@ -124,7 +126,7 @@ class RedisVectors:
                     data = np.ascontiguousarray(vector, dtype=VECTOR_DTYPE).tobytes()
                     pipe.set(self.key(digest), data, ex=self.ttl_s or None)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
 
     def _failed(self, exc: Exception) -> None:
