@@ -15,6 +15,7 @@ import typer
 
 from vibeshelf import __version__
 from vibeshelf.cli_help import build_cli
+from vibeshelf.config.extras import MissingExtraError, require_extra
 from vibeshelf.experiment.commands import experiments_app, models_app
 from vibeshelf.logs import command_log_level, configure_logging
 from vibeshelf.recommend.commands import (
@@ -451,8 +452,6 @@ def serve(
 ) -> None:
     """Serve the web page and JSON API with uvicorn (gunicorn + uvicorn workers when --workers > 1)."""
     overrides: dict[str, str] = {"VIBESHELF_SERVE__APIS": only} if only is not None else {}
-    if workers is not None:
-        overrides["VIBESHELF_SERVE__WORKERS"] = str(workers)
     if no_auth:
         overrides["VIBESHELF_AUTH__ENABLED"] = "false"
     settings = _settings_with(overrides)
@@ -462,7 +461,12 @@ def serve(
         settings = _settings_with({"VIBESHELF_MODEL__THREADS": "1"})
     host = host or settings.serve.host
     port = port or settings.serve.port
-    workers = settings.serve.workers
+    workers = workers or settings.serve.workers
+    if workers > 1:
+        try:
+            require_extra("server", "--workers > 1 (gunicorn with uvicorn workers)")
+        except MissingExtraError as exc:
+            fail(str(exc))
     configure_logging(settings.log_format, settings.log_level)
     _check_serving(settings, host, allow_public_no_auth)
     if workers == 1:
