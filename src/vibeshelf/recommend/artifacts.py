@@ -102,7 +102,7 @@ class RecsModel:
 
 
 def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] = ()) -> Path:
-    """Write `model` as <root>/<version> whole (index.builds.publish), point CURRENT at it, and
+    """Write `model` as <root>/<version> whole (storage.builds.publish), point CURRENT at it, and
     prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
     final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
     _prune(root, keep, set(held))
