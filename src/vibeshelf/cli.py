@@ -15,6 +15,7 @@ import typer
 
 from vibeshelf import __version__
 from vibeshelf.cli_help import build_cli
+from vibeshelf.config.core import Apis, EmbedEngine, EmbedSettings
 from vibeshelf.config.extras import MissingExtraError, require_extra
 from vibeshelf.experiment.commands import experiments_app, models_app
 from vibeshelf.logs import command_log_level, configure_logging
@@ -27,7 +28,7 @@ from vibeshelf.recommend.commands import (
 from vibeshelf.recommend.commands import ingest_sample_cmd as ingest_ratings_sample_cmd
 from vibeshelf.search.models import RATING_MAX, RATING_MIN, YEAR_MAX, YEAR_MIN
 from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
-from vibeshelf.settings import CONFIG_ENV, Apis, EmbedEngine, EmbedSettings, Settings, get_settings
+from vibeshelf.settings import CONFIG_ENV, Settings, get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

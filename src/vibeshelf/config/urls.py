@@ -25,6 +25,11 @@ def scheme_of(url: str) -> str:
     return url.split("://", 1)[0] if "://" in url else ""
 
 
+def url_path(url: str) -> str:
+    """What follows the URL's `scheme://` (the whole string when it has none)."""
+    return url.split("://", 1)[-1]
+
+
 def backend_of(url: str) -> str | None:
     """The backend a URL names, or None for an unknown scheme."""
     return SCHEMES.get(scheme_of(url))
@@ -50,5 +55,5 @@ def sqlite_file(url: str, default: Path, what: str) -> Path | None:
     """The SQLite file a `sqlite://[path]` URL names (`default` without a path); None for PostgreSQL."""
     if backend_of(check_database_url(url, what)) != "sqlite":
         return None
-    path = url.split("://", 1)[1]
+    path = url_path(url)
     return Path(path) if path else default

@@ -219,8 +219,8 @@ def _search_target(
     settings: Settings, candidates: int | None, popularity_weight: float | None
 ) -> tuple[dict[str, Any], str, dict[str, float]]:
     """The served index build and encoder, plus ranking overrides validated against the settings."""
+    from vibeshelf.config.core import SearchSettings
     from vibeshelf.index.factory import open_store
-    from vibeshelf.settings import SearchSettings
     from vibeshelf.storage.errors import StoreError
 
     ranking = {"candidates": candidates, "popularity_weight": popularity_weight}

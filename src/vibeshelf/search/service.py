@@ -16,6 +16,7 @@ import numpy as np
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import shelf_phrase
+from vibeshelf.config.core import SearchSettings
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.embed.vectors import EmbeddingSet
 from vibeshelf.index.base import VectorStore
@@ -29,7 +30,6 @@ from vibeshelf.search.querylog import QueryLog
 from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES, Reranker
 from vibeshelf.search.topk import best_passing
-from vibeshelf.settings import SearchSettings
 
 SNIPPET_CHARS = 280
 SHOWN_SHELVES = 6
