@@ -53,6 +53,7 @@ def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MissingExtraError, match=r"pip install 'vibeshelf\[postgres\]'"):
         require_extra("postgres", "events URL postgresql://")
     require_extra("redis", "a Redis URL")  # installed: no error
+    require_extra("server", "--workers 2")
 
 
 @pytest.mark.parametrize(
