@@ -21,9 +21,7 @@ WITHOUT_EXTRAS = (
     "    sys.modules[name] = None\n"
 )
 CLI = WITHOUT_EXTRAS + (
-    "from vibeshelf.cli import main\n"
-    "sys.argv = ['vibeshelf', *sys.argv[1:]]\n"
-    "main()\n"
+    "from vibeshelf.cli import main\nsys.argv = ['vibeshelf', *sys.argv[1:]]\nmain()\n"
 )
 LAPTOP_MODULES = (
     "vibeshelf.cli",
@@ -86,7 +84,11 @@ def test_the_laptop_install_imports_without_extras(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "env", "extra"),
     [
-        (["search", "cozy"], {"VIBESHELF_RECOMMEND__EVENTS_URL": "postgresql://u:pw@db/v"}, "postgres"),
+        (
+            ["search", "cozy"],
+            {"VIBESHELF_RECOMMEND__EVENTS_URL": "postgresql://u:pw@db/v"},
+            "postgres",
+        ),
         (["index"], {"VIBESHELF_STORE__URL": "redis://127.0.0.1:6379/0"}, "redis"),
         (["serve", "--workers", "2", "--no-auth"], {}, "server"),
     ],

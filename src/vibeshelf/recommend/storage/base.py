@@ -28,7 +28,6 @@ INGEST = "ingest"
 API = "api"
 
 
-
 @dataclass(frozen=True)
 class SourceInfo:
     """A named set of interactions and the item space its item ids belong to."""
