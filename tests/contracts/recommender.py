@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.interactions import ingest_book_crossing
-from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.sources import CandidateSource, Popularity, Profile
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.train import train_recs

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from vibeshelf.index.base import IndexManifest, Records, StoreError, VectorStore
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
+from vibeshelf.storage.errors import StoreError
 
 DIM = 16
 N = 200

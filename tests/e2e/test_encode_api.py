@@ -30,8 +30,8 @@ from tests.e2e.encode_server import (
     error,
     timed,
 )
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
-from vibeshelf.settings import ModelSettings
 
 # Sent in many requests, good and bad; the log test checks it never reaches a log line.
 SECRET_TEXT = "marmalade zeppelin 7391 quietly"

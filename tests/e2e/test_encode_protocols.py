@@ -29,9 +29,9 @@ from tests.e2e.encode_server import (
     THROTTLED_KEY,
     EncodeServer,
 )
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
 from vibeshelf.serve.openai_api import INPUT_KINDS
-from vibeshelf.settings import ModelSettings
 
 MODEL = "all-MiniLM-L6-v2"
 TEXTS = ["cozy small-town mystery with a cat", "sprawling family saga", "funny sci-fi road trip"]

@@ -24,8 +24,8 @@ from playwright.sync_api import Route, sync_playwright
 
 from tests.conftest import BACKEND, REPO, Server, free_port, run_cli, running
 from tests.e2e.test_browser import ARGS, CHROMIUM
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.experiment.split import bucket
 from vibeshelf.serve.app import create_app
 from vibeshelf.serve.runtime import Runtime

@@ -22,7 +22,7 @@ from vibeshelf.experiment.feedback import (
     UnknownRequestError,
     open_feedback,
 )
-from vibeshelf.recommend.storage.base import StorageError
+from vibeshelf.storage.errors import StorageError
 
 
 class FeedbackStoreContract:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tests.contracts.recommender import SHARED_DATA, TEST_RECS
 from vibeshelf.cli.app import app
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import (
     METADATA_FILE,
     current_version,
@@ -20,7 +21,6 @@ from vibeshelf.recommend.artifacts import (
 from vibeshelf.recommend.evaluate import holdout_metrics, holdout_split, tune
 from vibeshelf.recommend.interactions import ingest_goodreads
 from vibeshelf.recommend.offline import evaluate_versions
-from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.train import load_training_data, recs_root, train_recs
 from vibeshelf.settings import Settings

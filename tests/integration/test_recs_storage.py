@@ -11,10 +11,11 @@ import pyarrow as pa
 import pytest
 
 from tests.postgres_server import drop_connections, fresh_database
-from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo, StorageError
+from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.postgres import PostgresStore
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.storage.errors import StorageError
 
 
 def rows(*triples: tuple[str, str, float | None]) -> pa.Table:

@@ -15,16 +15,17 @@ from tests.conftest import SHARED_DATA, free_port, run_cli, unavailable
 from tests.contracts.vector_store import DIM, VectorStoreContract, manifest, sample_records
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.table import catalog_checksum
+from vibeshelf.config.core import VectorDtype
 from vibeshelf.embed.encoder import load_encoder
 from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
-from vibeshelf.index.base import StoreError
 from vibeshelf.index.build import build_index
 from vibeshelf.index.factory import open_store
 from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
 from vibeshelf.index.redis_store import RedisStore, redis_query
-from vibeshelf.settings import Settings, VectorDtype
+from vibeshelf.settings import Settings
+from vibeshelf.storage.errors import StoreError
 
 PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
 VECTOR_DTYPES = list(get_args(VectorDtype))

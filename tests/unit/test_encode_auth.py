@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from vibeshelf.config.encode import AuthSettings
 from vibeshelf.serve.auth import AuthConfigError, Authenticator
-from vibeshelf.serve.encode_settings import AuthSettings
 from vibeshelf.settings import Settings
 
 KEY = "team-a-key-0123456789"

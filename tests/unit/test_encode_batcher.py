@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.batcher import EncoderError, MicroBatcher, QueueFullError
 from vibeshelf.embed.encoder import OnnxEncoder, load_encoder
-from vibeshelf.settings import ModelSettings
 
 
 class Batches:

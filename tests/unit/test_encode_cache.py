@@ -13,7 +13,8 @@ import redis
 
 from tests.conftest import free_port
 from tests.redis_server import redis_server
-from vibeshelf.embed.cache import RedisVectors, VectorCache, redacted, text_digest
+from vibeshelf.embed.cache import RedisVectors, VectorCache, text_digest
+from vibeshelf.storage.urls import redacted
 
 VERSION = "test-model/int8/abc"
 DIM = 8
@@ -58,10 +59,6 @@ def test_digest_is_sha256_of_utf8_and_survives_lone_surrogates() -> None:
     assert text_digest("héllo") == hashlib.sha256("héllo".encode()).digest()
     assert len(text_digest("\ud800")) == 32
 
-
-def test_redacted_hides_the_password() -> None:
-    assert redacted("redis://:hunter2@cache:6379/0") == "redis://:***@cache:6379/0"
-    assert redacted("redis://127.0.0.1:6379") == "redis://127.0.0.1:6379"
 
 
 def test_redis_holds_float32_bytes_under_model_version_and_text_sha(redis_url: str) -> None:

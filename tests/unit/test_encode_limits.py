@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from vibeshelf.serve.encode_settings import EncodeSettings
+from vibeshelf.config.encode import EncodeSettings
 from vibeshelf.serve.limits import RateLimiter, check_texts
 
 

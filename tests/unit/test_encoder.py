@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.encoder import (
     SHIPPED_DIR,
     Encoder,
@@ -18,7 +19,6 @@ from vibeshelf.embed.encoder import (
     load_encoder,
     resolve_model_dir,
 )
-from vibeshelf.settings import ModelSettings
 
 COSY = (
     "Retired schoolteacher Agatha Pim and her ginger cat investigate a poisoning at the village "

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import best_shares, update
 from vibeshelf.experiment.feedback import Counts
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.experiment.split import bucket, choose
 
 ROUND = 500

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.datastructures import State
 
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.feedback import Feedback, open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.router import ExperimentRouter
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.serve.experiments_api import periodic_updates
 
 SETTINGS = ExperimentSettings(min_impressions=0, seed=1)

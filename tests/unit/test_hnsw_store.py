@@ -13,10 +13,11 @@ import pytest
 
 from tests.conftest import REPO
 from tests.contracts.vector_store import VectorStoreContract, manifest, sample_records
-from vibeshelf.index import builds, hnsw
-from vibeshelf.index.base import StoreError
+from vibeshelf.index import hnsw
 from vibeshelf.index.filters import Filter, Tag
 from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.storage import builds
+from vibeshelf.storage.errors import StoreError
 
 
 class TestHnswContract(VectorStoreContract):
@@ -94,7 +95,7 @@ def test_publish_fsyncs_the_whole_tree_and_the_renames(
 KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-from vibeshelf.index import builds
+from vibeshelf.storage import builds
 
 def write(tmp):
     (tmp / "half.bin").write_bytes(b"x" * 1024)

@@ -8,8 +8,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from vibeshelf.index.base import StoreError
 from vibeshelf.search.lexical import LexicalStore, terms, tokenize
+from vibeshelf.storage.errors import StoreError
 
 DOCS = {
     "1": "The Cat Who Knew. Shelves: cozy mystery. A cat and a librarian solve a village murder.",

@@ -7,8 +7,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import duckdb
-
 from vibeshelf.catalog.table import (
     COLUMNS,
     IngestReport,
@@ -17,6 +15,7 @@ from vibeshelf.catalog.table import (
     sql_string,
     staging_file,
 )
+from vibeshelf.storage import duck
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def build_sample(books_path: Path, out_path: Path, n: int = 3000, seed: int = 7)
     """Write at most `n` books of `books_path` to `out_path` (same schema, zstd)."""
     check_books_file(books_path)
     query = SELECT_SQL.format(path=sql_string(books_path), columns=", ".join(COLUMNS))
-    with duckdb.connect(":memory:") as con, staging_file(out_path) as tmp:
+    with duck.connect() as con, staging_file(out_path) as tmp:
         con.execute(
             f"COPY ({query}) TO {sql_string(tmp)} "
             "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19)",

@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 from vibeshelf import isbn
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import clean_shelves
+from vibeshelf.storage import duck
+from vibeshelf.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ def read_error(path: Path, exc: Exception) -> CatalogError:
 # ---- DuckDB session and writing --------------------------------------------------------------
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session with the cleaning macros and functions; close it after use."""
-    con = duckdb.connect(":memory:")
+    con = duck.connect()
     text, texts = "VARCHAR", "VARCHAR[]"
     functions: tuple[tuple[str, Callable[..., Any], list[str], str], ...] = (
         ("clean_shelves", clean_shelves, [texts], texts),
@@ -279,10 +281,7 @@ def _write_manifest(report: IngestReport) -> None:
         "sha256": report.checksum,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    path = manifest_path(report.out_path)
-    with staging_file(path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+    atomic_write(manifest_path(report.out_path), json.dumps(manifest, indent=2) + "\n")
 
 
 # ---- reading ---------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import typer
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.loading import load_encoder
 from vibeshelf.cli.settings import current_settings
-from vibeshelf.settings import EmbedEngine, EmbedSettings, Settings
+from vibeshelf.config.core import EmbedEngine, EmbedSettings
+from vibeshelf.settings import Settings
 
 if TYPE_CHECKING:
     from vibeshelf.embed.ray_engine import RayEncoder

@@ -12,6 +12,7 @@ import yaml  # type: ignore[import-untyped]
 
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.registry import (
     SURFACES,
     ModelVersion,
@@ -20,7 +21,6 @@ from vibeshelf.experiment.registry import (
     RegistryFile,
     now,
 )
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table, key_values
 
@@ -125,7 +125,7 @@ def experiments_update(ctx: typer.Context) -> None:
     """Recompute every surface's weights by Thompson sampling over the stored feedback."""
     from vibeshelf.experiment.bandit import update_weights
     from vibeshelf.experiment.feedback import open_feedback
-    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.storage.errors import StorageError
 
     settings = current_settings(ctx)
     registry_file = _registry(settings)
@@ -227,9 +227,9 @@ def _search_target(
     settings: Settings, candidates: int | None, popularity_weight: float | None
 ) -> tuple[dict[str, Any], str, dict[str, float]]:
     """The served index build and encoder, plus ranking overrides validated against the settings."""
-    from vibeshelf.index.base import StoreError
+    from vibeshelf.config.core import SearchSettings
     from vibeshelf.index.factory import open_store
-    from vibeshelf.settings import SearchSettings
+    from vibeshelf.storage.errors import StoreError
 
     ranking = {"candidates": candidates, "popularity_weight": popularity_weight}
     try:

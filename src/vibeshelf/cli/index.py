@@ -14,10 +14,10 @@ def index(ctx: typer.Context) -> None:
     from vibeshelf.catalog.books import BookCatalog
     from vibeshelf.catalog.table import CatalogError, catalog_checksum
     from vibeshelf.embed.vectors import load_embeddings
-    from vibeshelf.index import builds
     from vibeshelf.index.build import StaleEmbeddingsError, build_index, check_embeddings
     from vibeshelf.index.factory import open_store
     from vibeshelf.search.lexical import LexicalStore
+    from vibeshelf.storage import builds
 
     settings = current_settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

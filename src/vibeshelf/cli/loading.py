@@ -26,8 +26,8 @@ def load_encoder(settings: Settings, *, bulk: bool = False) -> OnnxEncoder:
 def load_runtime(settings: Settings, previous: bool = False) -> Runtime:
     """What search serves: catalog, indexes and encoder (`previous`: the build before the current)."""
     from vibeshelf.embed.encoder import ModelNotFoundError
-    from vibeshelf.index.base import StoreError
     from vibeshelf.serve.runtime import Runtime
+    from vibeshelf.storage.errors import StoreError
 
     try:
         return Runtime.load(settings, previous=previous)

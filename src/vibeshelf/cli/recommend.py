@@ -13,7 +13,7 @@ from tqdm import tqdm
 from vibeshelf.cli.catalog import column_mapping
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
-from vibeshelf.recommend.settings import RecommendSettings
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
 
@@ -58,8 +58,8 @@ def ingest_book_crossing_cmd(
     """Book-Crossing: ratings as their own ISBN item space and linked to the catalog, plus BX-Books."""
     from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
     from vibeshelf.recommend.interactions import IngestError, ingest_book_crossing
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     source_dir = source or settings.catalog.source_dir
@@ -88,8 +88,8 @@ def ingest_goodreads_cmd(
 ) -> None:
     """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
     from vibeshelf.recommend.interactions import IngestError, ingest_goodreads
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     try:
@@ -131,8 +131,8 @@ def ingest_interactions_file_cmd(
 ) -> None:
     """Your own interactions, e.g. `--map user=reader --map item=isbn --map rating=stars --items isbn`."""
     from vibeshelf.recommend.interactions import IngestError, ingest_file
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     pairs = column_mapping(mapping, "--map user=reader_id")
     settings, rec = _settings(ctx)
@@ -154,8 +154,8 @@ def ingest_ratings_sample_cmd(ctx: typer.Context) -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     try:
@@ -175,8 +175,8 @@ def sources_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the interaction sources in the store, with their item space and row count."""
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     try:
@@ -216,8 +216,8 @@ def train_recs_cmd(
 ) -> None:
     """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
     from vibeshelf.experiment.registry import RegistryFile
-    from vibeshelf.recommend.storage.base import StorageError
     from vibeshelf.recommend.train import recs_root, train_recs
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(
         ctx,
@@ -257,7 +257,7 @@ def eval_recs_cmd(
 ) -> None:
     """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
     from vibeshelf.recommend.offline import evaluate_versions
-    from vibeshelf.recommend.storage.base import StorageError
+    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     try:

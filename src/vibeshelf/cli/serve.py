@@ -13,9 +13,11 @@ import typer
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.loading import load_encoder, load_runtime
 from vibeshelf.cli.settings import current_settings, with_section
+from vibeshelf.config.core import Apis
+from vibeshelf.config.extras import MissingExtraError, require_extra
 from vibeshelf.logs import configure_logging
 from vibeshelf.serve.launch import exec_gunicorn, run_uvicorn
-from vibeshelf.settings import Apis, Settings
+from vibeshelf.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -61,6 +63,11 @@ def serve(
     host = host or settings.serve.host
     port = port or settings.serve.port
     workers = workers or settings.serve.workers
+    if workers > 1:
+        try:
+            require_extra("server", "--workers > 1 (gunicorn with uvicorn workers)")
+        except MissingExtraError as exc:
+            fail(str(exc))
     threads = _default_threads(settings.serve.apis, workers)
     if threads is not None and "threads" not in settings.model.model_fields_set:
         settings = with_section(settings, "model", threads=threads)

@@ -7,12 +7,11 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import numpy as np
-import redis.asyncio as aioredis
 from cachetools import LRUCache
-from redis.exceptions import RedisError
+
+from vibeshelf.storage.urls import redacted
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +30,6 @@ def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
-def redacted(url: str) -> str:
-    """A Redis URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 class RedisVectors:
@@ -64,6 +56,10 @@ class RedisVectors:
         self.backoff_s = backoff_s
         self._observer = observer
         self._prefix = f"{KEY_PREFIX}:{model_version}:"
+        import redis.asyncio as aioredis  # the `redis` extra, needed only with a Redis URL
+        from redis.exceptions import RedisError
+
+        self._errors = (RedisError, OSError)
         self._client = aioredis.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
         )
@@ -79,7 +75,7 @@ class RedisVectors:
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
             return False
 
@@ -89,7 +85,7 @@ class RedisVectors:
             return None
         try:
             values = await self._client.mget([self.key(d) for d in digests])
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
             return None
         size = self.dim * VECTOR_DTYPE.itemsize
@@ -107,7 +103,7 @@ class RedisVectors:
                     data = np.ascontiguousarray(vector, dtype=VECTOR_DTYPE).tobytes()
                     pipe.set(self.key(digest), data, ex=self.ttl_s or None)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             self._failed(exc)
 
     def _failed(self, exc: Exception) -> None:

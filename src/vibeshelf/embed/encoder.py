@@ -16,8 +16,8 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 from tqdm import tqdm
 
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.registry import ModelNotFoundError
-from vibeshelf.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 

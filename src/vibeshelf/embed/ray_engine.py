@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.encoder import load_encoder
-from vibeshelf.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ from typing import Protocol
 
 import numpy as np
 
+from vibeshelf.config.encode import EncodeSettings
 from vibeshelf.embed.batcher import BatchObserver, MicroBatcher
-from vibeshelf.embed.cache import CacheObserver, RedisVectors, VectorCache, redacted
+from vibeshelf.embed.cache import CacheObserver, RedisVectors, VectorCache
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.serve.encode_settings import EncodeSettings
+from vibeshelf.storage.urls import redacted
 
 log = logging.getLogger(__name__)
 

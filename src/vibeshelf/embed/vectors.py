@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.index.builds import fsync_path, fsync_tree
+from vibeshelf.storage.files import fsync_path, fsync_tree
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.feedback import Counts, FeedbackStore
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.experiment.split import TOTAL
 
 

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vibeshelf.recommend.storage.base import StorageError
-from vibeshelf.recommend.storage.factory import sqlite_file
-from vibeshelf.recommend.storage.reconnecting import ReconnectingConnection
+from vibeshelf.config.urls import sqlite_file
+from vibeshelf.storage.errors import StorageError
+from vibeshelf.storage.reconnecting import ReconnectingConnection
+from vibeshelf.storage.urls import redacted
 
 Event = Literal["impression", "click", "add_to_shelf", "rating"]
 DEFAULT_SQLITE_FILE = "feedback.sqlite3"
@@ -298,8 +299,7 @@ class PostgresFeedbackStore(FeedbackStore):
         try:
             self._db = ReconnectingConnection(url, setup=_create_tables)
         except psycopg.Error as exc:
-            host = url.rsplit("@", 1)[-1]
-            raise StorageError(f"cannot open feedback database at {host}: {exc}") from exc
+            raise StorageError(f"cannot open feedback database {redacted(url)}: {exc}") from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

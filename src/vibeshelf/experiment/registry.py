@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from vibeshelf.experiment.split import TOTAL, allocate
+from vibeshelf.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class RegistryFile:
             registry = self.read()
             before = {s: _all_weights(registry, s) for s in SURFACES}
             yield registry
-            _atomic_write(self.path, json.dumps(registry.model_dump(), indent=2))
+            atomic_write(self.path, json.dumps(registry.model_dump(), indent=2))
             for surface in SURFACES:
                 after = _all_weights(registry, surface)
                 if after != before[surface]:
@@ -207,11 +208,3 @@ class RegistryFile:
 def _all_weights(registry: Registry, surface: str) -> dict[str, float]:
     return {v.name: v.weight for v in registry.of(surface, None) if v.status != "registered"}
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

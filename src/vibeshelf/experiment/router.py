@@ -10,10 +10,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import update_weights
 from vibeshelf.experiment.feedback import Feedback, FeedbackStore, Served
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile
-from vibeshelf.experiment.settings import ExperimentSettings
 from vibeshelf.experiment.split import bucket, choose
 
 log = logging.getLogger(__name__)

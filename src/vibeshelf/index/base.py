@@ -66,10 +66,6 @@ class IndexManifest:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-class StoreError(RuntimeError):
-    """A vector store is missing, unreadable or unreachable."""
-
-
 class VectorStore(ABC):
     """Cosine KNN over unit vectors with filters; ids are strings, similarity in [-1, 1]."""
 

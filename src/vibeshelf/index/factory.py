@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vibeshelf.config.urls import backend_of
 from vibeshelf.index.base import VectorStore
-from vibeshelf.settings import STORE_SCHEMES, Settings
+from vibeshelf.settings import Settings
 
 
 def open_store(
@@ -23,7 +24,7 @@ def open_store(
         ef_search=store.hnsw_ef_search,
         keep_builds=store.keep_builds,
     )
-    scheme = STORE_SCHEMES.get(store.url.split("://", 1)[0])
+    scheme = backend_of(store.url)
     if scheme == "hnsw":
         from vibeshelf.index.hnsw import HnswStore
 

@@ -16,10 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vibeshelf.index import builds
-from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
+from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.storelib import as_tags, log_build, new_build_id, stamp
+from vibeshelf.storage import builds
+from vibeshelf.storage.errors import StoreError
 
 INDEX_FILE = "index.bin"
 VECTORS_FILE = "vectors.npy"

@@ -18,12 +18,13 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
 
-from vibeshelf.embed.cache import redacted
+from vibeshelf.config.core import VectorDtype
 from vibeshelf.index import storelib
-from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
+from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.settings import VectorDtype
+from vibeshelf.storage.errors import StoreError
+from vibeshelf.storage.urls import redacted
 
 DEFAULT_TABLE = "vibeshelf_vectors"
 COLUMNS = ("id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves")

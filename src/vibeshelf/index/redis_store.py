@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import redis
 
-from vibeshelf.embed.cache import redacted
+from vibeshelf.config.core import VectorDtype
 from vibeshelf.index import storelib
-from vibeshelf.index.base import Hit, IndexManifest, Records, StoreError, VectorStore
+from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.settings import VectorDtype
+from vibeshelf.storage.errors import StoreError
+from vibeshelf.storage.urls import redacted
 
 DEFAULT_NAME = "vibeshelf"
 BATCH_SIZE = 1000

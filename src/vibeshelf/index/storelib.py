@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from vibeshelf.config.core import VectorDtype
 from vibeshelf.index.base import IndexManifest
 from vibeshelf.index.filters import normalize_tag
-from vibeshelf.settings import VectorDtype
 
 log = logging.getLogger("vibeshelf.index")
 

@@ -22,10 +22,11 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from vibeshelf.index.base import IndexManifest, Records
-from vibeshelf.index.builds import atomic_write, publish
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
+from vibeshelf.storage.builds import publish
+from vibeshelf.storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class RecsModel:
 
 
 def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] = ()) -> Path:
-    """Write `model` as <root>/<version> whole (index.builds.publish), point CURRENT at it, and
+    """Write `model` as <root>/<version> whole (storage.builds.publish), point CURRENT at it, and
     prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
     final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
     _prune(root, keep, set(held))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from vibeshelf.recommend.duck import connect, literal, read_lines, run, scalar
+from vibeshelf.recommend.duckdb_session import connect
 from vibeshelf.recommend.interactions import BX_DIR, BX_ENCODING, IngestError, IngestReport
+from vibeshelf.storage.duck import literal, read_lines, run, scalar
 
 log = logging.getLogger(__name__)
 

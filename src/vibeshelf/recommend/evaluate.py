@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from vibeshelf.recommend import metrics
+from vibeshelf import ranking_metrics
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.fit import fit_factors
-from vibeshelf.recommend.settings import RecommendSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,12 @@ def score_ranker(score_fn: ScoreFn, train: Interactions, test: Interactions) -> 
     ranked = list(_top_lists(score_fn, train, users, RECALL_K))
     relevant = [set(test.user_items(int(u)).tolist()) for u in users]
     n_relevant = np.array([len(r) for r in relevant])
-    hits = metrics.hits_matrix(ranked, relevant)
+    hits = ranking_metrics.hits_matrix(ranked, relevant)
     return Scores(
-        hr_at_10=metrics.hit_rate(hits, K),
-        ndcg_at_10=metrics.ndcg(hits, n_relevant, K),
-        recall_at_50=metrics.recall(hits, n_relevant, RECALL_K),
-        coverage_at_10=metrics.coverage(ranked, K, train.shape[1]),
+        hr_at_10=ranking_metrics.hit_rate(hits, K),
+        ndcg_at_10=ranking_metrics.ndcg(hits, n_relevant, K),
+        recall_at_50=ranking_metrics.recall(hits, n_relevant, RECALL_K),
+        coverage_at_10=ranking_metrics.coverage(ranked, K, train.shape[1]),
         users=len(users),
     )
 

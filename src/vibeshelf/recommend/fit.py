@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.confidence import confidence_matrix
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.models.als import AlsParams, fit_als
 from vibeshelf.recommend.models.coldstart import blend, shelf_features, shelf_regression
-from vibeshelf.recommend.settings import RecommendSettings
 
 
 def als_params(rec: RecommendSettings) -> AlsParams:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from vibeshelf.recommend.duck import connect, literal, read_lines, run, scalar
+from vibeshelf.recommend.duckdb_session import connect
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo
+from vibeshelf.storage.duck import literal, read_lines, run, scalar
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import current_version, load_metadata, previous_version
 from vibeshelf.recommend.evaluate import (
     Scores,
@@ -15,7 +16,6 @@ from vibeshelf.recommend.evaluate import (
     score_ranker,
     tune,
 )
-from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.train import PARAMS, load_training_data, recs_root
 from vibeshelf.settings import Settings
 from vibeshelf.tables import key_values

@@ -6,8 +6,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import duckdb
-
 from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.catalog.table import sql_string, staging_file
 from vibeshelf.recommend.interactions import (
@@ -19,6 +17,7 @@ from vibeshelf.recommend.interactions import (
 )
 from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.storage import duck
 
 SAMPLE_RATINGS_PATH = SAMPLE_PATH.with_name("ratings.parquet")
 # Our field -> the sample file's column; ratings keep Book-Crossing's 0-10 scale (0 = implicit).
@@ -39,7 +38,7 @@ def build_ratings_sample(
     ratings = rows.select(["user_id", "item_id", "rating"]).rename_columns(
         ["user_id", "book_id", "rating"]
     )
-    with duckdb.connect(":memory:") as con, staging_file(out_path) as staged:
+    with duck.connect() as con, staging_file(out_path) as staged:
         con.register("ratings", ratings)
         con.execute(
             "COPY (SELECT user_id, book_id, CAST(rating AS TINYINT) AS rating FROM ratings "

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import RecsModel, write_model
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.evaluate import holdout_metrics
 from vibeshelf.recommend.fit import fit_factors
 from vibeshelf.recommend.items import ItemTable, item_universe
 from vibeshelf.recommend.schemas import MAX_CUTOFF
-from vibeshelf.recommend.settings import RecommendSettings
 from vibeshelf.recommend.sources import als_top_items
 from vibeshelf.recommend.storage.base import SourceInfo
 from vibeshelf.recommend.storage.factory import open_interactions

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
-from vibeshelf.recommend.metrics import hits_matrix, ndcg, recall, reciprocal_ranks
+from vibeshelf.ranking_metrics import hits_matrix, ndcg, recall, reciprocal_ranks
 from vibeshelf.search.schemas import SearchParams
 from vibeshelf.search.service import SearchService
 

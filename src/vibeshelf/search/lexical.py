@@ -19,10 +19,10 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from vibeshelf.catalog.table import read_books
-from vibeshelf.index import builds
-from vibeshelf.index.base import StoreError
 from vibeshelf.index.storelib import new_build_id
 from vibeshelf.search.topk import best_passing
+from vibeshelf.storage import builds
+from vibeshelf.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG

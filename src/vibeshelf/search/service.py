@@ -9,6 +9,7 @@ import uuid
 import numpy as np
 
 from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.config.core import SearchSettings
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.embed.vectors import EmbeddingSet
 from vibeshelf.index.base import VectorStore
@@ -25,7 +26,6 @@ from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
 from vibeshelf.search.schemas import Mode, SearchParams, SearchResponse
-from vibeshelf.settings import SearchSettings
 
 
 class SearchService:

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from vibeshelf.serve.encode_settings import AuthSettings
+from vibeshelf.config.encode import AuthSettings
 
 REALM = 'Bearer realm="vibeshelf"'
 NOT_CONFIGURED = (

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vibeshelf.index.base import StoreError
 from vibeshelf.search.query import QueryError
 from vibeshelf.serve.templating import templates
+from vibeshelf.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 # First path segments whose errors stay JSON whoever asks: the APIs, ops and the docs.

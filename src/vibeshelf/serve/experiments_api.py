@@ -28,7 +28,6 @@ from vibeshelf.experiment.registry import ModelVersion, RegistryFile
 from vibeshelf.experiment.report import experiment_report, surface_charts
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.service import RecommendService
-from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.search.service import SearchService
 from vibeshelf.serve.metrics import Metrics
 from vibeshelf.serve.openapi import error_responses
@@ -36,6 +35,7 @@ from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.routing import presented_session
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
+from vibeshelf.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 

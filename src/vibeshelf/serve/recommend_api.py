@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 
 from vibeshelf.embed.vectors import load_embeddings
-from vibeshelf.index.base import StoreError, VectorStore
+from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model
 from vibeshelf.recommend.schemas import (
@@ -23,7 +23,6 @@ from vibeshelf.recommend.schemas import (
 )
 from vibeshelf.recommend.service import RecommendService, UnknownBooksError
 from vibeshelf.recommend.sources import Content
-from vibeshelf.recommend.storage.base import StorageError
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.train import recs_root
 from vibeshelf.serve.auth import Authenticator, Principal, authorize_reader, optional_caller
@@ -32,6 +31,7 @@ from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import NO_RECOMMENDER, run_recommend, versioned_json
 from vibeshelf.serve.runtime import limit_blas_threads
 from vibeshelf.settings import Settings, get_settings
+from vibeshelf.storage.errors import StorageError, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from threadpoolctl import threadpool_limits
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
-from vibeshelf.index import builds
-from vibeshelf.index.base import IndexManifest, StoreError, VectorStore
+from vibeshelf.index.base import IndexManifest, VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.search.autocomplete import Autocomplete, PopularQueries
 from vibeshelf.search.lexical import LexicalStore
@@ -20,6 +19,8 @@ from vibeshelf.search.querylog import QUERY_LOG, QueryLog
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.service import SearchService
 from vibeshelf.settings import Settings
+from vibeshelf.storage import builds
+from vibeshelf.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from vibeshelf.storage.errors import StorageError
+
 # One interaction: `rating` as given (null when the row had none); `strength` is the rating scaled
 # to (0, 1], null for implicit rows (a zero "implicit" rating, or an event with no rating).
 SCHEMA = pa.schema(
@@ -24,10 +26,6 @@ COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 ITEM_SPACES = ("catalog", "book-crossing", "own")
 INGEST = "ingest"
 API = "api"
-
-
-class StorageError(RuntimeError):
-    """The interactions store is unreachable or a source is missing."""
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vibeshelf.recommend.settings import check_database_url
+from vibeshelf.config.urls import sqlite_file
 from vibeshelf.recommend.storage.base import InteractionStore
 
 DEFAULT_SQLITE_FILE = "events.sqlite3"
-
-
-def sqlite_file(url: str, default: Path, what: str) -> Path | None:
-    """The SQLite file a `sqlite://[path]` URL names (`default` without a path); None for PostgreSQL."""
-    scheme, _, rest = check_database_url(url, what).partition("://")
-    if scheme == "sqlite":
-        return Path(rest) if rest else default
-    return None
 
 
 def open_interactions(url: str, data_dir: Path) -> InteractionStore:

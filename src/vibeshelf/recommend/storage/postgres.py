@@ -18,10 +18,11 @@ from vibeshelf.recommend.storage.base import (
     SCHEMA,
     InteractionStore,
     SourceInfo,
-    StorageError,
     conform,
 )
-from vibeshelf.recommend.storage.reconnecting import ReconnectingConnection
+from vibeshelf.storage.errors import StorageError
+from vibeshelf.storage.reconnecting import ReconnectingConnection
+from vibeshelf.storage.urls import redacted
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS vibeshelf_sources (
@@ -52,7 +53,7 @@ class PostgresStore(InteractionStore):
         try:
             self._db = ReconnectingConnection(url, setup=lambda conn: conn.execute(_DDL))
         except psycopg.Error as exc:
-            raise StorageError(f"cannot open interactions database {_redact(url)}: {exc}") from exc
+            raise StorageError(f"cannot open interactions database {redacted(url)}: {exc}") from exc
 
     def replace_source(self, info: SourceInfo, rows: pa.Table) -> SourceInfo:
         rows = conform(rows)
@@ -90,7 +91,7 @@ class PostgresStore(InteractionStore):
             with conn.transaction():
                 yield conn
         except self._psycopg.Error as exc:
-            raise StorageError(f"interactions database {_redact(self.url)}: {exc}") from exc
+            raise StorageError(f"interactions database {redacted(self.url)}: {exc}") from exc
 
     def _copy(self, conn: Any, source: str, rows: pa.Table, origin: str) -> None:
         with conn.cursor() as cur, cur.copy(_COPY) as copy:
@@ -135,15 +136,8 @@ class PostgresStore(InteractionStore):
         try:
             return self._db.get().execute(sql, params).fetchall()  # type: ignore[no-any-return]
         except self._psycopg.Error as exc:
-            raise StorageError(f"interactions database {_redact(self.url)}: {exc}") from exc
+            raise StorageError(f"interactions database {redacted(self.url)}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _redact(url: str) -> str:
-    """The URL without its password."""
-    scheme, _, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    return f"{scheme}://{creds.split(':', 1)[0]}{at}{host}" if at else url

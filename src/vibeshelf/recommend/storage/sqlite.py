@@ -19,9 +19,9 @@ from vibeshelf.recommend.storage.base import (
     SCHEMA,
     InteractionStore,
     SourceInfo,
-    StorageError,
     conform,
 )
+from vibeshelf.storage.errors import StorageError
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS sources (

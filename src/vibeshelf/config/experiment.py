@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-from vibeshelf.recommend.settings import check_database_url
+from vibeshelf.config.urls import check_database_url
 
 
 class ExperimentSettings(BaseModel):

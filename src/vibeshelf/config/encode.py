@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from vibeshelf.config.urls import check_url
+
 MIN_KEY_CHARS = 16
 MIN_JWT_SECRET_CHARS = 32
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 KeyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Scope = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:*-]{1,64}$")]
 
@@ -84,9 +85,9 @@ class EncodeSettings(BaseModel):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, url: str | None) -> str | None:
-        if url and url.split("://", 1)[0] not in REDIS_SCHEMES:
-            raise ValueError(f"unsupported redis_url: expected one of {', '.join(REDIS_SCHEMES)}://")
-        return url or None
+        if not url:
+            return None
+        return check_url(url, "encode.redis_url", ("redis",), "redis://, rediss:// or unix://")
 
     @model_validator(mode="after")
     def _burst_fits_a_request(self) -> EncodeSettings:

@@ -1,4 +1,4 @@
-"""DuckDB helpers: a connection with the ISBN and text macros, and line-level reading of badly quoted files."""
+"""DuckDB helpers: the one in-memory connection factory, statements, and line-level reading of badly quoted files."""
 
 from __future__ import annotations
 
@@ -7,22 +7,12 @@ from typing import Any
 
 import duckdb
 
-from vibeshelf import isbn
-
-_MACROS = """
-CREATE OR REPLACE MACRO clean_text(s) AS nullif(trim(
-    replace(replace(replace(replace(replace(s, '\\"', '"'), '&quot;', '"'), '&lt;', '<'), '&gt;', '>'),
-            '&amp;', '&')), '');
-"""
-
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the ISBN and text macros defined."""
-    con = duckdb.connect()
+    """An in-memory DuckDB connection in UTC without a progress bar; features add their own macros."""
+    con = duckdb.connect(":memory:")
     run(con, "SET TimeZone = 'UTC'")
     run(con, "SET enable_progress_bar = false")
-    isbn.register(con)
-    run(con, _MACROS)
     return con
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
-EVENTS_SCHEMES = ("sqlite", "postgresql", "postgres")
+from vibeshelf.config.urls import check_database_url
 
 
 class RecommendSettings(BaseModel):
@@ -36,12 +36,3 @@ class RecommendSettings(BaseModel):
     @classmethod
     def _known_scheme(cls, url: str) -> str:
         return check_database_url(url, "events")
-
-
-def check_database_url(url: str, what: str) -> str:
-    """`url` when its scheme is sqlite or postgresql; else a ValueError naming `what` it was for."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme not in EVENTS_SCHEMES:
-        raise ValueError(f"unsupported {what} URL {url!r}: expected sqlite://[path] or postgresql://...")
-    return url
-

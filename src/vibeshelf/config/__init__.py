@@ -1,0 +1,1 @@
+"""Settings sections, URL schemes and optional extras: configuration that imports no feature."""

@@ -1,0 +1,1 @@
+"""Storage plumbing every feature may use: atomic builds and writes, DuckDB, databases, errors."""
