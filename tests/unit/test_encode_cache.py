@@ -14,7 +14,6 @@ import redis
 from tests.conftest import free_port
 from tests.redis_server import redis_server
 from vibeshelf.embed.cache import RedisVectors, VectorCache, text_digest
-from vibeshelf.storage.urls import redacted
 
 VERSION = "test-model/int8/abc"
 DIM = 8

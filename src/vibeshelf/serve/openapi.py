@@ -57,14 +57,19 @@ def operation_errors(operation: dict[str, Any]) -> list[int]:
 
 
 def _document_operation(operation: dict[str, Any]) -> None:
-    """Every error status of `operation` (its own and those of any route) has the error body."""
+    """Every error status of `operation` (its own and those of any route) has its error body: the
+    one the operation documents itself (a protocol route's own shape, given as `default`), else
+    the service's ErrorBody."""
     responses = operation["responses"]
     if _is_fastapi_422(responses.get("422", {})):
         del responses["422"]
-    own = [int(code) for code in responses if int(code) >= 400]
+    own = [int(code) for code in responses if code.isdigit() and int(code) >= 400]
+    shaped = responses.get("default", {}).get("content")
     for code in sorted({*own, *operation_errors(operation)}):
         entry = responses.setdefault(str(code), {"description": _description(code)})
-        entry["content"] = {**ERROR_CONTENT, **(SERVER_REFUSAL if code == 400 else {})}
+        entry.setdefault("content", dict(shaped or ERROR_CONTENT))
+        if code == 400:
+            entry["content"] = {**entry["content"], **SERVER_REFUSAL}
         if code in HEADERS:
             entry.setdefault("headers", HEADERS[code])
 

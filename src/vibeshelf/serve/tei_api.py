@@ -45,6 +45,7 @@ ERRORS = documented(
         429: "rate limit exceeded (see Retry-After)",
         500: "the encoder failed",
         503: "too many texts waiting to be encoded (see Retry-After)",
+        "default": "any other error, in the same shape",
     },
 )
 
