@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -76,8 +77,7 @@ def test_index_runs_at_once_take_turns_and_current_is_never_torn(data_dir: Path)
     for run, (out, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err
     assert any("waiting for another writer" in err for _, err in outputs)
-    made = {line.rsplit("build ", 1)[1].split()[0] for out, _ in outputs
-            for line in out.splitlines() if "hnsw build" in line}
+    made = {found for out, _ in outputs for found in re.findall(r"hnsw build (\S+)", out)}
     assert len(made) == 3
     assert seen and set(seen) <= made | {seen[0]}  # never empty, torn or unknown
     assert current(data_dir / "index") in made

@@ -93,7 +93,7 @@ def started(
     UPDATE_SECONDS."""
     data_dir = tmp_path_factory.mktemp("serve-cli") / "data"
     shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs", "experiments"))
-    server = ServeProcess(data_dir, env={"VIBESHELF_EXPERIMENT__UPDATE_SECONDS": str(UPDATE_SECONDS)})
+    server = ServeProcess(data_dir, "--no-auth", env={"VIBESHELF_EXPERIMENT__UPDATE_SECONDS": str(UPDATE_SECONDS)})
     try:
         announced = announcement(server)
         server.wait_for("Uvicorn running on")  # up, whenever it said so

@@ -25,7 +25,7 @@ def test_serve_searches_an_index_on_a_server(
     shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("index"))
     env = {"VIBESHELF_STORE__URL": url}
     out = run_cli("index", data_dir=data_dir, env=env).stdout
-    assert f"into {'pgvector' if backend == 'postgresql' else 'redis'} build" in out
+    assert f"{'pgvector' if backend == 'postgresql' else 'redis'} build" in out
     server = Server(data_dir, free_port(), env=env)
     try:
         server.wait_ready(timeout=90)

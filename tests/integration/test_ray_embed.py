@@ -82,7 +82,7 @@ def test_a_killed_run_resumes_without_redoing_finished_shards(
     assert 3 <= len(finished) < 25, "the run should be killed part-way"
     assert not (data_dir / "embeddings" / MODEL.lower()).exists()
 
-    out = run_cli("embed", "--engine", "ray", "--shard-size", "10", data_dir=data_dir)
+    out = run_cli("-v", "embed", "--engine", "ray", "--shard-size", "10", data_dir=data_dir)
     # Actors of the killed run may finish the shards they held; none finished before is redone.
     reused = int(re.search(r"ray: 25 shards, (\d+) reused", out.stderr).group(1))  # type: ignore[union-attr]
     assert len(finished) <= reused < 25
