@@ -22,7 +22,13 @@ def data_dir(sample_data_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def search(server: Server, query: str, session: str = "reader") -> httpx.Response:
+def issued_session(server: Server) -> str:
+    """A reader session as the server issues it (signed), for the client to send back."""
+    resp = httpx.get(f"{server.url}/api/search", params={"q": "a first search"}, timeout=30)
+    return resp.headers["X-Vibeshelf-Session"]
+
+
+def search(server: Server, query: str, session: str) -> httpx.Response:
     resp = httpx.get(f"{server.url}/api/search", params={"q": query},
                      headers={"X-Vibeshelf-Session": session}, timeout=30)
     assert resp.status_code == 200
@@ -40,14 +46,15 @@ def test_the_query_log_rotates_by_size_and_suggestions_keep_its_window(data_dir:
     server = Server(data_dir, free_port(), env)
     try:
         server.wait_ready()
-        for _ in range(3):
-            search(server, POPULAR)
+        readers = [issued_session(server) for _ in range(3)]
+        for session in readers:  # three returning readers make a query popular
+            search(server, POPULAR, session)
         for i in range(25):
-            search(server, f"a sad novel about whales number {i}")
+            search(server, f"a sad novel about whales number {i}", readers[0])
         assert (logs / "queries.jsonl.1").is_file()  # rotated at least once
         assert POPULAR in suggested_queries(server, "haunted")
         for i in range(60):
-            search(server, f"cheerful space opera {i}")
+            search(server, f"cheerful space opera {i}", readers[0])
     finally:
         server.stop()
     files = sorted(p.name for p in logs.glob("queries.jsonl*") if not p.name.endswith(".lock"))
@@ -59,8 +66,8 @@ def test_the_query_log_rotates_by_size_and_suggestions_keep_its_window(data_dir:
     server = Server(data_dir, free_port(), env)  # a restart reads the kept window again
     try:
         server.wait_ready()
-        for _ in range(2):
-            search(server, "cheerful space opera 59")
+        for session in (issued_session(server), issued_session(server)):  # with the kept one: 3
+            search(server, "cheerful space opera 59", session)
         assert "cheerful space opera 59" in suggested_queries(server, "cheerful")
     finally:
         server.stop()
@@ -76,10 +83,12 @@ def test_the_served_requests_table_keeps_the_newest_rows_and_their_feedback_work
     server = Server(data_dir, free_port(), {"VIBESHELF_EXPERIMENT__SERVED_MAX_ROWS": "20"})
     try:
         server.wait_ready()
-        ids = [search(server, "a cozy village mystery", f"reader-{i}").json()["request_id"]
-               for i in range(80)]
+        session = issued_session(server)
+        ids = [search(server, "a cozy village mystery", session).json()["request_id"]
+               for _ in range(80)]
         feedback = lambda rid: httpx.post(
-            f"{server.url}/api/feedback", json={"request_id": rid, "position": 1, "event": "click"}
+            f"{server.url}/api/feedback", json={"request_id": rid, "position": 1, "event": "click"},
+            headers={"X-Vibeshelf-Session": session},
         )
         assert feedback(ids[-1]).status_code == 201
         assert feedback(ids[0]).status_code == 404
