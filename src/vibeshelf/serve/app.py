@@ -94,6 +94,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services.loaded(runtime, encoder):
+            app.state.services = services
             if services.encode is not None:
                 openai_api.document_model(app, services.encode.service.encoder)
             yield
@@ -104,7 +105,6 @@ def create_app(
         description="Find books by vibe.",
         lifespan=lifespan,
     )
-    app.state.services = services
     install_error_handlers(app, pages=apis != "encode")
     app.add_middleware(BodySizeLimit, limits=body_limits(settings))
     if apis != "search":

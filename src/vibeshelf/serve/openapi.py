@@ -61,7 +61,7 @@ def _document_operation(operation: dict[str, Any]) -> None:
     responses = operation["responses"]
     if _is_fastapi_422(responses.get("422", {})):
         del responses["422"]
-    own = [int(code) for code in responses if int(code) >= 400]
+    own = [int(code) for code in responses if code.isdigit() and int(code) >= 400]  # not "default"
     for code in sorted({*own, *operation_errors(operation)}):
         entry = responses.setdefault(str(code), {"description": _description(code)})
         entry["content"] = {**ERROR_CONTENT, **(SERVER_REFUSAL if code == 400 else {})}

@@ -21,10 +21,10 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services.loaded():
+            app.state.services = services
             yield
 
     app = FastAPI(title="vibeshelf recommendations", lifespan=lifespan)
-    app.state.services = services
     install_error_handlers(app)
     app.include_router(router)
 
