@@ -57,14 +57,15 @@ def operation_errors(operation: dict[str, Any]) -> list[int]:
 
 
 def _document_operation(operation: dict[str, Any]) -> None:
-    """Every error status of `operation` (its own and those of any route) has the error body."""
+    """Every error status of `operation` (its own and those of any route) has the error body, or
+    the body its protocol documented for it (OpenAI's, TEI's)."""
     responses = operation["responses"]
     if _is_fastapi_422(responses.get("422", {})):
         del responses["422"]
     own = [int(code) for code in responses if code.isdigit() and int(code) >= 400]  # not "default"
     for code in sorted({*own, *operation_errors(operation)}):
         entry = responses.setdefault(str(code), {"description": _description(code)})
-        entry["content"] = {**ERROR_CONTENT, **(SERVER_REFUSAL if code == 400 else {})}
+        entry["content"] = {**entry.get("content", ERROR_CONTENT), **(SERVER_REFUSAL if code == 400 else {})}
         if code in HEADERS:
             entry.setdefault("headers", HEADERS[code])
 
