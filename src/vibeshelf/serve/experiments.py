@@ -71,10 +71,10 @@ class LiveExperiments:
         if self._router is None and self._clock() >= self._next_look:
             with self._lock:
                 if self._router is None and self._clock() >= self._next_look:
+                    self._next_look = self._clock() + LOOK_SECONDS
                     if self._registry_file.exists():
                         self._router = self._load()
                         log.info("experiment registry found: routing by it from now on")
-                    self._next_look = self._clock() + LOOK_SECONDS
         return self._router
 
     def update(self) -> None:
