@@ -1,5 +1,4 @@
-"""The experiment router a serving process holds: loaded at start-up, or on the first request after
-a registry appears, and updated by the bandit every `experiment.update_seconds`."""
+"""The experiment router a serving process holds, loaded once a registry exists, and its updates."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The experiment routes: /api/feedback (the page's click beacon), result links, the report and
-its dashboard."""
+"""The experiment routes: /api/feedback (the page's click beacon), result links, the dashboard."""
 
 from __future__ import annotations
 
