@@ -40,7 +40,7 @@ SERVERS = {
         "-m",
         "uvicorn",
         "--factory",
-        "vibeshelf.serve.recommend_api:create_recommend_app",
+        "vibeshelf.serve.recommend_app:create_recommend_app",
     ],
     "vibeshelf": ["-m", "vibeshelf", "serve"],
 }

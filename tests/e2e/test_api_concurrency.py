@@ -43,7 +43,7 @@ class SlowKnn:
 
 @pytest.fixture(scope="module")
 def slow_server(sample_data_dir: Path) -> Iterator[str]:
-    settings = Settings(data_dir=sample_data_dir, auth={"enabled": False})  # loopback, no readers
+    settings = Settings(data_dir=sample_data_dir, auth={"enabled": False})
     loaded = Runtime.load(settings)
     runtime = dataclasses.replace(loaded, store=SlowKnn(loaded.store))  # type: ignore[arg-type]
     port = free_port()

@@ -29,7 +29,7 @@ from vibeshelf.recommend.storage.sqlite import SqliteStore
 
 @contextmanager
 def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[httpx.Client]:
-    """`uvicorn --factory ...recommend_api:create_recommend_app` on a free loopback port."""
+    """`uvicorn --factory ...recommend_app:create_recommend_app` on a free loopback port."""
     port = free_port()
     env = {
         **os.environ,
@@ -44,7 +44,7 @@ def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Itera
             "-m",
             "uvicorn",
             "--factory",
-            "vibeshelf.serve.recommend_api:create_recommend_app",
+            "vibeshelf.serve.recommend_app:create_recommend_app",
             "--host",
             "127.0.0.1",
             "--port",

@@ -138,7 +138,7 @@ settings = Settings(data_dir=Path(sys.argv[1]), auth={"enabled": False})
 settings.serve.query_log = False
 with TestClient(create_app(settings)) as client:
     response = client.get("/api/search", params={"q": "cozy small-town mystery with a cat"})
-    vector = client.app.state.runtime.encoder.encode(["funny sci-fi"])
+    vector = client.app.state.services.runtime.encoder.encode(["funny sci-fi"])
 print(json.dumps({"status": response.status_code, "results": len(response.json()["results"]),
                   "dim": vector.shape[1], "modules": sorted(sys.modules)}))
 """

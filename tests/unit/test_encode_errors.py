@@ -117,7 +117,7 @@ def test_a_full_encoder_queue_is_503_with_retry_after() -> None:
 
     async def calls() -> list[httpx.Response]:
         async with served(encoder, workers=1, max_queued_texts=1, batch_wait_ms=0) as (app, client):
-            batcher = app.state.encode_api.service.batcher
+            batcher = app.state.services.encode.service.batcher
             try:
                 running = asyncio.create_task(client.post("/v1/encode", json={"texts": "running"}))
                 await asyncio.to_thread(encoder.entered.wait, 10)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from starlette.datastructures import State
 
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.feedback import Feedback, open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.router import ExperimentRouter
-from vibeshelf.serve.experiments_api import periodic_updates
+from vibeshelf.serve.experiments import LOOK_SECONDS, LiveExperiments, periodic_updates
 
 SETTINGS = ExperimentSettings(min_impressions=0, seed=1)
 
@@ -41,7 +41,11 @@ class RecordingMetrics:
 
 @pytest.fixture
 def registry_file(tmp_path: Path) -> RegistryFile:
-    rf = RegistryFile(tmp_path / "experiments")
+    return activate_versions(RegistryFile(tmp_path / "experiments"))
+
+
+def activate_versions(rf: RegistryFile) -> RegistryFile:
+    """Versions a and b (weights 51/49) and broken (which cannot load) on the search surface."""
     with rf.edit("activate") as reg:
         for name in ("a", "b", "broken"):
             reg.add(ModelVersion(name=name, surface="search", created=now(), data_checksum="x", target={}))
@@ -105,11 +109,43 @@ def test_periodic_updates_run_only_when_enabled() -> None:
             Counting.calls += 1
 
     async def run(seconds: float) -> None:
-        state = State({"experiments": Counting()})
-        async with periodic_updates(state, lambda: None, seconds):
+        async with periodic_updates(Counting().update, seconds):
             await asyncio.sleep(0.25)
 
     asyncio.run(run(0))
     assert Counting.calls == 0
     asyncio.run(run(0.05))
     assert Counting.calls >= 2
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_registry_made_later_is_loaded_once_on_a_request_after_it_appears(tmp_path: Path) -> None:
+    registry_file = RegistryFile(tmp_path / "experiments")
+    loads: list[ExperimentRouter] = []
+
+    def load() -> ExperimentRouter | None:
+        if registry_file.exists():
+            loads.append(make_router(registry_file, Counter()))
+            return loads[-1]
+        return None
+
+    clock = Clock()
+    live = LiveExperiments(registry_file, load, clock)
+    assert live.current() is None
+    activate_versions(registry_file)
+    assert live.current() is None and not loads  # no second look within LOOK_SECONDS
+    clock.now += LOOK_SECONDS
+    requests = [threading.Thread(target=live.current) for _ in range(8)]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join()
+    assert len(loads) == 1 and live.current() is loads[0]
+    live.close()

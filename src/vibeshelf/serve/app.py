@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
-from functools import partial
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,21 +25,20 @@ from vibeshelf.search.schemas import (
     Suggestion,
     SuggestResponse,
 )
-from vibeshelf.serve.auth import Authenticator
-from vibeshelf.serve.encode_api import encode_lifespan, install_encode_api
+from vibeshelf.serve import openai_api
+from vibeshelf.serve.deps import OptionalRecommender, SearchRuntime, SearchSplit, Signer
+from vibeshelf.serve.encode_api import install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
-from vibeshelf.serve.experiments_api import load_experiments, periodic_updates
 from vibeshelf.serve.experiments_api import router as experiments_router
 from vibeshelf.serve.head import HeadAsGet
 from vibeshelf.serve.limits import BodySizeLimit
 from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.openapi import document_errors, error_responses
 from vibeshelf.serve.pages import router as pages_router
-from vibeshelf.serve.recommend_api import load_recommender
 from vibeshelf.serve.recommend_api import router as recommend_router
 from vibeshelf.serve.routing import run_search, versioned_json
 from vibeshelf.serve.runtime import Runtime
-from vibeshelf.serve.sessions import SessionSigner, session_secret
+from vibeshelf.serve.services import PARTS, Services
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
@@ -82,7 +80,8 @@ def body_limits(settings: Settings) -> dict[str, int]:
 def create_app(
     settings: Settings | None = None, runtime: Runtime | None = None, encoder: Encoder | None = None
 ) -> FastAPI:
-    """The app serving `settings.serve.apis`; loads its Runtime at start-up unless one is given.
+    """The app serving `settings.serve.apis`; loads its Services at start-up (with `runtime` and
+    `encoder` when given).
 
     "search" is the page, /api/* and /health; "encode" the /v1 embedding service alone, which
     loads only the model (no catalog, no index) unless given `encoder`; "all" both, sharing one
@@ -90,30 +89,15 @@ def create_app(
     """
     settings = settings or get_settings()
     apis = settings.serve.apis
+    services = Services.for_settings(settings, PARTS[apis])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = None
-        app.state.recommender = app.state.experiments = None
-        if apis != "encode":
-            rt = app.state.runtime = runtime or Runtime.load(settings)
-            app.state.recommender = load_recommender(settings, rt.store)
-            app.state.experiments = load_experiments(settings, rt, app.state.metrics)
-        shared = rt.encoder if rt is not None else encoder
-        async with (
-            encode_lifespan(app, settings, shared) if apis != "search" else nullcontext(),
-            periodic_updates(
-                app.state, partial(load_experiments, settings, rt, app.state.metrics),
-                settings.experiment.update_seconds,
-            ) if rt is not None else nullcontext(),
-        ):
+        async with services.loaded(runtime, encoder):
+            app.state.services = services
+            if services.encode is not None:
+                openai_api.document_model(app, services.encode.service.encoder)
             yield
-        if app.state.experiments is not None:
-            app.state.experiments.close()
-        if app.state.recommender is not None:
-            app.state.recommender.close()
-        if rt is not None:
-            rt.close()
 
     app = FastAPI(
         title="vibeshelf",
@@ -123,23 +107,22 @@ def create_app(
     )
     install_error_handlers(app, pages=apis != "encode")
     app.add_middleware(BodySizeLimit, limits=body_limits(settings))
-    app.state.authenticator = Authenticator(settings.auth)  # checks the auth settings now
     if apis != "search":
-        install_encode_api(app, settings, standalone=apis == "encode")
+        install_encode_api(app, standalone=apis == "encode")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(TimingMiddleware)
-    install_metrics(app)
+    install_metrics(app, services.metrics)
     app.add_middleware(HeadAsGet)
     document_errors(app)
     if apis == "encode":
         return app
-    app.state.sessions = SessionSigner(session_secret(settings))
 
     @app.get(
         "/api/search", response_model=SearchResponse, tags=["search"], responses=error_responses(503)
     )
     def api_search(
-        request: Request, params: Annotated[SearchParams, Depends(search_params)]
+        request: Request, params: Annotated[SearchParams, Depends(search_params)],
+        rt: SearchRuntime, signer: Signer, split: SearchSplit,
     ) -> Response:
         """Books for the query, ranked as `mode` says (default hybrid with rerank, from settings).
 
@@ -151,26 +134,24 @@ def create_app(
         In lexical and hybrid modes a query that is exactly a title or an author's name puts up to
         three of those books first. A reader in an experiment gets their version's ranking settings.
         """
-        response = run_search(request, params)
+        response = run_search(request, params, rt.search, signer, split)
         return versioned_json(request, response, response.version)
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
     def api_suggest(
-        request: Request,
+        rt: SearchRuntime,
         q: Annotated[str, Query(min_length=1, max_length=200, description="What has been typed so far")],
         limit: Annotated[int, Query(ge=1, le=20)] = 8,
     ) -> SuggestResponse:
         """Completions from titles, authors and shelves, and queries people often search."""
-        found = request.app.state.runtime.autocomplete.suggest(q, limit)
+        found = rt.autocomplete.suggest(q, limit)
         return SuggestResponse(
             q=q, suggestions=[Suggestion(text=s.text, kind=s.kind) for s in found]
         )
 
     @app.get("/health", tags=["ops"])
-    def health(request: Request) -> dict[str, Any]:
+    def health(rt: SearchRuntime, recommender: OptionalRecommender) -> dict[str, Any]:
         """Liveness plus the model and index being served."""
-        rt: Runtime = request.app.state.runtime
-        recommender = request.app.state.recommender
         manifest = rt.store.manifest
         store = rt.store.health()
         lexical = rt.search.lexical

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from vibeshelf.config.encode import AuthSettings
@@ -82,6 +79,15 @@ class Authenticator:
             return self._from_jwt(token, self._secret)
         raise unauthorized("invalid API key or token", "invalid_token")
 
+    def presented(self, token: str | None, host: str) -> Principal | None:
+        """The caller behind the presented `token` (401 if invalid), None when none was sent.
+
+        With auth disabled every caller is anonymous (keyed by `host`) and may do anything.
+        """
+        if not self.enabled:
+            return Principal(f"anonymous:{host}", frozenset({"*"}))
+        return self.authenticate(token) if token else None
+
     def _from_key(self, token: str) -> Principal | None:
         digest = hashlib.sha256(token.encode()).digest()
         found = None
@@ -120,57 +126,12 @@ def _claimed_scopes(claims: dict[str, Any]) -> frozenset[str]:
     return frozenset(scopes)
 
 
-_bearer = HTTPBearer(auto_error=False, description="An API key or an HS256 JWT")
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
-
-
 def forbidden(scope: str, description: str) -> HTTPException:
     """A 403 naming the scope the credentials would need."""
     return HTTPException(
         403, description,
         headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
     )
-
-
-def _presented(
-    request: Request, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
-) -> Principal | None:
-    """The caller behind the presented credentials (401 if invalid), None when none were sent.
-
-    With auth disabled every caller is anonymous and may do anything.
-    """
-    auth: Authenticator = request.app.state.authenticator
-    if not auth.enabled:
-        host = request.client.host if request.client else "-"
-        return Principal(f"anonymous:{host}", frozenset({"*"}))
-    token = bearer.credentials if bearer else api_key
-    return auth.authenticate(token) if token else None
-
-
-def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
-    """A dependency yielding the caller; 401 without valid credentials, 403 without `scope`."""
-
-    async def principal(
-        request: Request,
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        api_key: Annotated[str | None, Depends(_api_key)],
-    ) -> Principal:
-        auth: Authenticator = request.app.state.authenticator
-        caller = _presented(request, bearer, api_key) or auth.authenticate(None)
-        if scope is not None and not caller.allows(scope):
-            raise forbidden(scope, f"these credentials lack the {scope!r} scope")
-        return caller
-
-    return principal
-
-
-async def optional_caller(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-) -> Principal | None:
-    """A dependency yielding the caller when credentials were sent (401 if invalid), else None."""
-    return _presented(request, bearer, api_key)
 
 
 def authorize_reader(caller: Principal | None, scope: str, user_id: str) -> None:

@@ -3,31 +3,20 @@ the OpenAI and TEI protocols beside them."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from vibeshelf import __version__
-from vibeshelf.embed.encoder import Encoder, load_encoder
-from vibeshelf.embed.service import EmbeddingService
 from vibeshelf.serve import openai_api, tei_api
+from vibeshelf.serve.deps import AnyCaller, Api, EncodeCaller
 from vibeshelf.serve.encode_core import (
-    AnyCaller,
-    Api,
-    Caller,
-    EncodeApi,
     ModelInfo,
     Text,
     as_base64,
     json_response,
 )
-from vibeshelf.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # Where request bodies are limited: /v1 (this API and the OpenAI one) and TEI's /embed.
 
@@ -108,7 +97,7 @@ class ModelsResponse(BaseModel):
 
 
 @router.post("/encode", response_model=EncodeResponse)
-async def encode(body: EncodeRequest, api: Api, caller: Caller) -> Response:
+async def encode(body: EncodeRequest, api: Api, caller: EncodeCaller) -> Response:
     """Vectors for one text or a batch, as JSON floats or base64 little-endian float32."""
     (vectors,), result = await api.encode(caller, body.model, "encode", texts=body.texts)
     out = as_base64(vectors) if body.encoding_format == "base64" else vectors
@@ -120,7 +109,7 @@ async def encode(body: EncodeRequest, api: Api, caller: Caller) -> Response:
 
 
 @router.post("/similarity", response_model=SimilarityResponse)
-async def similarity(body: SimilarityRequest, api: Api, caller: Caller) -> Response:
+async def similarity(body: SimilarityRequest, api: Api, caller: EncodeCaller) -> Response:
     """The cosine matrix between two lists of texts (vectors are unit length: dot products)."""
     (a, b), result = await api.encode(caller, body.model, "encode", a=body.a, b=body.b)
     payload = {**api.model_facts, "metric": "cosine", "scores": a @ b.T}
@@ -140,31 +129,11 @@ async def health(api: Api) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "model": api.model_facts}
 
 
-def install_encode_api(app: FastAPI, settings: Settings, *, standalone: bool) -> None:
+def install_encode_api(app: FastAPI, *, standalone: bool) -> None:
     """Mounts /v1, the OpenAI and TEI protocols (and /health when `standalone`); the app's
-    `state.authenticator` checks their callers and its BodySizeLimit applies
-    `encode.max_body_bytes`."""
+    authenticator checks their callers and its BodySizeLimit applies `encode.max_body_bytes`."""
     app.include_router(router)
     app.include_router(openai_api.router)
     app.include_router(tei_api.router)
     if standalone:
         app.include_router(health_router)
-
-
-@asynccontextmanager
-async def encode_lifespan(
-    app: FastAPI, settings: Settings, encoder: Encoder | None = None
-) -> AsyncIterator[None]:
-    """Runs the embedding service (loading the encoder unless given) while the app serves."""
-    encoder = encoder or load_encoder(settings.model, settings.models_dir)
-    openai_api.document_model(app, encoder)
-    metrics = getattr(app.state, "metrics", None)
-    service = EmbeddingService(encoder, settings.encode, metrics)
-    await service.start()
-    app.state.encode_api = EncodeApi(service, settings, metrics)
-    if not settings.auth.enabled:
-        log.warning("auth is disabled: anyone who can reach this server may use /v1")
-    try:
-        yield
-    finally:
-        await service.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from itertools import pairwise
 from typing import Annotated, Any, Protocol
 
 import numpy as np
 import orjson
-from fastapi import Depends, Request, Response
+from fastapi import Response
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,10 +25,11 @@ from starlette.exceptions import HTTPException
 from tokenizers import Encoding
 
 from vibeshelf.embed.batcher import EncoderError, QueueFullError
-from vibeshelf.embed.encoder import TokenizingEncoder
+from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
 from vibeshelf.embed.service import EmbeddingService, Encoded
-from vibeshelf.serve.auth import Principal, require_scope
+from vibeshelf.serve.auth import Principal
 from vibeshelf.serve.limits import RateLimiter, check_texts
+from vibeshelf.serve.metrics import Metrics
 from vibeshelf.serve.protocol_errors import Refusal
 from vibeshelf.settings import Settings
 
@@ -152,10 +155,16 @@ def json_response(payload: Any, result: Encoded) -> Response:
     )
 
 
-async def _api(request: Request) -> EncodeApi:  # async: a sync dependency would take a thread hop
-    return request.app.state.encode_api
-
-
-Api = Annotated[EncodeApi, Depends(_api)]
-Caller = Annotated[Principal, Depends(require_scope(SCOPE))]
-AnyCaller = Depends(require_scope(None))
+@asynccontextmanager
+async def serving_encode_api(
+    settings: Settings, encoder: Encoder, metrics: Metrics | None
+) -> AsyncIterator[EncodeApi]:
+    """The embedding service over `encoder`, running (its batcher started) until the block ends."""
+    service = EmbeddingService(encoder, settings.encode, metrics)
+    await service.start()
+    if not settings.auth.enabled:
+        log.warning("auth is disabled: anyone who can reach this server may use /v1")
+    try:
+        yield EncodeApi(service, settings, metrics)
+    finally:
+        await service.close()

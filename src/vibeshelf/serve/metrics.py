@@ -148,14 +148,10 @@ class MetricsMiddleware:
             self.metrics.request(scope["method"], route, status, time.perf_counter() - started)
 
 
-def install_metrics(app: FastAPI) -> Metrics:
-    """Counts every request of `app` and serves the figures at GET /metrics."""
-    metrics = Metrics()
-    app.state.metrics = metrics
+def install_metrics(app: FastAPI, metrics: Metrics) -> None:
+    """Counts every request of `app` into `metrics` and serves the figures at GET /metrics."""
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def prometheus(request: Request) -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-    return metrics

@@ -8,9 +8,8 @@ from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
+from vibeshelf.serve.deps import Api, EncodeCaller
 from vibeshelf.serve.encode_core import (
-    Api,
-    Caller,
     ModelInfo,
     Text,
     as_base64,
@@ -186,7 +185,7 @@ def document_model(app: FastAPI, encoder: Encoder) -> None:
 
 
 @router.post("/embeddings", response_model=EmbeddingsResponse)
-async def embeddings(body: EmbeddingsRequest, api: Api, caller: Caller) -> Response:
+async def embeddings(body: EmbeddingsRequest, api: Api, caller: EncodeCaller) -> Response:
     """Vectors in OpenAI's shape; the same service, limits and cache as /v1/encode."""
     check_dimensions(body.dimensions, api.model)
     texts = texts_of(body.input, api.tokenizer, api.limits.max_texts)

@@ -49,9 +49,11 @@ def _description(code: int) -> str:
 
 
 def operation_errors(operation: dict[str, Any]) -> list[int]:
-    """The statuses any operation can send, plus 422 with parameters or a body."""
+    """The statuses any operation can send, plus 422 with parameters or a body (unless a
+    "default" response stands for its other errors: a protocol's, answering them its own way)."""
     codes = list(ANY_ROUTE)
-    if "requestBody" in operation or operation.get("parameters"):
+    takes_input = "requestBody" in operation or operation.get("parameters")
+    if takes_input and "default" not in operation["responses"]:
         codes.append(422)
     return codes
 

@@ -12,12 +12,19 @@ from fastapi.responses import HTMLResponse
 
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.telling_shelves import ShelfPicks, pick_shelves
-from vibeshelf.recommend.service import RecommendService, UnknownBooksError
+from vibeshelf.recommend.service import UnknownBooksError
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.schemas import SearchResponse
 from vibeshelf.search.suggestions import vibe_suggestions
+from vibeshelf.serve.deps import (
+    OptionalRecommender,
+    SearchRuntime,
+    SearchSplit,
+    Signer,
+    require_recommender,
+)
 from vibeshelf.serve.page_form import FormError, SearchForm
-from vibeshelf.serve.routing import NO_RECOMMENDER, hand_out_session, run_search, version_header
+from vibeshelf.serve.routing import hand_out_session, run_search, version_header
 from vibeshelf.serve.templating import templates
 
 router = APIRouter()
@@ -44,12 +51,12 @@ def telling_shelves(catalog: BookCatalog, book_ids: Iterable[str]) -> Mapping[st
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def search_page(
-    request: Request, q: str = "", shelf: str = "", year_min: str = "", year_max: str = "",
+    request: Request, runtime: SearchRuntime, recommender: OptionalRecommender, signer: Signer,
+    split: SearchSplit, q: str = "", shelf: str = "", year_min: str = "", year_max: str = "",
     min_rating: str = "", mode: str = "",
 ) -> HTMLResponse:
     """The search form (empty boxes: no filter) and, for a query, its results; a filter value out
     of range or not a number gives the form back with the message, status 422."""
-    runtime = request.app.state.runtime
     form = SearchForm(q, shelf, year_min, year_max, min_rating, mode)
     response: SearchResponse | None = None
     error = None
@@ -57,7 +64,7 @@ def search_page(
     try:
         params = form.params()
         if params.q.strip():
-            response = run_search(request, params)
+            response = run_search(request, params, runtime.search, signer, split)
     except (FormError, QueryError) as exc:
         error, status = str(exc), 422
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
@@ -72,7 +79,7 @@ def search_page(
             "error": error,
             "suggestions": suggestions,
             "shelves": telling_shelves(runtime.catalog, (r.book_id for r in results)),
-            "more_like_this": request.app.state.recommender is not None,
+            "more_like_this": recommender is not None,
         },
         status_code=status,
     )
@@ -84,18 +91,16 @@ def search_page(
 
 @router.get("/books/{book_id}", response_class=HTMLResponse, include_in_schema=False)
 def more_like_this_page(
-    request: Request, book_id: Annotated[str, Path(max_length=200)]
+    request: Request, runtime: SearchRuntime, recommender: OptionalRecommender,
+    book_id: Annotated[str, Path(max_length=200)],
 ) -> HTMLResponse:
     """A book and the books most like it, by readers' behaviour and by text, each with its reason."""
-    catalog = request.app.state.runtime.catalog
-    recommender: RecommendService | None = request.app.state.recommender
+    catalog = runtime.catalog
     book = catalog.get(book_id)
     if book is None:
         raise HTTPException(404, f"There is no book with id {book_id} in the catalog.")
-    if recommender is None:
-        raise HTTPException(503, NO_RECOMMENDER)
     try:
-        similar = recommender.similar(book_id, SIMILAR_SHOWN).similar
+        similar = require_recommender(recommender).similar(book_id, SIMILAR_SHOWN).similar
     except UnknownBooksError:
         similar = []
     cards = [

@@ -3,6 +3,8 @@ and the signed reader session that a request is served under."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel
 
@@ -10,6 +12,7 @@ from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.schemas import RecommendRequest, RecommendResponse
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.search.schemas import SearchParams, SearchResponse
+from vibeshelf.search.service import SearchService
 from vibeshelf.serve.sessions import Session, SessionSigner
 
 VERSION_HEADER = "X-Vibeshelf-Version"
@@ -19,21 +22,27 @@ SESSION_SECONDS = 30 * 86_400
 NO_RECOMMENDER = "no recommender model is loaded: run `vibeshelf train recs`"
 
 
-def presented_session(request: Request) -> Session | None:
-    """The session the client sent back (header, else cookie) if this server signed it."""
-    signer: SessionSigner = request.app.state.sessions
+@dataclass(frozen=True)
+class Split:
+    """An experiment running on a surface, and the signer of the sessions it buckets readers by."""
+
+    experiments: ExperimentRouter
+    signer: SessionSigner
+
+
+def presented_session(request: Request, signer: SessionSigner) -> Session | None:
+    """The session the client sent back (header, else cookie) if `signer` signed it."""
     return signer.verify(request.headers.get(SESSION_HEADER)) or signer.verify(
         request.cookies.get(SESSION_COOKIE)
     )
 
 
-def reader_session(request: Request) -> Session:
+def reader_session(request: Request, signer: SessionSigner) -> Session:
     """The request's session: the one presented, else a fresh one (an unsigned or forged id is
     ignored); the same for the whole request."""
     session: Session | None = getattr(request.state, "session", None)
     if session is None:
-        signer: SessionSigner = request.app.state.sessions
-        session = request.state.session = presented_session(request) or signer.issue()
+        session = request.state.session = presented_session(request, signer) or signer.issue()
     return session
 
 
@@ -48,45 +57,41 @@ def hand_out_session(request: Request, response: Response) -> None:
         )
 
 
-def _experiments(request: Request, surface: str) -> ExperimentRouter | None:
-    experiments: ExperimentRouter | None = getattr(request.app.state, "experiments", None)
-    return experiments if experiments is not None and experiments.serves(surface) else None
-
-
-def run_search(request: Request, params: SearchParams) -> SearchResponse:
-    """Search by the version this reader's session is routed to, or by the one served index
-    without a split; the query log names the session only when it came back signed."""
-    session = reader_session(request)
+def run_search(
+    request: Request, params: SearchParams, search: SearchService, signer: SessionSigner,
+    split: Split | None,
+) -> SearchResponse:
+    """Search by the version this reader's session is routed to in `split`, or by `search`
+    without one; the query log names the session only when it came back signed."""
+    session = reader_session(request, signer)
     logged = session.id if session.returning else None
-    experiments = _experiments(request, "search")
-    if experiments is None:
-        response: SearchResponse = request.app.state.runtime.search.search(params, logged)
-        return response
-    name, response, seconds = experiments.timed(
+    if split is None:
+        return search.search(params, logged)
+    name, response, seconds = split.experiments.timed(
         "search", session.id, lambda service: service.search(params, logged)
     )
     response.version = name
-    experiments.served(
+    split.experiments.served(
         "search", name, response.request_id, len(response.results), seconds, session.id
     )
     return response
 
 
 def run_recommend(
-    request: Request, body: RecommendRequest, default: RecommendService | None
+    request: Request, body: RecommendRequest, default: RecommendService | None, split: Split | None
 ) -> RecommendResponse:
-    """Recommend by the reader's routed version, or by `default` without a split (503 if none)."""
-    experiments = _experiments(request, "recommend")
-    if experiments is None:
+    """Recommend by the reader's routed version in `split`, or by `default` without one (503 if
+    none)."""
+    if split is None:
         if default is None:
             raise HTTPException(503, NO_RECOMMENDER)
         return default.recommend(body)
-    session = reader_session(request)
-    name, response, seconds = experiments.timed(
+    session = reader_session(request, split.signer)
+    name, response, seconds = split.experiments.timed(
         "recommend", body.user_id or session.id, lambda service: service.recommend(body)
     )
     response.version = name
-    experiments.served(
+    split.experiments.served(
         "recommend", name, response.request_id, len(response.recommendations), seconds, session.id
     )
     return response

@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from tokenizers import Encoding
 
 from vibeshelf import __version__
-from vibeshelf.serve.encode_core import AnyCaller, Api, Caller, Text, json_response, one_message
+from vibeshelf.serve.deps import AnyCaller, Api, EncodeCaller
+from vibeshelf.serve.encode_core import Text, json_response, one_message
 from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
 PROTOCOL = "tei"
@@ -117,7 +118,7 @@ def overlong(encodings: list[Encoding], max_tokens: int) -> None:
 
 
 @router.post("/embed", response_model=list[list[float]])
-async def embed(body: EmbedRequest, api: Api, caller: Caller) -> Response:
+async def embed(body: EmbedRequest, api: Api, caller: EncodeCaller) -> Response:
     """Unit vectors for one text or a list, as TEI answers: a list of vectors."""
     texts = [body.inputs] if isinstance(body.inputs, str) else body.inputs
     if not texts:

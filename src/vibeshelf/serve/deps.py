@@ -1,0 +1,141 @@
+"""Typed FastAPI dependencies: the parts of the app's Services a route uses, and who calls it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from vibeshelf.experiment.router import ExperimentRouter
+from vibeshelf.recommend.service import RecommendService
+from vibeshelf.serve.auth import Authenticator, Principal, forbidden
+from vibeshelf.serve.encode_core import SCOPE as ENCODE_SCOPE
+from vibeshelf.serve.encode_core import EncodeApi
+from vibeshelf.serve.routing import NO_RECOMMENDER, Split
+from vibeshelf.serve.runtime import Runtime
+from vibeshelf.serve.services import Services
+from vibeshelf.serve.sessions import SessionSigner
+
+NO_EXPERIMENT = "no experiment is configured: add versions with `vibeshelf models`"
+
+
+async def services(request: Request) -> Services:  # async: a sync dependency takes a thread hop
+    """The app's Services, set by its lifespan."""
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def _not_loaded(what: str) -> HTTPException:
+    return HTTPException(503, f"{what} is not loaded")
+
+
+async def search_runtime(found: ServicesDep) -> Runtime:
+    if found.runtime is None:
+        raise _not_loaded("the search index")
+    return found.runtime
+
+
+async def optional_recommender(found: ServicesDep) -> RecommendService | None:
+    return found.recommender
+
+
+def experiments(found: ServicesDep) -> ExperimentRouter | None:
+    """The experiment router, or None without a registry (sync: it may load a new one)."""
+    return found.experiments.current() if found.experiments is not None else None
+
+
+OptionalRecommender = Annotated[RecommendService | None, Depends(optional_recommender)]
+OptionalExperiments = Annotated[ExperimentRouter | None, Depends(experiments)]
+
+
+def require_recommender(found: RecommendService | None) -> RecommendService:
+    """`found`, or a 503 without a model: called in a route, so that its 422s come first."""
+    if found is None:
+        raise HTTPException(503, NO_RECOMMENDER)
+    return found
+
+
+def require_experiments(found: ExperimentRouter | None) -> ExperimentRouter:
+    """`found`, or a 404 without a registry: called in a route, so that its 422s come first."""
+    if found is None:
+        raise HTTPException(404, NO_EXPERIMENT)
+    return found
+
+
+def required_experiments(found: OptionalExperiments) -> ExperimentRouter:
+    return require_experiments(found)
+
+
+async def session_signer(found: ServicesDep) -> SessionSigner:
+    if found.sessions is None:
+        raise _not_loaded("the reader session signer")
+    return found.sessions
+
+
+def experiment_split(surface: str) -> Callable[..., Split | None]:
+    """A dependency yielding the experiment running on `surface`, if any, with the session
+    signer its readers are bucketed by."""
+
+    def split(found: ServicesDep, router: OptionalExperiments) -> Split | None:
+        if router is None or found.sessions is None or not router.serves(surface):
+            return None
+        return Split(router, found.sessions)
+
+    return split
+
+
+async def encode_api(found: ServicesDep) -> EncodeApi:
+    if found.encode is None:
+        raise _not_loaded("the embedding service")
+    return found.encode
+
+
+SearchRuntime = Annotated[Runtime, Depends(search_runtime)]
+Experiments = Annotated[ExperimentRouter, Depends(required_experiments)]
+Signer = Annotated[SessionSigner, Depends(session_signer)]
+SearchSplit = Annotated[Split | None, Depends(experiment_split("search"))]
+RecommendSplit = Annotated[Split | None, Depends(experiment_split("recommend"))]
+Api = Annotated[EncodeApi, Depends(encode_api)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key or an HS256 JWT")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
+
+
+async def authenticator(found: ServicesDep) -> Authenticator:
+    return found.authenticator
+
+
+async def optional_caller(
+    request: Request,
+    auth: Annotated[Authenticator, Depends(authenticator)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal | None:
+    """The caller when credentials were sent (401 if invalid), else None."""
+    token = bearer.credentials if bearer else api_key
+    return auth.presented(token, request.client.host if request.client else "-")
+
+
+def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
+    """A dependency yielding the caller; 401 without valid credentials, 403 without `scope`."""
+
+    async def principal(
+        auth: Annotated[Authenticator, Depends(authenticator)],
+        caller: Annotated[Principal | None, Depends(optional_caller)],
+    ) -> Principal:
+        caller = caller or auth.authenticate(None)
+        if scope is not None and not caller.allows(scope):
+            raise forbidden(scope, f"these credentials lack the {scope!r} scope")
+        return caller
+
+    return principal
+
+
+OptionalCaller = Annotated[Principal | None, Depends(optional_caller)]
+EncodeCaller = Annotated[Principal, Depends(require_scope(ENCODE_SCOPE))]
+AnyCaller = Depends(require_scope(None))

@@ -1,0 +1,71 @@
+"""Loading the recommendation service a serving process holds."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from vibeshelf.embed.vectors import load_embeddings
+from vibeshelf.index.base import VectorStore
+from vibeshelf.index.factory import open_store
+from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model
+from vibeshelf.recommend.service import RecommendService
+from vibeshelf.recommend.sources import Content
+from vibeshelf.recommend.storage.factory import open_interactions
+from vibeshelf.recommend.train import recs_root
+from vibeshelf.settings import Settings
+from vibeshelf.storage.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def load_recommender(
+    settings: Settings, vector_store: VectorStore | None = None, version: str | None = None
+) -> RecommendService | None:
+    """The service for model `version` (default: the current one), or None (logged) when missing.
+
+    Content similarity uses `vector_store` (the served search index; opened from settings when not
+    given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
+    """
+    rec = settings.recommend
+    try:
+        model = load_model(recs_root(settings), version)
+    except ModelNotFoundError as exc:
+        log.warning("recommendations disabled: %s", exc)
+        return None
+    store = open_interactions(rec.events_url, settings.data_dir)
+    content = (
+        _content_source(settings, model, vector_store)
+        if model.metadata["item_space"] == "catalog"
+        else None
+    )
+    log.info(
+        "recommender model %s (%s), content similarity %s",
+        model.version,
+        model.metadata["source"],
+        "on" if content else "off",
+    )
+    return RecommendService(model, store, content)
+
+
+def _content_source(
+    settings: Settings, model: RecsModel, vector_store: VectorStore | None
+) -> Content | None:
+    try:
+        embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
+        store = vector_store or open_store(settings)
+    except (FileNotFoundError, StoreError) as exc:
+        log.warning("more-like-this without content similarity: %s", exc)
+        return None
+    if store.count() == 0:
+        log.warning("more-like-this without content similarity: the search index is empty")
+        return None
+    rows = {book_id: i for i, book_id in enumerate(embeddings.ids)}
+    vectors = embeddings.vectors
+
+    def vector_of(book_id: str) -> np.ndarray | None:
+        row = rows.get(book_id)
+        return None if row is None else vectors[row]
+
+    return Content(model, store, vector_of)
