@@ -116,3 +116,9 @@ def test_wilson_interval() -> None:
     assert wilson(0, 0) == (0.0, 1.0)
     low, high = wilson(0, 50)
     assert low == 0.0 and 0.05 < high < 0.08
+
+
+@pytest.mark.parametrize(("clicks", "impressions"), [(n, n) for n in range(1, 60)] + [(0, 7), (3, 9)])
+def test_wilson_interval_holds_the_observed_rate(clicks: int, impressions: int) -> None:
+    low, high = wilson(clicks, impressions)
+    assert low <= clicks / impressions <= high

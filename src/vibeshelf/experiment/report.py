@@ -25,7 +25,8 @@ def wilson(clicks: int, impressions: int, z: float = Z95) -> tuple[float, float]
     denom = 1 + z * z / impressions
     centre = (p + z * z / (2 * impressions)) / denom
     half = z * math.sqrt(p * (1 - p) / impressions + z * z / (4 * impressions**2)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval holds p exactly; rounding at p = 0 or 1 must not push a bound past it.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def experiment_report(registry_file: RegistryFile, store: FeedbackStore) -> dict[str, Any]:
