@@ -15,6 +15,7 @@ from vibeshelf.catalog.telling_shelves import pick_shelves, shelf_key
     ["children-s-books", "childrens-books", "children-s-literature", "childrens"],
     ["historical-fiction", "historic-fiction", "historical"],
     ["graphic-novels", "graphic-novel"],
+    ["fantasy-humor", "fantasy-humour", "humorous-fantasy"],
 ])
 def test_near_duplicates_share_a_key(same: list[str]) -> None:
     assert len({shelf_key(s) for s in same}) == 1, {s: shelf_key(s) for s in same}

@@ -15,6 +15,7 @@ FILLER: frozenset[str] = frozenset({
 })
 SPELLINGS: dict[str, str] = {
     "lit": "literature", "fic": "fiction", "historic": "historical", "sciencefiction": "scifi",
+    "humour": "humor", "humorous": "humor", "funny": "humor",
 }
 # Two words that are one idea, so that a filler word in them is not dropped ("science-fiction").
 COMPOUNDS: dict[tuple[str, str], str] = {
