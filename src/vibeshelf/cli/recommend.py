@@ -18,7 +18,7 @@ from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
 
 if TYPE_CHECKING:
-    from vibeshelf.recommend.interactions import IngestReport
+    from vibeshelf.recommend.interactions import InteractionsReport
 
 interactions_app = typer.Typer(
     help="Load reader-book interactions (ratings, events) into the interactions store.",
@@ -37,7 +37,7 @@ def _settings(ctx: typer.Context, **overrides: object) -> tuple[Settings, Recomm
         fail(f"invalid settings: {exc}")
 
 
-def _print_reports(reports: list[IngestReport]) -> None:
+def _print_reports(reports: list[InteractionsReport]) -> None:
     """Each report's summary, then an example line for every reason rows were dropped."""
     for report in reports:
         typer.echo(report.summary())
@@ -63,7 +63,7 @@ def ingest_book_crossing_cmd(
 
     settings, rec = _settings(ctx)
     source_dir = source or settings.catalog.source_dir
-    reports: list[IngestReport] = []
+    reports: list[InteractionsReport] = []
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from vibeshelf.recommend.duckdb_session import connect
-from vibeshelf.recommend.interactions import BX_DIR, BX_ENCODING, IngestError, IngestReport
+from vibeshelf.recommend.interactions import BX_DIR, BX_ENCODING, IngestError, InteractionsReport
 from vibeshelf.storage.duck import literal, read_lines, run, scalar
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ BX_FIELDS = 8
 BX_BOOKS_FILE = "bx-books.parquet"
 
 
-def ingest_bx_books(source_dir: Path, out_path: Path) -> IngestReport:
+def ingest_bx_books(source_dir: Path, out_path: Path) -> InteractionsReport:
     """BX-Books.csv.gz -> Parquet (item_id, title, authors, year, publisher, cover_url, genres).
 
     Lines are split on `";"` (every field is quoted), so the file's `\\"` escapes and stray quotes
@@ -35,7 +35,7 @@ def ingest_bx_books(source_dir: Path, out_path: Path) -> IngestReport:
         _stage(con)
     except duckdb.Error as exc:
         raise IngestError(f"cannot read {path}: {exc}") from exc
-    report = IngestReport(source="bx-books", path=str(path))
+    report = InteractionsReport(source="bx-books", path=str(path))
     report.rows_read = scalar(con, "SELECT count(*) FROM staged")
     report.dropped = dict(
         run(con, "SELECT reason, count(*) FROM staged WHERE reason IS NOT NULL GROUP BY 1")

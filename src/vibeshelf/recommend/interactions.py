@@ -45,7 +45,7 @@ class IngestError(RuntimeError):
 
 
 @dataclass
-class IngestReport:
+class InteractionsReport:
     """What one source received and what was dropped, by reason."""
 
     source: str
@@ -72,7 +72,7 @@ class IngestReport:
 # ---- public entry points ------------------------------------------------------------------------
 def ingest_book_crossing(
     source_dir: Path, store: InteractionStore, books_path: Path | None
-) -> list[IngestReport]:
+) -> list[InteractionsReport]:
     """BX ratings as their own ISBN item space, plus the ratings linked to the catalog by ISBN-10."""
     path = Path(source_dir) / BX_DIR / BX_RATINGS
     con = connect()
@@ -88,7 +88,7 @@ def ingest_book_crossing(
     return reports
 
 
-def ingest_goodreads(source_dir: Path, store: InteractionStore) -> IngestReport:
+def ingest_goodreads(source_dir: Path, store: InteractionStore) -> InteractionsReport:
     """The anonymised Goodreads-style ratings (0-5, 0 = implicit) as their own item space."""
     mapping = {"user": "userID", "item": "bookID", "rating": "rating"}
     path = Path(source_dir) / GOODREADS_FILE
@@ -104,7 +104,7 @@ def ingest_file(
     fmt: str | None = None,
     rating_max: float | None = None,
     books_path: Path | None = None,
-) -> IngestReport:
+) -> InteractionsReport:
     """Your own CSV/JSONL/Parquet of (user, item, rating or event, timestamp).
 
     `mapping` maps our field names (user, item, rating, event, timestamp) to your column names;
@@ -255,7 +255,7 @@ def _infer_scale(con: duckdb.DuckDBPyConnection) -> float:
 # ---- cleaning -----------------------------------------------------------------------------------
 def _clean(
     con: duckdb.DuckDBPyConnection, path: Path, source: str, items: str, rating_max: float
-) -> IngestReport:
+) -> InteractionsReport:
     """staged -> `checked` (every row with its drop reason or none) -> `kept` (deduplicated)."""
     item = "isbn10(item_raw)" if items == "isbn" else "nullif(trim(item_raw), '')"
     missing_item = "invalid_isbn" if items == "isbn" else "missing_item"
@@ -299,7 +299,7 @@ def _clean(
         {"max": rating_max},
     )
     _keep(con, "SELECT * EXCLUDE (copy) FROM ranked WHERE copy = 1")
-    report = IngestReport(source=source, path=str(path))
+    report = InteractionsReport(source=source, path=str(path))
     for reason, n in run(
         con,
         "SELECT reason, count(*) FROM checked WHERE reason IS NOT NULL AND reason <> 'blank_line' GROUP BY 1",
@@ -339,7 +339,7 @@ def _keep(con: duckdb.DuckDBPyConnection, query: str) -> None:
     run(con, "ALTER TABLE kept_next RENAME TO kept")
 
 
-def _count_kept(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+def _count_kept(con: duckdb.DuckDBPyConnection, report: InteractionsReport) -> None:
     report.rows_kept, report.users, report.items = run(
         con, "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id) FROM kept"
     )[0]
@@ -370,11 +370,11 @@ def _link_to_catalog(
     source: str,
     books_path: Path,
     store: InteractionStore,
-    parent: IngestReport | None = None,
-) -> IngestReport:
+    parent: InteractionsReport | None = None,
+) -> InteractionsReport:
     """Replace ISBNs by catalog book ids; rows whose ISBN is not in the catalog are dropped."""
     _catalog_ids(con, books_path)
-    report = parent or IngestReport(source=source, path=str(path))
+    report = parent or InteractionsReport(source=source, path=str(path))
     if parent is None:
         report.rows_read = scalar(con, "SELECT count(*) FROM kept")
     run(
@@ -397,7 +397,7 @@ def _link_to_catalog(
 
 
 def _keep_catalog_books(
-    con: duckdb.DuckDBPyConnection, books_path: Path, report: IngestReport
+    con: duckdb.DuckDBPyConnection, books_path: Path, report: InteractionsReport
 ) -> None:
     """Drop kept rows whose item is not a catalog book id, counted as not_in_catalog."""
     _catalog_ids(con, books_path)

@@ -11,7 +11,7 @@ from vibeshelf.catalog.table import sql_string, staging_file
 from vibeshelf.recommend.interactions import (
     BOOK_CROSSING_LINKED,
     BX_RATING_MAX,
-    IngestReport,
+    InteractionsReport,
     ingest_book_crossing,
     ingest_file,
 )
@@ -26,7 +26,7 @@ SAMPLE_MAPPING = {"user": "user_id", "item": "book_id", "rating": "rating"}
 
 def build_ratings_sample(
     source_dir: Path, books_path: Path = SAMPLE_PATH, out_path: Path = SAMPLE_RATINGS_PATH
-) -> IngestReport:
+) -> InteractionsReport:
     """Write the Book-Crossing ratings that link (by ISBN-10) to the books of `books_path`."""
     with tempfile.TemporaryDirectory() as tmp_dir:
         store = SqliteStore(Path(tmp_dir) / "events.sqlite3")
@@ -51,7 +51,7 @@ def build_ratings_sample(
 
 def install_ratings_sample(
     store: InteractionStore, books_path: Path, sample_path: Path = SAMPLE_RATINGS_PATH
-) -> IngestReport:
+) -> InteractionsReport:
     """Load the bundled ratings as the catalog-linked Book-Crossing source (the training default)."""
     return ingest_file(
         sample_path,
