@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import (
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,  # a rejected API key or secret never reaches a log
     )
 
+    # The TOML file this class reads; None: $VIBESHELF_CONFIG, else ./vibeshelf.toml if present.
+    config_file: ClassVar[Path | None] = None
+
     data_dir: Path = Path("vibeshelf-data")
     log_format: str = Field(default="text", pattern="^(text|json)$")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
@@ -64,11 +68,16 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_file = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+        config_file = cls.config_file or Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    @classmethod
+    def reading(cls, config_file: Path) -> type[Settings]:
+        """These settings with `config_file` as their TOML file."""
+        return type(cls.__name__, (cls,), {"config_file": config_file})
 
     # Paths inside the data directory, one place for every stage.
     @property

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
 
 from vibeshelf.cli.errors import fail
 from vibeshelf.settings import Settings
@@ -21,23 +20,9 @@ def read_settings(config: Path | None, **options: Any) -> Settings:
     if config is not None and not config.is_file():
         fail(f"config file {config} does not exist")
     try:
-        return (Settings if config is None else _reading(config))(**given)
+        return (Settings if config is None else Settings.reading(config))(**given)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         fail(f"invalid settings: {exc}")
-
-
-def _reading(config: Path) -> type[Settings]:
-    """`Settings` reading `config` as its file."""
-
-    class FromFile(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config)
-
-    return FromFile
 
 
 def current_settings(ctx: typer.Context) -> Settings:
