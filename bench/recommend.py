@@ -74,8 +74,7 @@ def recs_steps(sample: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def build(data_dir: Path, sample: bool, search: bool) -> dict[str, float]:
     """Run the build steps `data_dir` still lacks (search's only when `search`); step timings."""
-    from vibeshelf.recommend.artifacts import current_version
-    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.recommend.artifacts import current_version, recs_root
     from vibeshelf.settings import Settings
 
     settings = Settings(data_dir=data_dir)
@@ -87,8 +86,7 @@ def build(data_dir: Path, sample: bool, search: bool) -> dict[str, float]:
 
 def bodies(data_dir: Path, n: int, seed: int = 1) -> list[tuple[str, bytes]]:
     """n request bodies in the MIX proportions, shuffled deterministically."""
-    from vibeshelf.recommend.artifacts import load_model
-    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.recommend.artifacts import load_model, recs_root
     from vibeshelf.settings import Settings
 
     model = load_model(recs_root(Settings(data_dir=data_dir)))
@@ -211,8 +209,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=15)
 
-    from vibeshelf.recommend.artifacts import current_version, load_metadata
-    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.recommend.artifacts import current_version, load_metadata, recs_root
     from vibeshelf.settings import Settings
 
     settings = Settings(data_dir=data_dir)

@@ -194,8 +194,7 @@ def recs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def recs_model(recs_dir: Path) -> RecsModel:
     """The model trained in `recs_dir`."""
-    from vibeshelf.recommend.artifacts import load_model
-    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.recommend.artifacts import load_model, recs_root
     from vibeshelf.settings import Settings
 
     return load_model(recs_root(Settings(data_dir=recs_dir)))

@@ -16,10 +16,10 @@ import pytest
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.interactions import ingest_book_crossing
+from vibeshelf.recommend.interactions.bookcrossing import ingest_book_crossing
 from vibeshelf.recommend.sources import CandidateSource, Popularity, Profile
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-from vibeshelf.recommend.train import train_recs
+from vibeshelf.recommend.training import train_recs
 from vibeshelf.settings import Settings
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

@@ -6,9 +6,8 @@ import httpx
 import pyarrow.parquet as pq
 
 from tests.conftest import BACKEND, Server
-from vibeshelf.recommend.artifacts import load_model
+from vibeshelf.recommend.artifacts import load_model, recs_root
 from vibeshelf.recommend.sample import SAMPLE_RATINGS_PATH
-from vibeshelf.recommend.train import recs_root
 from vibeshelf.settings import Settings
 
 

@@ -17,12 +17,13 @@ from vibeshelf.recommend.artifacts import (
     current_version,
     load_model,
     previous_version,
+    recs_root,
 )
-from vibeshelf.recommend.evaluate import holdout_metrics, holdout_split, tune
-from vibeshelf.recommend.interactions import ingest_goodreads
-from vibeshelf.recommend.offline import evaluate_versions
+from vibeshelf.recommend.dataset import load_training_data
+from vibeshelf.recommend.evaluation import evaluate_versions, holdout_metrics, holdout_split, tune
+from vibeshelf.recommend.interactions.goodreads import ingest_goodreads
 from vibeshelf.recommend.storage.sqlite import SqliteStore
-from vibeshelf.recommend.train import load_training_data, recs_root, train_recs
+from vibeshelf.recommend.training import train_recs
 from vibeshelf.settings import Settings
 
 

@@ -8,18 +8,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from vibeshelf.cli.app import app
 from vibeshelf.recommend.bxbooks import ingest_bx_books
-from vibeshelf.recommend.interactions import (
-    IngestError,
-    ingest_book_crossing,
-    ingest_file,
-    ingest_goodreads,
-)
+from vibeshelf.recommend.interactions.bookcrossing import ingest_book_crossing
+from vibeshelf.recommend.interactions.files import ingest_file
+from vibeshelf.recommend.interactions.goodbooks import ingest_goodbooks
+from vibeshelf.recommend.interactions.goodreads import ingest_goodreads
+from vibeshelf.recommend.interactions.report import IngestError
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 
 BX_RATINGS = [
@@ -187,45 +187,63 @@ def test_own_jsonl_with_mapping_timestamps_and_events(tmp_path: Path, store: Sql
     assert rows[("c", "x4")]["event"] == "wishlist" and rows[("c", "x4")]["strength"] is None
 
 
-def test_csv_of_isbns_links_to_the_catalog(
-    tmp_path: Path, store: SqliteStore, catalog: Path
+@pytest.mark.parametrize(
+    ("name", "columns", "items", "dropped", "kept"),
+    [
+        (
+            "mine.csv",
+            {
+                "who": ["r1", "r1", "r2", "r3"],
+                "isbn": ["0-345-45104-X", "9999999990", "0155061224", "0441172717"],
+                "score": [8, 9, 10, 7],
+            },
+            "isbn",
+            {"invalid_isbn": 1, "not_in_catalog": 1},
+            [("r1", "b1", 0.8), ("r2", "b2", 1.0)],
+        ),
+        (
+            "mine.parquet",
+            {"who": ["x", "x", "y"], "isbn": ["b1", "zz", "b3"], "score": [1.0, 1.0, None]},
+            "catalog",
+            {"not_in_catalog": 1},
+            [("x", "b1", 1.0), ("y", "b3", None)],
+        ),
+    ],
+)
+def test_own_file_links_to_the_catalog(
+    tmp_path: Path,
+    store: SqliteStore,
+    catalog: Path,
+    name: str,
+    columns: dict[str, list[object]],
+    items: str,
+    dropped: dict[str, int],
+    kept: list[tuple[str, str, float | None]],
 ) -> None:
-    path = tmp_path / "mine.csv"
-    path.write_text(
-        "who,isbn,score\nr1,0-345-45104-X,8\nr1,9999999990,9\nr2,0155061224,10\nr3,0441172717,7\n"
-    )
-    report = ingest_file(
-        path,
-        {"user": "who", "item": "isbn", "rating": "score"},
-        store,
-        "mine",
-        items="isbn",
-        books_path=catalog,
-    )
-    assert report.dropped == {"invalid_isbn": 1, "not_in_catalog": 1}
+    path = tmp_path / name
+    (pq.write_table if path.suffix == ".parquet" else pa_csv.write_csv)(pa.table(columns), path)
+    mapping = {"user": "who", "item": "isbn", "rating": "score"}
+    report = ingest_file(path, mapping, store, "mine", items=items, books_path=catalog)
+    assert report.dropped == dropped
     rows = store.read("mine").to_pylist()
-    assert sorted((r["user_id"], r["item_id"], r["strength"]) for r in rows) == [
-        ("r1", "b1", 0.8),
-        ("r2", "b2", 1.0),
-    ]
+    assert sorted((r["user_id"], r["item_id"], r["strength"]) for r in rows) == kept
     assert store.source("mine").item_space == "catalog"
 
 
-def test_parquet_of_catalog_ids(tmp_path: Path, store: SqliteStore, catalog: Path) -> None:
-    path = tmp_path / "mine.parquet"
-    pq.write_table(
-        pa.table({"u": ["x", "x", "y"], "book": ["b1", "zz", "b3"], "r": [1.0, 1.0, None]}), path
-    )
-    report = ingest_file(
-        path,
-        {"user": "u", "item": "book", "rating": "r"},
-        store,
-        "mine",
-        items="catalog",
-        books_path=catalog,
-    )
-    assert report.dropped == {"not_in_catalog": 1}
-    assert sorted(r["item_id"] for r in store.read("mine").to_pylist()) == ["b1", "b3"]
+def test_goodbooks_ratings_link_by_book_id_and_drop_repeats(
+    tmp_path: Path, store: SqliteStore, catalog: Path
+) -> None:
+    lines = ["book_id,user_id,rating", "b1,7,5", "b1,7,3", "b2,7,4", "b9,8,2", "b2,8,6"]
+    write_gz(tmp_path / "goodbooks-10k" / "ratings.csv.gz", lines, "utf-8")
+    report = ingest_goodbooks(tmp_path, store, catalog)
+    assert report.rows_read == 5
+    assert report.dropped == {"duplicate": 1, "not_in_catalog": 1, "bad_rating": 1}
+    rows = store.read("goodbooks").to_pylist()
+    assert sorted((r["user_id"], r["item_id"], r["rating"]) for r in rows) == [
+        ("7", "b1", 5.0),  # the repeated (b1, 7) keeps its higher rating
+        ("7", "b2", 4.0),
+    ]
+    assert store.source("goodbooks").item_space == "catalog"
 
 
 def test_csv_with_a_broken_line_counts_it(tmp_path: Path, store: SqliteStore) -> None:
@@ -266,3 +284,26 @@ def test_cli_exits_2_on_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.M
     result = runner.invoke(app, [*interactions, "book-crossing", "--source", str(tmp_path)])
     assert result.exit_code == 2
     assert "BX-Book-Ratings" in result.output
+
+
+def test_cli_ingests_goodbooks_ratings_beside_the_other_sources(
+    tmp_path: Path, catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(data_dir))
+    lines = ["book_id,user_id,rating", "b1,7,5", "b1,7,3", "b3,8,2"]
+    write_gz(tmp_path / "src" / "goodbooks-10k" / "ratings.csv.gz", lines, "utf-8")
+    runner = CliRunner()
+    command = ["ingest", "interactions", "goodbooks", "--source", str(tmp_path / "src")]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and "links to the catalog" in result.output  # no catalog yet
+    (data_dir / "catalog").mkdir(parents=True)
+    catalog.rename(data_dir / "catalog" / "books.parquet")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "3 rows read" in result.output and "2 kept" in result.output
+    assert "duplicate 1" in result.output
+    result = runner.invoke(app, ["ingest", "interactions", "sources", "--json"])
+    assert [(s["name"], s["item_space"], s["rows"]) for s in json.loads(result.output)] == [
+        ("goodbooks", "catalog", 2)
+    ]

@@ -245,8 +245,12 @@ def _recommend_target(
     settings: Settings, recs_version: str | None
 ) -> tuple[dict[str, Any], str, dict[str, float]]:
     """A trained recs model dir (default CURRENT), its data checksum and holdout metrics."""
-    from vibeshelf.recommend.artifacts import ModelNotFoundError, current_version, load_metadata
-    from vibeshelf.recommend.train import recs_root
+    from vibeshelf.recommend.artifacts import (
+        ModelNotFoundError,
+        current_version,
+        load_metadata,
+        recs_root,
+    )
 
     root = recs_root(settings)
     version = recs_version or current_version(root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,7 +19,8 @@ from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
 
 if TYPE_CHECKING:
-    from vibeshelf.recommend.interactions import InteractionsReport
+    from vibeshelf.recommend.interactions.report import InteractionsReport
+    from vibeshelf.recommend.storage.base import InteractionStore
 
 interactions_app = typer.Typer(
     help="Load reader-book interactions (ratings, events) into the interactions store.",
@@ -47,6 +49,27 @@ def _print_reports(reports: list[InteractionsReport]) -> None:
 
 
 # ---- ingest interactions -------------------------------------------------------------------------
+def _ingest(
+    settings: Settings,
+    rec: RecommendSettings,
+    load: Callable[[InteractionStore], list[InteractionsReport]],
+) -> None:
+    """Run `load` on the interactions store and print its reports; a file or store error fails."""
+    from vibeshelf.recommend.interactions.report import IngestError
+    from vibeshelf.recommend.storage.factory import open_interactions
+    from vibeshelf.storage.errors import StorageError
+
+    try:
+        store = open_interactions(rec.events_url, settings.data_dir)
+        try:
+            reports = load(store)
+        finally:
+            store.close()
+    except (IngestError, StorageError) as exc:
+        fail(str(exc))
+    _print_reports(reports)
+
+
 @interactions_app.command("book-crossing")
 def ingest_book_crossing_cmd(
     ctx: typer.Context,
@@ -57,26 +80,20 @@ def ingest_book_crossing_cmd(
 ) -> None:
     """Book-Crossing: ratings as their own ISBN item space and linked to the catalog, plus BX-Books."""
     from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
-    from vibeshelf.recommend.interactions import IngestError, ingest_book_crossing
-    from vibeshelf.recommend.storage.factory import open_interactions
-    from vibeshelf.storage.errors import StorageError
+    from vibeshelf.recommend.interactions.bookcrossing import ingest_book_crossing
 
     settings, rec = _settings(ctx)
     source_dir = source or settings.catalog.source_dir
-    reports: list[InteractionsReport] = []
-    try:
-        store = open_interactions(rec.events_url, settings.data_dir)
-        try:
-            with tqdm(total=2, desc="book-crossing", unit="file") as bar:
-                reports += ingest_book_crossing(source_dir, store, settings.books_path)
-                bar.update()
-                reports.append(ingest_bx_books(source_dir, settings.catalog_dir / BX_BOOKS_FILE))
-                bar.update()
-        finally:
-            store.close()
-    except (IngestError, StorageError) as exc:
-        fail(str(exc))
-    _print_reports(reports)
+
+    def load(store: InteractionStore) -> list[InteractionsReport]:
+        with tqdm(total=2, desc="book-crossing", unit="file") as bar:
+            reports = ingest_book_crossing(source_dir, store, settings.books_path)
+            bar.update()
+            reports.append(ingest_bx_books(source_dir, settings.catalog_dir / BX_BOOKS_FILE))
+            bar.update()
+        return reports
+
+    _ingest(settings, rec, load)
 
 
 @interactions_app.command("goodreads")
@@ -87,20 +104,24 @@ def ingest_goodreads_cmd(
     ] = None,
 ) -> None:
     """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
-    from vibeshelf.recommend.interactions import IngestError, ingest_goodreads
-    from vibeshelf.recommend.storage.factory import open_interactions
-    from vibeshelf.storage.errors import StorageError
+    from vibeshelf.recommend.interactions.goodreads import ingest_goodreads
 
     settings, rec = _settings(ctx)
-    try:
-        store = open_interactions(rec.events_url, settings.data_dir)
-        try:
-            report = ingest_goodreads(source or settings.catalog.source_dir, store)
-        finally:
-            store.close()
-    except (IngestError, StorageError) as exc:
-        fail(str(exc))
-    _print_reports([report])
+    source_dir = source or settings.catalog.source_dir
+    _ingest(settings, rec, lambda store: [ingest_goodreads(source_dir, store)])
+
+
+@interactions_app.command("goodbooks")
+def ingest_goodbooks_cmd(
+    ctx: typer.Context,
+    source: Annotated[Path | None, typer.Option(help="Folder holding goodbooks-10k/.")] = None,
+) -> None:
+    """The goodbooks-10k ratings (1-5) of the catalog's own books, linked to it by book_id."""
+    from vibeshelf.recommend.interactions.goodbooks import ingest_goodbooks
+
+    settings, rec = _settings(ctx)
+    source_dir = source or settings.catalog.source_dir
+    _ingest(settings, rec, lambda store: [ingest_goodbooks(source_dir, store, settings.books_path)])
 
 
 @interactions_app.command("file")
@@ -130,43 +151,24 @@ def ingest_interactions_file_cmd(
     ] = None,
 ) -> None:
     """Your own interactions, e.g. `--map user=reader --map item=isbn --map rating=stars --items isbn`."""
-    from vibeshelf.recommend.interactions import IngestError, ingest_file
-    from vibeshelf.recommend.storage.factory import open_interactions
-    from vibeshelf.storage.errors import StorageError
+    from vibeshelf.recommend.interactions.files import ingest_file
 
     pairs = column_mapping(mapping, "--map user=reader_id")
     settings, rec = _settings(ctx)
-    try:
-        store = open_interactions(rec.events_url, settings.data_dir)
-        try:
-            report = ingest_file(
-                path, pairs, store, name, items, fmt, rating_max, settings.books_path
-            )
-        finally:
-            store.close()
-    except (IngestError, StorageError) as exc:
-        fail(str(exc))
-    _print_reports([report])
+
+    def load(store: InteractionStore) -> list[InteractionsReport]:
+        return [ingest_file(path, pairs, store, name, items, fmt, rating_max, settings.books_path)]
+
+    _ingest(settings, rec, load)
 
 
 @interactions_app.command("sample")
 def ingest_ratings_sample_cmd(ctx: typer.Context) -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
-    from vibeshelf.recommend.interactions import IngestError
     from vibeshelf.recommend.sample import install_ratings_sample
-    from vibeshelf.recommend.storage.factory import open_interactions
-    from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
-    try:
-        store = open_interactions(rec.events_url, settings.data_dir)
-        try:
-            report = install_ratings_sample(store, settings.books_path)
-        finally:
-            store.close()
-    except (IngestError, StorageError) as exc:
-        fail(str(exc))
-    _print_reports([report])
+    _ingest(settings, rec, lambda store: [install_ratings_sample(store, settings.books_path)])
 
 
 @interactions_app.command("sources")
@@ -216,7 +218,8 @@ def train_recs_cmd(
 ) -> None:
     """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
     from vibeshelf.experiment.registry import RegistryFile
-    from vibeshelf.recommend.train import recs_root, train_recs
+    from vibeshelf.recommend.artifacts import recs_root
+    from vibeshelf.recommend.training import train_recs
     from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(
@@ -256,7 +259,7 @@ def eval_recs_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
-    from vibeshelf.recommend.offline import evaluate_versions
+    from vibeshelf.recommend.evaluation import evaluate_versions
     from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)

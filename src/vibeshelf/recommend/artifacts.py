@@ -25,6 +25,7 @@ from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswParams, HnswStore
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
+from vibeshelf.settings import Settings
 from vibeshelf.storage.builds import publish
 from vibeshelf.storage.files import atomic_write
 
@@ -39,6 +40,11 @@ SEEN_FILE = "seen.npz"
 TOP_ITEMS_FILE = "top_items.npy"
 ANN_DIR = "ann"
 ANN_PARAMS = HnswParams(m=16, ef_construction=200, ef_search=128, keep_builds=1)
+
+
+def recs_root(settings: Settings) -> Path:
+    """Where recommender model versions live."""
+    return settings.models_dir / "recs"
 
 
 class ModelNotFoundError(FileNotFoundError):

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 
 from vibeshelf.recommend.duckdb_session import connect
-from vibeshelf.recommend.interactions import BX_DIR, BX_ENCODING, IngestError, InteractionsReport
+from vibeshelf.recommend.interactions.bookcrossing import BX_DIR, BX_ENCODING
+from vibeshelf.recommend.interactions.report import IngestError, InteractionsReport
 from vibeshelf.storage.duck import literal, read_lines, run, scalar
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Interactions as a user x item matrix with id maps, its checksum, and per-user leave-out splits."""
+"""A source's interactions as a user x item matrix with id maps, its checksum, and per-user leave-out splits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
+
+from vibeshelf.config.recommend import RecommendSettings
+from vibeshelf.recommend.items import ItemTable, item_universe
+from vibeshelf.recommend.storage.base import SourceInfo
+from vibeshelf.recommend.storage.factory import open_interactions
+from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +117,27 @@ def _csr_first_wins(coo: sp.coo_matrix) -> sp.csr_matrix:
     indptr = np.zeros(coo.shape[0] + 1, np.int64)
     np.add.at(indptr, row + 1, 1)
     return sp.csr_matrix((data, col, np.cumsum(indptr)), shape=coo.shape)
+
+
+@dataclass
+class TrainingData:
+    """A source's interactions over the item universe of its item space."""
+
+    source: SourceInfo
+    interactions: Interactions
+    items: ItemTable
+
+
+def load_training_data(
+    settings: Settings, rec: RecommendSettings, source: str | None = None
+) -> TrainingData:
+    """Read a source from the interactions store and index it over its items."""
+    store = open_interactions(rec.events_url, settings.data_dir)
+    try:
+        info = store.source(source or rec.source)
+        rows = store.read(info.name)
+    finally:
+        store.close()
+    interacted = rows.column("item_id").unique().to_pylist()
+    items = item_universe(info.item_space, interacted, settings.books_path, settings.catalog_dir)
+    return TrainingData(info, Interactions.from_table(rows, items.ids), items)

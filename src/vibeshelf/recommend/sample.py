@@ -8,13 +8,13 @@ from pathlib import Path
 
 from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.catalog.table import sql_string, staging_file
-from vibeshelf.recommend.interactions import (
+from vibeshelf.recommend.interactions.bookcrossing import (
     BOOK_CROSSING_LINKED,
     BX_RATING_MAX,
-    InteractionsReport,
     ingest_book_crossing,
-    ingest_file,
 )
+from vibeshelf.recommend.interactions.files import ingest_file
+from vibeshelf.recommend.interactions.report import InteractionsReport
 from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.storage import duck

@@ -9,11 +9,10 @@ import numpy as np
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
-from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model
+from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Content
 from vibeshelf.recommend.storage.factory import open_interactions
-from vibeshelf.recommend.train import recs_root
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
 

@@ -1,4 +1,4 @@
-"""Fit item and user factors from interactions: confidence weighting, ALS, then shelf cold start."""
+"""The recommender model: confidence weighting, ALS, then shelf cold start, fitted to user and item factors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,22 @@ from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.models.als import AlsParams, fit_als
 from vibeshelf.recommend.models.coldstart import blend, shelf_features, shelf_regression
 
+# The settings a fit depends on (besides the seed): recorded in each model version's metadata.
+PARAMS = (
+    "factors",
+    "regularization",
+    "alpha",
+    "iterations",
+    "cg_steps",
+    "keep_implicit",
+    "implicit_weight",
+    "shelf_shrinkage",
+    "shelf_ridge",
+)
 
-def als_params(rec: RecommendSettings) -> AlsParams:
+
+def _als_params(rec: RecommendSettings) -> AlsParams:
+    """The ALS part of the settings."""
     return AlsParams(
         factors=rec.factors,
         regularization=rec.regularization,
@@ -28,7 +42,7 @@ def fit_factors(
     confidence = confidence_matrix(
         data.strengths, rec.alpha, rec.keep_implicit, rec.implicit_weight
     )
-    users, items = fit_als(confidence, als_params(rec), progress=progress)
+    users, items = fit_als(confidence, _als_params(rec), progress=progress)
     users[np.diff(confidence.indptr) == 0] = 0.0
     counts = np.bincount(confidence.indices, minlength=data.shape[1])
     items[counts == 0] = 0.0

@@ -1,71 +1,25 @@
-"""`vibeshelf train recs`: read a source's interactions, fit, evaluate on a holdout, write a model version."""
+"""Training a model version (`vibeshelf train recs`): read a source, fit, score a holdout, write the version."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from vibeshelf.config.recommend import RecommendSettings
-from vibeshelf.recommend.artifacts import RecsModel, write_model
-from vibeshelf.recommend.dataset import Interactions
-from vibeshelf.recommend.evaluate import holdout_metrics
-from vibeshelf.recommend.fit import fit_factors
-from vibeshelf.recommend.items import ItemTable, item_universe
+from vibeshelf.recommend.artifacts import RecsModel, recs_root, write_model
+from vibeshelf.recommend.dataset import load_training_data
+from vibeshelf.recommend.evaluation import holdout_metrics
+from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.schemas import MAX_CUTOFF
 from vibeshelf.recommend.sources import als_top_items
-from vibeshelf.recommend.storage.base import SourceInfo
-from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
-
-PARAMS = (
-    "factors",
-    "regularization",
-    "alpha",
-    "iterations",
-    "cg_steps",
-    "keep_implicit",
-    "implicit_weight",
-    "shelf_shrinkage",
-    "shelf_ridge",
-)
-
-
-@dataclass
-class TrainingData:
-    """A source's interactions over the item universe of its item space."""
-
-    source: SourceInfo
-    interactions: Interactions
-    items: ItemTable
-
-
-def recs_root(settings: Settings) -> Path:
-    """Where recommender model versions live."""
-    return settings.models_dir / "recs"
-
-
-def load_training_data(
-    settings: Settings, rec: RecommendSettings, source: str | None = None
-) -> TrainingData:
-    """Read a source from the interactions store and index it over its items."""
-    store = open_interactions(rec.events_url, settings.data_dir)
-    try:
-        info = store.source(source or rec.source)
-        rows = store.read(info.name)
-    finally:
-        store.close()
-    interacted = rows.column("item_id").unique().to_pylist()
-    items = item_universe(info.item_space, interacted, settings.books_path, settings.catalog_dir)
-    return TrainingData(info, Interactions.from_table(rows, items.ids), items)
 
 
 def train_recs(
