@@ -4,91 +4,17 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
-from tests.postgres_server import drop_connections, fresh_database
-from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo
+from tests.contracts.interaction_store import InteractionStoreContract, rows
+from tests.contracts.reconnecting_store import ReconnectingStoreContract
+from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.postgres import PostgresStore
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.storage.errors import StorageError
-
-
-def rows(*triples: tuple[str, str, float | None]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [
-            {
-                "user_id": u,
-                "item_id": i,
-                "rating": None if s is None else s * 10,
-                "strength": s,
-                "event": "rating" if s else "implicit",
-                "ts": datetime(2024, 5, 1, 12, 30),
-            }
-            for u, i, s in triples
-        ],
-        schema=SCHEMA,
-    )
-
-
-class InteractionStoreContract:
-    """Shared behaviour; a subclass provides the `store` fixture (an empty store)."""
-
-    def test_replace_then_read(self, store: InteractionStore) -> None:
-        info = store.replace_source(
-            SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5), ("u1", "b2", None))
-        )
-        assert (info.name, info.item_space, info.rows) == ("bx", "catalog", 2)
-        table = store.read("bx")
-        assert table.schema == SCHEMA
-        got = sorted(table.to_pylist(), key=lambda r: r["item_id"])
-        assert got == rows(("u1", "b1", 0.5), ("u1", "b2", None)).to_pylist()
-
-    def test_replace_swaps_ingested_rows_but_keeps_api_events(
-        self, store: InteractionStore
-    ) -> None:
-        store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
-        store.append("bx", rows(("u9", "b7", 1.0)))
-        store.replace_source(
-            SourceInfo("bx", "catalog"), rows(("u2", "b3", 0.2), ("u3", "b3", 0.4))
-        )
-        assert sorted(r["user_id"] for r in store.read("bx").to_pylist()) == ["u2", "u3", "u9"]
-        assert store.source("bx").rows == 3
-
-    def test_history_is_per_source_and_user(self, store: InteractionStore) -> None:
-        store.replace_source(
-            SourceInfo("a", "own"), rows(("u1", "x", 1.0), ("u1", "y", None), ("u2", "z", 1.0))
-        )
-        store.replace_source(SourceInfo("b", "own"), rows(("u1", "w", 1.0)))
-        store.append("a", rows(("u1", "x", 0.2)))
-        assert sorted(store.history("a", "u1")) == ["x", "y"]
-        assert store.history("a", "nobody") == []
-        assert [s.name for s in store.sources()] == ["a", "b"]
-
-    def test_append_to_an_unknown_source_is_an_error(self, store: InteractionStore) -> None:
-        with pytest.raises(StorageError):
-            store.append("missing", rows(("u", "i", 1.0)))
-        with pytest.raises(StorageError, match="vibeshelf ingest interactions"):
-            store.source("missing")
-
-    def test_bulk_replace(self, store: InteractionStore) -> None:
-        many = rows(*[(f"u{i % 97}", f"b{i}", (i % 10) / 10 or None) for i in range(20_000)])
-        assert store.replace_source(SourceInfo("big", "own"), many).rows == 20_000
-        assert store.read("big").num_rows == 20_000
-
-    def test_a_failed_replace_keeps_the_old_rows(self, store: InteractionStore) -> None:
-        store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
-        good = rows(("u2", "b2", 0.5)).to_pylist()[0]
-        bad = pa.Table.from_pylist(
-            [good, {**good, "item_id": None}], schema=SCHEMA
-        )  # NOT NULL breaks
-        with pytest.raises(StorageError):
-            store.replace_source(SourceInfo("bx", "catalog"), bad)
-        assert store.history("bx", "u1") == ["b1"]
 
 
 class TestSqliteStore(InteractionStoreContract):
@@ -100,27 +26,23 @@ class TestSqliteStore(InteractionStoreContract):
         store.close()
 
 
-class TestPostgresStore(InteractionStoreContract):
+class TestPostgresStore(InteractionStoreContract, ReconnectingStoreContract):
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[InteractionStore]:
+    def store(self, database_url: str) -> Iterator[InteractionStore]:
         """A store on a database of its own."""
-        store = open_interactions(fresh_database(postgres_url), Path("unused"))
+        store = open_interactions(database_url, Path("unused"))
         assert isinstance(store, PostgresStore)
         yield store
         store.close()
 
-    def test_a_dropped_connection_is_reopened(self, postgres_url: str) -> None:
-        url = fresh_database(postgres_url)
-        store = open_interactions(url, Path("unused"))
-        try:
-            store.replace_source(SourceInfo("bx", "catalog"), rows(("u1", "b1", 0.5)))
-            assert drop_connections(postgres_url, url) == 1
-            with pytest.raises(StorageError):  # the query the drop interrupts fails...
-                store.append("bx", rows(("u1", "b2", 0.5)))
-            store.append("bx", rows(("u1", "b3", 0.5)))  # ...the next one reconnects
-            assert sorted(store.history("bx", "u1")) == ["b1", "b3"]
-        finally:
-            store.close()
+    def prepare(self, store: InteractionStore) -> None:
+        store.replace_source(SourceInfo("bx", "catalog"), rows(("u0", "b0", 0.5)))
+
+    def write(self, store: InteractionStore, key: str) -> None:
+        store.append("bx", rows(("u1", key, 0.5)))
+
+    def written(self, store: InteractionStore) -> list[str]:
+        return sorted(store.history("bx", "u1"))
 
 
 def test_unreachable_postgres_is_a_storage_error() -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from vibeshelf.config.experiment import ExperimentSettings
-from vibeshelf.experiment.feedback import Feedback, open_feedback
+from vibeshelf.experiment.feedback.events import Feedback
+from vibeshelf.experiment.feedback.factory import open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.serve.experiments import LOOK_SECONDS, LiveExperiments, periodic_updates

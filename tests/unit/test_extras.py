@@ -29,7 +29,7 @@ LAPTOP_MODULES = (
     "vibeshelf.embed.service",
     "vibeshelf.index.factory",
     "vibeshelf.recommend.storage.factory",
-    "vibeshelf.experiment.feedback",
+    "vibeshelf.experiment.feedback.factory",
     "vibeshelf.serve.launch",
 )
 

@@ -124,7 +124,7 @@ def models_retire(
 def experiments_update(ctx: typer.Context) -> None:
     """Recompute every surface's weights by Thompson sampling over the stored feedback."""
     from vibeshelf.experiment.bandit import update_weights
-    from vibeshelf.experiment.feedback import open_feedback
+    from vibeshelf.experiment.feedback.factory import open_feedback
     from vibeshelf.storage.errors import StorageError
 
     settings = current_settings(ctx)

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from vibeshelf.config.experiment import ExperimentSettings
-from vibeshelf.experiment.feedback import Counts, FeedbackStore
+from vibeshelf.experiment.feedback.events import Counts
+from vibeshelf.experiment.feedback.store import FeedbackStore
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
 from vibeshelf.experiment.split import TOTAL
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
-from vibeshelf.experiment.feedback import Counts, FeedbackStore
+from vibeshelf.experiment.feedback.events import Counts
+from vibeshelf.experiment.feedback.store import FeedbackStore
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
 
 Z95 = 1.959964

@@ -12,7 +12,8 @@ import numpy as np
 
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import update_weights
-from vibeshelf.experiment.feedback import Feedback, FeedbackStore, Served
+from vibeshelf.experiment.feedback.events import Feedback, Served
+from vibeshelf.experiment.feedback.store import FeedbackStore
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile
 from vibeshelf.experiment.split import bucket, choose
 

@@ -9,7 +9,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from vibeshelf.experiment.feedback import Retention, open_feedback
+from vibeshelf.experiment.feedback.events import Retention
+from vibeshelf.experiment.feedback.factory import open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile
 from vibeshelf.experiment.router import ExperimentRouter
 from vibeshelf.recommend.service import RecommendService

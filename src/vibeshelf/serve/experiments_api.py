@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
-from vibeshelf.experiment.feedback import (
+from vibeshelf.experiment.feedback.events import (
     DuplicateFeedbackError,
     Feedback,
     FeedbackLimitError,

@@ -1,0 +1,1 @@
+"""Served requests and reader feedback, in SQLite (default) or PostgreSQL."""
