@@ -1,7 +1,7 @@
 """The behaviour every recommender / candidate source must show, and the real-data model it runs on.
 
-Subclass RecommenderContract, define `make_source(model)` and `personal_profile(model, reader)`,
-and provide the `recs_model` and `catalog_ids` fixtures (a trained RecsModel whose items are the
+Subclass RecommenderContract, define `make_source(model)` (and `personal_profile(model, reader)`
+for a source that knows a reader by their books rather than their user id), and provide the `recs_model` and `catalog_ids` fixtures (a trained RecsModel whose items are the
 catalog's books, and the catalog's book ids).
 """
 
@@ -66,7 +66,8 @@ class RecommenderContract:
         raise NotImplementedError
 
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        raise NotImplementedError
+        """The profile a source personalises for `reader`: by default their user id."""
+        return Profile(user_id=reader)
 
     @pytest.fixture
     def source(self, recs_model: RecsModel) -> CandidateSource:
@@ -151,3 +152,9 @@ class RecommenderContract:
     def test_cutoff_is_respected(self, source: CandidateSource, profile: Profile) -> None:
         assert len(source.recommend(profile, 1).candidates) == 1
         assert source.recommend(profile, 0).candidates == []
+
+
+def liked_profile(model: RecsModel, reader: str, most: int | None = None) -> Profile:
+    """A profile of the (first `most`) books `reader` interacted with, without their user id."""
+    liked = model.user_items(model.user_index[reader])[:most]
+    return Profile(liked=tuple(model.items.ids[i] for i in liked))

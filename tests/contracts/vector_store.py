@@ -6,12 +6,14 @@ answers are then computed on the vectors as that dtype keeps them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
 
-from vibeshelf.index.base import IndexManifest, Records, VectorStore
+from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.storage.errors import StoreError
 
@@ -59,6 +61,23 @@ def brute_force(
     sims[~keep] = -np.inf
     order = np.argsort(-sims, kind="stable")[:k]
     return [records.ids[i] for i in order if keep[i]]
+
+
+def exact_filtered(
+    loaded: tuple[VectorStore, Records],
+    seed: int,
+    flt: Filter,
+    predicate: Callable[[dict[str, Any]], bool],
+    k: int,
+    dtype: str,
+) -> list[Hit]:
+    """A random query's filtered top k, asserted equal to exact search over the rows `predicate` keeps."""
+    store, records = loaded
+    query = unit_rows(1, seed=seed)[0]
+    hits = store.knn(query, k, flt)
+    keep = np.array([predicate(f) for f in records.fields])
+    assert [h.id for h in hits] == brute_force(records, query, keep, k, dtype), flt
+    return hits
 
 
 class VectorStoreContract:
@@ -111,36 +130,30 @@ class VectorStoreContract:
         assert sims == sorted(sims, reverse=True)
 
     def test_tag_filter(self, loaded: tuple[VectorStore, Records], vector_dtype: str) -> None:
-        store, records = loaded
-        query = unit_rows(1, seed=5)[0]
-        hits = store.knn(query, 10, Filter.of(Tag.any_of("shelves", "Mystery")))
-        keep = np.array([f["shelves"][0] == "mystery" for f in records.fields])
-        assert [h.id for h in hits] == brute_force(records, query, keep, 10, vector_dtype)
+        flt = Filter.of(Tag.any_of("shelves", "Mystery"))
+        hits = exact_filtered(loaded, 5, flt, lambda f: f["shelves"][0] == "mystery", 10, vector_dtype)
+        assert hits
 
     def test_range_and_tag_filters_combine(
         self, loaded: tuple[VectorStore, Records], vector_dtype: str
     ) -> None:
-        store, records = loaded
-        query = unit_rows(1, seed=6)[0]
         flt = Filter.of(
             Range("year", 1990, 2000), Range("average_rating", low=3.5), Tag.any_of("language", "eng")
         )
-        hits = store.knn(query, 50, flt)
-        keep = np.array(
-            [
-                f["year"] is not None and 1990 <= f["year"] <= 2000
-                and f["average_rating"] >= 3.5 and f["language"] == "eng"
-                for f in records.fields
-            ]
+        hits = exact_filtered(
+            loaded,
+            6,
+            flt,
+            lambda f: f["year"] is not None and 1990 <= f["year"] <= 2000
+            and f["average_rating"] >= 3.5 and f["language"] == "eng",
+            50,
+            vector_dtype,
         )
-        assert 0 < len(hits) <= keep.sum()
-        assert [h.id for h in hits] == brute_force(records, query, keep, 50, vector_dtype)
+        assert hits
 
     def test_each_filter_kind_alone(
         self, loaded: tuple[VectorStore, Records], vector_dtype: str
     ) -> None:
-        store, records = loaded
-        query = unit_rows(1, seed=8)[0]
         cases = [
             (Tag.any_of("language", "SPA"), lambda f: f["language"] == "spa"),
             (Tag.any_of("shelves", "romance", "sci-fi"),
@@ -150,11 +163,7 @@ class VectorStoreContract:
             (Range("year", high=1960.5), lambda f: f["year"] is not None and f["year"] <= 1960.5),
         ]
         for clause, predicate in cases:
-            keep = np.array([predicate(f) for f in records.fields])
-            hits = store.knn(query, 10, Filter.of(clause))
-            assert [h.id for h in hits] == brute_force(records, query, keep, 10, vector_dtype), (
-                clause
-            )
+            exact_filtered(loaded, 8, Filter.of(clause), predicate, 10, vector_dtype)
 
     def test_a_missing_value_never_matches_a_range(self, loaded: tuple[VectorStore, Records]) -> None:
         store, records = loaded

@@ -95,9 +95,6 @@ class TestRecommendService(RecommenderContract):
     def make_source(self, model: RecsModel) -> ServiceSource:  # type: ignore[override]
         return ServiceSource(RecommendService(model, self.store))
 
-    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        return Profile(user_id=reader)
-
 
 def test_seen_events_switch_a_model_reader_to_fold_in_over_their_whole_history(
     recs_model: RecsModel, store: InteractionStore

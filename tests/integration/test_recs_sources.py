@@ -7,10 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tests.contracts.recommender import (
-    RecommenderContract,
-    active_reader,
-)
+from tests.contracts.recommender import RecommenderContract, active_reader, liked_profile
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
 from vibeshelf.recommend.artifacts import RecsModel
@@ -46,16 +43,10 @@ class TestPopularity(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return Popularity(model)
 
-    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        return Profile(user_id=reader)
-
 
 class TestAls(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return Als(model)
-
-    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        return Profile(user_id=reader)
 
 
 class TestLiveAls(RecommenderContract):
@@ -64,25 +55,18 @@ class TestLiveAls(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return Als(dataclasses.replace(model, top_items=None))
 
-    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        return Profile(user_id=reader)
-
 
 class TestFoldIn(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return FoldIn(model)
 
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        liked = model.user_items(model.user_index[reader])
-        return Profile(liked=tuple(model.items.ids[i] for i in liked))
+        return liked_profile(model, reader)
 
 
 class TestItemItem(RecommenderContract):
     def make_source(self, model: RecsModel) -> CandidateSource:
         return ItemItem(model)
-
-    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        return Profile(user_id=reader)
 
 
 class TestContent(RecommenderContract):
@@ -97,8 +81,7 @@ class TestContent(RecommenderContract):
         return Content(model, self.store, self.vectors.get)
 
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
-        liked = model.user_items(model.user_index[reader])[:3]
-        return Profile(liked=tuple(model.items.ids[i] for i in liked))
+        return liked_profile(model, reader, most=3)
 
 
 def test_fold_in_of_a_readers_books_agrees_with_their_trained_vector(recs_model: RecsModel) -> None:
