@@ -22,8 +22,10 @@ from vibeshelf.index.build import build_index
 from vibeshelf.index.factory import open_store
 from vibeshelf.index.filters import Filter, Range, Tag
 from vibeshelf.index.hnsw import HnswParams, HnswStore
-from vibeshelf.index.pgvector_store import PgVectorStore, sql_where
-from vibeshelf.index.redis_store import RedisStore, redis_query
+from vibeshelf.index.pgvector_sql import sql_where
+from vibeshelf.index.pgvector_store import PgVectorStore
+from vibeshelf.index.redis_query import redis_query
+from vibeshelf.index.redis_store import RedisStore
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
 

@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
-from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
-from vibeshelf.index.storelib import as_tags, log_build, new_build_id, stamp
+from vibeshelf.index.filters import Filter
+from vibeshelf.index.hnsw_snapshot import Snapshot, field_columns
+from vibeshelf.index.storelib import log_build, new_build_id, stamp
 from vibeshelf.storage import builds
 from vibeshelf.storage.errors import StoreError
 
@@ -43,83 +44,6 @@ class HnswParams:
         return {"m": self.m, "ef_construction": self.ef_construction, "ef_search": self.ef_search}
 
 
-class _Snapshot:
-    """One immutable build in memory: graph, vectors, ids and filterable columns."""
-
-    def __init__(
-        self,
-        index: hnswlib.Index,
-        vectors: np.ndarray,
-        ids: list[str | None],
-        fields: dict[str, Any],
-        manifest: IndexManifest,
-    ) -> None:
-        self.index = index
-        self.vectors = vectors
-        self.ids = ids
-        self.live = np.array([i is not None for i in ids], dtype=bool)
-        self.label_of = {rid: label for label, rid in enumerate(ids) if rid is not None}
-        self.numeric = {f: np.asarray(fields[f], dtype=np.float64) for f in NUMERIC_FIELDS}
-        self.tag_lists: dict[str, list[list[str]]] = {f: fields[f] for f in TAG_FIELDS}
-        self.inverted = {f: _invert(self.tag_lists[f], self.live) for f in TAG_FIELDS}
-        self.manifest = manifest
-
-    @property
-    def count(self) -> int:
-        return int(self.live.sum())
-
-    def mask(self, filters: Filter) -> np.ndarray:
-        """Boolean mask over labels: live records matching every clause."""
-        mask = self.live.copy()
-        for clause in filters.clauses:
-            mask &= self._clause_mask(clause)
-        return mask
-
-    def _clause_mask(self, clause: Tag | Range) -> np.ndarray:
-        out = np.zeros(len(self.ids), dtype=bool)
-        if isinstance(clause, Tag):
-            for value in clause.values:
-                labels = self.inverted[clause.field].get(value)
-                if labels is not None:
-                    out[labels] = True
-            return out
-        column = self.numeric[clause.field]
-        with np.errstate(invalid="ignore"):
-            out = ~np.isnan(column)
-            if clause.low is not None:
-                out &= column >= clause.low
-            if clause.high is not None:
-                out &= column <= clause.high
-        return out
-
-
-def _invert(tag_lists: list[list[str]], live: np.ndarray) -> dict[str, np.ndarray]:
-    postings: dict[str, list[int]] = {}
-    for label, tags in enumerate(tag_lists):
-        if live[label]:
-            for tag in tags:
-                postings.setdefault(tag, []).append(label)
-    return {tag: np.asarray(labels, dtype=np.int64) for tag, labels in postings.items()}
-
-
-def _field_columns(fields: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Records' field dicts as normalised columns (NaN for a missing number)."""
-    columns: dict[str, list[Any]] = {}
-    for name in NUMERIC_FIELDS:
-        columns[name] = [_as_float(f.get(name)) for f in fields]
-    for name in TAG_FIELDS:
-        columns[name] = [as_tags(f.get(name)) for f in fields]
-    return columns
-
-
-def _as_float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def _missing_as_none(value: Any) -> Any:
-    return None if isinstance(value, float) and np.isnan(value) else value
-
-
 class HnswStore(VectorStore):
     """hnswlib graph + exact fallback for selective filters; every write is a new atomic build."""
 
@@ -140,7 +64,7 @@ class HnswStore(VectorStore):
         self.pinned = build_id
         self._write_lock = threading.Lock()
         self._lease: IO[str] | None = None
-        self._snap: _Snapshot | None = self._load_current() if load else None
+        self._snap: Snapshot | None = self._load_current() if load else None
 
     # ---- reading -------------------------------------------------------------------------
     @property
@@ -187,7 +111,7 @@ class HnswStore(VectorStore):
         return [None if label is None else next(sims) for label in labels]
 
     @staticmethod
-    def _exact(snap: _Snapshot, query: np.ndarray, k: int, mask: np.ndarray) -> list[Hit]:
+    def _exact(snap: Snapshot, query: np.ndarray, k: int, mask: np.ndarray) -> list[Hit]:
         labels = np.flatnonzero(mask)
         sims = snap.vectors[labels] @ query
         top = np.argpartition(-sims, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
@@ -205,7 +129,7 @@ class HnswStore(VectorStore):
             "latest_build_id": builds.current_build(self.root),
         }
 
-    def _require(self) -> _Snapshot:
+    def _require(self) -> Snapshot:
         if self._snap is None:
             raise StoreError(f"no index at {self.root}: build one with `vibeshelf index`")
         return self._snap
@@ -227,7 +151,7 @@ class HnswStore(VectorStore):
             snap = self._require()
             index = self._copy_graph(snap, extra=len(records))
             ids: list[str | None] = list(snap.ids)
-            fields = self._fields_of(snap)
+            fields = snap.fields()
             labels = []
             for rid, field in zip(records.ids, records.fields, strict=True):
                 label = snap.label_of.get(rid)
@@ -258,7 +182,7 @@ class HnswStore(VectorStore):
                 index.mark_deleted(label)
                 new_ids[label] = None
             manifest = replace(snap.manifest, count=snap.count - len(labels))
-            self._commit(index, snap.vectors, new_ids, self._fields_of(snap), manifest, started)
+            self._commit(index, snap.vectors, new_ids, snap.fields(), manifest, started)
             return len(labels)
 
     def drop(self) -> None:
@@ -276,22 +200,13 @@ class HnswStore(VectorStore):
         index.set_ef(self.params.ef_search)
         return index
 
-    def _copy_graph(self, snap: _Snapshot, extra: int = 0) -> hnswlib.Index:
+    def _copy_graph(self, snap: Snapshot, extra: int = 0) -> hnswlib.Index:
         """A private copy of the served graph (writers never touch what readers search)."""
         path = self._build_dir(snap.manifest.build_id) / INDEX_FILE
         index = hnswlib.Index(space="cosine", dim=snap.vectors.shape[1])
         index.load_index(str(path), max_elements=len(snap.ids) + extra, allow_replace_deleted=False)
         index.set_ef(self.params.ef_search)
         return index
-
-    @staticmethod
-    def _fields_of(snap: _Snapshot) -> list[dict[str, Any]]:
-        names = NUMERIC_FIELDS + TAG_FIELDS
-        columns = [snap.numeric[f] for f in NUMERIC_FIELDS] + [snap.tag_lists[f] for f in TAG_FIELDS]
-        return [
-            {name: _missing_as_none(value) for name, value in zip(names, row, strict=True)}
-            for row in zip(*columns, strict=True)
-        ]
 
     def _commit(
         self,
@@ -305,7 +220,7 @@ class HnswStore(VectorStore):
         """Write a complete build beside the served one, then point CURRENT at it."""
         build_id = new_build_id()
         manifest = stamp(manifest, build_id, started, self.params.graph())
-        columns = _field_columns(fields)
+        columns = field_columns(fields)
 
         def write(tmp: Path) -> None:
             index.save_index(str(tmp / INDEX_FILE))
@@ -314,7 +229,7 @@ class HnswStore(VectorStore):
             (tmp / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), indent=2))
 
         builds.publish(self.root, build_id, write)
-        self._snap = _Snapshot(index, vectors, ids, columns, manifest)
+        self._snap = Snapshot(index, vectors, ids, columns, manifest)
         self._release()
         builds.prune(self.root, {build_id}, self.params.keep_builds)
         log_build(manifest)
@@ -322,7 +237,7 @@ class HnswStore(VectorStore):
     def _build_dir(self, build_id: str) -> Path:
         return builds.build_dir(self.root, build_id)
 
-    def _load_current(self) -> _Snapshot | None:
+    def _load_current(self) -> Snapshot | None:
         """Lease and load the pinned build or the one CURRENT names (read again if a writer
         replaced and pruned it in between)."""
         for _ in range(3):
@@ -342,7 +257,7 @@ class HnswStore(VectorStore):
                 raise
         raise StoreError(f"index builds in {self.root} keep changing: try again")
 
-    def _load(self, build: Path) -> _Snapshot:
+    def _load(self, build: Path) -> Snapshot:
         builds.verify(build)
         try:
             manifest = IndexManifest.from_dict(json.loads((build / MANIFEST_FILE).read_text()))
@@ -353,7 +268,7 @@ class HnswStore(VectorStore):
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise StoreError(f"index build {build} is unreadable: {exc}") from exc
         index.set_ef(self.params.ef_search)
-        return _Snapshot(index, vectors, table["id"], table, manifest)
+        return Snapshot(index, vectors, table["id"], table, manifest)
 
     def _release(self) -> None:
         """Give up the lease on the build served so far."""

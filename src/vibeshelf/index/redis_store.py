@@ -15,18 +15,14 @@ import redis
 from vibeshelf.config.core import VectorDtype
 from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
-from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter, Range, Tag
+from vibeshelf.index.filters import NUMERIC_FIELDS, TAG_FIELDS, Filter
 from vibeshelf.index.hnsw import HnswParams
+from vibeshelf.index.redis_query import VECTOR_TYPES, as_stored, cosine, document, redis_query
 from vibeshelf.storage.errors import StoreError
 from vibeshelf.storage.urls import redacted
 
 DEFAULT_NAME = "vibeshelf"
 BATCH_SIZE = 1000
-# Each dtype as RediSearch's vector TYPE and the little-endian bytes stored in the hash.
-VECTOR_TYPES: dict[str, tuple[str, str]] = {
-    "float32": ("FLOAT32", "<f4"),
-    "float16": ("FLOAT16", "<f2"),
-}
 
 
 class RedisStore(VectorStore):
@@ -87,7 +83,7 @@ class RedisStore(VectorStore):
 
     def knn(self, vector: np.ndarray, k: int, filters: Filter | None = None) -> list[Hit]:
         manifest = self.manifest
-        query = _as_stored(vector, manifest)
+        query = as_stored(vector, manifest)
         storelib.check_dim("query", query.shape[0], manifest)
         if k <= 0:
             return []
@@ -114,7 +110,7 @@ class RedisStore(VectorStore):
             pipe.hget(prefix + rid, "vec")
         blobs = self._call(pipe.execute)
         return [
-            None if blob is None else _cosine(np.frombuffer(blob, stored), query) for blob in blobs
+            None if blob is None else cosine(np.frombuffer(blob, stored), query) for blob in blobs
         ]
 
     def health(self) -> dict[str, Any]:
@@ -241,7 +237,7 @@ class RedisStore(VectorStore):
         vectors = records.vectors.astype(VECTOR_TYPES[dtype][1], copy=False)
         pipe = self._client.pipeline(transaction=False)
         for i, (rid, fields) in enumerate(zip(records.ids, records.fields, strict=True)):
-            pipe.hset(prefix + rid, mapping=_document(rid, vectors[i], fields))
+            pipe.hset(prefix + rid, mapping=document(rid, vectors[i], fields))
             if len(pipe) >= self.batch_size:
                 self._call(pipe.execute)
         if len(pipe):
@@ -287,49 +283,6 @@ class RedisStore(VectorStore):
             return fn(*args, **kwargs)
         except redis.RedisError as exc:
             raise StoreError(f"vector store {self._where}: {exc}") from exc
-
-
-def redis_query(filters: Filter) -> str:
-    """The RediSearch query text for `filters`: clauses ANDed by juxtaposition."""
-    return " ".join(_clause(c) for c in filters.clauses)
-
-
-def _clause(clause: Tag | Range) -> str:
-    if isinstance(clause, Tag):
-        return f"@{clause.field}:{{{'|'.join(_escape_tag(v) for v in sorted(clause.values))}}}"
-    low = "-inf" if clause.low is None else repr(float(clause.low))
-    high = "+inf" if clause.high is None else repr(float(clause.high))
-    return f"@{clause.field}:[{low} {high}]"
-
-
-def _escape_tag(value: str) -> str:
-    """Backslash every character RediSearch's tokenizer would split on."""
-    return "".join(c if c.isalnum() or c == "_" else "\\" + c for c in value)
-
-
-def _document(rid: str, vector: np.ndarray, fields: dict[str, Any]) -> dict[str, Any]:
-    """The hash for one record; missing numbers and empty tags are left out, so they never match."""
-    doc: dict[str, Any] = {"id": rid, "vec": vector.tobytes()}
-    for name in NUMERIC_FIELDS:
-        number = storelib.as_number(fields.get(name))
-        if number is not None:
-            doc[name] = number
-    for name in TAG_FIELDS:
-        tags = [t.replace(",", " ") for t in storelib.as_tags(fields.get(name))]
-        if tags:
-            doc[name] = ",".join(tags)
-    return doc
-
-
-def _as_stored(vector: np.ndarray, manifest: IndexManifest) -> np.ndarray:
-    """A query as one flat vector in the build's stored little-endian dtype."""
-    return np.asarray(vector, dtype=VECTOR_TYPES[storelib.build_dtype(manifest)][1]).reshape(-1)
-
-
-def _cosine(stored: np.ndarray, unit_query: np.ndarray) -> float:
-    """Cosine of a unit query and a stored vector (float16 ones are not quite unit length)."""
-    vector = stored.astype(np.float32)
-    return float(vector @ unit_query / np.linalg.norm(vector))
 
 
 def _dump(manifest: IndexManifest) -> str:
