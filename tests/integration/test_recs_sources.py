@@ -12,12 +12,11 @@ from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
+from vibeshelf.recommend.neighbours import Content, ItemItem
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
-    Content,
     FoldIn,
-    ItemItem,
     Popularity,
     Profile,
     als_top_items,

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.neighbours import Content, ItemItem
 from vibeshelf.recommend.schemas import (
     BookOut,
     EventRequest,
@@ -24,9 +25,7 @@ from vibeshelf.recommend.sources import (
     Als,
     Candidate,
     CandidateSource,
-    Content,
     FoldIn,
-    ItemItem,
     Popularity,
     Profile,
 )

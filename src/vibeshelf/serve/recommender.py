@@ -10,8 +10,8 @@ from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
+from vibeshelf.recommend.neighbours import Content
 from vibeshelf.recommend.service import RecommendService
-from vibeshelf.recommend.sources import Content
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
