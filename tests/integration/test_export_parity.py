@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import require
-from vibeshelf.embed.encoder import SHIPPED_DIR, OnnxEncoder, file_sha256
+from vibeshelf.embed.encoder import SHIPPED_DIR, OnnxEncoder
 from vibeshelf.embed.registry import get_spec
+from vibeshelf.storage.files import file_sha256
 
 pytestmark = pytest.mark.torch
 

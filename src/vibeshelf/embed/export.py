@@ -26,11 +26,11 @@ from vibeshelf.embed.encoder import (
     MODEL_FILE,
     TOKENIZER_FILE,
     OnnxEncoder,
-    file_sha256,
     l2_normalize,
     pad_batch,
 )
 from vibeshelf.embed.registry import ModelNotFoundError, ModelSpec, get_spec
+from vibeshelf.storage.files import file_sha256
 
 log = logging.getLogger(__name__)
 
