@@ -16,7 +16,7 @@ from tokenizers import Encoding, Tokenizer
 from tqdm import tqdm
 
 from vibeshelf.config.core import ModelSettings
-from vibeshelf.embed.registry import ModelNotFoundError
+from vibeshelf.embed.model_specs import ModelNotFoundError
 from vibeshelf.storage.files import file_sha256
 
 log = logging.getLogger(__name__)
