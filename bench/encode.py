@@ -1,10 +1,13 @@
 """Embedding-service benchmark: vibeshelf `serve --only encode` against a naive Flask + torch server.
 
-Starts both servers on 127.0.0.1, then drives each with Locust (bench/locustfile_encode.py) at 10
-and 40 closed-loop clients for a bounded time, interleaving the servers round by round. Every
-request carries texts never sent before, so no answer comes from a cache. Prints throughput (texts
-a second) and p95 latency per server and client count (medians over the rounds), their ratios,
-and the machine and settings.
+Starts both servers on 127.0.0.1, then drives each with k6 (bench/k6/encode.js; or Locust,
+bench/locustfile_encode.py, with --load locust) at 10 and 40 closed-loop clients for a bounded time,
+interleaving the servers round by round. Every request carries texts never sent before, so no
+answer comes from a cache. Also measures the int8 model alone in this process (batches of the
+service's batch size, the same cores) before and after the servers' rounds. Prints throughput
+(texts a second) and p95 latency per server and client count (medians over the rounds), the load
+generator's CPU share, their ratios to each other and to the model alone, and the machine and
+settings.
 
     pip install torch==2.13.0 '.[bench]'
     python bench/encode.py                        # 3 rounds x 15 s per server and client count
@@ -23,15 +26,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from benchlib import free_port, wait_healthy
+from benchlib import free_port, k6_binary, run_k6, wait_healthy
 from benchlib import machine as machine_line
 
 REPO = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"
+K6_SCRIPT = REPO / "bench" / "k6" / "encode.js"
 NAIVE = REPO / "bench" / "naive_encode_server.py"
 log = logging.getLogger("bench.encode")
 
@@ -52,6 +57,35 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
             proc.kill()
 
 
+def drive_k6(url: str, clients: int, seconds: int, texts: int, key: str, seed: str) -> dict[str, float]:
+    """One k6 run; returns texts/s, requests/s, p50/p95 ms, failures and the cores k6 kept busy."""
+    env = {"BASE_URL": url, "API_KEY": key, "TEXTS": str(texts), "SEED": seed}
+    run = run_k6(K6_SCRIPT, env, clients, seconds)
+    return {"texts_per_s": run["qps"] * texts, "req_per_s": run["qps"], "p50_ms": run["p50_ms"],
+            "p95_ms": run["p95_ms"], "failures": run["errors"], "load_cores": run["load_cores"]}
+
+
+def model_alone(batch: int, seconds: float = 10.0) -> float:
+    """Texts a second of the served int8 model alone in this process: batches of `batch` fresh
+    texts spread over one single-threaded run per core, for about `seconds`."""
+    from vibeshelf.embed.encoder import load_encoder
+    from vibeshelf.settings import Settings
+
+    settings = Settings()
+    cores = os.cpu_count() or 1
+    encoder = load_encoder(settings.model.model_copy(update={"threads": cores}), settings.models_dir, bulk=True)
+    words = ["cozy", "mystery", "village", "dragon", "heist", "lighthouse", "war", "love"]
+    encoder.encode([f"warm-up {w}" for w in words])
+    done, n = 0, 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        texts = [f"{words[(n + k) % 8]} {words[(n // 8 + k) % 8]} book {n}-{k}" for k in range(batch)]
+        encoder.encode(texts)
+        done += batch
+        n += 1
+    return done / (time.perf_counter() - started)
+
+
 def drive(url: str, clients: int, seconds: int, texts: int, key: str, seed: str) -> dict[str, float]:
     """One Locust run; returns texts/s, requests/s, p50/p95 ms and the failure count."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +103,8 @@ def drive(url: str, clients: int, seconds: int, texts: int, key: str, seed: str)
             row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
     rps = float(row["Requests/s"])
     return {"texts_per_s": rps * texts, "req_per_s": rps, "p50_ms": float(row["50%"]),
-            "p95_ms": float(row["95%"]), "failures": float(row["Failure Count"])}
+            "p95_ms": float(row["95%"]), "failures": float(row["Failure Count"]),
+            "load_cores": float("nan")}
 
 
 def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
@@ -93,6 +128,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
     parser.add_argument("--texts", type=int, default=1, help="texts per request")
+    parser.add_argument("--load", choices=["k6", "locust"], default="k6" if k6_binary() else "locust",
+                        help="load generator: k6 (compiled; default when installed) or Locust")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -112,31 +149,45 @@ def main() -> None:
                 [sys.executable, str(NAIVE), "--port", str(port := free_port())], {}, port)),
         }
         log.info("machine before: %s", json.dumps(machine(args, vibeshelf_env)))
+        from vibeshelf.settings import Settings
+
+        encode = Settings().encode
+        alone = [model_alone(encode.batch_max_texts)]
+        log.info("int8 model alone, batches of %d, one run per core: %.1f texts/s",
+                 encode.batch_max_texts, alone[0])
+        drive_one = drive_k6 if args.load == "k6" else drive
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
             for clients in args.clients:
                 for name, url in urls.items():
-                    result = drive(url, clients, args.seconds, args.texts, key, f"{round_}{name}{clients}")
+                    result = drive_one(url, clients, args.seconds, args.texts, key, f"{round_}{name}{clients}")
                     runs.setdefault((name, clients), []).append(result)
                     log.info("round %d %-9s %2d clients: %7.1f texts/s  p95 %6.0f ms  failures %d",
                              round_ + 1, name, clients, result["texts_per_s"], result["p95_ms"],
                              result["failures"])
-    report(runs, args)
+        alone.append(model_alone(encode.batch_max_texts))
+        log.info("int8 model alone again: %.1f texts/s", alone[1])
+    report(runs, args, statistics.mean(alone))
     log.info("machine after: load average %s", os.getloadavg())
 
 
-def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.Namespace) -> None:
+def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.Namespace,
+           alone: float) -> None:
     median = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
     log.info("\nmedians over %d round(s), %g s each, %d text(s) per request:", args.rounds,
              args.seconds, args.texts)
-    log.info("%-9s %7s %12s %10s %9s", "server", "clients", "texts/s", "p95 ms", "failures")
+    log.info("%-9s %7s %12s %10s %9s %11s", "server", "clients", "texts/s", "p95 ms", "failures",
+             "load cores")
     for (name, clients), m in sorted(median.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        log.info("%-9s %7d %12.1f %10.0f %9d", name, clients, m["texts_per_s"], m["p95_ms"], m["failures"])
+        log.info("%-9s %7d %12.1f %10.0f %9d %11.2f", name, clients, m["texts_per_s"], m["p95_ms"],
+                 m["failures"], m["load_cores"])
+    log.info("int8 model alone (mean of before and after): %.1f texts/s", alone)
     for clients in args.clients:
         ours, naive = median[("vibeshelf", clients)], median[("naive", clients)]
-        log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx", clients,
+        log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx, "
+                 "vibeshelf/model alone %.2fx", clients,
                  ours["texts_per_s"] / max(naive["texts_per_s"], 1e-9),
-                 naive["p95_ms"] / max(ours["p95_ms"], 1e-9))
+                 naive["p95_ms"] / max(ours["p95_ms"], 1e-9), ours["texts_per_s"] / alone)
 
 
 if __name__ == "__main__":

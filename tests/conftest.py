@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, NoReturn
 import httpx
 import pytest
 
+from tests.processes import stop_process
+
 if TYPE_CHECKING:
     from vibeshelf.recommend.artifacts import RecsModel
 
@@ -158,12 +160,7 @@ class Server:
         raise AssertionError("server did not become ready")
 
     def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         return self.output()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import redis
 
 from tests.conftest import free_port, unavailable
+from tests.processes import stop_process
 
 
 def server_binary() -> str | None:
@@ -66,8 +67,4 @@ def redis_server(workdir: Path, search: bool = False) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, overload
 
 from pydantic import Field
 from pydantic_settings import (
@@ -30,6 +30,22 @@ from vibeshelf.config.urls import url_path
 
 CONFIG_ENV = "VIBESHELF_CONFIG"
 DEFAULT_CONFIG_FILE = "vibeshelf.toml"
+
+
+class DataPath:
+    """A path inside the settings' data directory, read like an attribute: `settings.logs_dir`."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> DataPath: ...
+
+    @overload
+    def __get__(self, settings: Settings, owner: type | None = None) -> Path: ...
+
+    def __get__(self, settings: Settings | None, owner: type | None = None) -> Path | DataPath:
+        return self if settings is None else settings.data_dir.joinpath(*self.parts)
 
 
 class Settings(BaseSettings):
@@ -80,34 +96,13 @@ class Settings(BaseSettings):
         return type(cls.__name__, (cls,), {"config_file": config_file})
 
     # Paths inside the data directory, one place for every stage.
-    @property
-    def catalog_dir(self) -> Path:
-        return self.data_dir / "catalog"
-
-    @property
-    def books_path(self) -> Path:
-        return self.catalog_dir / "books.parquet"
-
-    @property
-    def embeddings_dir(self) -> Path:
-        return self.data_dir / "embeddings"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
-
-    @property
-    def experiments_dir(self) -> Path:
-        return self.data_dir / "experiments"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.data_dir / "logs"
-
-    @property
-    def lexical_dir(self) -> Path:
-        """Directory of the BM25 index builds, beside the vector index."""
-        return self.data_dir / "lexical"
+    catalog_dir: ClassVar[DataPath] = DataPath("catalog")
+    books_path: ClassVar[DataPath] = DataPath("catalog", "books.parquet")
+    embeddings_dir: ClassVar[DataPath] = DataPath("embeddings")
+    models_dir: ClassVar[DataPath] = DataPath("models")
+    experiments_dir: ClassVar[DataPath] = DataPath("experiments")
+    logs_dir: ClassVar[DataPath] = DataPath("logs")
+    lexical_dir: ClassVar[DataPath] = DataPath("lexical")  # BM25 builds, beside the vector index
 
     @property
     def index_dir(self) -> Path:

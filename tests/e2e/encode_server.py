@@ -9,11 +9,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import REPO, VIBESHELF, free_port
+from tests.processes import stop_process
 
 API_KEY = "test-key-0123456789abcdef"
 READ_ONLY_KEY = "read-only-key-0123456789"
@@ -29,14 +31,25 @@ KEYS_JSON = (
     f'"dotted": {{"key": "{DOTTED_KEY}", "scopes": ["encode"]}}}}'
 )
 
-MAX_TEXTS, MAX_CHARS, MAX_BODY = 32, 2000, 65536
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the test server accepts per request."""
+
+    texts: int = 32
+    chars: int = 2000
+    body: int = 65536
+
+
+LIMITS = Limits()
 # Small limits, the keys above, and a default rate high enough that only a keyed rate or the
 # burst (40 texts) ever throttles.
 LIMITED_ENV = {
     "VIBESHELF_AUTH__API_KEYS": KEYS_JSON,
-    "VIBESHELF_ENCODE__MAX_TEXTS": str(MAX_TEXTS),
-    "VIBESHELF_ENCODE__MAX_TEXT_CHARS": str(MAX_CHARS),
-    "VIBESHELF_ENCODE__MAX_BODY_BYTES": str(MAX_BODY),
+    "VIBESHELF_ENCODE__MAX_TEXTS": str(LIMITS.texts),
+    "VIBESHELF_ENCODE__MAX_TEXT_CHARS": str(LIMITS.chars),
+    "VIBESHELF_ENCODE__MAX_BODY_BYTES": str(LIMITS.body),
     "VIBESHELF_ENCODE__RATE_LIMIT_PER_S": "100000",
     "VIBESHELF_ENCODE__RATE_LIMIT_BURST": "40",
 }
@@ -101,12 +114,6 @@ class EncodeServer:
 
     def stop(self) -> list[str]:
         """Stops the server (once) and returns every line it printed."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._reader.join(5)
         return self.lines

@@ -21,9 +21,7 @@ from tests.e2e.encode_server import (
     JWT_SECRET,
     LIMITED_ENV,
     LIMITED_KEY,
-    MAX_BODY,
-    MAX_CHARS,
-    MAX_TEXTS,
+    LIMITS,
     READ_ONLY_KEY,
     THROTTLED_KEY,
     EncodeServer,
@@ -71,7 +69,7 @@ def bearer(**claims: object) -> dict[str, str]:
 
 def over_the_rate(api: httpx.Client) -> httpx.Response:
     """The throttled key's answer once it has spent its burst (40 texts, 0.5 more a second)."""
-    texts = ["throttled text"] * MAX_TEXTS
+    texts = ["throttled text"] * LIMITS.texts
     for _ in range(2):  # the first request may still fit in the burst; the second cannot
         resp = api.post("/v1/encode", json={"texts": texts}, headers={"X-API-Key": THROTTLED_KEY})
     return resp
@@ -84,7 +82,7 @@ ERROR_REQUESTS: dict[int, Callable[[httpx.Client], httpx.Response]] = {
         "/v1/encode", json={"texts": "x"}, headers={"X-API-Key": READ_ONLY_KEY}
     ),
     404: lambda api: api.post("/v1/encode", json={"texts": "x", "model": "gpt-17"}, headers=AUTH),
-    413: lambda api: api.post("/v1/encode", json={"texts": ["x"] * (MAX_TEXTS + 1)}, headers=AUTH),
+    413: lambda api: api.post("/v1/encode", json={"texts": ["x"] * (LIMITS.texts + 1)}, headers=AUTH),
     422: lambda api: api.post(
         "/v1/encode", content=b"{", headers={**AUTH, "Content-Type": "application/json"}
     ),
@@ -192,7 +190,7 @@ def test_jwt_valid_expired_invalid_and_without_scope(api: httpx.Client) -> None:
 
 def test_body_over_the_limit_is_413_declared_or_chunked(api: httpx.Client) -> None:
     big = json.dumps({"texts": [SECRET_TEXT * 10] * 300}).encode()
-    assert len(big) > MAX_BODY
+    assert len(big) > LIMITS.body
     declared = api.post("/v1/encode", content=big, headers={**AUTH, "Content-Type": "application/json"})
     assert "request body over" in error(declared, 413)
     chunks = (big[i : i + 8192] for i in range(0, len(big), 8192))  # no Content-Length: chunked
@@ -201,10 +199,10 @@ def test_body_over_the_limit_is_413_declared_or_chunked(api: httpx.Client) -> No
 
 
 def test_too_many_texts_or_too_long_a_text_is_413(api: httpx.Client) -> None:
-    many = api.post("/v1/encode", json={"texts": ["x"] * (MAX_TEXTS + 1)}, headers=AUTH)
-    assert f"at most {MAX_TEXTS} per request" in error(many, 413)
+    many = api.post("/v1/encode", json={"texts": ["x"] * (LIMITS.texts + 1)}, headers=AUTH)
+    assert f"at most {LIMITS.texts} per request" in error(many, 413)
     long = api.post("/v1/encode", json={"texts": ["ok", SECRET_TEXT * 100]}, headers=AUTH)
-    assert f"texts[1]: {len(SECRET_TEXT) * 100} characters, at most {MAX_CHARS}" in error(long, 413)
+    assert f"texts[1]: {len(SECRET_TEXT) * 100} characters, at most {LIMITS.chars}" in error(long, 413)
     pair = api.post("/v1/similarity", json={"a": ["x"] * 20, "b": ["y"] * 20}, headers=AUTH)
     assert "40 texts" in error(pair, 413)
 
@@ -234,7 +232,7 @@ def test_unknown_model_is_404(api: httpx.Client) -> None:
 
 
 def test_a_key_over_its_rate_gets_429_with_retry_after(api: httpx.Client) -> None:
-    texts = [f"rate-limited text {i}" for i in range(MAX_TEXTS)]  # burst 40, key rate 0.5/s
+    texts = [f"rate-limited text {i}" for i in range(LIMITS.texts)]  # burst 40, key rate 0.5/s
     assert api.post("/v1/encode", json={"texts": texts}, headers={"X-API-Key": LIMITED_KEY}).status_code == 200
     limited = api.post("/v1/encode", json={"texts": texts}, headers={"X-API-Key": LIMITED_KEY})
     assert "rate limit exceeded" in error(limited, 429)

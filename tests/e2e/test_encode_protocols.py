@@ -22,9 +22,7 @@ from tests.e2e.encode_server import (
     API_KEY,
     KEYS_JSON,
     LIMITED_ENV,
-    MAX_BODY,
-    MAX_CHARS,
-    MAX_TEXTS,
+    LIMITS,
     READ_ONLY_KEY,
     THROTTLED_KEY,
     EncodeServer,
@@ -171,14 +169,14 @@ def test_openai_bad_input_is_400_in_openais_shape(
 
 
 def test_openai_limits_are_413_and_429_in_openais_shape(api: httpx.Client) -> None:
-    for many in (["x"] * (MAX_TEXTS + 1), [[101, 102]] * (MAX_TEXTS + 1)):
+    for many in (["x"] * (LIMITS.texts + 1), [[101, 102]] * (LIMITS.texts + 1)):
         resp = api.post("/v1/embeddings", json={"model": MODEL, "input": many}, headers=AUTH)
-        assert f"at most {MAX_TEXTS} per request" in str(openai_error(resp, 413)["message"])
-    big = b'{"model": "m", "input": "' + b"x" * MAX_BODY + b'"}'
+        assert f"at most {LIMITS.texts} per request" in str(openai_error(resp, 413)["message"])
+    big = b'{"model": "m", "input": "' + b"x" * LIMITS.body + b'"}'
     declared = api.post("/v1/embeddings", content=big, headers={**AUTH, "Content-Type": "application/json"})
     assert openai_error(declared, 413)["code"] == "request_too_large"
     throttled = {"Authorization": f"Bearer {THROTTLED_KEY}"}
-    texts = [f"throttled text {i}" for i in range(MAX_TEXTS)]  # burst 40, 0.5 more a second
+    texts = [f"throttled text {i}" for i in range(LIMITS.texts)]  # burst 40, 0.5 more a second
     for _ in range(2):
         resp = api.post("/v1/embeddings", json={"model": MODEL, "input": texts}, headers=throttled)
     err = openai_error(resp, 429)
@@ -194,7 +192,7 @@ def test_langchain_openai_embeddings_match_v1_encode(
     embedder = OpenAIEmbeddings(
         model=MODEL, base_url=f"{server.url}/v1", api_key=API_KEY,  # type: ignore[arg-type]
         check_embedding_ctx_length=False,  # send text, not tiktoken's token ids
-        chunk_size=MAX_TEXTS, max_retries=0,
+        chunk_size=LIMITS.texts, max_retries=0,
     )
     expected = encoded(api, TEXTS)
     np.testing.assert_allclose(embedder.embed_documents(TEXTS), expected, atol=1e-6)
@@ -226,8 +224,8 @@ def test_tei_truncation_as_tei_does(api: httpx.Client) -> None:
         ({"inputs": []}, 400, "empty", "cannot be empty"),
         ({"inputs": "x", "normalize": False}, 422, "validation", "normalises its vectors itself"),
         ({"inputs": "x", "truncate": 0}, 422, "validation", "valid boolean"),
-        ({"inputs": ["x"] * (MAX_TEXTS + 1)}, 413, "validation", f"at most {MAX_TEXTS} per request"),
-        ({"inputs": ["x" * (MAX_CHARS + 1)]}, 413, "validation", f"at most {MAX_CHARS} per text"),
+        ({"inputs": ["x"] * (LIMITS.texts + 1)}, 413, "validation", f"at most {LIMITS.texts} per request"),
+        ({"inputs": ["x" * (LIMITS.chars + 1)]}, 413, "validation", f"at most {LIMITS.chars} per text"),
         ({"inputs": [1]}, 422, "validation", "inputs must be a text or a list of texts"),
         ({"inputs": {"a": 1}}, 422, "validation", "inputs must be a text or a list of texts"),
         ({"texts": "x"}, 422, "validation", "Field required"),
@@ -249,8 +247,8 @@ def test_tei_auth_and_info(api: httpx.Client, encoder: OnnxEncoder) -> None:
     tei_error(api.get("/info"), 401)
     info = api.get("/info", headers={"X-API-Key": READ_ONLY_KEY}).json()
     assert (info["model_id"], info["model_version"], info["dimension"]) == (MODEL, encoder.version, 384)
-    assert (info["max_input_length"], info["max_client_batch_size"]) == (256, MAX_TEXTS)
-    assert info["max_input_chars"] == MAX_CHARS and info["auto_truncate"] is False
+    assert (info["max_input_length"], info["max_client_batch_size"]) == (256, LIMITS.texts)
+    assert info["max_input_chars"] == LIMITS.chars and info["auto_truncate"] is False
 
 
 def test_metrics_count_each_protocol(api: httpx.Client, client: openai.OpenAI) -> None:

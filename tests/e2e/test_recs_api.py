@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import BACKEND, REPO, SERVER_KEYS, free_port
 from tests.contracts.recommender import active_reader
 from tests.postgres_server import fresh_database
+from tests.processes import stop_process
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.storage.sqlite import SqliteStore
@@ -74,8 +75,7 @@ def recommend_server(data_dir: Path, env: dict[str, str] | None = None) -> Itera
         yield client
     finally:
         client.close()
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

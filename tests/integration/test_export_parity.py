@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import require
-from vibeshelf.embed.encoder import SHIPPED_DIR, OnnxEncoder, file_sha256
-from vibeshelf.embed.registry import get_spec
+from vibeshelf.embed.encoder import SHIPPED_DIR, OnnxEncoder
+from vibeshelf.embed.model_specs import get_spec
+from vibeshelf.storage.files import file_sha256
 
 pytestmark = pytest.mark.torch
 
@@ -60,13 +61,13 @@ def _needs_torch() -> None:
 
 @pytest.fixture(scope="module")
 def torch_module(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from vibeshelf.embed.export import load_torch_module
+    from vibeshelf.embed.torch_reference import load_torch_module
 
     return load_torch_module(get_spec("all-MiniLM-L6-v2").locate(tmp_path_factory.mktemp("src")))
 
 
 def _cosines(torch_module: Any, encoder: OnnxEncoder, texts: list[str]) -> np.ndarray:
-    from vibeshelf.embed.export import torch_embeddings
+    from vibeshelf.embed.torch_reference import torch_embeddings
 
     return np.sum(encoder.encode(texts) * torch_embeddings(torch_module, encoder, texts), axis=1)
 
@@ -100,12 +101,13 @@ def test_fresh_fp32_export_matches_torch(torch_module: Any, tmp_path: Path) -> N
 
 
 def test_int8_under_the_gate_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vibeshelf.embed import export
+    from vibeshelf.embed import torch_reference
+    from vibeshelf.embed.export import export_model
 
-    monkeypatch.setitem(export.MEAN_COSINE_GATE, "int8", 0.9999)
+    monkeypatch.setitem(torch_reference.MEAN_COSINE_GATE, "int8", 0.9999)
     out_dir = tmp_path / "all-MiniLM-L6-v2" / "int8"
-    with pytest.raises(export.ExportError, match="export --variant fp32 instead"):
-        export.export_model("all-MiniLM-L6-v2", out_dir, parity_texts=QUERIES)
+    with pytest.raises(torch_reference.ExportError, match="export --variant fp32 instead"):
+        export_model("all-MiniLM-L6-v2", out_dir, parity_texts=QUERIES)
     assert list(tmp_path.rglob("*")) == [out_dir.parent]
 
 

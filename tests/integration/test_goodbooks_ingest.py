@@ -15,10 +15,10 @@ from vibeshelf.catalog.table import (
     BOOKS_SCHEMA,
     CatalogError,
     IngestReport,
-    catalog_checksum,
     manifest_path,
     read_books,
 )
+from vibeshelf.storage.files import file_sha256
 
 MAX_SAMPLE_BYTES = 5 * 1024 * 1024
 
@@ -91,7 +91,7 @@ def test_document_has_title_author_and_shelves(books: dict[str, dict[str, object
 def test_parquet_schema_and_manifest(ingested: IngestReport) -> None:
     assert described_schema(ingested.out_path) == BOOKS_SCHEMA
     manifest = json.loads(manifest_path(ingested.out_path).read_text())
-    assert manifest["sha256"] == catalog_checksum(ingested.out_path) == ingested.checksum
+    assert manifest["sha256"] == file_sha256(ingested.out_path) == ingested.checksum
     assert manifest["rows"] == 10_000 and manifest["schema_version"] == 1
     assert manifest["source"] == str(SHARED_DATA) and "built_at" in manifest
 
@@ -157,7 +157,7 @@ def test_committed_sample_is_small_and_has_the_schema() -> None:
 def test_install_sample_copies_it_with_a_manifest(tmp_path: Path) -> None:
     out = tmp_path / "catalog" / "books.parquet"
     report = install_sample(out)
-    assert report.checksum == catalog_checksum(SAMPLE_PATH) == catalog_checksum(out)
+    assert report.checksum == file_sha256(SAMPLE_PATH) == file_sha256(out)
     assert json.loads(manifest_path(out).read_text())["rows"] == report.rows >= 2_000
 
 

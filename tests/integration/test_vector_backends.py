@@ -14,7 +14,6 @@ import pytest
 from tests.conftest import SHARED_DATA, free_port, run_cli, unavailable
 from tests.contracts.vector_store import DIM, VectorStoreContract, manifest, sample_records
 from vibeshelf.catalog.books import BookCatalog
-from vibeshelf.catalog.table import catalog_checksum
 from vibeshelf.config.core import VectorDtype
 from vibeshelf.embed.encoder import load_encoder
 from vibeshelf.embed.vectors import EmbeddingSet, load_embeddings
@@ -28,6 +27,7 @@ from vibeshelf.index.redis_query import redis_query
 from vibeshelf.index.redis_store import RedisStore
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
+from vibeshelf.storage.files import file_sha256
 
 PARAMS = HnswParams(m=16, ef_construction=100, ef_search=64)
 VECTOR_DTYPES = list(get_args(VectorDtype))
@@ -274,7 +274,7 @@ def embedded_catalog(
         data_dir = goodbooks_data_dir(request)
     settings = Settings(data_dir=data_dir)
     catalog = BookCatalog.load(settings.books_path)
-    checksum = catalog_checksum(settings.books_path)
+    checksum = file_sha256(settings.books_path)
     embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
     queries = load_encoder(settings.model, settings.models_dir).encode(QUERIES)
     hnsw = HnswStore(tmp_path_factory.mktemp("hnsw"))  # the settings' default HNSW parameters

@@ -12,11 +12,11 @@ from vibeshelf.catalog.custom import ingest_file
 from vibeshelf.catalog.table import (
     BOOKS_SCHEMA,
     CatalogError,
-    catalog_checksum,
     manifest_path,
     read_books,
     split_delimited,
 )
+from vibeshelf.storage.files import file_sha256
 
 MAPPING = {
     "book_id": "id", "title": "Title", "authors": "Author", "year": "Year",
@@ -76,7 +76,7 @@ def test_manifest_records_rows_reasons_and_checksum(tmp_path: Path) -> None:
     report = ingest_file(source, MAPPING, out)
     manifest = json.loads(manifest_path(out).read_text())
     assert manifest["rows"] == 3 and manifest["bad_rows"] == report.bad_rows
-    assert manifest["sha256"] == catalog_checksum(out) == report.checksum
+    assert manifest["sha256"] == file_sha256(out) == report.checksum
     assert manifest["schema_version"] == 1 and manifest["built_at"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -193,10 +193,10 @@ def test_failed_ingest_keeps_the_previous_catalog(tmp_path: Path) -> None:
     source.write_text(CSV, encoding="utf-8")
     out = tmp_path / "books.parquet"
     ingest_file(source, MAPPING, out)
-    before = catalog_checksum(out)
+    before = file_sha256(out)
     with pytest.raises(CatalogError):
         ingest_file(source, {**MAPPING, "title": "Missing"}, out)
-    assert catalog_checksum(out) == before
+    assert file_sha256(out) == before
 
 
 def test_split_delimited_picks_the_delimiter() -> None:

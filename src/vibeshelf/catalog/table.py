@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,7 +21,7 @@ from vibeshelf import isbn
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.shelves import clean_shelves
 from vibeshelf.storage import duck
-from vibeshelf.storage.files import atomic_write
+from vibeshelf.storage.files import atomic_write, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +255,7 @@ def publish(
         rows=pq.ParquetFile(tmp).metadata.num_rows,
         bad_rows=bad_rows,
         out_path=out_path,
-        checksum=catalog_checksum(tmp),
+        checksum=file_sha256(tmp),
         source=source,
         stats=stats,
     )
@@ -301,12 +300,3 @@ def check_books_file(path: Path) -> None:
         raise read_error(path, exc) from exc
     if [(f.name, f.type) for f in schema] != [(f.name, f.type) for f in ARROW_SCHEMA]:
         raise CatalogError(f"{path} is not a books table (schema version {SCHEMA_VERSION})")
-
-
-def catalog_checksum(path: Path) -> str:
-    """sha256 (hex) of the books file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -33,9 +33,9 @@ def embed(
 
     The description vectors feed the rerank; unchanged vectors are reused.
     """
-    from vibeshelf.catalog.table import catalog_checksum
     from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import Field, embed_catalog
+    from vibeshelf.storage.files import file_sha256
 
     settings = current_settings(ctx)
     if not settings.books_path.is_file():
@@ -45,7 +45,7 @@ def embed(
                                    "shard_size": shard_size}.items() if v is not None}
     )
     local = None if options.engine == "ray" else load_encoder(settings, bulk=True)
-    checksum = catalog_checksum(settings.books_path)
+    checksum = file_sha256(settings.books_path)
     done: dict[str, EmbeddingManifest] = {}
     for field in get_args(Field):
         encoder = local or _ray_encoder(settings, options, field)

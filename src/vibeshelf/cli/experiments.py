@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import typer
@@ -102,22 +102,29 @@ def models_add(
     typer.echo(f"added {surface} version {name}: {key_values(target)}")
 
 
+VersionName = Annotated[str, typer.Argument(help="A version's name (see `vibeshelf models list`).")]
+
+
 @models_app.command("activate")
-def models_activate(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A registered version.")]
-) -> None:
-    """Start serving a version at the floor weight (100 if it is its surface's first)."""
-    _edit(current_settings(ctx), "activate", lambda r, exp: r.activate(name, exp.floor, exp.ceiling))
-    typer.echo(f"activated {name}")
+def models_activate(ctx: typer.Context, name: VersionName) -> None:
+    """Start serving a registered version at the floor weight (100 if it is its surface's first)."""
+    _move(ctx, name, "activate")
 
 
 @models_app.command("retire")
-def models_retire(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(help="An active or registered version.")]
-) -> None:
-    """Take a version out of traffic for good: weight 0 at once, never served again."""
-    _edit(current_settings(ctx), "retire", lambda r, exp: r.retire(name, exp.floor, exp.ceiling))
-    typer.echo(f"retired {name}")
+def models_retire(ctx: typer.Context, name: VersionName) -> None:
+    """Take an active or registered version out of traffic for good: weight 0 at once, never again."""
+    _move(ctx, name, "retire")
+
+
+def _move(ctx: typer.Context, name: str, verb: Literal["activate", "retire"]) -> None:
+    """Activate or retire version `name` within the weight bounds, and say so."""
+
+    def change(registry: Registry, exp: ExperimentSettings) -> None:
+        getattr(registry, verb)(name, exp.floor, exp.ceiling)
+
+    _edit(current_settings(ctx), verb, change)
+    typer.echo(f"{verb}d {name}")
 
 
 @experiments_app.command("update")

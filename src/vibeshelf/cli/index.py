@@ -12,12 +12,13 @@ def index(ctx: typer.Context) -> None:
     """Build the BM25 and vector indexes from the catalog and its embeddings, published as one
     pair (a crash leaves the old pair served); concurrent runs wait for each other."""
     from vibeshelf.catalog.books import BookCatalog
-    from vibeshelf.catalog.table import CatalogError, catalog_checksum
+    from vibeshelf.catalog.table import CatalogError
     from vibeshelf.embed.vectors import load_embeddings
     from vibeshelf.index.build import StaleEmbeddingsError, build_index, check_embeddings
     from vibeshelf.index.factory import open_store
     from vibeshelf.search.lexical import LexicalStore
     from vibeshelf.storage import builds
+    from vibeshelf.storage.files import file_sha256
 
     settings = current_settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -25,7 +26,7 @@ def index(ctx: typer.Context) -> None:
         try:
             embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)
             catalog = BookCatalog.load(settings.books_path)
-            checksum = catalog_checksum(settings.books_path)
+            checksum = file_sha256(settings.books_path)
             check_embeddings(embeddings, checksum)
             lexical_store = LexicalStore(settings.lexical_dir, settings.store.keep_builds)
             lexical = lexical_store.rebuild_from_catalog(settings.books_path, checksum, point=False)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from vibeshelf.config.extras import require_extra
+from vibeshelf.config.fields import BodyBytes, CacheEntries, Fraction, Threads
 from vibeshelf.config.urls import backend_of, check_url
 
 # search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
@@ -31,7 +32,7 @@ class ModelSettings(BaseModel):
     name: str = "all-MiniLM-L6-v2"
     variant: str = "int8"
     path: Path | None = None
-    threads: Annotated[int, Field(ge=1, le=64)] = max(1, min(2, os.cpu_count() or 1))
+    threads: Threads = max(1, min(2, os.cpu_count() or 1))
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
     max_tokens: Annotated[int, Field(ge=8, le=512)] = 256
 
@@ -83,8 +84,8 @@ class SearchSettings(BaseModel):
     candidates: Annotated[int, Field(ge=10, le=2000)] = 100
     default_limit: Annotated[int, Field(ge=1, le=100)] = 10
     max_limit: Annotated[int, Field(ge=1, le=500)] = 50
-    popularity_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
-    query_cache_size: Annotated[int, Field(ge=0, le=1_000_000)] = 4096
+    popularity_weight: Fraction = 0.02
+    query_cache_size: CacheEntries = 4096
     mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
     rerank: bool = True
@@ -97,14 +98,14 @@ class ServeSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
-    workers: Annotated[int, Field(ge=1, le=64)] = 1
-    blas_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    workers: Threads = 1
+    blas_threads: Threads = 1
     query_log: bool = True
     query_log_max_mb: Annotated[float, Field(gt=0.0, le=1_000_000.0)] = 64.0
     query_log_keep: Annotated[int, Field(ge=1, le=100)] = 3
     apis: Apis = "search"
     # Largest request body on any route (413 beyond); /v1 has its own, encode.max_body_bytes.
-    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
+    max_body_bytes: BodyBytes = 1024 * 1024
     session_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
 
     @field_validator("workers")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from vibeshelf.config.fields import BodyBytes, CacheEntries, Threads
 from vibeshelf.config.urls import check_url
 
 MIN_KEY_CHARS = 16
@@ -69,12 +70,12 @@ class EncodeSettings(BaseModel):
 
     max_texts: Annotated[int, Field(ge=1, le=10_000)] = 256
     max_text_chars: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
-    max_body_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 4 * 1024 * 1024
+    max_body_bytes: BodyBytes = 4 * 1024 * 1024
     batch_max_texts: Annotated[int, Field(ge=1, le=4096)] = 64
     batch_wait_ms: Annotated[float, Field(ge=0, le=1000)] = 2.0
-    workers: Annotated[int, Field(ge=1, le=64)] = 2
+    workers: Threads = 2
     max_queued_texts: Annotated[int, Field(ge=1, le=10_000_000)] = 8192
-    cache_size: Annotated[int, Field(ge=0, le=10_000_000)] = 16_384
+    cache_size: CacheEntries = 16_384
     redis_url: str | None = None
     redis_ttl_s: Annotated[int, Field(ge=0)] = 7 * 24 * 3600
     redis_timeout_ms: Annotated[float, Field(gt=0, le=60_000)] = 100.0

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from vibeshelf.config.urls import check_database_url
+from vibeshelf.config.fields import database_url
 
 
 class ExperimentSettings(BaseModel):
     """How versions of a surface share traffic; see experiment.bandit for the formulas."""
 
-    feedback_url: str = "sqlite://"
+    feedback_url: Annotated[str, database_url("feedback")] = "sqlite://"
     salt: str = "vibeshelf"
     floor: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
     ceiling: Annotated[float, Field(ge=50.0, le=100.0)] = 99.0
@@ -24,8 +24,3 @@ class ExperimentSettings(BaseModel):
     seed: int | None = None
     served_max_rows: Annotated[int, Field(ge=10, le=1_000_000_000)] = 1_000_000
     served_max_days: Annotated[float, Field(gt=0.0, le=36_500.0)] = 90.0
-
-    @field_validator("feedback_url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        return check_database_url(url, "feedback")

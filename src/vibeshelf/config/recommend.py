@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from vibeshelf.config.urls import check_database_url
+from vibeshelf.config.fields import Fraction, database_url
 
 
 class RecommendSettings(BaseModel):
@@ -16,7 +16,7 @@ class RecommendSettings(BaseModel):
     lifted NDCG@10 from 0.061 (dropped) to 0.098. See recommend.confidence for the formula.
     """
 
-    events_url: str = "sqlite://"
+    events_url: Annotated[str, database_url("events")] = "sqlite://"
     source: str = "book-crossing-goodbooks"
     factors: Annotated[int, Field(ge=2, le=1024)] = 256
     regularization: Annotated[float, Field(ge=0.0, le=10_000.0)] = 200.0
@@ -24,15 +24,10 @@ class RecommendSettings(BaseModel):
     iterations: Annotated[int, Field(ge=1, le=200)] = 15
     cg_steps: Annotated[int, Field(ge=1, le=20)] = 3
     keep_implicit: bool = True
-    implicit_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    implicit_weight: Fraction = 0.5
     shelf_shrinkage: Annotated[float, Field(ge=0.0, le=1000.0)] = 2.0
     shelf_ridge: Annotated[float, Field(gt=0.0, le=1000.0)] = 1.0
     seed: int = 42
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     min_user_interactions: Annotated[int, Field(ge=2, le=1000)] = 3
     keep_versions: Annotated[int, Field(ge=1, le=50)] = 5
-
-    @field_validator("events_url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        return check_database_url(url, "events")

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -33,36 +33,28 @@ class _Job:
     future: asyncio.Future[np.ndarray]
 
 
+@dataclass(eq=False)
 class MicroBatcher:
     """Collects encode calls for up to `max_wait_s` or `max_texts` texts, encodes them together.
 
     Each of `workers` tasks takes what is queued, waits `max_wait_s` for more when the batch is not
-    full, runs `encode` on all of it in a thread of its own (the event loop never blocks on
+    full, runs `run_encoder` on all of it in a thread of its own (the event loop never blocks on
     inference) and hands every caller its own rows. Calls arriving during a run queue up for the
     next one, so batches grow with load. A call larger than `max_texts` runs as a batch alone.
     When a run fails, its calls are retried one by one, so a bad call fails no other caller.
     """
 
-    def __init__(
-        self,
-        encode: Callable[[list[str]], np.ndarray],
-        *,
-        max_texts: int,
-        max_wait_s: float,
-        workers: int = 1,
-        max_queued: int = 8192,
-        observer: BatchObserver | None = None,
-    ) -> None:
-        self._encode = encode
-        self.max_texts = max_texts
-        self.max_wait_s = max_wait_s
-        self.workers = workers
-        self.max_queued = max_queued
-        self._observer = observer
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._queued = 0
-        self._tasks: list[asyncio.Task[None]] = []
-        self._executor: ThreadPoolExecutor | None = None
+    run_encoder: Callable[[list[str]], np.ndarray]
+    _: KW_ONLY
+    max_texts: int
+    max_wait_s: float
+    workers: int = 1
+    max_queued: int = 8192
+    observer: BatchObserver | None = None
+    _queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue, init=False)
+    _queued: int = field(default=0, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _executor: ThreadPoolExecutor | None = field(default=None, init=False)
 
     @property
     def queued(self) -> int:
@@ -114,11 +106,11 @@ class MicroBatcher:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            vectors = await loop.run_in_executor(self._executor, self._encode, texts)
+            vectors = await loop.run_in_executor(self._executor, self.run_encoder, texts)
         except Exception as exc:  # noqa: BLE001 - any failure goes to the callers; the worker goes on
             return EncoderError(f"encoder failed on {len(texts)} texts: {type(exc).__name__}")
-        if self._observer is not None:
-            self._observer.batch_encoded(len(texts), time.perf_counter() - started)
+        if self.observer is not None:
+            self.observer.batch_encoded(len(texts), time.perf_counter() - started)
         row = 0
         for job in jobs:
             if not job.future.done():

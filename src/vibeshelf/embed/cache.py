@@ -6,7 +6,8 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from cachetools import LRUCache
@@ -32,6 +33,7 @@ def text_digest(text: str) -> bytes:
 
 
 
+@dataclass(eq=False)
 class RedisVectors:
     """Vectors in Redis at `vibeshelf:vec:<model version>:<sha256 of text>` as little-endian float32.
 
@@ -39,31 +41,26 @@ class RedisVectors:
     and meanwhile every lookup is a miss and nothing is written.
     """
 
-    def __init__(
-        self,
-        url: str,
-        model_version: str,
-        dim: int,
-        *,
-        ttl_s: int,
-        timeout_s: float,
-        backoff_s: float = 5.0,
-        observer: CacheObserver | None = None,
-    ) -> None:
-        self.url = url
-        self.dim = dim
-        self.ttl_s = ttl_s
-        self.backoff_s = backoff_s
-        self._observer = observer
-        self._prefix = f"{KEY_PREFIX}:{model_version}:"
+    url: str = field(repr=False)  # may hold a password
+    model_version: str
+    dim: int
+    _: KW_ONLY
+    ttl_s: int
+    timeout_s: float
+    backoff_s: float = 5.0
+    observer: CacheObserver | None = None
+    _down_until: float = field(default=0.0, init=False)
+    _client: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         import redis.asyncio as aioredis  # the `redis` extra, needed only with a Redis URL
         from redis.exceptions import RedisError
 
+        self._prefix = f"{KEY_PREFIX}:{self.model_version}:"
         self._errors = (RedisError, OSError)
         self._client = aioredis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+            self.url, socket_timeout=self.timeout_s, socket_connect_timeout=self.timeout_s
         )
-        self._down_until = 0.0
 
     def key(self, digest: bytes) -> str:
         return self._prefix + digest.hex()
@@ -112,8 +109,8 @@ class RedisVectors:
             redacted(self.url), type(exc).__name__, exc, self.backoff_s,
         )
         self._down_until = time.monotonic() + self.backoff_s
-        if self._observer is not None:
-            self._observer.cache_error("redis")
+        if self.observer is not None:
+            self.observer.cache_error("redis")
 
     async def close(self) -> None:
         await self._client.aclose()

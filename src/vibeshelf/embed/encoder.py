@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Collection, Sequence
@@ -17,7 +16,8 @@ from tokenizers import Encoding, Tokenizer
 from tqdm import tqdm
 
 from vibeshelf.config.core import ModelSettings
-from vibeshelf.embed.registry import ModelNotFoundError
+from vibeshelf.embed.model_specs import ModelNotFoundError
+from vibeshelf.storage.files import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -224,14 +224,6 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_model_dir(path: Path) -> bool:

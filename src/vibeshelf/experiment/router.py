@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,6 +29,7 @@ class VersionMetrics(Protocol):
     def version_clicked(self, surface: str, version: str) -> None: ...
 
 
+@dataclass(eq=False)
 class ExperimentRouter:
     """The registry's active versions, each loaded once in this worker and reloaded on change.
 
@@ -36,24 +38,18 @@ class ExperimentRouter:
     workers without a restart. A retired version is dropped at once and never chosen again.
     """
 
-    def __init__(
-        self,
-        registry_file: RegistryFile,
-        store: FeedbackStore,
-        settings: ExperimentSettings,
-        loaders: Mapping[str, Loader],
-        metrics: VersionMetrics,
-    ) -> None:
-        self.registry_file = registry_file
-        self.store = store
-        self.settings = settings
-        self.loaders = loaders
-        self.metrics = metrics
-        self._services: dict[str, Any] = {}
-        self._weights: dict[str, dict[str, float]] = {}
-        self._stamp = -1
-        self._lock = threading.Lock()
-        self._rng = np.random.default_rng(settings.seed)
+    registry_file: RegistryFile
+    store: FeedbackStore
+    settings: ExperimentSettings
+    loaders: Mapping[str, Loader]
+    metrics: VersionMetrics
+    _services: dict[str, Any] = field(default_factory=dict, init=False)
+    _weights: dict[str, dict[str, float]] = field(default_factory=dict, init=False)
+    _stamp: int = field(default=-1, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = np.random.default_rng(self.settings.seed)
         self.refresh()
 
     def refresh(self) -> None:

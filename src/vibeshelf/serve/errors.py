@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -13,9 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from vibeshelf.search.query import QueryError
+from vibeshelf.serve.http_middleware import HttpMiddleware
 from vibeshelf.serve.templating import templates
 from vibeshelf.storage.errors import StoreError
 
@@ -90,21 +92,17 @@ def log_unhandled(method: str, path: str, exc: BaseException) -> None:
     log.error("unhandled %s on %s %s\n%s", type(exc).__name__, method, path, stack)
 
 
-class UnhandledErrors:
+@dataclass(eq=False)
+class UnhandledErrors(HttpMiddleware):
     """ASGI middleware turning an unhandled exception into a JSON 500 that the app's outer
     middleware (timing, metrics) still sees; Starlette's own handler sits outside all of them.
 
     The exception goes no further, so the server never logs it with its message either.
     """
 
-    def __init__(self, app: ASGIApp, pages: bool = False) -> None:
-        self.app = app
-        self.pages = pages
+    pages: bool = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracked(message: Message) -> None:

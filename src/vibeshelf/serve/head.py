@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from vibeshelf.serve.http_middleware import HttpMiddleware
 
 
-class HeadAsGet:
+class HeadAsGet(HttpMiddleware):
     """ASGI middleware running a HEAD request as GET and sending its response without the body.
 
     Add it outside every middleware that rewrites the body (e.g. gzip), so that the headers,
     Content-Length included, are those of the GET response.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
 

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from vibeshelf.serve.http_middleware import HttpMiddleware
 
 
-class TimingMiddleware:
+class TimingMiddleware(HttpMiddleware):
     """Times from request start to response start; cheaper than a BaseHTTPMiddleware."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
 
         async def send_with_timing(message: Message) -> None:

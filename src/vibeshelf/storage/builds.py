@@ -7,7 +7,6 @@ the build it serves, and pruning never removes a leased build.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from vibeshelf.storage.errors import StoreError
-from vibeshelf.storage.files import atomic_write, fsync_path, fsync_tree
+from vibeshelf.storage.files import atomic_write, file_sha256, fsync_path, fsync_tree
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -29,7 +28,6 @@ LEASES_LOCK = ".leases.lock"
 CHECKSUMS = "checksums.json"
 MANIFEST = "manifest.json"
 INDEX_LOCK = ".index.lock"  # in the data dir: one `vibeshelf index` writes at a time
-_HASH_CHUNK = 1 << 20
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +196,3 @@ def _damaged(build: Path, why: str) -> DamagedBuildError:
         f"build {build.name} in {build.parent} is damaged: {why}; "
         "run `vibeshelf index` to write a new one"
     )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -1,0 +1,23 @@
+// k6 load for POST /v1/encode: every request carries texts never sent before (no cache hits).
+// Env: BASE_URL, API_KEY, TEXTS (texts per request), SEED (makes texts differ between runs).
+import { check } from "k6";
+import http from "k6/http";
+import exec from "k6/execution";
+
+const base = __ENV.BASE_URL;
+const perRequest = parseInt(__ENV.TEXTS || "1", 10);
+const seed = __ENV.SEED || "0";
+const headers = { "Content-Type": "application/json", "X-API-Key": __ENV.API_KEY };
+const WORDS = ["cozy", "mystery", "village", "dragon", "heist", "lighthouse", "war", "love",
+  "ghost", "space", "family", "secret", "journey", "winter", "island", "crown"];
+
+export default function () {
+  const n = exec.scenario.iterationInTest;
+  const texts = [];
+  for (let k = 0; k < perRequest; k++) {
+    const id = `${seed}-${n}-${k}`;
+    texts.push(`${WORDS[n % 16]} ${WORDS[(n >> 4) % 16]} ${WORDS[k % 16]} book ${id}`);
+  }
+  const res = http.post(`${base}/v1/encode`, JSON.stringify({ texts }), { headers });
+  check(res, { "status 200": (r) => r.status === 200 });
+}
