@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from vibeshelf.storage.errors import StorageError
+from vibeshelf.storage.urls import redacted
 
 
 class ReconnectingConnection:
@@ -11,17 +15,24 @@ class ReconnectingConnection:
 
     A query on a connection that breaks still fails, and the caller reports that; the next query
     gets a fresh connection, so a database restart costs the requests made during it, not every
-    request until the service restarts. Callers serialise use with their own lock.
+    request until the service restarts. Callers serialise use with their own lock. Database errors
+    reach callers as StorageError naming `what` (e.g. "feedback database") and the redacted URL.
     """
 
-    def __init__(self, url: str, setup: Callable[[Any], None] = lambda conn: None) -> None:
+    def __init__(
+        self, url: str, setup: Callable[[Any], None] = lambda conn: None, what: str = "database"
+    ) -> None:
         import psycopg
 
         self._psycopg = psycopg
         self._url = url
         self._setup = setup
         self._conn: Any = None
-        self.get()  # fail early when the database is unreachable
+        self.what = what
+        try:
+            self.get()  # fail early when the database is unreachable
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot open {what} {redacted(url)}: {exc}") from exc
 
     def get(self) -> Any:
         """The open connection; psycopg.Error when it cannot be opened."""
@@ -31,6 +42,31 @@ class ReconnectingConnection:
             self._conn = self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
             self._setup(self._conn)
         return self._conn
+
+    @contextmanager
+    def transaction(self, passes: tuple[type[BaseException], ...] = ()) -> Iterator[Any]:
+        """The connection inside one transaction (rolled back on error).
+
+        A database error becomes StorageError, except those of the types in `passes`.
+        """
+        try:
+            conn = self.get()
+            with conn.transaction():
+                yield conn
+        except self._psycopg.Error as exc:
+            if isinstance(exc, passes):
+                raise
+            raise self._failure(exc) from exc
+
+    def fetch(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        """Every row `query` returns, outside any transaction."""
+        try:
+            return self.get().execute(query, params).fetchall()  # type: ignore[no-any-return]
+        except self._psycopg.Error as exc:
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: Exception) -> StorageError:
+        return StorageError(f"{self.what} {redacted(self._url)}: {exc}")
 
     def close(self) -> None:
         if self._conn is not None:

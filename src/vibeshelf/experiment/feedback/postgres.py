@@ -8,9 +8,7 @@ from typing import Any
 
 from vibeshelf.experiment.feedback.schema import DDL
 from vibeshelf.experiment.feedback.store import FeedbackStore
-from vibeshelf.storage.errors import StorageError
 from vibeshelf.storage.reconnecting import ReconnectingConnection
-from vibeshelf.storage.urls import redacted
 
 
 class PostgresFeedbackStore(FeedbackStore):
@@ -23,21 +21,13 @@ class PostgresFeedbackStore(FeedbackStore):
         import psycopg
 
         self._psycopg = psycopg
-        try:
-            self._db = ReconnectingConnection(url, setup=_create_tables)
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot open feedback database {redacted(url)}: {exc}") from exc
+        self._db = ReconnectingConnection(url, setup=_create_tables, what="feedback database")
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        try:
-            conn = self._db.get()
-            with conn.transaction(), conn.cursor() as cursor:
-                yield cursor
-        except self._psycopg.Error as exc:
-            if self._is_duplicate(exc):
-                raise
-            raise StorageError(f"feedback database: {exc}") from exc
+        duplicate = (self._psycopg.errors.UniqueViolation,)
+        with self._db.transaction(passes=duplicate) as conn, conn.cursor() as cursor:
+            yield cursor
 
     def _is_duplicate(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.errors.UniqueViolation)

@@ -3,8 +3,7 @@ reopened after the server drops it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,9 +11,7 @@ import pyarrow as pa
 
 from vibeshelf.recommend.storage.base import COLUMNS
 from vibeshelf.recommend.storage.sql import SqlInteractionStore
-from vibeshelf.storage.errors import StorageError
 from vibeshelf.storage.reconnecting import ReconnectingConnection
-from vibeshelf.storage.urls import redacted
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS vibeshelf_sources (
@@ -41,24 +38,13 @@ class PostgresStore(SqlInteractionStore):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        import psycopg
-
-        self._psycopg = psycopg
         self.url = url
-        try:
-            self._db = ReconnectingConnection(url, setup=lambda conn: conn.execute(_DDL))
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot open interactions database {redacted(url)}: {exc}") from exc
+        self._db = ReconnectingConnection(
+            url, setup=lambda conn: conn.execute(_DDL), what="interactions database"
+        )
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        """The connection inside one transaction (rolled back on error); database errors become StorageError."""
-        try:
-            conn = self._db.get()
-            with conn.transaction():
-                yield conn
-        except self._psycopg.Error as exc:
-            raise StorageError(f"interactions database {redacted(self.url)}: {exc}") from exc
+    def _transaction(self) -> AbstractContextManager[Any]:
+        return self._db.transaction()
 
     def _write(self, conn: Any, source: str, rows: pa.Table, origin: str) -> None:
         with conn.cursor() as cur, cur.copy(_COPY) as copy:
@@ -68,10 +54,7 @@ class PostgresStore(SqlInteractionStore):
                     copy.write_row((source, *row, origin))
 
     def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            return self._db.get().execute(sql, params).fetchall()  # type: ignore[no-any-return]
-        except self._psycopg.Error as exc:
-            raise StorageError(f"interactions database {redacted(self.url)}: {exc}") from exc
+        return self._db.fetch(sql, params)
 
     def _stamp(self) -> object:
         return datetime.now(UTC)
