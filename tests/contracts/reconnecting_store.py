@@ -1,11 +1,12 @@
 """The behaviour every store on PostgreSQL must show when its connection is dropped under it.
 
-A subclass provides `store` (an empty store on the database `database_url`), `write` (one small
-write naming `key`) and `written` (the keys written, sorted); `prepare` makes what a write needs.
+A subclass provides `open_store(url)` (the store on a database URL), `write` (one small write
+naming `key`) and `written` (the keys written, sorted); `prepare` makes what a write needs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,16 @@ class ReconnectingStoreContract:
     def database_url(self, postgres_url: str) -> str:
         """A database of the test's own on the shared server."""
         return fresh_database(postgres_url)
+
+    @pytest.fixture
+    def store(self, database_url: str) -> Iterator[Any]:
+        """An empty store on a database of its own."""
+        store = self.open_store(database_url)
+        yield store
+        store.close()
+
+    def open_store(self, url: str) -> Any:
+        raise NotImplementedError
 
     def prepare(self, store: Any) -> None:
         """Whatever must exist before `write` (nothing, unless a subclass says so)."""

@@ -33,13 +33,10 @@ class TestSqliteFeedbackStore(FeedbackStoreContract):
 
 
 class TestPostgresFeedbackStore(FeedbackStoreContract, ReconnectingStoreContract):
-    @pytest.fixture
-    def store(self, database_url: str) -> Iterator[FeedbackStore]:
-        """A store on a database of its own."""
-        store = open_feedback(database_url, Path("unused"))
+    def open_store(self, url: str) -> FeedbackStore:
+        store = open_feedback(url, Path("unused"))
         assert isinstance(store, PostgresFeedbackStore)
-        yield store
-        store.close()
+        return store
 
     def write(self, store: FeedbackStore, key: str) -> None:
         store.record_served(key, "search", key, 10)

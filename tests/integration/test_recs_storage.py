@@ -27,13 +27,10 @@ class TestSqliteStore(InteractionStoreContract):
 
 
 class TestPostgresStore(InteractionStoreContract, ReconnectingStoreContract):
-    @pytest.fixture
-    def store(self, database_url: str) -> Iterator[InteractionStore]:
-        """A store on a database of its own."""
-        store = open_interactions(database_url, Path("unused"))
+    def open_store(self, url: str) -> InteractionStore:
+        store = open_interactions(url, Path("unused"))
         assert isinstance(store, PostgresStore)
-        yield store
-        store.close()
+        return store
 
     def prepare(self, store: InteractionStore) -> None:
         store.replace_source(SourceInfo("bx", "catalog"), rows(("u0", "b0", 0.5)))
