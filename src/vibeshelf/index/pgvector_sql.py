@@ -1,4 +1,4 @@
-"""Speaking pgvector's SQL: numpy vectors in its binary form, records as COPY rows, filters as WHERE."""
+"""Speaking pgvector: numpy vectors in its binary form, records as COPY rows, filters as WHERE."""
 
 from __future__ import annotations
 

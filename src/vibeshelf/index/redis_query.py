@@ -1,4 +1,4 @@
-"""Speaking RediSearch: filters as query text, records as hashes, queries in a build's vector dtype."""
+"""Speaking RediSearch: filters as query text, records as hashes, vectors in a build's dtype."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A source's interactions as a user x item matrix with id maps, its checksum, and per-user leave-out splits."""
+"""A source's interactions as a user x item matrix with id maps, checksum and leave-out splits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Offline evaluation (`vibeshelf eval recs`): a per-user leave-out split, ALS against popularity, versions, tuning.
+"""Offline evaluation (`vibeshelf eval recs`): leave-out split, ALS vs popularity, versions, tuning.
 
 The split holds out a share of each active user's interactions (RecommendSettings.holdout_fraction
 of users with at least min_user_interactions). Models are fitted on the rest and asked for each

@@ -1,4 +1,4 @@
-"""Neighbour candidate sources: item-item CF through the model's ANN index, and content similarity."""
+"""Neighbour candidate sources: item-item CF through the model's ANN index, and content."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training a model version (`vibeshelf train recs`): read a source, fit, score a holdout, write the version."""
+"""Training a model version (`vibeshelf train recs`): fit, score a holdout, write the version."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The feedback store: SQL shared by the SQLite and PostgreSQL backends, committed before a reply."""
+"""The feedback store: SQL shared by the SQLite and PostgreSQL backends, committed on reply."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Interactions ingest with DuckDB: each dataset's reader, one cleaning pass, linking to the catalog."""
+"""Interactions ingest: a reader per dataset, one cleaning pass, linking to the catalog."""

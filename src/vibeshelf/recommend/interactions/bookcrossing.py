@@ -1,4 +1,4 @@
-"""Book-Crossing ratings: their own ISBN item space, and the ratings linked to the catalog by ISBN-10."""
+"""Book-Crossing ratings: their own ISBN item space, and those linked to the catalog by ISBN-10."""
 
 from __future__ import annotations
 

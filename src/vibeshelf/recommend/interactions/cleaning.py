@@ -1,4 +1,4 @@
-"""Cleaning staged interactions: rating scale, drop reasons counted, (user, item) pairs de-duplicated.
+"""Cleaning staged interactions: rating scale, drop reasons counted, repeated pairs dropped.
 
 Every reader stages raw text columns (user_raw, item_raw, rating_raw, event_raw, ts_raw, fault,
 raw) as the view `staged`; `clean` turns them into SCHEMA rows in the table `kept` and names the

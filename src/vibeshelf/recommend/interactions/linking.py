@@ -1,4 +1,4 @@
-"""Linking cleaned interactions to the catalog: ISBNs to catalog book ids, or catalog ids checked."""
+"""Linking cleaned interactions to the catalog: ISBNs to catalog book ids, or ids checked."""
 
 from __future__ import annotations
 

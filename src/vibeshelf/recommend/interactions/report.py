@@ -1,4 +1,4 @@
-"""What one interactions ingest read, kept and dropped; the error for a file it cannot read at all."""
+"""What an interactions ingest read, kept and dropped; the error for a file it cannot read."""
 
 from __future__ import annotations
 

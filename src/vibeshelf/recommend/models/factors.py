@@ -1,4 +1,4 @@
-"""The recommender model: confidence weighting, ALS, then shelf cold start, fitted to user and item factors."""
+"""The recommender model: confidence weighting, ALS, then shelf cold start, as factors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SQL both interactions backends run; a backend supplies its connection, transactions and bulk write."""
+"""The SQL both interactions backends run; a backend supplies connection and bulk write."""
 
 from __future__ import annotations
 
