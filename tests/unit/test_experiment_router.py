@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -32,12 +33,16 @@ class RecordingMetrics:
     def __init__(self) -> None:
         self.served: Counter[str] = Counter()
         self.clicks: Counter[str] = Counter()
+        self.weights: dict[str, float] = {}
 
     def version_served(self, surface: str, version: str, results: int, seconds: float) -> None:
         self.served[version] += 1
 
     def version_clicked(self, surface: str, version: str) -> None:
         self.clicks[version] += 1
+
+    def version_weights(self, surface: str, weights: Mapping[str, float]) -> None:
+        self.weights.update(weights)
 
 
 @pytest.fixture
@@ -84,6 +89,8 @@ def test_registry_changes_reach_the_router_and_retired_versions_close(
         reg.retire("a", SETTINGS.floor, SETTINGS.ceiling)
     assert {router.pick("search", f"r{i}")[0] for i in range(300)} == {"b"}
     assert service_a.closed and loads["a"] == 1
+    assert router.metrics.weights == {"a": 0.0, **registry_file.read().weights("search")}  # type: ignore[attr-defined]
+    assert router.metrics.weights["b"] > 50.0  # type: ignore[attr-defined]
     router.close()
 
 

@@ -73,3 +73,21 @@ def test_suggestions_count_each_query_once_while_the_log_rotates(tmp_path: Path)
     log.close()
     assert len(log_files(path)) > 10
     assert {k: len(v) for k, v in popular.sessions.items()} == {f"query {n}": 100 for n in range(6)}
+
+
+def test_popular_queries_stay_bounded_and_keep_the_popular_ones(tmp_path: Path) -> None:
+    """A flood of one-off queries (or sessions) cannot grow the table past its bounds, and never
+    pushes out a query that is already popular."""
+    path = tmp_path / "queries.jsonl"
+    log = QueryLog(path)
+    for session in ("s1", "s2", "s3"):
+        log.write({"query": "cozy mystery", "results": [1], "session": session})
+    for i in range(500):
+        log.write({"query": f"one-off {i}", "results": [1], "session": f"flood-{i}"})
+        log.write({"query": "cozy mystery", "results": [1], "session": f"many-{i}"})
+    log.close()
+    popular = PopularQueries(path, max_queries=50, max_sessions=20)
+    popular.refresh()
+    assert len(popular.sessions) <= 50 and len(popular.display) == len(popular.sessions)
+    assert len(popular.sessions["cozy mystery"]) == 20
+    assert [(key, sessions) for key, _, sessions in popular.popular()] == [("cozy mystery", 20)]

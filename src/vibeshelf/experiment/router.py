@@ -28,6 +28,8 @@ class VersionMetrics(Protocol):
 
     def version_clicked(self, surface: str, version: str) -> None: ...
 
+    def version_weights(self, surface: str, weights: Mapping[str, float]) -> None: ...
+
 
 @dataclass(eq=False)
 class ExperimentRouter:
@@ -72,6 +74,10 @@ class ExperimentRouter:
             for version in registry.versions:
                 if version.status == "retired" and version.name in self._services:
                     _close(self._services.pop(version.name))
+            for surface in self.loaders:  # retired and registered versions at 0
+                self.metrics.version_weights(
+                    surface, {v.name: v.weight for v in registry.of(surface, status=None)}
+                )
             self._weights, self._stamp = weights, stamp
 
     def serves(self, surface: str) -> bool:

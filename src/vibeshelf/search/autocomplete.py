@@ -21,6 +21,8 @@ from vibeshelf.search.ranking import words_key
 
 Kind = Literal["title", "author", "shelf", "query"]
 MIN_SESSIONS = 3  # a logged query is suggested once this many reader sessions searched it
+MAX_QUERIES = 100_000  # distinct queries tracked; past it, those not yet popular are forgotten
+MAX_SESSIONS = 1_000  # sessions remembered per query (its weight stops growing there)
 # A scheme, "www.", an "@" (e-mail) or a dotted name ending in letters (evil.example): a link.
 LINK_LIKE = re.compile(r"\w+://|\bwww\.|@|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE)
 
@@ -42,12 +44,19 @@ class PopularQueries:
     Only entries that name a session count (the server logs one only when a client came back with
     the signed session it was given), and a query is popular once `min_sessions` sessions searched
     it: one client repeating a search cannot make it a suggestion alone. Text that looks like a
-    link, a domain or an e-mail address is never kept.
+    link, a domain or an e-mail address is never kept. Memory is bounded: at most `max_queries`
+    queries with at most `max_sessions` sessions each; when a new query finds the table full, the
+    queries not yet popular are dropped.
     """
 
-    def __init__(self, path: Path, min_sessions: int = MIN_SESSIONS) -> None:
+    def __init__(
+        self, path: Path, min_sessions: int = MIN_SESSIONS, max_queries: int = MAX_QUERIES,
+        max_sessions: int = MAX_SESSIONS,
+    ) -> None:
         self.path = path
         self.min_sessions = min_sessions
+        self.max_queries = max_queries
+        self.max_sessions = max_sessions
         self.sessions: defaultdict[str, set[str]] = defaultdict(set)
         self.display: dict[str, str] = {}
         self._inode: int | None = None  # the file read last, and up to where
@@ -90,8 +99,16 @@ class PopularQueries:
         query, session = entry.get("query"), entry.get("session")
         if isinstance(query, str) and isinstance(session, str) and not LINK_LIKE.search(query):
             key = words_key(query)
-            self.sessions[key].add(session)
+            if key not in self.sessions and len(self.sessions) >= self.max_queries:
+                self._forget_unpopular()
+            found = self.sessions[key]
+            if len(found) < self.max_sessions:
+                found.add(session)
             self.display.setdefault(key, query)
+
+    def _forget_unpopular(self) -> None:
+        for key in [k for k, found in self.sessions.items() if len(found) < self.min_sessions]:
+            del self.sessions[key], self.display[key]
 
     def popular(self) -> list[tuple[str, str, int]]:
         """(key, query as first typed, sessions) for queries `min_sessions` sessions searched."""

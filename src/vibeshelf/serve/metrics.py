@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
@@ -12,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     multiprocess,
 )
@@ -84,6 +86,10 @@ class Metrics:
             "vibeshelf_experiment_clicks", "Click feedback per experiment version",
             ["surface", "version"], registry=r,
         )
+        self.version_weight = Gauge(
+            "vibeshelf_experiment_weight", "Traffic share (percent) of each version of a surface",
+            ["surface", "version"], registry=r, multiprocess_mode="livemostrecent",
+        )
 
     def version_served(self, surface: str, version: str, results: int, seconds: float) -> None:
         self.version_requests.labels(surface, version).inc()
@@ -93,6 +99,10 @@ class Metrics:
 
     def version_clicked(self, surface: str, version: str) -> None:
         self.version_clicks.labels(surface, version).inc()
+
+    def version_weights(self, surface: str, weights: Mapping[str, float]) -> None:
+        for version, weight in weights.items():
+            self.version_weight.labels(surface, version).set(weight)
 
     def request(self, method: str, route: str, code: int, seconds: float) -> None:
         self.requests.labels(method, route, str(code)).inc()
