@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vibeshelf.cli.errors import fail
-from vibeshelf.cli.settings import current_settings
+from vibeshelf.cli.settings import current_settings, source_folder
 
 ingest_app = typer.Typer(help="Build the clean books table (Parquet) from raw files.", no_args_is_help=True)
 
@@ -21,7 +21,7 @@ def _report(report: object) -> None:
 def ingest_goodbooks_cmd(
     ctx: typer.Context,
     source: Annotated[
-        Path | None, typer.Option(help="Folder holding goodbooks-10k/, goodbooks-shelves/, book-descriptions/.")
+        Path | None, source_folder("goodbooks-10k/, goodbooks-shelves/ and book-descriptions/")
     ] = None,
 ) -> None:
     """Join the goodbooks-10k catalog, shelves and descriptions into the books table."""

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from vibeshelf.cli.catalog import column_mapping
 from vibeshelf.cli.errors import fail
-from vibeshelf.cli.settings import current_settings
+from vibeshelf.cli.settings import current_settings, source_folder
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.settings import Settings
 from vibeshelf.tables import aligned_table
@@ -73,10 +73,7 @@ def _ingest(
 @interactions_app.command("book-crossing")
 def ingest_book_crossing_cmd(
     ctx: typer.Context,
-    source: Annotated[
-        Path | None,
-        typer.Option(help="Folder holding book-crossing/ (default: catalog source dir)."),
-    ] = None,
+    source: Annotated[Path | None, source_folder("book-crossing/")] = None,
 ) -> None:
     """Book-Crossing: ratings as their own ISBN item space and linked to the catalog, plus BX-Books."""
     from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
@@ -99,9 +96,7 @@ def ingest_book_crossing_cmd(
 @interactions_app.command("goodreads")
 def ingest_goodreads_cmd(
     ctx: typer.Context,
-    source: Annotated[
-        Path | None, typer.Option(help="Folder holding goodreads-interactions/.")
-    ] = None,
+    source: Annotated[Path | None, source_folder("goodreads-interactions/")] = None,
 ) -> None:
     """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
     from vibeshelf.recommend.interactions.goodreads import ingest_goodreads
@@ -114,7 +109,7 @@ def ingest_goodreads_cmd(
 @interactions_app.command("goodbooks")
 def ingest_goodbooks_cmd(
     ctx: typer.Context,
-    source: Annotated[Path | None, typer.Option(help="Folder holding goodbooks-10k/.")] = None,
+    source: Annotated[Path | None, source_folder("goodbooks-10k/")] = None,
 ) -> None:
     """The goodbooks-10k ratings (1-5) of the catalog's own books, linked to it by book_id."""
     from vibeshelf.recommend.interactions.goodbooks import ingest_goodbooks

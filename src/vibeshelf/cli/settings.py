@@ -37,3 +37,8 @@ def with_section(settings: Settings, section: str, **values: Any) -> Settings:
     """`settings` with fields of one section replaced (values already checked by the caller)."""
     part = getattr(settings, section).model_copy(update=values)
     return settings.model_copy(update={section: part})
+
+
+def source_folder(holding: str) -> Any:
+    """The --source option of an ingest command: the folder holding the dataset's `holding`."""
+    return typer.Option(help=f"Folder holding {holding} (default: catalog.source_dir).")
