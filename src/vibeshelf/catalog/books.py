@@ -23,6 +23,7 @@ class Book:
     ratings_count: int
     shelves: list[str]
     description: str | None
+    description_source: str | None
     url: str | None
     cover_url: str | None
     work_id: str | None
