@@ -23,10 +23,10 @@ class Book:
     ratings_count: int
     shelves: list[str]
     description: str | None
-    description_source: str | None
     url: str | None
     cover_url: str | None
     work_id: str | None
+    description_source: str | None = None  # "publisher", "generated" (a language model's summary)
 
     def index_fields(self) -> dict[str, object]:
         """The filterable fields a vector store keeps beside the vector."""

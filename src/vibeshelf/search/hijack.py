@@ -11,7 +11,7 @@ from vibeshelf.search.lexical import tokenize
 # Words that say what kind of request it is, not what it is about ("books like", "a novel").
 REQUEST_WORDS = frozenset(tokenize(
     "book books novel novels story stories read reads reading like similar something series "
-    "recommend want find good"
+    "recommend want find good about"
 ))
 HIJACK_DEPTH = 3
 
