@@ -71,12 +71,11 @@ def is_edition_of(x: Book, book: Book) -> bool:
     if book.book_id == x.book_id or (x.work_id and book.work_id == x.work_id):
         return True
     same_author = bool(set(x.authors) & set(book.authors))
-    if base_title(x.title) in book.title.lower() and (same_author or NOT_THE_BOOK.search(book.title)):
+    if base_title(x.title) in SERIES.sub("", book.title).lower() and (
+            same_author or NOT_THE_BOOK.search(book.title)):
         return True
     x_series = {s for s, _, _ in series_of(x.title)}
-    in_series = {s for s, _, r in series_of(book.title) if r} & x_series
-    return bool(in_series) or (same_author and bool(NOT_THE_BOOK.search(book.title))
-                               and base_title(x.title) in book.title.lower())
+    return bool({s for s, _, is_range in series_of(book.title) if is_range} & x_series)
 
 
 def co_reads(ratings: Path, targets: list[str]) -> dict[str, list[tuple[str, int]]]:
@@ -182,10 +181,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="the shared data folder")
     parser.add_argument("--out-dir", type=Path, default=HERE, help="where the JSONL go (default: eval/)")
     args = parser.parse_args()
-    records = grade_all(BookCatalog.load(args.books), args.data / RATINGS)
+    write_reader_sets(BookCatalog.load(args.books), args.data / RATINGS, args.out_dir)
+
+
+def write_reader_sets(catalog: BookCatalog, ratings: Path, out_dir: Path) -> None:
+    """reader_queries.jsonl (evaluation) and train_reader_queries.jsonl (training) in out_dir."""
+    records = grade_all(catalog, ratings)
     check_disjoint(records)
     for split, name in (("eval", "reader_queries.jsonl"), ("train", "train_reader_queries.jsonl")):
-        with open(args.out_dir / name, "w", encoding="utf-8") as out:
+        with open(out_dir / name, "w", encoding="utf-8") as out:
             for r in records:
                 if r["split"] == split:
                     out.write(json.dumps({k: v for k, v in r.items() if k != "split"}) + "\n")

@@ -87,16 +87,18 @@ def _cell(cell: Mapping[str, Any] | None) -> str:
 def as_json(
     results: Results, graded: Mapping[str, bool], counts: Mapping[str, int], skipped: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Everything the text report says: per set and row every metric with its interval, the
+    """Everything the text report says: per set and row every metric with its interval and its
+    per-query values (in the set's query order, for paired comparisons of two runs), the
     side-by-side table, and the sets skipped with why."""
     sets = {}
     for name, by_row in results.items():
         rows = {}
         for row, scores in by_row.items():
             rows[row] = {
-                metric: {"value": value, **(
-                    {"interval": list(bootstrap_interval(scores.per_query[metric]))}
-                    if metric in scores.per_query and metric in METRICS else {})}
+                metric: {"value": value, **({
+                    "interval": list(bootstrap_interval(scores.per_query[metric])),
+                    "per_query": scores.per_query[metric].round(6).tolist(),
+                } if metric in scores.per_query and metric in METRICS else {})}
                 for metric, value in scores.metrics.items()
             }
         sets[name] = {"queries": counts[name], "graded": graded[name], "rows": rows}
