@@ -115,17 +115,22 @@ BOOKS_HEADER = (
 )
 
 
+def source_folder(root: Path, books: str, descriptions: dict[str, str]) -> None:
+    """A goodbooks folder under `root`: books.csv rows (after the header) and files in
+    book-descriptions/ by name."""
+    (root / "goodbooks-10k").mkdir()
+    (root / "goodbooks-10k" / "books.csv").write_text(f"{BOOKS_HEADER}\n{books}", encoding="utf-8")
+    (root / "book-descriptions").mkdir()
+    for name, text in descriptions.items():
+        (root / "book-descriptions" / name).write_text(text, encoding="utf-8")
+
+
 def test_optional_files_may_be_missing_and_isbn13_lines_are_unquoted(tmp_path: Path) -> None:
-    (tmp_path / "goodbooks-10k").mkdir()
-    (tmp_path / "goodbooks-10k" / "books.csv").write_text(
-        f"{BOOKS_HEADER}\n"
+    source_folder(
+        tmp_path,
         '1,99,5,393327345,"Chuck Palahniuk, ",1996.0,Fight Club,en-GB,4.1,10,'
         "https://s.gr-assets.com/assets/nophoto/book/111x148.png\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "book-descriptions").mkdir()
-    (tmp_path / "book-descriptions" / "descriptions_isbn13.txt").write_text(
-        '"9780393327342 A ""support group"" of sorts."\nnot a description line\n', encoding="utf-8"
+        {"descriptions_isbn13.txt": '"9780393327342 A ""support group"" of sorts."\nnot a description line\n'},
     )
     report = ingest_goodbooks(tmp_path, tmp_path / "out" / "books.parquet")
     assert report.bad_rows == {"descriptions_isbn13.txt:unparseable_line": 1}
@@ -194,17 +199,12 @@ def test_python_and_sql_isbn_rules_agree_on_every_isbn_in_the_data(source_dir: P
 
 
 def test_generated_summaries_fill_only_missing_blurbs_when_asked(tmp_path: Path) -> None:
-    (tmp_path / "goodbooks-10k").mkdir()
-    (tmp_path / "goodbooks-10k" / "books.csv").write_text(
-        f"{BOOKS_HEADER}\n"
+    source_folder(
+        tmp_path,
         "1,11,5,393327345,Chuck Palahniuk,1996.0,Fight Club,eng,4.1,10,\n"
         "2,12,6,000000002,Some One,2001.0,Quiet Book,eng,3.9,10,\n"
         "3,13,7,000000003,Some Two,2002.0,Quoted Book,eng,3.9,10,\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "book-descriptions").mkdir()
-    (tmp_path / "book-descriptions" / "book_details.csv").write_text(
-        "isbn_10,description\n393327345,The publisher's own blurb.\n", encoding="utf-8"
+        {"book_details.csv": "isbn_10,description\n393327345,The publisher's own blurb.\n"},
     )
     with gzip.open(tmp_path / "book-descriptions" / "llm_summaries_goodbooks.csv.gz", "wt") as f:
         f.write('book_id,goodreads_book_id,description\n'
