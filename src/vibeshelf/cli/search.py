@@ -97,16 +97,8 @@ def eval_search_cmd(
     import json
 
     from vibeshelf.search.eval_report import as_json as report_json
-    from vibeshelf.search.eval_report import format_side_by_side, side_by_side
-    from vibeshelf.search.evaluate import (
-        EvalSetError,
-        check_holdout,
-        evaluate_service,
-        format_gains,
-        format_table,
-        in_catalog,
-        load_queries,
-    )
+    from vibeshelf.search.eval_report import format_side_by_side, score_sets, side_by_side
+    from vibeshelf.search.evaluate import EvalSetError, check_holdout, load_queries
 
     settings = current_settings(ctx)
     settings = with_section(settings, "search", query_cache_size=0, max_limit=50)
@@ -131,33 +123,19 @@ def eval_search_cmd(
                 check_holdout(qs, shelf_counts, f"{name} on {where[name].data_dir}")
         except EvalSetError as exc:
             fail(f"{exc}; or pass --allow-leak (or --holdout-data-dir) to score it anyway")
-    results, counts, skipped, notes = {}, {}, {}, []
     graded = {name: any(g > 1 for q in qs for g in q.grades.values()) for name, qs in sets.items()}
-    for name, all_queries in sets.items():
-        builds = runtimes[where[name].data_dir]
-        scored_queries = in_catalog(all_queries, builds["current"].catalog)
-        if not scored_queries:
-            skipped[name] = f"none of its books are in the catalog at {where[name].data_dir}"
-            notes.append(f"{name}: skipped, {skipped[name]}")
-            continue
-        counts[name] = len(scored_queries)
-        rows, gains = {}, []
-        for build, runtime in builds.items():
-            label = f"{build} {runtime.store.manifest.build_id}: " if previous else ""
-            scored = evaluate_service(runtime.search, scored_queries)
-            rows.update({label + variant: result for variant, result in scored.items()})
-            gains.append(label + format_gains(scored))
-        results[name] = rows
-        left_out = len(all_queries) - len(scored_queries)
-        suffix = f", {left_out} left out: their books are not in this catalog" if left_out else ""
-        notes.append(f"{name} ({len(scored_queries)} queries{suffix})")
-        notes.append(format_table({row: r.metrics for row, r in rows.items()}) + "\n")
-        notes.append("\n".join(gains) + "\n")
+    services = {
+        name: [(f"{build} {r.store.manifest.build_id}: " if previous else "", r.search)
+               for build, r in runtimes[where[name].data_dir].items()]
+        for name in sets
+    }
+    scoring = score_sets(sets, services, {name: s.data_dir for name, s in where.items()})
     if as_json:
-        typer.echo(json.dumps(report_json(results, graded, counts, skipped), indent=2))
+        report = report_json(scoring.results, graded, scoring.counts, scoring.skipped)
+        typer.echo(json.dumps(report, indent=2))
         return
-    typer.echo("\n".join(notes))
-    if results:
+    typer.echo("\n".join(scoring.lines))
+    if scoring.results:
         typer.echo("Every set side by side (bootstrap 95% interval over each set's queries; mean of"
                    " each set's first metric; hijack@3 pooled over all sets):")
-        typer.echo(format_side_by_side(side_by_side(results, graded)))
+        typer.echo(format_side_by_side(side_by_side(scoring.results, graded)))

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vibeshelf.search.evaluate import METRICS, SetScores
+from vibeshelf.search.evaluate import (
+    METRICS,
+    EvalQuery,
+    SetScores,
+    evaluate_service,
+    format_gains,
+    format_table,
+    in_catalog,
+)
+from vibeshelf.search.service import SearchService
 
 LEVEL = 0.95
 ROUNDS = 2_000
@@ -15,6 +26,46 @@ HIJACK = "hijack@3"
 
 # Results by set name, then by row (a retrieval variant, maybe with its build's label).
 Results = Mapping[str, Mapping[str, SetScores]]
+
+
+@dataclass
+class Scoring:
+    """What `score_sets` found: per set its rows' scores and queries scored, the sets skipped
+    with why, and the per-set text (tables and gains) in order."""
+
+    results: dict[str, dict[str, SetScores]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+
+def score_sets(
+    sets: Mapping[str, Sequence[EvalQuery]],
+    services: Mapping[str, Sequence[tuple[str, SearchService]]],
+    where: Mapping[str, Path],
+) -> Scoring:
+    """Score each set with its (label, service) pairs (label "" for one build), on the queries
+    whose books the catalog holds; a set with none is skipped, naming `where` it was looked for."""
+    out = Scoring()
+    for name, all_queries in sets.items():
+        queries = in_catalog(all_queries, services[name][0][1].catalog)
+        if not queries:
+            out.skipped[name] = f"none of its books are in the catalog at {where[name]}"
+            out.lines.append(f"{name}: skipped, {out.skipped[name]}")
+            continue
+        rows: dict[str, SetScores] = {}
+        gains = []
+        for label, service in services[name]:
+            scored = evaluate_service(service, queries)
+            rows.update({label + variant: result for variant, result in scored.items()})
+            gains.append(label + format_gains(scored))
+        out.results[name], out.counts[name] = rows, len(queries)
+        left_out = len(all_queries) - len(queries)
+        suffix = f", {left_out} left out: their books are not in this catalog" if left_out else ""
+        out.lines += [f"{name} ({len(queries)} queries{suffix})",
+                      format_table({row: r.metrics for row, r in rows.items()}) + "\n",
+                      "\n".join(gains) + "\n"]
+    return out
 
 
 def bootstrap_interval(
