@@ -5,12 +5,16 @@ hits[u, r] is 1 when user u's item at rank r+1 is held out for u. Per user, aver
   NDCG@K    sum_r hits[u, r] / log2(r + 2)  divided by the ideal  sum_{r < min(|T_u|, K)} 1 / log2(r + 2)
   recall@K  |top K  and  T_u| / |T_u|
   MRR@K     1 / rank of the first relevant item in the top K (0 when none)
+  P@K       |top K  and  T_u| / K  (a list shorter than K still divides by K)
+Graded nDCG@K takes gains[u, r] = the grade of user u's item at rank r+1 (0 when not relevant) and
+u's grades sorted high to low as the ideal: sum_r gains[u, r] / log2(r + 2) over the ideal's sum;
+with every grade 1 it is NDCG@K above.
 Coverage@K is the share of the item catalog that appears in at least one user's top K.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 import numpy as np
@@ -32,10 +36,35 @@ def hit_rate(hits: np.ndarray, k: int) -> float:
 def ndcg(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
     if not len(hits):
         return 0.0
+    ideal = [[1.0] * int(n) for n in n_relevant]
+    return float(graded_ndcg(hits.astype(float), ideal, k).mean())
+
+
+def gains_matrix(
+    ranked: Sequence[Sequence[Hashable]], grades: Sequence[Mapping[Hashable, float]]
+) -> np.ndarray:
+    """Float users x K: the grade of each ranked item for its user (0 when not graded)."""
+    width = max((len(r) for r in ranked), default=0)
+    gains = np.zeros((len(ranked), width))
+    for u, (row, graded) in enumerate(zip(ranked, grades, strict=True)):
+        gains[u, : len(row)] = [graded.get(item, 0.0) for item in row]
+    return gains
+
+
+def graded_ndcg(gains: np.ndarray, ideal: Sequence[Sequence[float]], k: int) -> np.ndarray:
+    """Per user, DCG@K of `gains` over the DCG@K of the user's grades sorted high to low."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
-    ideal = np.cumsum(discounts)[np.minimum(n_relevant, k) - 1]
-    return float((dcg / ideal).mean())
+    top = gains[:, :k]
+    dcg = (top * discounts[: top.shape[1]]).sum(axis=1)
+    best = np.array([
+        float(np.dot(sorted(g, reverse=True)[:k], discounts[: min(len(g), k)])) for g in ideal
+    ])
+    return np.divide(dcg, best, out=np.zeros_like(dcg), where=best > 0)
+
+
+def precision(hits: np.ndarray, k: int) -> np.ndarray:
+    """Per user, the share of the top K that is relevant (K the denominator even if fewer shown)."""
+    return hits[:, :k].sum(axis=1) / k
 
 
 def reciprocal_ranks(hits: np.ndarray, k: int) -> np.ndarray:
@@ -49,7 +78,12 @@ def mrr(hits: np.ndarray, k: int) -> float:
 
 
 def recall(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
-    return float((hits[:, :k].sum(axis=1) / n_relevant).mean()) if len(hits) else 0.0
+    return float(recalls(hits, n_relevant, k).mean()) if len(hits) else 0.0
+
+
+def recalls(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per user, the share of the user's relevant items in the top K."""
+    return hits[:, :k].sum(axis=1) / n_relevant
 
 
 def coverage(ranked: Sequence[Sequence[int]], k: int, n_items: int) -> float:

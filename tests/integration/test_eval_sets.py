@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, eval_script
+from tests.conftest import REPO, SHARED_DATA, eval_script
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.table import IngestReport
 from vibeshelf.search.evaluate import EvalQuery, check_holdout, load_queries
@@ -84,3 +84,41 @@ def test_generated_blurb_queries_leave_out_their_books_title(prepared: tuple[Pat
         (book_id,) = q.relevant
         title = full.get(book_id).title  # type: ignore[union-attr]
         assert not words(title) & words(q.query), (title, q.query)
+
+
+build_reader_set = eval_script("build_reader_set")
+
+
+def test_reader_rules_grade_series_editions_and_shelves() -> None:
+    hunger = Book("1", "The Hunger Games (The Hunger Games, #1)", ["Suzanne Collins"], None, None, None, 1,
+                  ["ya-dystopia", "young-adult"], None, None, None, "w1")
+    fire = Book("2", "Catching Fire (The Hunger Games, #2)", ["Suzanne Collins"], None, None, None, 1,
+                ["young-adult", "sci-fi"], None, None, None, "w2")
+    boxed = Book("3", "The Hunger Games Box Set (The Hunger Games, #1-3)", ["Suzanne Collins"], None,
+                 None, None, 1, [], None, None, None, "w3")
+    guide = Book("4", "The Hunger Games Tribute Guide", ["Emily Seife"], None, None, None, 1, [], None,
+                 None, None, "w4")
+    novella = Book("5", "A Tale (The Hunger Games, #0.5)", ["Suzanne Collins"], None, None, None, 1, [],
+                   None, None, None, "w5")
+    assert [build_reader_set.series_grade("The Hunger Games", b) for b in (hunger, fire, boxed, guide, novella)] \
+        == [2, 2, 0, 0, 1]
+    assert [build_reader_set.is_edition_of(hunger, b) for b in (hunger, fire, boxed, guide)] \
+        == [True, False, True, True]
+    rule = "2=ya-dystopia; 1=young-adult|teen&sci-fi|science-fiction"
+    assert [build_reader_set.shelf_rule(rule, b) for b in (hunger, fire, boxed)] == [2, 1, 0]
+
+
+def test_reader_sets_rebuild_and_training_never_overlaps_evaluation(full: BookCatalog, tmp_path: Path) -> None:
+    build_reader_set.write_reader_sets(full, SHARED_DATA / build_reader_set.RATINGS, tmp_path)
+    for name in ("reader_queries.jsonl", "train_reader_queries.jsonl"):
+        assert (tmp_path / name).read_bytes() == (EVAL / name).read_bytes(), f"eval/{name} is stale"
+    evaluation = load_queries(EVAL / "reader_queries.jsonl")
+    training = load_queries(EVAL / "train_reader_queries.jsonl")
+    assert len(evaluation) >= 60 and len(training) >= 30
+    assert not {q.query.lower() for q in evaluation} & {q.query.lower() for q in training}
+    assert all(set(q.graded().values()) <= {1, 2} and 2 in q.graded().values() for q in evaluation)
+    with pytest.raises(SystemExit, match="overlaps the evaluation set"):
+        build_reader_set.check_disjoint([
+            {"split": "eval", "kind": "like", "target": "494", "query": "books like the secret history"},
+            {"split": "train", "kind": "like", "target": "494", "query": "similar to the secret history"},
+        ])

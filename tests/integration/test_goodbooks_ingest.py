@@ -1,5 +1,6 @@
 """The real goodbooks-10k ingest (from ../shared/data) and the committed sample built from it."""
 
+import gzip
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
 from vibeshelf.catalog.shelves import is_noise
 from vibeshelf.catalog.table import (
     BOOKS_SCHEMA,
+    SCHEMA_VERSION,
     CatalogError,
     IngestReport,
     manifest_path,
@@ -92,7 +94,7 @@ def test_parquet_schema_and_manifest(ingested: IngestReport) -> None:
     assert described_schema(ingested.out_path) == BOOKS_SCHEMA
     manifest = json.loads(manifest_path(ingested.out_path).read_text())
     assert manifest["sha256"] == file_sha256(ingested.out_path) == ingested.checksum
-    assert manifest["rows"] == 10_000 and manifest["schema_version"] == 1
+    assert manifest["rows"] == 10_000 and manifest["schema_version"] == SCHEMA_VERSION
     assert manifest["source"] == str(SHARED_DATA) and "built_at" in manifest
 
 
@@ -113,17 +115,22 @@ BOOKS_HEADER = (
 )
 
 
+def source_folder(root: Path, books: str, descriptions: dict[str, str]) -> None:
+    """A goodbooks folder under `root`: books.csv rows (after the header) and files in
+    book-descriptions/ by name."""
+    (root / "goodbooks-10k").mkdir()
+    (root / "goodbooks-10k" / "books.csv").write_text(f"{BOOKS_HEADER}\n{books}", encoding="utf-8")
+    (root / "book-descriptions").mkdir()
+    for name, text in descriptions.items():
+        (root / "book-descriptions" / name).write_text(text, encoding="utf-8")
+
+
 def test_optional_files_may_be_missing_and_isbn13_lines_are_unquoted(tmp_path: Path) -> None:
-    (tmp_path / "goodbooks-10k").mkdir()
-    (tmp_path / "goodbooks-10k" / "books.csv").write_text(
-        f"{BOOKS_HEADER}\n"
+    source_folder(
+        tmp_path,
         '1,99,5,393327345,"Chuck Palahniuk, ",1996.0,Fight Club,en-GB,4.1,10,'
         "https://s.gr-assets.com/assets/nophoto/book/111x148.png\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "book-descriptions").mkdir()
-    (tmp_path / "book-descriptions" / "descriptions_isbn13.txt").write_text(
-        '"9780393327342 A ""support group"" of sorts."\nnot a description line\n', encoding="utf-8"
+        {"descriptions_isbn13.txt": '"9780393327342 A ""support group"" of sorts."\nnot a description line\n'},
     )
     report = ingest_goodbooks(tmp_path, tmp_path / "out" / "books.parquet")
     assert report.bad_rows == {"descriptions_isbn13.txt:unparseable_line": 1}
@@ -189,3 +196,32 @@ def test_python_and_sql_isbn_rules_agree_on_every_isbn_in_the_data(source_dir: P
     assert len(rows) > 300_000
     mismatches = [r for r in rows if (isbn.isbn10(r[0]), isbn.isbn_key(r[0])) != r[1:]]
     assert mismatches == []
+
+
+def test_generated_summaries_fill_only_missing_blurbs_when_asked(tmp_path: Path) -> None:
+    source_folder(
+        tmp_path,
+        "1,11,5,393327345,Chuck Palahniuk,1996.0,Fight Club,eng,4.1,10,\n"
+        "2,12,6,000000002,Some One,2001.0,Quiet Book,eng,3.9,10,\n"
+        "3,13,7,000000003,Some Two,2002.0,Quoted Book,eng,3.9,10,\n",
+        {"book_details.csv": "isbn_10,description\n393327345,The publisher's own blurb.\n"},
+    )
+    with gzip.open(tmp_path / "book-descriptions" / "llm_summaries_goodbooks.csv.gz", "wt") as f:
+        f.write('book_id,goodreads_book_id,description\n'
+                '1,11,"""A summary that must lose to the blurb."""\n'
+                '2,12,"""Discover a quiet tale of two ""lost"" friends."""\n'
+                '3,13,"""A tale told in ""Quoted"""\n')
+    plain = ingest_goodbooks(tmp_path, tmp_path / "plain.parquet")
+    rows = {r["book_id"]: r for r in read_books(plain.out_path).to_pylist()}
+    assert [rows[i]["description_source"] for i in "123"] == ["publisher", None, None]
+    assert "descriptions_generated" in plain.stats and plain.stats["descriptions_generated"] == 0
+    filled = ingest_goodbooks(tmp_path, tmp_path / "filled.parquet", generated_descriptions=True)
+    rows = {r["book_id"]: r for r in read_books(filled.out_path).to_pylist()}
+    assert rows["1"]["description"] == "The publisher's own blurb."
+    assert rows["1"]["description_source"] == "publisher"
+    # the wrapping quote marks go, the quotes inside stay
+    assert rows["2"]["description"] == 'Discover a quiet tale of two "lost" friends.'
+    assert rows["3"]["description"] == 'A tale told in "Quoted"'  # an odd quote: only the first goes
+    assert rows["2"]["description_source"] == rows["3"]["description_source"] == "generated"
+    assert "Discover a quiet tale" in str(rows["2"]["document"])
+    assert filled.stats["descriptions_generated"] == 2 and filled.stats["books_with_description"] == 3

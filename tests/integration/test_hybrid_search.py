@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.filters import Filter, Tag
 from vibeshelf.search.exact import ExactMatcher
@@ -139,14 +141,17 @@ def test_eval_search_prints_every_mode_and_compares_with_the_previous_build(
     out = run_cli("eval", "search", "--queries", str(queries), data_dir=data_dir).stdout
     lines = out.splitlines()
     assert lines[0] == "q (3 queries)"
-    assert lines[1].split() == ["mrr@10", "ndcg@10", "recall@10", "recall@50", "p50_ms"]
-    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines[2:6]}
+    columns = lines[1].split()
+    assert columns == ["mrr@10", "ndcg@10", "p@10", "recall@10", "recall@50", "hijack@3", "p50_ms"]
+    rows = {line.split()[0]: dict(zip(columns, map(float, line.split()[1:]), strict=True))
+            for line in lines[2:6]}
     assert list(rows) == ["vector", "lexical", "hybrid", "hybrid+rerank"]
-    # An exact title is promoted to the top: reciprocal rank 1 for every query.
-    assert rows["hybrid"][:4] == rows["hybrid+rerank"][:4] == rows["lexical"][:4] == [1.0] * 4
+    # An exact title is promoted to the top: reciprocal rank 1 for every query, one book of ten.
+    for variant in ("lexical", "hybrid", "hybrid+rerank"):
+        assert [rows[variant][c] for c in ("mrr@10", "ndcg@10", "recall@10", "p@10")] == [1, 1, 1, 0.1]
     assert lines[7] == "MRR@10 against vector, with a paired bootstrap 95% interval over the 3 queries:"
     gains = {line.split()[0]: line.split()[1] for line in lines[8:11]}
-    vector_gain = f"{1 / rows['vector'][0] - 1:+.1%}"  # the others score 1.0
+    vector_gain = f"{1 / rows['vector']['mrr@10'] - 1:+.1%}"  # the others score 1.0
     assert gains == {"lexical": vector_gain, "hybrid": vector_gain, "hybrid+rerank": vector_gain}
     none = run_cli("eval", "search", "--queries", str(queries), "--previous", data_dir=data_dir, check=False)
     assert none.returncode == 2 and "no previous build" in none.stderr
@@ -163,9 +168,10 @@ def test_eval_search_refuses_held_out_shelves_the_catalog_still_has(
     sample_data_dir: Path, tmp_path: Path
 ) -> None:
     queries = tmp_path / "vibes.jsonl"
+    first, second = list(BookCatalog.load(sample_data_dir / "catalog" / "books.parquet"))[:2]
     rows = [
-        {"query": "cozy", "relevant": ["1"], "holdout": ["cozy-mystery", "no-such-shelf"]},
-        {"query": "dragons and wizards", "relevant": ["2"], "holdout": ["no-such-shelf"]},
+        {"query": "cozy", "relevant": [first.book_id], "holdout": ["cozy-mystery", "no-such-shelf"]},
+        {"query": "dragons and wizards", "relevant": [second.book_id], "holdout": ["no-such-shelf"]},
     ]
     queries.write_text("".join(json.dumps(r) + "\n" for r in rows))
     args = ("eval", "search", "--queries", str(queries))
@@ -180,3 +186,31 @@ def test_eval_search_refuses_held_out_shelves_the_catalog_still_has(
     queries.write_text(json.dumps(rows[1]) + "\n")  # held out shelves the catalog lacks: no leak
     clean = run_cli(*args, data_dir=sample_data_dir)
     assert clean.stdout.splitlines()[0] == "vibes (1 queries)"
+
+
+def test_eval_search_puts_every_set_side_by_side_and_skips_a_set_the_catalog_lacks(
+    sample_data_dir: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_text(json.dumps({"query": "a ghost story", "relevant": ["not-in-this-catalog"]}) + "\n")
+    sets = [REPO / "eval" / "reader_queries.jsonl", REPO / "eval" / "tip_of_tongue.jsonl", elsewhere]
+    args = ["eval", "search", *(a for path in sets for a in ("--queries", str(path)))]
+    out = run_cli(*args, data_dir=sample_data_dir).stdout
+    assert f"elsewhere: skipped, none of its books are in the catalog at {sample_data_dir}" in out
+    total = sum(1 for _ in (REPO / "eval" / "reader_queries.jsonl").open())
+    counted = re.search(r"^reader_queries \((\d+) queries(?:, (\d+) left out)?", out, re.MULTILINE)
+    assert counted and int(counted[1]) + int(counted[2] or 0) == total and int(counted[1]) > 0
+    side = out.split("Every set side by side")[1].splitlines()[1:]
+    assert side[0].split() == ["reader_queries", "ndcg@10", "reader_queries", "p@10",
+                               "tip_of_tongue", "mrr@10", "mean", "hijack@3"]
+    assert [line.split()[0] for line in side[1:]] == ["vector", "lexical", "hybrid", "hybrid+rerank"]
+    report = json.loads(run_cli(*args, "--json", data_dir=sample_data_dir).stdout)
+    assert set(report["sets"]) == {"reader_queries", "tip_of_tongue"} and "elsewhere" in report["skipped"]
+    assert report["sets"]["reader_queries"]["graded"] and not report["sets"]["tip_of_tongue"]["graded"]
+    hybrid = report["sets"]["reader_queries"]["rows"]["hybrid"]["ndcg@10"]
+    assert len(hybrid["per_query"]) == int(counted[1])
+    assert hybrid["interval"][0] <= hybrid["value"] <= hybrid["interval"][1]
+    cell = report["side_by_side"]["hybrid"]["reader_queries ndcg@10"]
+    assert cell["value"] == pytest.approx(hybrid["value"])
+    text_cell = next(line for line in side if line.startswith("hybrid ")).split()[1]
+    assert float(text_cell) == pytest.approx(hybrid["value"], abs=5e-4)

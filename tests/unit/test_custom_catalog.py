@@ -11,6 +11,7 @@ import pytest
 from vibeshelf.catalog.custom import ingest_file
 from vibeshelf.catalog.table import (
     BOOKS_SCHEMA,
+    SCHEMA_VERSION,
     CatalogError,
     manifest_path,
     read_books,
@@ -77,7 +78,7 @@ def test_manifest_records_rows_reasons_and_checksum(tmp_path: Path) -> None:
     manifest = json.loads(manifest_path(out).read_text())
     assert manifest["rows"] == 3 and manifest["bad_rows"] == report.bad_rows
     assert manifest["sha256"] == file_sha256(out) == report.checksum
-    assert manifest["schema_version"] == 1 and manifest["built_at"]
+    assert manifest["schema_version"] == SCHEMA_VERSION and manifest["built_at"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -59,3 +59,25 @@ def test_perfect_ranking_scores_one() -> None:
 def test_no_users_scores_zero() -> None:
     hits = ranking_metrics.hits_matrix([], [])
     assert ranking_metrics.hit_rate(hits, 10) == ranking_metrics.ndcg(hits, np.array([], int), 10) == 0.0
+
+
+def test_precision_divides_by_k_even_when_fewer_are_shown(hits: np.ndarray) -> None:
+    assert ranking_metrics.precision(hits, 3).tolist() == pytest.approx([1 / 3, 2 / 3, 0])
+    assert ranking_metrics.precision(hits, 10).tolist() == pytest.approx([0.1, 0.2, 0])
+
+
+def test_graded_ndcg_against_hand_computed_gains() -> None:
+    gains = ranking_metrics.gains_matrix([["a", "b", "c"], ["x"]], [{"b": 2, "c": 1, "d": 1}, {"y": 2}])
+    assert gains.tolist() == [[0, 2, 1], [0, 0, 0]]
+    ideal = [[2, 1, 1], [2]]
+    dcg = 2 / math.log2(3) + 1 / math.log2(4)
+    best = 2 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ranking_metrics.graded_ndcg(gains, ideal, 3).tolist() == pytest.approx([dcg / best, 0])
+    # a cut-off of 1 sees only the first result, against the single best grade
+    assert ranking_metrics.graded_ndcg(gains, ideal, 1).tolist() == [0, 0]
+
+
+def test_binary_ndcg_is_graded_ndcg_with_every_grade_one(hits: np.ndarray) -> None:
+    graded = ranking_metrics.graded_ndcg(hits.astype(float), [[1.0] * len(r) for r in RELEVANT], 3)
+    assert ranking_metrics.ndcg(hits, n_relevant(), 3) == pytest.approx(graded.mean())
+    assert ranking_metrics.recalls(hits, n_relevant(), 3).tolist() == pytest.approx([1, 2 / 3, 0])

@@ -12,6 +12,7 @@ import pytest
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.sample import SAMPLE_PATH
+from vibeshelf.search.eval_report import bootstrap_interval, format_side_by_side, side_by_side
 from vibeshelf.search.evaluate import (
     EvalQuery,
     EvalSetError,
@@ -20,6 +21,7 @@ from vibeshelf.search.evaluate import (
     format_gains,
     format_table,
     holdout_catalog,
+    in_catalog,
     load_queries,
     mrr_gain,
     score_rankings,
@@ -147,3 +149,56 @@ def test_format_gains_lists_every_variant_against_vector() -> None:
     assert lines[1].split()[:2] == ["hybrid", "+25.0%"]
     assert lines[2].split()[:2] == ["lexical", "-100.0%"]
     assert len(lines) == 3
+
+
+def test_graded_metrics_and_hijacks_match_hand_computed_values() -> None:
+    rankings = [["a", "b", "c"], ["x", "y"]]
+    relevant = [frozenset({"a", "c", "d"}), frozenset({"z"})]
+    grades = [{"a": 1, "c": 2, "d": 2}, {}]  # "z" has no grade given: it counts as 1
+    scored = score_rankings(rankings, relevant, grades, hijacks=[1 / 3, 0])
+    ndcg_1 = (1 + 2 / math.log2(4)) / (2 + 2 / math.log2(3) + 1 / math.log2(4))
+    assert scored.per_query["ndcg@10"].tolist() == pytest.approx([ndcg_1, 0])
+    assert scored.per_query["p@10"].tolist() == pytest.approx([0.2, 0])
+    assert scored.metrics["hijack@3"] == pytest.approx(1 / 6)
+    assert scored.metrics["mrr@10"] == pytest.approx(0.5)
+
+
+def test_queries_keep_their_grades_and_are_narrowed_to_the_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "reader.jsonl"
+    rows = [{"query": "dogs", "relevant": ["1", "2"], "grades": {"1": 2, "2": 1}},
+            {"query": "cats", "relevant": ["no-such-book"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dogs, cats = load_queries(path)
+    assert dogs.graded() == {"1": 2, "2": 1} and cats.graded() == {"no-such-book": 1}
+    catalog = BookCatalog.load(SAMPLE_PATH)
+    in_sample = next(b.book_id for b in catalog)
+    narrowed = in_catalog([EvalQuery("q", frozenset({in_sample, "not-a-book"}), grades={in_sample: 2}), cats],
+                          catalog)
+    assert [q.relevant for q in narrowed] == [frozenset({in_sample})]
+    assert narrowed[0].graded() == {in_sample: 2}
+
+
+def test_side_by_side_takes_each_sets_headline_with_its_interval() -> None:
+    def scores(**per_query: list[float]) -> SetScores:
+        arrays = {k.replace("_", "@"): np.array(v) for k, v in per_query.items()}
+        return SetScores({k: float(v.mean()) for k, v in arrays.items()}, arrays["mrr@10"], arrays)
+
+    results = {
+        "reader": {"hybrid": scores(mrr_10=[1, 0], ndcg_10=[0.5, 0.5], p_10=[0.2, 0.4], hijack_3=[0, 1])},
+        "tip": {"hybrid": scores(mrr_10=[1, 0.5, 0], ndcg_10=[1, 1, 1], p_10=[0, 0, 0], hijack_3=[0, 0, 0])},
+    }
+    table = side_by_side(results, {"reader": True, "tip": False})["hybrid"]
+    assert list(table) == ["reader ndcg@10", "reader p@10", "tip mrr@10", "mean", "hijack@3"]
+    assert table["reader ndcg@10"] == {"value": 0.5, "interval": [0.5, 0.5]}  # no spread
+    assert table["mean"]["value"] == pytest.approx((0.5 + 0.5) / 2)
+    assert table["hijack@3"]["value"] == pytest.approx(1 / 5)  # pooled over the five queries
+    low, high = table["tip mrr@10"]["interval"]
+    assert 0 <= low < 0.5 < high <= 1
+    text = format_side_by_side(side_by_side(results, {"reader": True, "tip": False}))
+    assert text.splitlines()[1].split()[:3] == ["hybrid", "0.500", "(0.500-0.500)"]
+
+
+def test_bootstrap_interval_narrows_with_more_queries() -> None:
+    few = bootstrap_interval(np.array([0.0, 1.0] * 5))
+    many = bootstrap_interval(np.array([0.0, 1.0] * 500))
+    assert few[0] < many[0] < 0.5 < many[1] < few[1]

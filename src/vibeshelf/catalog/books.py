@@ -26,6 +26,7 @@ class Book:
     url: str | None
     cover_url: str | None
     work_id: str | None
+    description_source: str | None = None  # "publisher", "generated" (a language model's summary)
 
     def index_fields(self) -> dict[str, object]:
         """The filterable fields a vector store keeps beside the vector."""

@@ -19,7 +19,7 @@ from vibeshelf.catalog.table import (
 # Our columns a mapping may name (`document` is always built here).
 FIELDS: tuple[str, ...] = (
     "book_id", "title", "authors", "year", "language", "average_rating", "ratings_count",
-    "shelves", "description", "url", "cover_url", "work_id", "isbn10",
+    "shelves", "description", "description_source", "url", "cover_url", "work_id", "isbn10",
 )
 REQUIRED: tuple[str, ...] = ("book_id", "title")
 LIST_FIELDS = frozenset({"authors", "shelves"})

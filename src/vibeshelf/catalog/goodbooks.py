@@ -23,6 +23,7 @@ SHELVES_CSV = Path("goodbooks-shelves/book_genres.csv")
 DETAILS_CSV = Path("book-descriptions/book_details.csv")
 GENRES_CSV = Path("book-descriptions/genres.csv")
 ISBN13_TXT = Path("book-descriptions/descriptions_isbn13.txt")
+SUMMARIES_CSV = Path("book-descriptions/llm_summaries_goodbooks.csv.gz")
 GOODREADS_URL = "https://www.goodreads.com/book/show/"
 
 # The columns used from each CSV file; all read as text, then parsed (and counted) in SQL.
@@ -34,10 +35,11 @@ CSV_COLUMNS: dict[str, tuple[Path, tuple[str, ...]]] = {
     "shelves_csv": (SHELVES_CSV, ("book_id", "genres")),
     "details_csv": (DETAILS_CSV, ("isbn_10", "description")),
     "genres_csv": (GENRES_CSV, ("isbn_10", "genre")),
+    "summaries_csv": (SUMMARIES_CSV, ("book_id", "description")),
 }
 
 # Descriptions: book_details.csv first (edition-matched goodbooks-10k-extended blurbs), then the
-# ISBN-13 file. Shelves: the goodbooks user shelves, then genres.csv genres (cleaned later).
+# ISBN-13 file, then (only when asked for) a language model's summary, marked "generated". Shelves: the goodbooks user shelves, then genres.csv genres (cleaned later).
 STAGE_SQL = f"""
 CREATE TEMP TABLE staged AS
 WITH books AS (SELECT *, isbn_key(isbn) AS isbn_key FROM books_csv),
@@ -54,7 +56,11 @@ isbn13 AS (
     WHERE isbn10 IS NOT NULL AND clean_description(description) IS NOT NULL GROUP BY 1),
 genres AS (
     SELECT isbn_key(isbn_10) AS isbn_key, list(genre ORDER BY ord) AS genres
-    FROM genres_csv GROUP BY 1)
+    FROM genres_csv GROUP BY 1),
+summaries AS (
+    SELECT clean_text(book_id) AS book_id,
+           arg_min(clean_description(unquote(description)), ord) AS description
+    FROM summaries_csv WHERE clean_description(unquote(description)) IS NOT NULL GROUP BY 1)
 SELECT
     b.ord, b.book_id, b.work_id, b.title,
     string_split(b.authors, ',') AS authors,
@@ -64,40 +70,49 @@ SELECT
     b.ratings_count,
     list_concat(coalesce(string_split(s.genres, ','), []::VARCHAR[]),
                 coalesce(g.genres, []::VARCHAR[])) AS shelves,
-    coalesce(d.description, i.description) AS description,
+    coalesce(d.description, i.description, m.description) AS description,
+    CASE WHEN d.description IS NULL AND i.description IS NULL AND m.description IS NOT NULL
+         THEN 'generated' END AS description_source,
     {sql_string(GOODREADS_URL)} || clean_text(b.goodreads_book_id) AS url,
     b.image_url AS cover_url,
     b.isbn AS isbn10,
     d.description IS NOT NULL AS described_by_details,
     d.description IS NULL AND i.description IS NOT NULL AS described_by_isbn13,
-    g.genres IS NOT NULL AS has_genres
+    g.genres IS NOT NULL AS has_genres,
+    d.description IS NULL AND i.description IS NULL AND m.description IS NOT NULL AS generated
 FROM books b
 LEFT JOIN shelves s ON s.book_id = clean_text(b.book_id)
 LEFT JOIN details d ON d.isbn_key = b.isbn_key
 LEFT JOIN isbn13 i ON i.isbn_key = b.isbn_key
 LEFT JOIN genres g ON g.isbn_key = b.isbn_key
+LEFT JOIN summaries m ON m.book_id = clean_text(b.book_id)
 """
 
 STATS_SQL = """
-SELECT count(*) FILTER (WHERE described_by_details OR described_by_isbn13),
+SELECT count(*) FILTER (WHERE described_by_details OR described_by_isbn13 OR generated),
        count(*) FILTER (WHERE described_by_details),
        count(*) FILTER (WHERE described_by_isbn13),
-       count(*) FILTER (WHERE has_genres)
+       count(*) FILTER (WHERE has_genres),
+       count(*) FILTER (WHERE generated)
 FROM staged
 """
 STATS_KEYS = (
     "books_with_description", "descriptions_from_book_details", "descriptions_from_isbn13",
-    "books_with_genres_csv",
+    "books_with_genres_csv", "descriptions_generated",
 )
 
 
-def ingest_goodbooks(source_dir: Path, out_path: Path) -> IngestReport:
-    """Join goodbooks-10k, its shelves and the description files into the books table."""
+def ingest_goodbooks(
+    source_dir: Path, out_path: Path, *, generated_descriptions: bool = False
+) -> IngestReport:
+    """Join goodbooks-10k, its shelves and the description files into the books table; with
+    `generated_descriptions`, a book without a blurb gets its generated summary."""
     if not (source_dir / BOOKS_CSV).is_file():
         raise CatalogError(f"no goodbooks catalog at {source_dir / BOOKS_CSV}")
     with connect() as con:
         for table, (relative, columns) in CSV_COLUMNS.items():
-            _load_csv(con, table, source_dir / relative, columns)
+            wanted = generated_descriptions or table != "summaries_csv"
+            _load_csv(con, table, source_dir / relative if wanted else None, columns)
         bad = _malformed_rows(con) | _load_isbn13_descriptions(con, source_dir / ISBN13_TXT)
         con.execute(STAGE_SQL)
         stats = dict(zip(STATS_KEYS, con.execute(STATS_SQL).fetchone() or (), strict=True))
@@ -105,11 +120,13 @@ def ingest_goodbooks(source_dir: Path, out_path: Path) -> IngestReport:
 
 
 def _load_csv(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, table: str, path: Path | None, columns: tuple[str, ...]
 ) -> None:
-    """Table `table` with `columns` (as text) and `ord`; empty, with a warning, if no file."""
-    if not path.is_file():
-        log.warning("no %s: continuing without it", path)
+    """Table `table` with `columns` (as text) and `ord`; empty if no path (not wanted), and
+    with a warning if no file there."""
+    if path is None or not path.is_file():
+        if path is not None:
+            log.warning("no %s: continuing without it", path)
         typed = ", ".join(f"{c} VARCHAR" for c in columns)
         con.execute(f"CREATE TEMP TABLE {table} ({typed}, ord BIGINT)")
         return

@@ -25,7 +25,7 @@ from vibeshelf.storage.files import atomic_write, file_sha256
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 
 # Column name -> DuckDB type, in file order. Other modules depend on it: change SCHEMA_VERSION too.
@@ -40,6 +40,7 @@ BOOKS_SCHEMA: tuple[tuple[str, str], ...] = (
     ("ratings_count", "BIGINT"),
     ("shelves", "VARCHAR[]"),
     ("description", "VARCHAR"),
+    ("description_source", "VARCHAR"),
     ("url", "VARCHAR"),
     ("cover_url", "VARCHAR"),
     ("isbn10", "VARCHAR"),
@@ -75,6 +76,12 @@ CREATE MACRO clean_language(s) AS
          ELSE lower(clean_text(s)) END;
 CREATE MACRO clean_cover(s) AS
     CASE WHEN clean_text(s) NOT LIKE '%/nophoto/%' THEN clean_text(s) END;
+CREATE MACRO unquote(s) AS
+    CASE WHEN trim(s) LIKE '"%' THEN CASE
+        WHEN trim(s) LIKE '%"' AND (length(trim(s)) - length(replace(trim(s), '"', ''))) % 2 = 0
+            THEN substr(trim(s), 2, length(trim(s)) - 2)
+        ELSE substr(trim(s), 2) END
+    ELSE s END;
 CREATE MACRO clean_description(s) AS clean_text(regexp_replace(
     regexp_replace(s, {"'" + ALTERNATE_COVER_NOTE.replace("'", "''") + "'"}, ''),
     {"'" + LOST_BREAK.replace("'", "''") + "'"}, '\\1\\2 \\3', 'g'));
@@ -91,6 +98,12 @@ BAD_REASON = """CASE
         THEN 'bad_ratings_count'
 END"""
 
+# Where a kept description came from: "generated" (written by a language model) when the source
+# says so, else "publisher" (the catalog's own blurb); NULL without a description.
+DESCRIPTION_SOURCE = """CASE WHEN clean_description(description) IS NOT NULL THEN
+    CASE WHEN lower(clean_text(description_source)) = 'generated' THEN 'generated'
+         ELSE 'publisher' END END"""
+
 # Staged (all text, lists of text) -> clean value, per column. `document` is built from these.
 CLEAN_COLUMNS: dict[str, str] = {
     "book_id": "clean_text(book_id)",
@@ -103,6 +116,7 @@ CLEAN_COLUMNS: dict[str, str] = {
     "ratings_count": "coalesce(parse_whole(ratings_count, 0, 9e15), 0)",
     "shelves": "clean_shelves(shelves)",
     "description": "clean_description(description)",
+    "description_source": DESCRIPTION_SOURCE,
     "url": "clean_text(url)",
     "cover_url": "clean_cover(cover_url)",
     "isbn10": "isbn10(isbn10)",

@@ -30,7 +30,10 @@ def ingest_goodbooks_cmd(
 
     settings = current_settings(ctx)
     try:
-        _report(ingest_goodbooks(source or settings.catalog.source_dir, settings.books_path))
+        _report(ingest_goodbooks(
+            source or settings.catalog.source_dir, settings.books_path,
+            generated_descriptions=settings.catalog.generated_descriptions,
+        ))
     except CatalogError as exc:
         fail(str(exc))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -79,6 +79,10 @@ def eval_search_cmd(
         list[Path],
         typer.Option("--queries", help='JSONL of {"query": ..., "relevant": [book ids]}; repeatable.'),
     ],
+    holdout_data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data dir of a held-out catalog: sets with holdout shelves are scored there."),
+    ] = None,
     previous: Annotated[
         bool, typer.Option("--previous", help="Also score the previous index builds (see keep_builds).")
     ] = False,
@@ -86,16 +90,15 @@ def eval_search_cmd(
         bool,
         typer.Option("--allow-leak", help="Score queries whose holdout shelves books still have."),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report.")] = False,
 ) -> None:
-    """MRR@10, nDCG@10, recall@10, recall@50 and in-process p50 latency per mode, per query file."""
-    from vibeshelf.search.evaluate import (
-        EvalSetError,
-        check_holdout,
-        evaluate_service,
-        format_gains,
-        format_table,
-        load_queries,
-    )
+    """MRR@10, nDCG@10, P@10, recall, title-hijack share and p50 latency per mode, per query
+    file, then every set side by side with bootstrap 95 % intervals."""
+    import json
+
+    from vibeshelf.search.eval_report import as_json as report_json
+    from vibeshelf.search.eval_report import format_side_by_side, score_sets, side_by_side
+    from vibeshelf.search.evaluate import EvalSetError, check_holdout, load_queries
 
     settings = current_settings(ctx)
     settings = with_section(settings, "search", query_cache_size=0, max_limit=50)
@@ -104,24 +107,35 @@ def eval_search_cmd(
         sets = {path.stem: load_queries(path) for path in queries}
     except EvalSetError as exc:
         fail(str(exc))
-    runtimes = {"current": load_runtime(settings)}
+    held_out = settings.model_copy(update={"data_dir": holdout_data_dir}) if holdout_data_dir else None
+    where = {name: held_out if held_out and any(q.holdout for q in qs) else settings
+             for name, qs in sets.items()}
+    runtimes: dict[Path, dict[str, Any]] = {}
+    for chosen in {s.data_dir: s for s in where.values()}.values():
+        builds = {"current": load_runtime(chosen)}
+        if previous:
+            builds["previous"] = load_runtime(chosen, previous=True)
+        runtimes[chosen.data_dir] = builds
     if not allow_leak:
-        shelf_counts = runtimes["current"].catalog.shelf_counts
         try:
             for name, qs in sets.items():
-                check_holdout(qs, shelf_counts, f"{name} on {settings.data_dir}")
+                shelf_counts = runtimes[where[name].data_dir]["current"].catalog.shelf_counts
+                check_holdout(qs, shelf_counts, f"{name} on {where[name].data_dir}")
         except EvalSetError as exc:
-            fail(f"{exc}; or pass --allow-leak to score it anyway")
-    if previous:
-        runtimes["previous"] = load_runtime(settings, previous=True)
-    for name, qs in sets.items():
-        rows = {}
-        gains = []
-        for build, runtime in runtimes.items():
-            label = f"{build} {runtime.store.manifest.build_id}: " if previous else ""
-            scored = evaluate_service(runtime.search, qs)
-            rows.update({label + variant: result.metrics for variant, result in scored.items()})
-            gains.append(label + format_gains(scored))
-        typer.echo(f"{name} ({len(qs)} queries)")
-        typer.echo(format_table(rows) + "\n")
-        typer.echo("\n".join(gains) + "\n")
+            fail(f"{exc}; or pass --allow-leak (or --holdout-data-dir) to score it anyway")
+    graded = {name: any(g > 1 for q in qs for g in q.grades.values()) for name, qs in sets.items()}
+    services = {
+        name: [(f"{build} {r.store.manifest.build_id}: " if previous else "", r.search)
+               for build, r in runtimes[where[name].data_dir].items()]
+        for name in sets
+    }
+    scoring = score_sets(sets, services, {name: s.data_dir for name, s in where.items()})
+    if as_json:
+        report = report_json(scoring.results, graded, scoring.counts, scoring.skipped)
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo("\n".join(scoring.lines))
+    if scoring.results:
+        typer.echo("Every set side by side (bootstrap 95% interval over each set's queries; mean of"
+                   " each set's first metric; hijack@3 pooled over all sets):")
+        typer.echo(format_side_by_side(side_by_side(scoring.results, graded)))

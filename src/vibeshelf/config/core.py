@@ -21,9 +21,11 @@ VectorDtype = Literal["float32", "float16"]
 
 
 class CatalogSettings(BaseModel):
-    """Where the raw catalog files live."""
+    """Where the raw catalog files live, and whether generated summaries fill missing blurbs."""
 
     source_dir: Path = Path("../shared/data")
+    # goodbooks: a language model's summary for a book without a publisher blurb, marked generated.
+    generated_descriptions: bool = False
 
 
 class ModelSettings(BaseModel):

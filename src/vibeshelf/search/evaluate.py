@@ -1,4 +1,4 @@
-"""Offline search evaluation: JSONL query sets, MRR/nDCG/recall per mode, held-out shelf catalogs."""
+"""Offline search evaluation: JSONL query sets, MRR/nDCG/P/recall and title hijacks per mode, held-out shelf catalogs."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
-from vibeshelf.ranking_metrics import hits_matrix, ndcg, recall, reciprocal_ranks
+from vibeshelf.ranking_metrics import (
+    gains_matrix,
+    graded_ndcg,
+    hits_matrix,
+    precision,
+    recalls,
+    reciprocal_ranks,
+)
+from vibeshelf.search.hijack import hijacked_share
 from vibeshelf.search.schemas import SearchParams
 from vibeshelf.search.service import SearchService
 
-METRICS: tuple[str, ...] = ("mrr@10", "ndcg@10", "recall@10", "recall@50")
+METRICS: tuple[str, ...] = ("mrr@10", "ndcg@10", "p@10", "recall@10", "recall@50", "hijack@3")
 # Retrieval variants compared side by side: a mode, "+rerank" for the learned rerank.
 VARIANTS: tuple[str, ...] = ("vector", "lexical", "hybrid", "hybrid+rerank")
 DEPTH = 50
@@ -31,15 +40,22 @@ class EvalSetError(ValueError):
 
 @dataclass(frozen=True)
 class EvalQuery:
-    """One query and the ids of the books that answer it; `holdout` shelves leak the answer."""
+    """One query and the ids of the books that answer it; `holdout` shelves leak the answer;
+    `grades` (2 = exactly what was asked, 1 = acceptable) where judged, else every one is 1."""
 
     query: str
     relevant: frozenset[str]
     holdout: tuple[str, ...] = ()
+    grades: Mapping[str, int] = field(default_factory=dict)
+
+    def graded(self) -> dict[str, int]:
+        """Every relevant id with its grade."""
+        return {book_id: self.grades.get(book_id, 1) for book_id in self.relevant}
 
 
 def load_queries(path: Path) -> list[EvalQuery]:
-    """Queries from JSONL lines {"query": ..., "relevant": [ids], "holdout": [shelves]?}."""
+    """Queries from JSONL lines {"query": ..., "relevant": [ids], "holdout": [shelves]?,
+    "grades": {id: grade}?}."""
     if not path.is_file():
         raise EvalSetError(f"no query file at {path}")
     queries = []
@@ -49,7 +65,8 @@ def load_queries(path: Path) -> list[EvalQuery]:
         try:
             row = json.loads(line)
             query = EvalQuery(
-                str(row["query"]), frozenset(map(str, row["relevant"])), tuple(row.get("holdout", ()))
+                str(row["query"]), frozenset(map(str, row["relevant"])), tuple(row.get("holdout", ())),
+                {str(k): int(v) for k, v in row.get("grades", {}).items()},
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise EvalSetError(f"{path}:{n}: expected {{query, relevant: [ids]}}: {exc}") from exc
@@ -59,6 +76,17 @@ def load_queries(path: Path) -> list[EvalQuery]:
     if not queries:
         raise EvalSetError(f"{path} holds no queries")
     return queries
+
+
+def in_catalog(queries: Iterable[EvalQuery], catalog: BookCatalog) -> list[EvalQuery]:
+    """The queries with their relevant books narrowed to the catalog's; those left with none are
+    dropped (a sample or another catalog holds only some of a set's books)."""
+    kept = []
+    for q in queries:
+        relevant = frozenset(b for b in q.relevant if b in catalog)
+        if relevant:
+            kept.append(replace(q, relevant=relevant))
+    return kept
 
 
 def check_holdout(
@@ -77,32 +105,57 @@ def check_holdout(
 
 @dataclass(frozen=True)
 class SetScores:
-    """A ranker's metrics on a query set (METRICS, maybe p50_ms), and each query's reciprocal
-    rank at 10, which the gain intervals resample."""
+    """A ranker's metrics on a query set (METRICS, maybe p50_ms), each query's reciprocal rank
+    at 10 (which the gain intervals resample), and each query's value of every metric."""
 
     metrics: dict[str, float]
     reciprocal_ranks: np.ndarray
+    per_query: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[frozenset[str]]) -> SetScores:
-    """MRR@10, nDCG@10, recall@10 and recall@50, averaged over queries."""
+def score_rankings(
+    rankings: Sequence[Sequence[str]],
+    relevant: Sequence[frozenset[str]],
+    grades: Sequence[Mapping[str, int]] | None = None,
+    hijacks: Sequence[float] | None = None,
+) -> SetScores:
+    """MRR@10, graded nDCG@10 (grade 1 where none given), P@10, recall@10, recall@50 and, when
+    given, the title-hijack share of each query's top 3; averaged over queries."""
     hits = hits_matrix(rankings, relevant)
     if hits.shape[1] < DEPTH:
         hits = np.pad(hits, ((0, 0), (0, DEPTH - hits.shape[1])))
+    given = grades or [{}] * len(relevant)
+    graded = [{b: g.get(b, 1) for b in rel} for rel, g in zip(relevant, given, strict=True)]
+    ideal = [list(g.values()) for g in graded]
     n_relevant = np.array([len(r) for r in relevant])
-    ranks = reciprocal_ranks(hits, 10)
-    metrics = {
-        "mrr@10": float(ranks.mean()),
-        "ndcg@10": ndcg(hits, n_relevant, 10),
-        "recall@10": recall(hits, n_relevant, 10),
-        "recall@50": recall(hits, n_relevant, DEPTH),
+    per_query = {
+        "mrr@10": reciprocal_ranks(hits, 10),
+        "ndcg@10": graded_ndcg(gains_matrix(rankings, graded), ideal, 10),
+        "p@10": precision(hits, 10),
+        "recall@10": recalls(hits, n_relevant, 10),
+        "recall@50": recalls(hits, n_relevant, DEPTH),
     }
-    return SetScores(metrics, ranks)
+    if hijacks is not None:
+        per_query["hijack@3"] = np.asarray(hijacks, dtype=float)
+    metrics = {name: float(values.mean()) for name, values in per_query.items()}
+    return SetScores(metrics, per_query["mrr@10"], per_query)
 
 
-def evaluate(queries: Sequence[EvalQuery], ranker: Callable[[str], list[str]]) -> SetScores:
-    """Score a ranker (query text -> book ids, best first) on a query set."""
-    return score_rankings([ranker(q.query) for q in queries], [q.relevant for q in queries])
+def evaluate(
+    queries: Sequence[EvalQuery],
+    ranker: Callable[[str], list[str]],
+    catalog: BookCatalog | None = None,
+) -> SetScores:
+    """Score a ranker (query text -> book ids, best first) on a query set; with the catalog, the
+    title-hijack share of each top 3 too."""
+    rankings = [ranker(q.query) for q in queries]
+    hijacks = None if catalog is None else [
+        hijacked_share(q.query, [catalog.get(b) for b in ranking])
+        for q, ranking in zip(queries, rankings, strict=True)
+    ]
+    return score_rankings(
+        rankings, [q.relevant for q in queries], [q.graded() for q in queries], hijacks
+    )
 
 
 def evaluate_service(
@@ -123,10 +176,8 @@ def evaluate_service(
             times.append((time.perf_counter() - started) * 1000)
             return [r.book_id for r in response.results]
 
-        scored = evaluate(queries, ranker)
-        out[variant] = SetScores(
-            {**scored.metrics, "p50_ms": statistics.median(times)}, scored.reciprocal_ranks
-        )
+        scored = evaluate(queries, ranker, service.catalog)
+        out[variant] = replace(scored, metrics={**scored.metrics, "p50_ms": statistics.median(times)})
     return out
 
 

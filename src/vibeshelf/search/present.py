@@ -48,6 +48,7 @@ class Presenter:
             ratings_count=book.ratings_count,
             shelves=book.shelves[:SHOWN_SHELVES],
             description=description,
+            description_source=book.description_source if description else None,  # type: ignore[arg-type]
             url=book.url,
             cover_url=book.cover_url,
             explanation=self.explain(book, found, exact) if explain else None,

@@ -70,6 +70,11 @@ class BookResult(BaseModel):
     ratings_count: int
     shelves: list[str]
     description: str | None
+    description_source: Literal["publisher", "generated"] | None = Field(
+        default=None,
+        description="publisher: the catalog's own blurb; generated: a summary written by a "
+        "language model (shown as such); None without a description",
+    )
     url: str | None
     cover_url: str | None
     explanation: Explanation | None = None
