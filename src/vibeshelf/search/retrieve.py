@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +22,44 @@ from vibeshelf.search.schemas import Mode
 from vibeshelf.search.topk import best_passing
 
 
-def query_encoder(encoder: Encoder, cache_size: int) -> Callable[[str], np.ndarray]:
-    """The encoder's unit vector for one query text, the last `cache_size` kept in a thread-safe LRU
-    (0: none kept)."""
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+LONG_QUERY_WORDS = 30  # a query longer than this is encoded a sentence at a time
+
+
+def sentences(text: str) -> list[str]:
+    """A long query's sentences (a short one whole), each with at least three words; a run of
+    short sentences joins the next."""
+    if len(text.split()) <= LONG_QUERY_WORDS:
+        return [text]
+    parts: list[str] = []
+    pending = ""
+    for part in _SENTENCE_END.split(text):
+        pending = f"{pending} {part}".strip()
+        if len(pending.split()) >= 3:
+            parts.append(pending)
+            pending = ""
+    if pending and parts:
+        parts[-1] = f"{parts[-1]} {pending}"
+    return parts or [text]
+
+
+def query_encoder(
+    encoder: Encoder, cache_size: int, fusion: str = "mean"
+) -> Callable[[str], np.ndarray]:
+    """The unit vector of one query text, the last `cache_size` kept in a thread-safe LRU (0: none
+    kept). A long query's sentences are encoded apart and fused (`fusion` "mean": the normalised
+    mean of their vectors; "whole": the text encoded at once), so every part of it counts, not
+    only what fits the model's token limit."""
     cache: LRUCache[tuple[str], np.ndarray] = LRUCache(maxsize=cache_size)
-    return cached(cache, lock=threading.Lock())(lambda text: encoder.encode([text])[0])
+
+    def encode(text: str) -> np.ndarray:
+        parts = sentences(text) if fusion == "mean" else [text]
+        if len(parts) == 1:
+            return encoder.encode(parts)[0]
+        mean = encoder.encode(parts).mean(axis=0)
+        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+
+    return cached(cache, lock=threading.Lock())(encode)
 
 
 @dataclass
@@ -113,8 +147,10 @@ class Retriever:
         filters: Filter,
         k: int,
         popularity_weight: float,
+        title_only: Collection[str] = (),
     ) -> Retrieved:
-        """Each retriever's top k for the query (`vector` its embedding, None in lexical mode)."""
+        """Each retriever's top k for the query (`vector` its embedding, None in lexical mode);
+        books in `title_only` (the query's words are only in their titles) get no BM25 score."""
         vector_ranked: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
@@ -125,7 +161,12 @@ class Retriever:
         bm25 = None
         bm25_max = 0.0
         if mode != "vector" and self.lexical is not None:
-            bm25 = np.where(self._lexical_in_catalog, self.lexical.scores(text), 0.0)
+            scored = self._lexical_in_catalog
+            if title_only:
+                scored = scored.copy()
+                position = self.lexical.position
+                scored[[position[i] for i in title_only if i in position]] = False
+            bm25 = np.where(scored, self.lexical.scores(text), 0.0)
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keeper(filters, self.catalog))]
         description_ids = (

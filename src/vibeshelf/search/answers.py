@@ -1,0 +1,142 @@
+"""Answers to a query that names something: a book's neighbours ("books like X") or an author's books."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+from scipy import sparse
+
+from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.index.base import VectorStore
+from vibeshelf.index.filters import Filter
+from vibeshelf.search.features import ShelfTables
+from vibeshelf.search.fusion import rrf
+from vibeshelf.search.ranking import RankTable, series_of, words_key
+from vibeshelf.search.retrieve import Retrieved
+
+
+class CoReadNeighbours(Protocol):
+    """The books most read by the readers of a book (collaborative filtering)."""
+
+    def co_read(self, book_id: str, limit: int) -> list[str]:
+        """Up to `limit` book ids, best first, never `book_id` itself."""
+        ...
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+
+
+class Answers:
+    """Ranks a named book's neighbours and a named author's books."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        catalog: BookCatalog,
+        ranking: RankTable,
+        vector_of: Callable[[Book], np.ndarray],
+        shelves: ShelfTables,
+        rrf_k: int,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.ranking = ranking
+        self.vector_of = vector_of
+        self.rrf_k = rrf_k
+        self.ids = list(shelves.book_shelves)
+        self.rows = {book_id: row for row, book_id in enumerate(self.ids)}
+        self.shelf_profiles = _shelf_profiles([shelves.book_shelves[i] for i in self.ids], len(shelves.stems))
+
+    def like_book(
+        self,
+        book: Book,
+        steer: np.ndarray | None,
+        filters: Filter,
+        keep: Callable[[str], bool] | None,
+        k: int,
+        co_read: CoReadNeighbours | None,
+    ) -> tuple[Retrieved, list[tuple[str, float]]]:
+        """The book's content neighbours (its vector, blended with `steer`'s when given) and
+        co-read neighbours, fused by reciprocal rank; never the book, its editions or box sets."""
+        vector = self.vector_of(book)
+        if steer is not None:
+            vector = _unit(vector + steer)
+        same = self._same_work(book)
+        hits = [h for h in self.store.knn(vector, k + 20, filters) if h.id in self.ranking and not same(h.id)]
+        content = [h.id for h in hits][:k]
+        similarity = {h.id: h.similarity for h in hits}
+        shelved = [i for i in self._shelf_neighbours(book.book_id, k + 20) if not same(i) and (keep is None or keep(i))]
+        readers = [] if co_read is None else [
+            i for i in co_read.co_read(book.book_id, k + 20)
+            if i in self.ranking and not same(i) and (keep is None or keep(i))
+        ][:k]
+        if steer is not None and readers:  # the co-read books most like the blend first
+            sims = self.store.similarities(vector, readers)
+            readers = [i for _, i in sorted(zip([-(s or 0.0) for s in sims], readers, strict=True))]
+        ordered = rrf([content, shelved[:k], readers], self.rrf_k)
+        found = Retrieved(book.title, vector, [(h.id, h.similarity) for h in hits], similarity, [], None, 0.0, [])
+        return found, ordered
+
+    def by_author(
+        self,
+        books: list[Book],
+        vibe: np.ndarray | None,
+        keep: Callable[[str], bool] | None,
+        popularity_weight: float,
+    ) -> tuple[Retrieved, list[tuple[str, float]]]:
+        """An author's books that pass `keep`: nearest `vibe` first when given, else most read."""
+        ids = [b.book_id for b in books if b.book_id in self.ranking and (keep is None or keep(b.book_id))]
+        if vibe is None:
+            ordered = [(i, self.ranking.books[i].popularity) for i in ids]
+            return Retrieved("", None, [], {}, [], None, 0.0, []), ordered
+        sims = self.store.similarities(vibe, ids)
+        hits = [(i, s) for i, s in zip(ids, sims, strict=True) if s is not None]
+        ranked = self.ranking.rank(hits, popularity_weight)
+        return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
+
+    def _shelf_neighbours(self, book_id: str, k: int) -> list[str]:
+        """The books whose shelves (weighted by how rare each is) are most like `book_id`'s."""
+        row = self.rows.get(book_id)
+        if row is None or self.shelf_profiles.nnz == 0:
+            return []
+        scores = (self.shelf_profiles @ self.shelf_profiles[row].T).toarray().ravel()
+        scores[row] = 0.0
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        return [self.ids[r] for r in top[np.argsort(-scores[top], kind="stable")] if scores[r] > 0]
+
+    def _same_work(self, book: Book) -> Callable[[str], bool]:
+        """Whether a book id is `book`, an edition of it, or a companion (box set, guide) of it
+        or its series."""
+        work = self.ranking.books[book.book_id].work
+        names = {words_key(book.title)}
+        series = series_of(book.title)
+        if series is not None:
+            names.add(words_key(series[0]))
+        names.discard("")
+
+        def same(book_id: str) -> bool:
+            other = self.ranking.books[book_id]
+            if other.work == work:
+                return True
+            if not other.companion:
+                return False
+            title = words_key(self.catalog.get(book_id).title)  # type: ignore[union-attr]
+            return any(name in title for name in names)
+
+        return same
+
+
+def _shelf_profiles(book_shelves: list[np.ndarray], shelf_count: int) -> sparse.csr_matrix:
+    """A books x shelves matrix, each shelf weighted by its inverse book frequency, rows unit."""
+    rows = np.repeat(np.arange(len(book_shelves)), [len(s) for s in book_shelves])
+    cols = np.concatenate(book_shelves) if book_shelves else np.zeros(0, np.int64)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(cols)), (rows, cols)), shape=(len(book_shelves), max(shelf_count, 1))
+    )
+    frequency = np.bincount(cols, minlength=matrix.shape[1])
+    matrix = matrix @ sparse.diags(np.log((1 + len(book_shelves)) / (1 + frequency)))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.csr_matrix(sparse.diags(1 / np.maximum(norms, 1e-12)) @ matrix)
