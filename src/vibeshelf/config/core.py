@@ -92,7 +92,7 @@ class SearchSettings(BaseModel):
     popular_min_sessions: Annotated[int, Field(ge=1, le=1_000_000)] = 3
     # A long query's sentences: "mean" encodes each and averages the vectors, "whole" encodes the
     # text at once (what passes the model's token limit is lost).
-    long_query_fusion: Literal["mean", "whole"] = "mean"
+    long_query_fusion: Literal["mean", "whole"] = "whole"
 
 
 class ServeSettings(BaseModel):

@@ -44,7 +44,7 @@ def sentences(text: str) -> list[str]:
 
 
 def query_encoder(
-    encoder: Encoder, cache_size: int, fusion: str = "mean"
+    encoder: Encoder, cache_size: int, fusion: str = "whole"
 ) -> Callable[[str], np.ndarray]:
     """The unit vector of one query text, the last `cache_size` kept in a thread-safe LRU (0: none
     kept). A long query's sentences are encoded apart and fused (`fusion` "mean": the normalised
