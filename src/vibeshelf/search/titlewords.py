@@ -10,7 +10,7 @@ from vibeshelf.search.lexical import tokenize
 
 
 # Words of almost every vibe query ("a book about", "a novel where") that say nothing of one.
-_GENERIC = frozenset(tokenize("book books novel novels read story stories series"))
+_GENERIC = frozenset(tokenize("book books novel novels read story stories series about like something"))
 
 
 class TitleWords:
