@@ -116,3 +116,18 @@ def test_a_catalog_without_authors_or_series_reads_everything_but_titles_as_vibe
     reader = Interpreter([book(str(i), f"Untitled {i}", []) for i in range(5)])
     assert reader.interpret("something by le guin").kind == "vibe"
     assert reader.interpret("books like the secret history").kind == "vibe"
+
+
+def test_short_sentences_about_the_asking_are_dropped_from_a_post(reader: Interpreter) -> None:
+    post = (
+        "Hello everyone! A boy and his two hunting dogs in the Ozarks. "
+        "I read it as a kid. Does anyone remember it? Thanks in advance!"
+    )
+    meaning = reader.interpret(post)
+    assert meaning.kind == "vibe"
+    assert meaning.vibe == "A boy and his two hunting dogs in the Ozarks."
+    assert meaning.dropped == ["Hello everyone!", "I read it as a kid.", "Does anyone remember it?", "Thanks in advance!"]
+
+
+def test_a_post_that_is_all_chatter_is_kept_whole(reader: Interpreter) -> None:
+    assert reader.interpret("I read it years ago. Thanks!").vibe == "I read it years ago. Thanks!"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.filters import keeper
 from vibeshelf.search.lexical import LexicalIndex
+from vibeshelf.search.query import SENTENCE_END
 from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.schemas import Mode
 from vibeshelf.search.topk import best_passing
 
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 LONG_QUERY_WORDS = 30  # a query longer than this is encoded a sentence at a time
 
 
@@ -33,7 +31,7 @@ def sentences(text: str) -> list[str]:
         return [text]
     parts: list[str] = []
     pending = ""
-    for part in _SENTENCE_END.split(text):
+    for part in SENTENCE_END.split(text):
         pending = f"{pending} {part}".strip()
         if len(pending.split()) >= 3:
             parts.append(pending)
@@ -46,18 +44,15 @@ def sentences(text: str) -> list[str]:
 def query_encoder(
     encoder: Encoder, cache_size: int, fusion: str = "whole"
 ) -> Callable[[str], np.ndarray]:
-    """The unit vector of one query text, the last `cache_size` kept in a thread-safe LRU (0: none
-    kept). A long query's sentences are encoded apart and fused (`fusion` "mean": the normalised
-    mean of their vectors; "whole": the text encoded at once), so every part of it counts, not
-    only what fits the model's token limit."""
+    """Unit vectors of one query text, a row each, the last `cache_size` kept in a thread-safe LRU
+    (0: none kept). The first row is the text encoded at once (cut at the model's token limit);
+    with `fusion` "max" a long query's sentence vectors follow it, and vector retrieval takes
+    each candidate's best similarity to any row, so every part of a long post counts."""
     cache: LRUCache[tuple[str], np.ndarray] = LRUCache(maxsize=cache_size)
 
     def encode(text: str) -> np.ndarray:
-        parts = sentences(text) if fusion == "mean" else [text]
-        if len(parts) == 1:
-            return encoder.encode(parts)[0]
-        mean = encoder.encode(parts).mean(axis=0)
-        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+        parts = sentences(text) if fusion == "max" else [text]
+        return encoder.encode([text] if len(parts) == 1 else [text, *parts])
 
     return cached(cache, lock=threading.Lock())(encode)
 
@@ -148,15 +143,20 @@ class Retriever:
         k: int,
         popularity_weight: float,
         title_only: Collection[str] = (),
+        parts: np.ndarray | None = None,
     ) -> Retrieved:
         """Each retriever's top k for the query (`vector` its embedding, None in lexical mode);
-        books in `title_only` (the query's words are only in their titles) get no BM25 score."""
+        books in `title_only` (the query's words are only in their titles) get no BM25 score;
+        `parts` (rows: the vectors of a long query's sentences) add their nearest books at their
+        best similarity to the query or any part."""
         vector_ranked: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
-            hits = [h for h in self.store.knn(vector, k, filters) if h.id in self.ranking]
-            vector_ranked = self.ranking.rank(((h.id, h.similarity) for h in hits), popularity_weight)
-            similarity = {h.id: h.similarity for h in hits}
+            for row in [vector, *(parts if parts is not None else [])]:
+                for hit in self.store.knn(row, k, filters):
+                    if hit.id in self.ranking and hit.similarity > similarity.get(hit.id, -2.0):
+                        similarity[hit.id] = hit.similarity
+            vector_ranked = self.ranking.rank(similarity.items(), popularity_weight)[:k]
         lexical_ids: list[str] = []
         bm25 = None
         bm25_max = 0.0

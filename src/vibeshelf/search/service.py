@@ -131,9 +131,10 @@ class SearchService:
     ) -> Retrieved:
         """Vector and/or BM25 candidates for the query, each list best first; BM25 ignores the
         books in `title_only`."""
-        vector = self.query_vector(text) if mode != "lexical" else None
+        vectors = self.query_vector(text) if mode != "lexical" else None
         return self.retriever.retrieve(
-            text, vector, mode, filters, k, self.settings.popularity_weight, title_only or ()
+            text, None if vectors is None else vectors[0], mode, filters, k,
+            self.settings.popularity_weight, title_only or (), None if vectors is None else vectors[1:],
         )
 
     def fused(self, found: Retrieved) -> list[tuple[str, float]]:
@@ -158,12 +159,12 @@ class SearchService:
         keep = keeper(filters, self.catalog)
         if meaning.kind == "like_book" and mode != "lexical":
             book: Book = self.catalog.get(meaning.book_id)  # type: ignore[arg-type, assignment]
-            steer = self.query_vector(meaning.vibe) if meaning.vibe else None
+            steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
             found, ordered = self.answers.like_book(book, steer, filters, keep, k, self.co_readers)
             return found, ordered, {}
         if meaning.kind == "author":
             assert meaning.author is not None
-            vibe = self.query_vector(meaning.vibe) if meaning.vibe and mode != "lexical" else None
+            vibe = self.query_vector(meaning.vibe)[0] if meaning.vibe and mode != "lexical" else None
             found, ordered = self.answers.by_author(
                 self.interpreter.author_books(meaning.author), vibe, keep, self.settings.popularity_weight
             )

@@ -8,7 +8,6 @@ from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.search.lexical import tokenize
 
-
 # Words of almost every vibe query ("a book about", "a novel where") that say nothing of one.
 _GENERIC = frozenset(tokenize("book books novel novels read story stories series about like something"))
 

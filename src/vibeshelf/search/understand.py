@@ -1,4 +1,4 @@
-"""Query understanding: what a reader typed -> an Interpreted (a book to go by, an author, a title or a vibe)."""
+"""Query understanding: a reader's text -> an Interpreted (a book to go by, an author, a title, a vibe)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,33 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
+from vibeshelf.search.query import SENTENCE_END
 from vibeshelf.search.ranking import series_of, words_key
 from vibeshelf.search.schemas import Interpreted
 
 # Leading small talk that says nothing about the book: dropped before anything else.
 _PREAMBLE = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|so|please|help)\b[\s!,.:;-]*"
+    r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|please|help)"
+    r"(?: (?:everyone|everybody|all|folks|there|guys|friends|y'?all))?\b[\s!,.:;-]*"
     r"|(?:i'?m|i am|we'?re|we are) (?:looking|searching|trying to find)(?: for)?\b[\s,:]*"
     r"|(?:i'?d|i would) like(?: to (?:read|find))?\b[\s,:]*"
-    r"|(?:can|could) (?:anyone|anybody|someone|somebody|you) (?:help me (?:find|identify)|recommend|suggest|tell me)\b[\s,:]*"
+    r"|(?:can|could) (?:anyone|anybody|someone|somebody|you) "
+    r"(?:help me (?:find|identify)|recommend|suggest|tell me)\b[\s,:]*"
     r"|(?:does|do) (?:anyone|anybody|someone|somebody) (?:remember|know)\b[\s,:]*"
     r"|(?:recommend|suggest|find|show)(?: me)?\b[\s,:]*"
     r"|(?:i want|i need)(?: to read)?\b[\s,:]*)",
     re.IGNORECASE,
 )
+# A short sentence of a post that is about the asking, not the book: dropped.
+_CHATTER = re.compile(
+    r"\b(?:thanks|thank you|thx|any help|appreciated?|(?:can'?t|cannot|can not|don'?t|do not) "
+    r"(?:remember|recall|find)|forgot(?:ten)?|(?:the|its) (?:title|name|author)|ring a bell"
+    r"|long shot|(?:does|do|can|could) (?:anyone|anybody|someone|somebody|you)"
+    r"|help me (?:find|identify)|(?:read|found|borrowed) (?:it|this|this book|a book)|years ago"
+    r"|as a (?:kid|child|teen(?:ager)?)|when i was (?:a |in |about )?(?:kid|child|young|\d+))\b",
+    re.IGNORECASE,
+)
+CHATTER_WORDS = 16  # a sentence this long or longer is kept: it may tell of the book too
 # "books like X", "similar to X", "if I liked X": X is a book to go by.
 _LIKE = re.compile(
     r"^(?:(?:some|any|more|other)?\s*(?:books?|novels?|reads?|something|anything|stuff|titles?)\s+"
@@ -32,13 +45,16 @@ _LIKE = re.compile(
     re.IGNORECASE,
 )
 # What the reader adds after the book: "X but set in the 1950s", "X, but funnier".
-_BUT = re.compile(r"\s*(?:,|;|\s-\s)?\s*\b(?:but|except|only|just)\b\s+", re.IGNORECASE)
+_BUT = re.compile(r"\s*(?:,|;|\s-\s)?\s*\b(?:but|except)\b\s+", re.IGNORECASE)
 # "X, what should I read next?" and the like: everything after the book that steers nothing.
 _TAIL = re.compile(
     r"\s*[,;.!?]\s*(?:what|which|any|anything|recommend|suggest|please|thanks|thank you).*$",
     re.IGNORECASE,
 )
-_BY = re.compile(r"^(?:(.*?)\s+)?\bby\s+(?!(?:a|an|the|my|his|her|their|its|one|two)\b)(.+)$", re.IGNORECASE)
+# "<vibe> by <author>"; "by a dog", "by the sea" name no author.
+_BY = re.compile(
+    r"^(?:(.*?)\s+)?\bby\s+(?!(?:a|an|the|my|his|her|their|its|one|two)\b)(.+)$", re.IGNORECASE
+)
 _FILLER = re.compile(
     r"^(?:something|anything|books?|novels?|stuff|works?|more|the|some|any|everything|all|other)$"
 )
@@ -51,6 +67,10 @@ AUTHOR_CUTOFF = 90.0
 def _key(text: str) -> str:
     """The words of a title or name, lower case, without a series suffix or a leading article."""
     return _ARTICLE.sub("", words_key(text))
+
+
+def _most_read(books: list[Book]) -> list[Book]:
+    return sorted(books, key=lambda b: (-b.ratings_count, b.book_id))
 
 
 def _name_keys(author: str) -> set[str]:
@@ -94,15 +114,17 @@ class Interpreter:
         }
         for name, shelf in self.series.items():  # a series is asked for by its first book
             titles.setdefault(name, [shelf[0]])
-        self.titles = {k: sorted(v, key=lambda b: (-b.ratings_count, b.book_id)) for k, v in titles.items()}
+        self.titles = {key: _most_read(books) for key, books in titles.items()}
         self.title_keys = list(self.titles)
-        self.authors = {k: sorted(v, key=lambda b: (-b.ratings_count, b.book_id)) for k, v in authors.items()}
+        self.authors = {key: _most_read(books) for key, books in authors.items()}
         self.readers = {k: sum(b.ratings_count for b in v) for k, v in self.authors.items()}
         self.name_words: dict[str, list[str]] = defaultdict(list)  # a name's word -> full names
         for full in self.authors:
             for word in set(full.split()):
                 self.name_words[word].append(full)
-        self.surnames = {k: max(v, key=lambda full: (self.readers[full], full)) for k, v in surnames.items()}
+        self.surnames = {  # a surname names its most read author
+            name: max(fulls, key=lambda full: (self.readers[full], full)) for name, fulls in surnames.items()
+        }
 
     def interpret(self, text: str) -> Interpreted:
         """What `text` (a sanitised query) asks for; the words left to search by are `vibe`."""
@@ -111,6 +133,7 @@ class Interpreter:
         while (cut := _PREAMBLE.match(body)) and cut.end() > 0 and cut.end() < len(body):
             dropped.append(cut.group(0).strip(" ,:;"))
             body = body[cut.end():].lstrip(" ,:;!.")
+        body = self._without_chatter(body, dropped)
         like = _LIKE.match(body)
         if like:
             found = self._like(like.group(1), strict=False)
@@ -141,6 +164,19 @@ class Interpreter:
                 vibe = ""
             return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
         return Interpreted(kind="vibe", vibe=body, dropped=dropped)
+
+    @staticmethod
+    def _without_chatter(text: str, dropped: list[str]) -> str:
+        """`text` less its short sentences about the asking ("Thanks in advance!"), when some
+        other sentence is left; those go to `dropped`."""
+        parts = SENTENCE_END.split(text)
+        if len(parts) < 2:
+            return text
+        chatter = [p for p in parts if len(p.split()) < CHATTER_WORDS and _CHATTER.search(p)]
+        if len(chatter) == len(parts):
+            return text
+        dropped.extend(chatter)
+        return " ".join(p for p in parts if p not in chatter)
 
     def series_books(self, name: str) -> list[Book]:
         """The books of a series, in order."""
