@@ -67,3 +67,27 @@ def test_the_page_says_which_book_it_shows_books_like(client: TestClient) -> Non
     assert f"Showing books like <em>{TITLE}</em>" in page.text
     vibe = client.get("/", params={"q": "funny sci-fi"})
     assert "Showing books like" not in vibe.text and 'id="interpreted"' not in vibe.text
+
+
+class CoReadByHand:
+    """Co-read neighbours given by hand: the book itself first (it must never come back)."""
+
+    def __init__(self, neighbours: list[str]) -> None:
+        self.neighbours = neighbours
+
+    def co_read(self, book_id: str, limit: int) -> list[str]:
+        return [book_id, *self.neighbours][:limit]
+
+
+def test_co_read_neighbours_join_a_books_neighbours(client: TestClient) -> None:
+    search = client.app.state.services.runtime.search
+    unlike = "34"  # Fifty Shades of Grey: no content neighbour of The Great Gatsby
+    before = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
+    assert unlike not in [r["book_id"] for r in before["results"]]
+    kept, search.co_readers = search.co_readers, CoReadByHand([unlike])
+    try:
+        after = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
+    finally:
+        search.co_readers = kept
+    ids = [r["book_id"] for r in after["results"]]
+    assert unlike in ids and BOOK_ID not in ids

@@ -1,4 +1,4 @@
-"""Answers to a query that names something: a book's neighbours ("books like X") or an author's books."""
+"""Answers to a query that names something: a book's neighbours ("books like X"), an author's books."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ class Answers:
         self.rrf_k = rrf_k
         self.ids = list(shelves.book_shelves)
         self.rows = {book_id: row for row, book_id in enumerate(self.ids)}
-        self.shelf_profiles = _shelf_profiles([shelves.book_shelves[i] for i in self.ids], len(shelves.stems))
+        self.shelf_profiles = _shelf_profiles(
+            [shelves.book_shelves[i] for i in self.ids], len(shelves.stems)
+        )
 
     def like_book(
         self,
@@ -59,26 +61,32 @@ class Answers:
         k: int,
         co_read: CoReadNeighbours | None,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
-        """The book's content neighbours (its vector, blended with `steer`'s when given) and
-        co-read neighbours, fused by reciprocal rank; never the book, its editions or box sets."""
+        """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
+        given), by shelves and by readers, fused by reciprocal rank; with `steer`, the shelf and
+        co-read neighbours most like the blend first. Never the book, its editions or box sets."""
         vector = self.vector_of(book)
         if steer is not None:
             vector = _unit(vector + steer)
         same = self._same_work(book)
-        hits = [h for h in self.store.knn(vector, k + 20, filters) if h.id in self.ranking and not same(h.id)]
-        content = [h.id for h in hits][:k]
-        similarity = {h.id: h.similarity for h in hits}
-        shelved = [i for i in self._shelf_neighbours(book.book_id, k + 20) if not same(i) and (keep is None or keep(i))]
-        readers = [] if co_read is None else [
-            i for i in co_read.co_read(book.book_id, k + 20)
-            if i in self.ranking and not same(i) and (keep is None or keep(i))
-        ][:k]
-        if steer is not None and readers:  # the co-read books most like the blend first
-            sims = self.store.similarities(vector, readers)
-            readers = [i for _, i in sorted(zip([-(s or 0.0) for s in sims], readers, strict=True))]
-        ordered = rrf([content, shelved[:k], readers], self.rrf_k)
-        found = Retrieved(book.title, vector, [(h.id, h.similarity) for h in hits], similarity, [], None, 0.0, [])
-        return found, ordered
+        hits = [
+            h for h in self.store.knn(vector, k + 20, filters) if h.id in self.ranking and not same(h.id)
+        ]
+
+        def allowed(ids: list[str]) -> list[str]:
+            return [i for i in ids if i in self.ranking and not same(i) and (keep is None or keep(i))][:k]
+
+        lists = [
+            [h.id for h in hits][:k],
+            allowed(self._shelf_neighbours(book.book_id, k + 20)),
+            allowed(co_read.co_read(book.book_id, k + 20)) if co_read is not None else [],
+        ]
+        if steer is not None:
+            lists[1:] = [self._nearest_first(vector, ids) for ids in lists[1:]]
+        found = Retrieved(
+            book.title, vector, [(h.id, h.similarity) for h in hits],
+            {h.id: h.similarity for h in hits}, [], None, 0.0, [],
+        )
+        return found, rrf(lists, self.rrf_k)
 
     def by_author(
         self,
@@ -88,7 +96,9 @@ class Answers:
         popularity_weight: float,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """An author's books that pass `keep`: nearest `vibe` first when given, else most read."""
-        ids = [b.book_id for b in books if b.book_id in self.ranking and (keep is None or keep(b.book_id))]
+        ids = [
+            b.book_id for b in books if b.book_id in self.ranking and (keep is None or keep(b.book_id))
+        ]
         if vibe is None:
             ordered = [(i, self.ranking.books[i].popularity) for i in ids]
             return Retrieved("", None, [], {}, [], None, 0.0, []), ordered
@@ -96,6 +106,11 @@ class Answers:
         hits = [(i, s) for i, s in zip(ids, sims, strict=True) if s is not None]
         ranked = self.ranking.rank(hits, popularity_weight)
         return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
+
+    def _nearest_first(self, vector: np.ndarray, ids: list[str]) -> list[str]:
+        """`ids` ordered by their similarity to `vector`, the most similar first."""
+        sims = self.store.similarities(vector, ids)
+        return [i for _, i in sorted(zip([-(s or 0.0) for s in sims], ids, strict=True))]
 
     def _shelf_neighbours(self, book_id: str, k: int) -> list[str]:
         """The books whose shelves (weighted by how rare each is) are most like `book_id`'s."""
