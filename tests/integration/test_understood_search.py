@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import run_cli
 from vibeshelf.search.ranking import title_key
 from vibeshelf.serve.app import create_app
 from vibeshelf.settings import Settings
@@ -91,3 +92,11 @@ def test_co_read_neighbours_join_a_books_neighbours(client: TestClient) -> None:
         search.co_readers = kept
     ids = [r["book_id"] for r in after["results"]]
     assert unlike in ids and BOOK_ID not in ids
+
+
+def test_the_cli_says_what_it_read_the_query_as(sample_data_dir: Path) -> None:
+    out = run_cli("search", "books like the great gatsby", "--limit", "3", data_dir=sample_data_dir)
+    assert f"read as like book: {TITLE}" in out.stderr
+    assert TITLE not in out.stdout and len(out.stdout.strip().splitlines()) == 3
+    vibe = run_cli("search", "funny sci-fi", "--limit", "3", data_dir=sample_data_dir)
+    assert "read as" not in vibe.stderr
