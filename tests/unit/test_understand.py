@@ -23,6 +23,7 @@ BOOKS = [
     book("8", "Go, Dog. Go!", ["P.D. Eastman"], 600),
     book("9", "Harry Potter and the Sorcerer's Stone (Harry Potter, #1)", ["J.K. Rowling"], 9000),
     book("10", "Harry Potter and the Chamber of Secrets (Harry Potter, #2)", ["J.K. Rowling"], 8000),
+    book("11", "Harry Potter: Film Wizardry", ["Brian Sibley"], 9500),
 ]
 
 
@@ -48,7 +49,9 @@ def test_books_like_a_title_resolve_to_the_book(reader: Interpreter, query: str)
 
 def test_a_series_suffix_is_not_needed_to_name_a_book(reader: Interpreter) -> None:
     assert reader.interpret("books like catching fire").book_id == "3"
-    assert reader.interpret("books like Harry Potter").book_id == "9"  # a series: its first book
+    # a series names its first book, not a book titled "<series>: <subtitle>"
+    assert reader.interpret("books like Harry Potter").book_id == "9"
+    assert reader.interpret("books like harry potter film wizardry").book_id == "11"
 
 
 def test_words_after_but_steer_the_neighbours(reader: Interpreter) -> None:

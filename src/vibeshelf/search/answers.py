@@ -13,7 +13,7 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
 from vibeshelf.search.fusion import rrf
-from vibeshelf.search.ranking import RankTable, series_of, words_key
+from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
 from vibeshelf.search.retrieve import Retrieved
 
 
@@ -86,7 +86,8 @@ class Answers:
             book.title, vector, [(h.id, h.similarity) for h in hits],
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
-        return found, rrf(lists, self.rrf_k)
+        ordered = rrf(lists, self.rrf_k)
+        return found, demote(ordered, self._series_mates(book, [i for i, _ in ordered]))
 
     def by_author(
         self,
@@ -121,6 +122,19 @@ class Answers:
         scores[row] = 0.0
         top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
         return [self.ids[r] for r in top[np.argsort(-scores[top], kind="stable")] if scores[r] > 0]
+
+    def _series_mates(self, book: Book, ids: list[str]) -> set[str]:
+        """Those of `ids` in `book`'s series: its sequels are not what "books like it" asks for
+        first."""
+        series = series_of(book.title)
+        if series is None:
+            return set()
+        name = words_key(series[0])
+        return {
+            i for i in ids
+            if (other := series_of(self.catalog.get(i).title)) is not None  # type: ignore[union-attr]
+            and words_key(other[0]) == name
+        }
 
     def _same_work(self, book: Book) -> Callable[[str], bool]:
         """Whether a book id is `book`, an edition of it, or a companion (box set, guide) of it

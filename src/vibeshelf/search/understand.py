@@ -88,6 +88,7 @@ class Interpreter:
 
     def __init__(self, books: Iterable[Book]) -> None:
         titles: dict[str, list[Book]] = defaultdict(list)
+        mains: dict[str, list[Book]] = defaultdict(list)  # titles without their subtitles
         series: dict[str, list[tuple[float, Book]]] = defaultdict(list)
         authors: dict[str, list[Book]] = defaultdict(list)
         surnames: dict[str, set[str]] = defaultdict(set)
@@ -97,7 +98,7 @@ class Interpreter:
                 titles[key].append(book)
                 main = _key(book.title.split(":", 1)[0])
                 if main and main != key:
-                    titles[main].append(book)
+                    mains[main].append(book)
             name_number = series_of(book.title)
             if name_number is not None:
                 series[_key(name_number[0])].append((name_number[1], book))
@@ -112,9 +113,13 @@ class Interpreter:
             for name, numbered in series.items()
             if len({n for n, _ in numbered}) > 1
         }
-        for name, shelf in self.series.items():  # a series is asked for by its first book
-            titles.setdefault(name, [shelf[0]])
-        self.titles = {key: _most_read(books) for key, books in titles.items()}
+        # A title names its book; else a series names its first book ("harry potter" is not
+        # "Harry Potter: Film Wizardry"); else a title without its subtitle names the book.
+        self.titles = {
+            **{key: _most_read(books) for key, books in mains.items()},
+            **{name: [shelf[0]] for name, shelf in self.series.items()},
+            **{key: _most_read(books) for key, books in titles.items()},
+        }
         self.title_keys = list(self.titles)
         self.authors = {key: _most_read(books) for key, books in authors.items()}
         self.readers = {k: sum(b.ratings_count for b in v) for k, v in self.authors.items()}
