@@ -87,7 +87,7 @@ class Answers:
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
         ordered = rrf(lists, self.rrf_k)
-        return found, demote(ordered, self._series_mates(book, [i for i, _ in ordered]))
+        return found, demote(ordered, self._kin(book, [i for i, _ in ordered]))
 
     def by_author(
         self,
@@ -123,37 +123,39 @@ class Answers:
         top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
         return [self.ids[r] for r in top[np.argsort(-scores[top], kind="stable")] if scores[r] > 0]
 
-    def _series_mates(self, book: Book, ids: list[str]) -> set[str]:
-        """Those of `ids` in `book`'s series: its sequels are not what "books like it" asks for
-        first."""
+    def _kin(self, book: Book, ids: list[str]) -> set[str]:
+        """Those of `ids` in `book`'s series or by one of its authors: not what "books like it"
+        asks for first."""
         series = series_of(book.title)
-        if series is None:
-            return set()
-        name = words_key(series[0])
-        return {
-            i for i in ids
-            if (other := series_of(self.catalog.get(i).title)) is not None  # type: ignore[union-attr]
-            and words_key(other[0]) == name
-        }
+        name = words_key(series[0]) if series is not None else None
+        authors = set(book.authors)
+        kin = set()
+        for i in ids:
+            other: Book = self.catalog.get(i)  # type: ignore[assignment]
+            other_series = series_of(other.title)
+            if authors & set(other.authors) or (
+                name is not None and other_series is not None and words_key(other_series[0]) == name
+            ):
+                kin.add(i)
+        return kin
 
     def _same_work(self, book: Book) -> Callable[[str], bool]:
-        """Whether a book id is `book`, an edition of it, or a companion (box set, guide) of it
-        or its series."""
+        """Whether a book id is `book`, an edition of it, a companion (box set, guide) of it or
+        its series, or a book whose title names its series ("Harry Potter: A Pop-Up Book")."""
         work = self.ranking.books[book.book_id].work
-        names = {words_key(book.title)}
         series = series_of(book.title)
-        if series is not None:
-            names.add(words_key(series[0]))
-        names.discard("")
+        named = words_key(series[0]) if series is not None else ""
+        names = {f" {words_key(book.title)} ", f" {named} "} - {"  "}
+        named = f" {named} " if len(named.split()) > 1 else ""  # "gone" would name Gone Girl
 
         def same(book_id: str) -> bool:
             other = self.ranking.books[book_id]
             if other.work == work:
                 return True
-            if not other.companion:
-                return False
-            title = words_key(self.catalog.get(book_id).title)  # type: ignore[union-attr]
-            return any(name in title for name in names)
+            title = f" {words_key(self.catalog.get(book_id).title)} "  # type: ignore[union-attr]
+            return bool(named and named in title) or (
+                other.companion and any(name in title for name in names)
+            )
 
         return same
 
