@@ -39,13 +39,11 @@ class Answers:
         ranking: RankTable,
         vector_of: Callable[[Book], np.ndarray],
         shelves: ShelfTables,
-        rrf_k: int,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.ranking = ranking
         self.vector_of = vector_of
-        self.rrf_k = rrf_k
         self.ids = list(shelves.book_shelves)
         self.rows = {book_id: row for row, book_id in enumerate(self.ids)}
         self.shelf_profiles = _shelf_profiles(
@@ -60,10 +58,12 @@ class Answers:
         keep: Callable[[str], bool] | None,
         k: int,
         co_read: CoReadNeighbours | None,
+        rrf_k: int,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
-        given), by shelves and by readers, fused by reciprocal rank; with `steer`, the shelf and
-        co-read neighbours most like the blend first. Never the book, its editions or box sets."""
+        given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`); with
+        `steer`, the shelf and co-read neighbours most like the blend first. Never the book, its
+        editions or box sets; its own series and author after the rest."""
         vector = self.vector_of(book)
         if steer is not None:
             vector = _unit(vector + steer)
@@ -86,7 +86,7 @@ class Answers:
             book.title, vector, [(h.id, h.similarity) for h in hits],
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
-        ordered = rrf(lists, self.rrf_k)
+        ordered = rrf(lists, rrf_k)
         return found, demote(ordered, self._kin(book, [i for i, _ in ordered]))
 
     def by_author(

@@ -73,7 +73,7 @@ class SearchService:
         self.title_words = TitleWords(catalog)
         self.book_rows = {} if book_vectors is None else {i: r for r, i in enumerate(book_vectors.ids)}
         self.book_vectors = book_vectors
-        self.answers = Answers(store, catalog, self.ranking, self._vector_of, self.shelves, settings.rrf_k)
+        self.answers = Answers(store, catalog, self.ranking, self._vector_of, self.shelves)
         self.co_readers: CoReadNeighbours | None = None
 
     def with_settings(self, settings: SearchSettings) -> SearchService:
@@ -160,7 +160,9 @@ class SearchService:
         if meaning.kind == "like_book" and mode != "lexical":
             book: Book = self.catalog.get(meaning.book_id)  # type: ignore[arg-type, assignment]
             steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
-            found, ordered = self.answers.like_book(book, steer, filters, keep, k, self.co_readers)
+            found, ordered = self.answers.like_book(
+                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k
+            )
             return found, ordered, {}
         if meaning.kind == "author":
             assert meaning.author is not None
