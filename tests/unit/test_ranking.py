@@ -84,3 +84,27 @@ def test_title_key_drops_series_suffix_and_punctuation() -> None:
     b = title_key("The Hunger Games", "Suzanne  Collins")
     assert a == b == "the hunger games|suzanne collins"
     assert title_key("Dune", "Frank Herbert") != title_key("Dune Messiah", "Frank Herbert")
+
+
+def test_box_sets_and_companions_follow_the_books_unless_asked_for() -> None:
+    books = [
+        book("1", 10, title="The Hunger Games Trilogy Boxset (The Hunger Games, #1-3)", author="S"),
+        book("2", 10, title="The Hunger Games: Official Illustrated Movie Companion", author="K"),
+        book("3", 10, title="The Hunger Games (The Hunger Games, #1)", author="S"),
+        book("4", 10, title="Catching Fire (The Hunger Games, #2)", author="S"),
+        book("5", 10, title="The Hunger Games Tribute Guide", author="E"),
+        book("6", 10, title="Divergent (Divergent, #1)", author="V"),
+    ]
+    table = RankTable(BookCatalog(books))
+    ordered = [("1", 0.9), ("2", 0.8), ("3", 0.7), ("5", 0.65), ("4", 0.6), ("6", 0.5)]
+    demoted = table.dedupe(ordered, 10)
+    assert [i for i, _ in demoted] == ["3", "4", "6", "1", "2", "5"]
+    scores = [s for _, s in demoted]
+    assert scores == sorted(scores, reverse=True)
+    assert [i for i, _ in table.dedupe(ordered, 3)] == ["3", "4", "6"]
+    assert table.dedupe(ordered, 10, companions=True) == ordered
+
+
+def test_an_omnibus_is_a_work_when_its_series_books_are_not_in_the_catalog() -> None:
+    books = [book("1", 10, title="The Once and Future King (The Once and Future King #1-4)")]
+    assert not RankTable(BookCatalog(books)).books["1"].companion

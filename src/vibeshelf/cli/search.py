@@ -70,6 +70,11 @@ def search(
                 f"{', exact ' + why.exact_match if why.exact_match else ''}; "
                 f"words: {', '.join(why.shared_words) or '-'}; shelves: {', '.join(why.shared_shelves) or '-'}"
             )
+    meaning = response.interpreted
+    if meaning is not None and meaning.kind != "vibe":
+        named = meaning.title or meaning.author or meaning.series
+        steer = f", steered by {meaning.vibe!r}" if meaning.vibe and meaning.kind != "title" else ""
+        typer.echo(f"read as {meaning.kind.replace('_', ' ')}: {named}{steer}", err=True)
     typer.echo(f"{len(response.results)} results in {response.took_ms:.1f} ms", err=True)
 
 

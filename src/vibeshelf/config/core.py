@@ -82,7 +82,7 @@ class StoreSettings(BaseModel):
 class SearchSettings(BaseModel):
     """Query handling and ranking."""
 
-    max_query_chars: Annotated[int, Field(ge=16, le=10_000)] = 500
+    max_query_chars: Annotated[int, Field(ge=16, le=10_000)] = 2000
     candidates: Annotated[int, Field(ge=10, le=2000)] = 100
     default_limit: Annotated[int, Field(ge=1, le=100)] = 10
     max_limit: Annotated[int, Field(ge=1, le=500)] = 50
@@ -93,6 +93,10 @@ class SearchSettings(BaseModel):
     rerank: bool = True
     rerank_depth: Annotated[int, Field(ge=1, le=500)] = 50
     popular_min_sessions: Annotated[int, Field(ge=1, le=1_000_000)] = 3
+    # A long query (over 30 words): "whole" encodes the text at once (what passes the model's
+    # token limit is lost); "max" also retrieves by each sentence's vector, a book scoring its
+    # best similarity to the whole or any sentence.
+    long_query_fusion: Literal["whole", "max"] = "whole"
 
 
 class ServeSettings(BaseModel):

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 _WHITESPACE = re.compile(r"\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")  # where a query's sentences part
 
 
 class QueryError(ValueError):

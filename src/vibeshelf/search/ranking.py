@@ -1,23 +1,39 @@
-"""Ranking: similarity first, popularity second, and edition de-duplication.
+"""Ranking: similarity first, popularity second, edition de-duplication and companion demotion.
 
     rank_score = similarity + w * log(1 + ratings_count) / log(1 + max_ratings_count)
 
 The popularity term lies in [0, w] (w = search.popularity_weight, default 0.02), so a book that
 is more similar by more than w always ranks higher; popularity only reorders near-ties. Exact
 ties fall back to more ratings, then book id, so the order is deterministic.
+
+One work, one result: editions of a work are one result, and companions (box sets, omnibus
+editions, movie companions, guides, "the world of" books) follow every other result unless the
+query asks for them by one of those words.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import Book, BookCatalog
 
 _SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
+# "Catching Fire (The Hunger Games, #2)": the series name and a single number (not "#1-3").
+_SERIES_PART = re.compile(r"\(([^()]*?),?\s*#(\d+(?:\.\d+)?)\)\s*$")
+# "(The Hunger Games, #1-3)": an omnibus of a series' books.
+_RANGE_PART = re.compile(r"\(([^()]*?),?\s*#\d+\s*-\s*\d+\)\s*$")
+_COMPANION = re.compile(
+    r"\b(box(?:ed)?[ -]?sets?|boxset|collection|omnibus|complete (?:series|novels|works)|trilogy"
+    r"|quartet|books? \d+\s*-\s*\d+|companion|(?:tribute|official|ultimate|unofficial|"
+    r"illustrated) guide|guide to the (?:world|films?|movies?|series)|the world of"
+    r"|the (?:art|making|science) of (?:the )?(?:film|movie)s?|coloring book|colouring book"
+    r"|activity book)\b",
+    re.IGNORECASE,
+)
 
 
 def popularity(ratings_count: int, max_ratings_count: int) -> float:
@@ -34,6 +50,7 @@ class RankedBook:
     ratings_count: int
     popularity: float
     work: int
+    companion: bool  # a box set, omnibus, movie companion, guide... of other books
 
 
 class RankTable:
@@ -42,8 +59,11 @@ class RankTable:
     def __init__(self, catalog: BookCatalog) -> None:
         top = catalog.max_ratings_count
         groups = edition_groups((b.book_id, *edition_keys(b)) for b in catalog)
+        numbered = {words_key(s[0]) for b in catalog if (s := series_of(b.title)) is not None}
         self.books = {
-            b.book_id: RankedBook(b.ratings_count, popularity(b.ratings_count, top), groups[b.book_id])
+            b.book_id: RankedBook(
+                b.ratings_count, popularity(b.ratings_count, top), groups[b.book_id], is_companion(b.title, numbered)
+            )
             for b in catalog
         }
 
@@ -57,18 +77,35 @@ class RankTable:
         scored.sort(key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
         return scored
 
-    def dedupe(self, ordered: Iterable[tuple[str, float]], limit: int) -> list[tuple[str, float]]:
-        """The first `limit` of `ordered`, keeping only the best-ranked edition of each work."""
+    def dedupe(
+        self, ordered: Iterable[tuple[str, float]], limit: int, companions: bool = False
+    ) -> list[tuple[str, float]]:
+        """The first `limit` of `ordered`, keeping only the best-ranked edition of each work;
+        companions come after every other book unless `companions` (the query asks for them)."""
         seen: set[int] = set()
-        kept = []
+        unique = []
+        works = 0
         for book_id, score in ordered:
-            work = self.books[book_id].work
-            if work not in seen:
-                seen.add(work)
-                kept.append((book_id, score))
-                if len(kept) == limit:
+            book = self.books[book_id]
+            if book.work not in seen:
+                seen.add(book.work)
+                unique.append((book_id, score))
+                works += companions or not book.companion
+                if works == limit:
                     break
-        return kept
+        if not companions:
+            unique = demote(unique, {i for i, _ in unique if self.books[i].companion})
+        return unique[:limit]
+
+
+def demote(ordered: list[tuple[str, float]], pushed: Collection[str]) -> list[tuple[str, float]]:
+    """`ordered` (book id, score, best first) with the books in `pushed` moved after all others,
+    in their order, their scores lowered to at most the last other book's."""
+    if not pushed:
+        return ordered
+    kept = [(i, s) for i, s in ordered if i not in pushed]
+    floor = kept[-1][1] if kept else None
+    return kept + [(i, s if floor is None else min(s, floor)) for i, s in ordered if i in pushed]
 
 
 def edition_keys(book: Book) -> tuple[str, str]:
@@ -97,6 +134,30 @@ def edition_groups(books: Iterable[tuple[str, str, str]]) -> dict[str, int]:
             parent[root(key)] = root(first)
     numbers: dict[str, int] = {}
     return {book_id: numbers.setdefault(root(first), len(numbers)) for book_id, first in firsts.items()}
+
+
+def is_companion(title: str, numbered: Collection[str] = ()) -> bool:
+    """Whether a title is a box set, omnibus, movie companion, guide... rather than a work: by
+    its words, or as a range of a series ("(Dune, #1-3)") whose own books (`numbered`, series
+    keys) are in the catalog."""
+    if _COMPANION.search(_SERIES.sub("", title)):
+        return True
+    omnibus = _RANGE_PART.search(title)
+    return omnibus is not None and words_key(omnibus.group(1)) in numbered
+
+
+def asks_for_companions(query: str) -> bool:
+    """Whether a query asks for box sets, collections, guides and the like by name."""
+    return bool(_COMPANION.search(query))
+
+
+def series_of(title: str) -> tuple[str, float] | None:
+    """(series name, number) from a goodbooks-style suffix, "X (The Hunger Games, #2)"; None
+    without one or for a range ("#1-3")."""
+    found = _SERIES_PART.search(title)
+    if found is None or not found.group(1).strip():
+        return None
+    return found.group(1).strip(), float(found.group(2))
 
 
 def words_key(text: str) -> str:

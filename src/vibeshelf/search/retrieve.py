@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,16 +16,45 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.filters import keeper
 from vibeshelf.search.lexical import LexicalIndex
+from vibeshelf.search.query import SENTENCE_END
 from vibeshelf.search.ranking import RankTable
 from vibeshelf.search.schemas import Mode
 from vibeshelf.search.topk import best_passing
 
+LONG_QUERY_WORDS = 30  # a query longer than this is encoded a sentence at a time
 
-def query_encoder(encoder: Encoder, cache_size: int) -> Callable[[str], np.ndarray]:
-    """The encoder's unit vector for one query text, the last `cache_size` kept in a thread-safe LRU
-    (0: none kept)."""
+
+def sentences(text: str) -> list[str]:
+    """A long query's sentences (a short one whole), each with at least three words; a run of
+    short sentences joins the next."""
+    if len(text.split()) <= LONG_QUERY_WORDS:
+        return [text]
+    parts: list[str] = []
+    pending = ""
+    for part in SENTENCE_END.split(text):
+        pending = f"{pending} {part}".strip()
+        if len(pending.split()) >= 3:
+            parts.append(pending)
+            pending = ""
+    if pending and parts:
+        parts[-1] = f"{parts[-1]} {pending}"
+    return parts or [text]
+
+
+def query_encoder(
+    encoder: Encoder, cache_size: int, fusion: str = "whole"
+) -> Callable[[str], np.ndarray]:
+    """Unit vectors of one query text, a row each, the last `cache_size` kept in a thread-safe LRU
+    (0: none kept). The first row is the text encoded at once (cut at the model's token limit);
+    with `fusion` "max" a long query's sentence vectors follow it, and vector retrieval takes
+    each candidate's best similarity to any row, so every part of a long post counts."""
     cache: LRUCache[tuple[str], np.ndarray] = LRUCache(maxsize=cache_size)
-    return cached(cache, lock=threading.Lock())(lambda text: encoder.encode([text])[0])
+
+    def encode(text: str) -> np.ndarray:
+        parts = sentences(text) if fusion == "max" else [text]
+        return encoder.encode([text] if len(parts) == 1 else [text, *parts])
+
+    return cached(cache, lock=threading.Lock())(encode)
 
 
 @dataclass
@@ -113,19 +142,31 @@ class Retriever:
         filters: Filter,
         k: int,
         popularity_weight: float,
+        title_only: Collection[str] = (),
+        parts: np.ndarray | None = None,
     ) -> Retrieved:
-        """Each retriever's top k for the query (`vector` its embedding, None in lexical mode)."""
+        """Each retriever's top k for the query (`vector` its embedding, None in lexical mode);
+        books in `title_only` (the query's words are only in their titles) get no BM25 score;
+        `parts` (rows: the vectors of a long query's sentences) add their nearest books at their
+        best similarity to the query or any part."""
         vector_ranked: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
-            hits = [h for h in self.store.knn(vector, k, filters) if h.id in self.ranking]
-            vector_ranked = self.ranking.rank(((h.id, h.similarity) for h in hits), popularity_weight)
-            similarity = {h.id: h.similarity for h in hits}
+            for row in [vector, *(parts if parts is not None else [])]:
+                for hit in self.store.knn(row, k, filters):
+                    if hit.id in self.ranking and hit.similarity > similarity.get(hit.id, -2.0):
+                        similarity[hit.id] = hit.similarity
+            vector_ranked = self.ranking.rank(similarity.items(), popularity_weight)[:k]
         lexical_ids: list[str] = []
         bm25 = None
         bm25_max = 0.0
         if mode != "vector" and self.lexical is not None:
-            bm25 = np.where(self._lexical_in_catalog, self.lexical.scores(text), 0.0)
+            scored = self._lexical_in_catalog
+            if title_only:
+                scored = scored.copy()
+                position = self.lexical.position
+                scored[[position[i] for i in title_only if i in position]] = False
+            bm25 = np.where(scored, self.lexical.scores(text), 0.0)
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keeper(filters, self.catalog))]
         description_ids = (

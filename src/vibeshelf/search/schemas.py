@@ -80,6 +80,21 @@ class BookResult(BaseModel):
     explanation: Explanation | None = None
 
 
+class Interpreted(BaseModel):
+    """What the search understood the query to ask for, before retrieving anything."""
+
+    kind: Literal["like_book", "author", "title", "vibe"] = Field(
+        description="like_book: books like a catalog book; author: an author's books; title: a "
+        "title or series typed as it is; vibe: everything else"
+    )
+    book_id: str | None = Field(default=None, description="The book named (like_book, title)")
+    title: str | None = Field(default=None, description="The named book's title")
+    author: str | None = Field(default=None, description="The author named (author)")
+    series: str | None = Field(default=None, description="The series named (title), shown in order")
+    vibe: str = Field(description="The words searched by: what steers a like_book or author answer")
+    dropped: list[str] = Field(default_factory=list, description="Words that said nothing of the book")
+
+
 class SearchResponse(BaseModel):
     """Ranked results with what produced them."""
 
@@ -92,6 +107,7 @@ class SearchResponse(BaseModel):
     model_version: str
     index_build: str
     version: str | None = Field(default=None, description="Experiment version that served it, if any")
+    interpreted: Interpreted | None = Field(default=None, description="What the query was read as")
     results: list[BookResult]
 
 

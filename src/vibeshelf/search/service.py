@@ -1,4 +1,5 @@
-"""The search pipeline: sanitize, retrieve (vector KNN and BM25), fuse, rerank, dedupe, explain, log."""
+"""The search pipeline: sanitize, understand, retrieve (vector KNN and BM25), fuse, rerank, dedupe,
+explain, log."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import uuid
 
 import numpy as np
 
-from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.catalog.documents import build_document
 from vibeshelf.config.core import SearchSettings
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.embed.vectors import EmbeddingSet
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
+from vibeshelf.search.answers import Answers, CoReadNeighbours
 from vibeshelf.search.exact import ExactMatcher
 from vibeshelf.search.features import ShelfTables, rerank_features
 from vibeshelf.search.filters import build_filter, keeper
@@ -22,14 +25,21 @@ from vibeshelf.search.lexical import LexicalIndex
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
-from vibeshelf.search.ranking import RankTable
+from vibeshelf.search.ranking import RankTable, asks_for_companions, demote
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
-from vibeshelf.search.schemas import Mode, SearchParams, SearchResponse
+from vibeshelf.search.schemas import Interpreted, Mode, SearchParams, SearchResponse
+from vibeshelf.search.titlewords import TitleWords
+from vibeshelf.search.understand import Interpreter
 
 
 class SearchService:
-    """Answers SearchParams with a ranked SearchResponse."""
+    """Answers SearchParams with a ranked SearchResponse.
+
+    `book_vectors` are the catalog books' own vectors ("books like X" starts from X's; without
+    them X's document is encoded); `co_readers`, set by whoever holds a recommender, adds the
+    books X's readers read.
+    """
 
     def __init__(
         self,
@@ -41,6 +51,7 @@ class SearchService:
         lexical: LexicalIndex | None = None,
         reranker: Reranker | None = None,
         descriptions: EmbeddingSet | None = None,
+        book_vectors: EmbeddingSet | None = None,
     ) -> None:
         self.encoder = encoder
         self.store = store
@@ -49,7 +60,7 @@ class SearchService:
         self.query_log = query_log
         self.lexical = lexical
         self.reranker = reranker
-        self.query_vector = query_encoder(encoder, settings.query_cache_size)
+        self.query_vector = query_encoder(encoder, settings.query_cache_size, settings.long_query_fusion)
         self.exact = ExactMatcher(catalog)
         self.ranking = RankTable(catalog)
         self.retriever = Retriever(
@@ -58,12 +69,20 @@ class SearchService:
         )
         self.shelves = ShelfTables.build(catalog, encoder)
         self.presenter = Presenter(catalog, self.shelves.stems)
+        self.interpreter = Interpreter(catalog)
+        self.title_words = TitleWords(catalog)
+        self.book_rows = {} if book_vectors is None else {i: r for r, i in enumerate(book_vectors.ids)}
+        self.book_vectors = book_vectors
+        self.answers = Answers(store, catalog, self.ranking, self._vector_of, self.shelves)
+        self.co_readers: CoReadNeighbours | None = None
 
     def with_settings(self, settings: SearchSettings) -> SearchService:
         """This service under other ranking settings, sharing its indexes, encoder and tables."""
         variant = copy.copy(self)
         variant.settings = settings
-        variant.query_vector = query_encoder(self.encoder, settings.query_cache_size)
+        variant.query_vector = query_encoder(
+            self.encoder, settings.query_cache_size, settings.long_query_fusion
+        )
         return variant
 
     def search(self, params: SearchParams, session: str | None = None) -> SearchResponse:
@@ -78,9 +97,10 @@ class SearchService:
         rerank = mode == "hybrid" and self.reranker is not None and (
             self.settings.rerank if params.rerank is None else params.rerank
         )
-        found = self.retrieve(query.text, mode, filters, max(self.settings.candidates, limit))
-        ordered, exact = self._order(found, mode, filters, rerank)
-        ranked = self.ranking.dedupe(ordered, limit)
+        meaning = self.interpreter.interpret(query.text)
+        k = max(self.settings.candidates, limit)
+        found, ordered, exact = self._answer(meaning, mode, filters, rerank, k)
+        ranked = self.ranking.dedupe(ordered, limit, asks_for_companions(query.text))
         ids = [book_id for book_id, _ in ranked]
         sims: list[float | None] = (
             [None] * len(ranked) if mode == "lexical" else list(self.retriever.similarities(found, ids))
@@ -99,16 +119,23 @@ class SearchService:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             model_version=manifest.model_version,
             index_build=manifest.build_id,
+            interpreted=meaning,
             results=results,
         )
         if self.query_log is not None:
             self.query_log.write(search_entry(params, response, session))
         return response
 
-    def retrieve(self, text: str, mode: Mode, filters: Filter, k: int) -> Retrieved:
-        """Vector and/or BM25 candidates for the query, each list best first."""
-        vector = self.query_vector(text) if mode != "lexical" else None
-        return self.retriever.retrieve(text, vector, mode, filters, k, self.settings.popularity_weight)
+    def retrieve(
+        self, text: str, mode: Mode, filters: Filter, k: int, title_only: set[str] | None = None
+    ) -> Retrieved:
+        """Vector and/or BM25 candidates for the query, each list best first; BM25 ignores the
+        books in `title_only`."""
+        vectors = self.query_vector(text) if mode != "lexical" else None
+        return self.retriever.retrieve(
+            text, None if vectors is None else vectors[0], mode, filters, k,
+            self.settings.popularity_weight, title_only or (), None if vectors is None else vectors[1:],
+        )
 
     def fused(self, found: Retrieved) -> list[tuple[str, float]]:
         """The hybrid candidates: vector, BM25 and description lists fused by reciprocal rank."""
@@ -123,6 +150,49 @@ class SearchService:
         """The fused candidates, best first, and the rerank features of their head (rerank_depth)."""
         ordered = self.fused(found)
         return ordered, self.features(found, [i for i, _ in ordered[: self.settings.rerank_depth]])
+
+    def _answer(
+        self, meaning: Interpreted, mode: Mode, filters: Filter, rerank: bool, k: int
+    ) -> tuple[Retrieved, list[tuple[str, float]], dict[str, str]]:
+        """What the query was read as, answered: candidates, (book id, score) best first, and the
+        exact matches promoted."""
+        keep = keeper(filters, self.catalog)
+        if meaning.kind == "like_book" and mode != "lexical":
+            book: Book = self.catalog.get(meaning.book_id)  # type: ignore[arg-type, assignment]
+            steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
+            found, ordered = self.answers.like_book(
+                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k
+            )
+            return found, ordered, {}
+        if meaning.kind == "author":
+            assert meaning.author is not None
+            vibe = self.query_vector(meaning.vibe)[0] if meaning.vibe and mode != "lexical" else None
+            found, ordered = self.answers.by_author(
+                self.interpreter.author_books(meaning.author), vibe, keep, self.settings.popularity_weight
+            )
+            found.text = meaning.vibe or meaning.author
+            return found, ordered, {}
+        text = meaning.vibe
+        title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
+        found = self.retrieve(text, mode, filters, k, title_only)
+        ordered, exact = self._order(found, mode, filters, rerank)
+        if title_only:
+            ordered = demote(ordered, title_only)
+        if meaning.series:
+            series = [
+                b.book_id for b in self.interpreter.series_books(meaning.series) if keep is None or keep(b.book_id)
+            ]
+            top = ordered[0][1] if ordered else 0.0
+            ordered = [(i, top) for i in series] + [(i, s) for i, s in ordered if i not in series]
+        return found, ordered, exact
+
+    def _vector_of(self, book: Book) -> np.ndarray:
+        """A catalog book's own vector: from the book vectors, else its document encoded."""
+        row = self.book_rows.get(book.book_id)
+        if row is not None and self.book_vectors is not None:
+            return self.book_vectors.vectors[row]
+        document = build_document(book.title, book.authors, book.shelves, book.description)
+        return self.encoder.encode([document])[0]
 
     def _order(
         self, found: Retrieved, mode: Mode, filters: Filter, rerank: bool

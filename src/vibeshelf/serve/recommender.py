@@ -12,6 +12,7 @@ from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.neighbours import Content
 from vibeshelf.recommend.service import RecommendService
+from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
@@ -68,3 +69,17 @@ def _content_source(
         return None if row is None else vectors[row]
 
     return Content(model, store, vector_of)
+
+
+class CoReaders:
+    """The recommender's item-item neighbours as search's co-read neighbours of a book."""
+
+    def __init__(self, service: RecommendService) -> None:
+        self.service = service
+
+    def co_read(self, book_id: str, limit: int) -> list[str]:
+        """The books most read with `book_id` by the model's readers, best first."""
+        if book_id not in self.service.model.item_index:
+            return []
+        found = self.service.item_item.personalised(Profile(liked=(book_id,)), limit)
+        return [] if found is None else [c.item_id for c in found.candidates]

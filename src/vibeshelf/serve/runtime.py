@@ -60,6 +60,17 @@ def description_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet:
     return descriptions
 
 
+def book_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet | None:
+    """The books' own vectors ("books like X" starts from X's), or None (logged) when `vibeshelf
+    embed` made none with this encoder."""
+    try:
+        vectors = load_embeddings(settings.embeddings_dir, encoder.name)
+    except FileNotFoundError as exc:
+        log.warning("books like X encodes X's document: %s", exc)
+        return None
+    return vectors if vectors.manifest.model_version == encoder.version else None
+
+
 @dataclass
 class Runtime:
     """The loaded parts of a running service."""
@@ -107,7 +118,7 @@ class Runtime:
         )
         search = SearchService(
             encoder, store, catalog, settings.search, query_log, lexical, Reranker.load(),
-            description_vectors(settings, encoder),
+            description_vectors(settings, encoder), book_vectors(settings, encoder),
         )
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version

@@ -15,7 +15,7 @@ from vibeshelf.serve.auth import Authenticator
 from vibeshelf.serve.encode_core import EncodeApi, serving_encode_api
 from vibeshelf.serve.experiments import LiveExperiments, load_experiments, periodic_updates
 from vibeshelf.serve.metrics import Metrics
-from vibeshelf.serve.recommender import load_recommender
+from vibeshelf.serve.recommender import CoReaders, load_recommender
 from vibeshelf.serve.runtime import Runtime, limit_blas_threads
 from vibeshelf.serve.sessions import SessionSigner, session_secret
 from vibeshelf.settings import Settings
@@ -73,6 +73,8 @@ class Services:
                 self.recommender = load_recommender(settings, store)
                 if self.recommender is not None:
                     stack.callback(self.recommender.close)
+                    if self.runtime is not None:
+                        self.runtime.search.co_readers = CoReaders(self.recommender)
             if self.runtime is not None:
                 self.experiments = LiveExperiments(
                     RegistryFile(settings.experiments_dir),

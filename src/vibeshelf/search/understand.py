@@ -1,0 +1,245 @@
+"""Query understanding: a reader's text -> an Interpreted (a book to go by, an author, a title, a vibe)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from vibeshelf.catalog.books import Book
+from vibeshelf.search.query import SENTENCE_END
+from vibeshelf.search.ranking import series_of, words_key
+from vibeshelf.search.schemas import Interpreted
+
+# Leading small talk that says nothing about the book: dropped before anything else.
+_PREAMBLE = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|please|help)"
+    r"(?: (?:everyone|everybody|all|folks|there|guys|friends|y'?all))?\b[\s!,.:;-]*"
+    r"|(?:i'?m|i am|we'?re|we are) (?:looking|searching|trying to find)(?: for)?\b[\s,:]*"
+    r"|(?:i'?d|i would) like(?: to (?:read|find))?\b[\s,:]*"
+    r"|(?:can|could) (?:anyone|anybody|someone|somebody|you) "
+    r"(?:help me (?:find|identify)|recommend|suggest|tell me)\b[\s,:]*"
+    r"|(?:does|do) (?:anyone|anybody|someone|somebody) (?:remember|know)\b[\s,:]*"
+    r"|(?:recommend|suggest|find|show)(?: me)?\b[\s,:]*"
+    r"|(?:i want|i need)(?: to read)?\b[\s,:]*)",
+    re.IGNORECASE,
+)
+# A short sentence of a post that is about the asking, not the book: dropped.
+_CHATTER = re.compile(
+    r"\b(?:thanks|thank you|thx|any help|appreciated?|(?:can'?t|cannot|can not|don'?t|do not) "
+    r"(?:remember|recall|find)|forgot(?:ten)?|(?:the|its) (?:title|name|author)|ring a bell"
+    r"|long shot|(?:does|do|can|could) (?:anyone|anybody|someone|somebody|you)"
+    r"|help me (?:find|identify)|(?:read|found|borrowed) (?:it|this|this book|a book)|years ago"
+    r"|as a (?:kid|child|teen(?:ager)?)|when i was (?:a |in |about )?(?:kid|child|young|\d+))\b",
+    re.IGNORECASE,
+)
+CHATTER_WORDS = 16  # a sentence this long or longer is kept: it may tell of the book too
+# "books like X", "similar to X", "if I liked X": X is a book to go by.
+_LIKE = re.compile(
+    r"^(?:(?:some|any|more|other)?\s*(?:books?|novels?|reads?|something|anything|stuff|titles?)\s+"
+    r"(?:like|similar to|in the vein of|along the lines of)"
+    r"|(?:similar to|like|more like|read-?alikes? (?:for|of|to))"
+    r"|(?:if|since|because) (?:i|you) (?:liked|loved|enjoyed|like|love|enjoy|adored))\s+(.+)$",
+    re.IGNORECASE,
+)
+# What the reader adds after the book: "X but set in the 1950s", "X, but funnier".
+_BUT = re.compile(r"\s*(?:,|;|\s-\s)?\s*\b(?:but|except)\b\s+", re.IGNORECASE)
+# "X, what should I read next?" and the like: everything after the book that steers nothing.
+_TAIL = re.compile(
+    r"\s*[,;.!?]\s*(?:what|which|any|anything|recommend|suggest|please|thanks|thank you).*$",
+    re.IGNORECASE,
+)
+# "<vibe> by <author>"; "by a dog", "by the sea" name no author.
+_BY = re.compile(
+    r"^(?:(.*?)\s+)?\bby\s+(?!(?:a|an|the|my|his|her|their|its|one|two)\b)(.+)$", re.IGNORECASE
+)
+_FILLER = re.compile(
+    r"^(?:something|anything|books?|novels?|stuff|works?|more|the|some|any|everything|all|other)$"
+)
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
+_INITIAL = re.compile(r"^\w$")
+TITLE_CUTOFF = 86.0  # rapidfuzz ratio a typed title must reach (about one typo in ten letters)
+AUTHOR_CUTOFF = 90.0
+
+
+def _key(text: str) -> str:
+    """The words of a title or name, lower case, without a series suffix or a leading article."""
+    return _ARTICLE.sub("", words_key(text))
+
+
+def _most_read(books: list[Book]) -> list[Book]:
+    return sorted(books, key=lambda b: (-b.ratings_count, b.book_id))
+
+
+def _name_keys(author: str) -> set[str]:
+    """The keys an author is typed by: the full name, without initials, and its trailing words
+    ("Ursula K. Le Guin": "ursula k le guin", "ursula le guin", "le guin", "guin")."""
+    words = words_key(author).split()
+    plain = [w for w in words if not _INITIAL.match(w)]
+    keys = {" ".join(words), " ".join(plain)}
+    keys.update(" ".join(plain[i:]) for i in range(1, len(plain)))
+    return keys - {""}
+
+
+class Interpreter:
+    """Reads a query against a catalog's titles, series and authors; anything else is a vibe."""
+
+    def __init__(self, books: Iterable[Book]) -> None:
+        titles: dict[str, list[Book]] = defaultdict(list)
+        mains: dict[str, list[Book]] = defaultdict(list)  # titles without their subtitles
+        series: dict[str, list[tuple[float, Book]]] = defaultdict(list)
+        authors: dict[str, list[Book]] = defaultdict(list)
+        surnames: dict[str, set[str]] = defaultdict(set)
+        for book in books:
+            key = _key(book.title)
+            if key:
+                titles[key].append(book)
+                main = _key(book.title.split(":", 1)[0])
+                if main and main != key:
+                    mains[main].append(book)
+            name_number = series_of(book.title)
+            if name_number is not None:
+                series[_key(name_number[0])].append((name_number[1], book))
+            for author in book.authors:
+                full = words_key(author)
+                if full:
+                    authors[full].append(book)
+                    for name in _name_keys(author):
+                        surnames[name].add(full)
+        self.series = {
+            name: [b for _, b in sorted(numbered, key=lambda nb: (nb[0], -nb[1].ratings_count))]
+            for name, numbered in series.items()
+            if len({n for n, _ in numbered}) > 1
+        }
+        # A title names its book; else a series names its first book ("harry potter" is not
+        # "Harry Potter: Film Wizardry"); else a title without its subtitle names the book.
+        self.titles = {
+            **{key: _most_read(books) for key, books in mains.items()},
+            **{name: [shelf[0]] for name, shelf in self.series.items()},
+            **{key: _most_read(books) for key, books in titles.items()},
+        }
+        self.title_keys = list(self.titles)
+        self.authors = {key: _most_read(books) for key, books in authors.items()}
+        self.readers = {k: sum(b.ratings_count for b in v) for k, v in self.authors.items()}
+        self.name_words: dict[str, list[str]] = defaultdict(list)  # a name's word -> full names
+        for full in self.authors:
+            for word in set(full.split()):
+                self.name_words[word].append(full)
+        self.surnames = {  # a surname names its most read author
+            name: max(fulls, key=lambda full: (self.readers[full], full)) for name, fulls in surnames.items()
+        }
+
+    def interpret(self, text: str) -> Interpreted:
+        """What `text` (a sanitised query) asks for; the words left to search by are `vibe`."""
+        dropped: list[str] = []
+        body = text
+        while (cut := _PREAMBLE.match(body)) and cut.end() > 0 and cut.end() < len(body):
+            dropped.append(cut.group(0).strip(" ,:;"))
+            body = body[cut.end():].lstrip(" ,:;!.")
+        body = self._without_chatter(body, dropped)
+        like = _LIKE.match(body)
+        if like:
+            found = self._like(like.group(1), strict=False)
+            if found is not None:
+                book, steer, tail = found
+                dropped.append(body[: like.start(1)].strip())
+                dropped.extend([tail] if tail else [])
+                return Interpreted(kind="like_book", book_id=book.book_id, title=book.title,
+                                   vibe=steer, dropped=dropped)
+        if _BUT.search(body):
+            found = self._like(body, strict=True)
+            if found is not None:
+                book, steer, tail = found
+                return Interpreted(kind="like_book", book_id=book.book_id, title=book.title,
+                                   vibe=steer, dropped=dropped + ([tail] if tail else []))
+        key = _key(body)
+        if key in self.series:
+            return Interpreted(kind="title", series=body, vibe=body, dropped=dropped)
+        if key in self.titles:
+            return Interpreted(kind="title", book_id=self.titles[key][0].book_id,
+                               title=self.titles[key][0].title, vibe=body, dropped=dropped)
+        by = _BY.match(body)
+        author = self._author(by.group(2), loose=True) if by else self._author(body, loose=False)
+        if author is not None:
+            vibe = (by.group(1) or "") if by else ""
+            if _FILLER.match(vibe.lower().strip()):
+                dropped.append(vibe.strip())
+                vibe = ""
+            return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
+        return Interpreted(kind="vibe", vibe=body, dropped=dropped)
+
+    @staticmethod
+    def _without_chatter(text: str, dropped: list[str]) -> str:
+        """`text` less its short sentences about the asking ("Thanks in advance!"), when some
+        other sentence is left; those go to `dropped`."""
+        parts = SENTENCE_END.split(text)
+        if len(parts) < 2:
+            return text
+        chatter = [p for p in parts if len(p.split()) < CHATTER_WORDS and _CHATTER.search(p)]
+        if len(chatter) == len(parts):
+            return text
+        dropped.extend(chatter)
+        return " ".join(p for p in parts if p not in chatter)
+
+    def series_books(self, name: str) -> list[Book]:
+        """The books of a series, in order."""
+        return self.series.get(_key(name), [])
+
+    def author_books(self, author: str) -> list[Book]:
+        """An author's books, most read first."""
+        return self.authors.get(words_key(author), [])
+
+    def _like(self, text: str, strict: bool) -> tuple[Book, str, str] | None:
+        """The book `text` starts with, the words that steer (after "but"), and the tail dropped;
+        `strict` (no "books like" before it) asks for a closer title match."""
+        parts = _BUT.split(text, maxsplit=1)
+        steer = parts[1].strip(" ,.;!?") if len(parts) > 1 else ""
+        named = parts[0]
+        tail = _TAIL.search(named)
+        if tail:
+            named = named[: tail.start()]
+        book = self._title(named.strip(" ,.;!?\"'"), TITLE_CUTOFF + (8 if strict else 0))
+        if book is None:
+            return None
+        return book, steer, tail.group(0).strip(" ,;.") if tail else ""
+
+    def _title(self, typed: str, cutoff: float) -> Book | None:
+        """The catalog book whose title (or series) `typed` names, forgiving case, articles, a
+        series suffix and small typos; the most read of equals."""
+        key = _key(typed)
+        if not key:
+            return None
+        if key in self.titles:
+            return self.titles[key][0]
+        best = process.extractOne(key, self.title_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return None if best is None else self.titles[best[0]][0]
+
+    def _author(self, typed: str, loose: bool) -> str | None:
+        """The author `typed` names: a full name (small typos forgiven) or, after "by", a surname."""
+        key = words_key(typed)
+        if not key:
+            return None
+        if key in self.authors:
+            return self.authors[key][0].authors[self._position(self.authors[key][0], key)]
+        if loose and key in self.surnames:
+            full = self.surnames[key]
+        else:
+            plain = " ".join(w for w in key.split() if not _INITIAL.match(w))
+            if plain in self.surnames and len(plain.split()) > 1:
+                full = self.surnames[plain]
+            elif 1 < len(key.split()) < 5:  # a typo in one word: the other is spelled right
+                names = {full for word in key.split() for full in self.name_words.get(word, ())}
+                best = process.extractOne(key, names, scorer=fuzz.ratio, score_cutoff=AUTHOR_CUTOFF)
+                if best is None:
+                    return None
+                full = best[0]
+            else:
+                return None
+        book = self.authors[full][0]
+        return book.authors[self._position(book, full)]
+
+    @staticmethod
+    def _position(book: Book, key: str) -> int:
+        return next(i for i, a in enumerate(book.authors) if words_key(a) == key)

@@ -1,0 +1,102 @@
+"""Query understanding through the app: /api/search says what it understood, the page says it too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import run_cli
+from vibeshelf.search.ranking import title_key
+from vibeshelf.serve.app import create_app
+from vibeshelf.settings import Settings
+
+BOOK_ID, TITLE = "5", "The Great Gatsby"  # a sample book
+
+
+@pytest.fixture(scope="module")
+def client(sample_data_dir: Path) -> Iterator[TestClient]:
+    settings = Settings(data_dir=sample_data_dir, auth={"enabled": False})
+    settings.serve.query_log = False
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_books_like_a_sample_book_returns_its_neighbours_not_itself(client: TestClient) -> None:
+    resp = client.get("/api/search", params={"q": "books like the great gatsbi", "limit": 20})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["interpreted"]["kind"] == "like_book"
+    assert (body["interpreted"]["book_id"], body["interpreted"]["title"]) == (BOOK_ID, TITLE)
+    results = body["results"]
+    assert len(results) == 20
+    assert all(title_key(r["title"], "") != title_key(TITLE, "") for r in results)
+    plain = client.get("/api/search", params={"q": "the great gatsby", "limit": 20}).json()
+    assert plain["interpreted"]["kind"] == "title" and plain["results"][0]["book_id"] == BOOK_ID
+
+
+def test_steering_words_change_the_neighbours(client: TestClient) -> None:
+    def ids(q: str) -> list[str]:
+        return [r["book_id"] for r in client.get("/api/search", params={"q": q}).json()["results"]]
+
+    assert ids("books like The Great Gatsby but with dragons and wizards") != ids("books like The Great Gatsby")
+
+
+def test_a_vibe_query_is_interpreted_as_a_vibe(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "Hi! I'm looking for cozy small-town mystery with a cat"}).json()
+    assert body["interpreted"] == {
+        "kind": "vibe", "book_id": None, "title": None, "author": None, "series": None,
+        "vibe": "cozy small-town mystery with a cat", "dropped": ["Hi!", "I'm looking for"],
+    }
+    assert body["results"]
+
+
+def test_an_authors_books_come_most_read_first(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "something by rowling"}).json()
+    assert (body["interpreted"]["kind"], body["interpreted"]["author"]) == ("author", "J.K. Rowling")
+    results = body["results"]
+    assert results and all("J.K. Rowling" in r["authors"] for r in results)
+    counts = [r["ratings_count"] for r in results]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_the_page_says_which_book_it_shows_books_like(client: TestClient) -> None:
+    page = client.get("/", params={"q": "similar to the great gatsby"})
+    assert page.status_code == 200
+    assert f"Showing books like <em>{TITLE}</em>" in page.text
+    vibe = client.get("/", params={"q": "funny sci-fi"})
+    assert "Showing books like" not in vibe.text and 'id="interpreted"' not in vibe.text
+
+
+class CoReadByHand:
+    """Co-read neighbours given by hand: the book itself first (it must never come back)."""
+
+    def __init__(self, neighbours: list[str]) -> None:
+        self.neighbours = neighbours
+
+    def co_read(self, book_id: str, limit: int) -> list[str]:
+        return [book_id, *self.neighbours][:limit]
+
+
+def test_co_read_neighbours_join_a_books_neighbours(client: TestClient) -> None:
+    search = client.app.state.services.runtime.search
+    unlike = "34"  # Fifty Shades of Grey: no content neighbour of The Great Gatsby
+    before = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
+    assert unlike not in [r["book_id"] for r in before["results"]]
+    kept, search.co_readers = search.co_readers, CoReadByHand([unlike])
+    try:
+        after = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
+    finally:
+        search.co_readers = kept
+    ids = [r["book_id"] for r in after["results"]]
+    assert unlike in ids and BOOK_ID not in ids
+
+
+def test_the_cli_says_what_it_read_the_query_as(sample_data_dir: Path) -> None:
+    out = run_cli("search", "books like the great gatsby", "--limit", "3", data_dir=sample_data_dir)
+    assert f"read as like book: {TITLE}" in out.stderr
+    assert TITLE not in out.stdout and len(out.stdout.strip().splitlines()) == 3
+    vibe = run_cli("search", "funny sci-fi", "--limit", "3", data_dir=sample_data_dir)
+    assert "read as" not in vibe.stderr
