@@ -113,26 +113,20 @@ class DescriptionVectors:
         return (self._vectors[rows] @ vector).tolist()  # type: ignore[no-any-return]
 
 
+@dataclass(eq=False)
 class Retriever:
     """Vector, BM25 and description candidates for a query, each list best first."""
 
-    def __init__(
-        self,
-        store: VectorStore,
-        catalog: BookCatalog,
-        ranking: RankTable,
-        lexical: LexicalIndex | None,
-        descriptions: DescriptionVectors | None,
-    ) -> None:
-        self.store = store
-        self.catalog = catalog
-        self.ranking = ranking
-        self.lexical = lexical
-        self.descriptions = descriptions
+    store: VectorStore
+    catalog: BookCatalog
+    ranking: RankTable
+    lexical: LexicalIndex | None
+    descriptions: DescriptionVectors | None
+
+    def __post_init__(self) -> None:
         # BM25 scores only catalog books (an index kept from an earlier build may hold others).
-        self._lexical_in_catalog = np.array(
-            [i in ranking for i in (lexical.ids if lexical is not None else [])], dtype=bool
-        )
+        ids = self.lexical.ids if self.lexical is not None else []
+        self._lexical_in_catalog = np.array([i in self.ranking for i in ids], dtype=bool)
 
     def retrieve(
         self,
