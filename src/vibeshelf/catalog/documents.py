@@ -1,27 +1,25 @@
-"""The text embedded for each book: title, authors, then shelves before the blurb (truncation)."""
+"""The text embedded for each book: title, authors, then canonical genres before the blurb."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vibeshelf.catalog.shelves import shelf_phrase
-
-MAX_SHELVES = 20
+MAX_GENRES = 12
 MAX_DESCRIPTION_CHARS = 1500
 
 
 def build_document(
     title: str,
     authors: Sequence[str] | None,
-    shelves: Sequence[str] | None,
+    genres: Sequence[str] | None,
     description: str | None,
 ) -> str:
-    """"{title} by {authors}. Shelves: {phrases}. {description}", leaving out empty parts."""
+    """"{title} by {authors}. Genres: {genres}. {description}", leaving out empty parts; genres
+    most specific first, so that truncation drops the broad ones."""
     head = f"{title} by {', '.join(authors)}" if authors else title
     parts = [_sentence(head)]
-    phrases = list(dict.fromkeys(shelf_phrase(s) for s in shelves or ()))[:MAX_SHELVES]
-    if phrases:
-        parts.append(f"Shelves: {', '.join(phrases)}.")
+    if genres:
+        parts.append(f"Genres: {', '.join(genres[:MAX_GENRES])}.")
     if description:
         parts.append(_truncate(description, MAX_DESCRIPTION_CHARS))
     return " ".join(parts)

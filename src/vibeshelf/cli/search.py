@@ -106,10 +106,10 @@ def eval_search_cmd(
         fail(str(exc))
     runtimes = {"current": load_runtime(settings)}
     if not allow_leak:
-        shelf_counts = runtimes["current"].catalog.shelf_counts
+        catalog = runtimes["current"].catalog
         try:
             for name, qs in sets.items():
-                check_holdout(qs, shelf_counts, f"{name} on {settings.data_dir}")
+                check_holdout(qs, catalog, f"{name} on {settings.data_dir}")
         except EvalSetError as exc:
             fail(f"{exc}; or pass --allow-leak to score it anyway")
     if previous:

@@ -13,7 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
+from vibeshelf.catalog.genres import genre_map, rank_genres
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.ranking_metrics import hits_matrix, ndcg, recall, reciprocal_ranks
 from vibeshelf.search.schemas import SearchParams
@@ -61,18 +63,25 @@ def load_queries(path: Path) -> list[EvalQuery]:
     return queries
 
 
-def check_holdout(
-    queries: Iterable[EvalQuery], shelf_counts: Mapping[str, int], where: str
-) -> None:
-    """Raise EvalSetError when books still carry a query's `holdout` shelves, naming them."""
-    leaked = sorted({s for q in queries for s in q.holdout if shelf_counts.get(s, 0) > 0})
+def check_holdout(queries: Iterable[EvalQuery], catalog: BookCatalog, where: str) -> None:
+    """Raise EvalSetError when books still carry a query's `holdout` shelves, or the genre one of
+    them names, naming them."""
+    held = {s for q in queries for s in q.holdout}
+    leaked = sorted({s for s in held if catalog.shelf_counts.get(s, 0) > 0}
+                    | {g for g in held_out_genres(held) if catalog.genre_counts.get(g, 0) > 0})
     if leaked:
         shown = ", ".join(leaked[:5]) + (f" and {len(leaked) - 5} more" if len(leaked) > 5 else "")
         raise EvalSetError(
-            f"{where}: books still carry the held-out shelves {shown}, which give the answers away."
-            " Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog into another"
-            " data dir, embed and index it, and evaluate that data dir (docs/search-quality.md)"
+            f"{where}: books still carry the held-out shelves or genres {shown}, which give the"
+            " answers away. Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog"
+            " into another data dir, embed and index it, and evaluate that data dir"
+            " (docs/search-quality.md)"
         )
+
+
+def held_out_genres(shelves: Iterable[str]) -> set[str]:
+    """The genre each shelf names (its first in the genre map), which goes with it."""
+    return {genres[0] for s in shelves if (genres := genre_map().of_shelf(s))}
 
 
 @dataclass(frozen=True)
@@ -186,17 +195,18 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
-    """Copy a books table without `shelves` (in lists and documents); returns books changed."""
+    """Copy a books table without `shelves` (in shelf lists) and the genres they name (in genre
+    lists and documents); returns books changed."""
     dropped = set(shelves)
-    table = read_books(src)
-    rows = table.to_pylist()
+    rows = read_books(src).to_pylist()
+    kept = [[s for s in row["shelves"] or () if s not in dropped] for row in rows]
+    genres = rank_genres(kept, dropped=held_out_genres(dropped))
     changed = 0
-    for row in rows:
-        kept = [s for s in row["shelves"] or () if s not in dropped]
-        if len(kept) != len(row["shelves"] or ()):
+    for row, shelf_list, genre_list in zip(rows, kept, genres, strict=True):
+        if shelf_list != row["shelves"] or genre_list != row["genres"]:
             changed += 1
-            row["shelves"] = kept
-            row["document"] = build_document(row["title"], row["authors"], kept, row["description"])
+            row["shelves"], row["genres"] = shelf_list, genre_list
+            row["document"] = build_document(row["title"], row["authors"], genre_list, row["description"])
     dst.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), dst)
     return changed
