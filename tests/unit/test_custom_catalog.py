@@ -59,8 +59,10 @@ def test_csv_rows_are_cleaned_and_bad_rows_counted(tmp_path: Path) -> None:
     assert hobbit["shelves"] == ["fantasy", "dragons"]
     assert hobbit["description"] == "In a hole. There lived"
     assert hobbit["isbn10"] == "0618260307"
+    # Canonical genres (to-read is none); as rare and as voted as each other here, so by name.
+    assert hobbit["genres"] == ["dragons", "fantasy"]
     assert hobbit["document"] == (
-        "The Hobbit by J.R.R. Tolkien. Shelves: fantasy, dragons. In a hole. There lived"
+        "The Hobbit by J.R.R. Tolkien. Genres: dragons, fantasy. In a hole. There lived"
     )
     assert emma["authors"] == ["Jane Austen", "Someone Else"]
     assert emma["shelves"] == ["classics", "romance"] and emma["description"] is None
@@ -77,7 +79,7 @@ def test_manifest_records_rows_reasons_and_checksum(tmp_path: Path) -> None:
     manifest = json.loads(manifest_path(out).read_text())
     assert manifest["rows"] == 3 and manifest["bad_rows"] == report.bad_rows
     assert manifest["sha256"] == file_sha256(out) == report.checksum
-    assert manifest["schema_version"] == 1 and manifest["built_at"]
+    assert manifest["schema_version"] == 2 and manifest["built_at"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from vibeshelf.catalog.shelves import ALIASES, is_noise, normalize_shelf, shelf_phrase
@@ -80,12 +80,23 @@ class GenreMap:
         """Every canonical genre, by name."""
         return sorted({g for gs in self.shelves.values() for g in gs})
 
+    @cached_property
+    def by_key(self) -> dict[str, tuple[str, ...]]:
+        """Mapped shelves' genres by shelf_key, for spellings the map does not list."""
+        keys: dict[str, tuple[str, ...]] = {}
+        for shelf, genres in sorted(self.shelves.items()):
+            keys.setdefault(shelf_key(shelf), genres)
+        return keys
+
     def of_shelf(self, shelf: str) -> tuple[str, ...]:
-        """The shelf's genres; an unmapped shelf is its own genre, as words, unless it is noise."""
+        """The shelf's genres. An unmapped one takes those of a mapped near-duplicate ("mysteries"
+        those of "mystery"), or else is its own genre, as words, unless it is noise."""
         name = normalize_shelf(shelf)
         if name in self.shelves:
             return self.shelves[name]
-        return () if is_noise(name) else (shelf_phrase(name),)
+        if is_noise(name):
+            return ()
+        return self.by_key.get(shelf_key(name), (shelf_phrase(name),))
 
     def votes(self, shelves: Iterable[str | None] | None) -> Counter[str]:
         """How many of a book's shelves name each genre."""

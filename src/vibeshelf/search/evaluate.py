@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
-from vibeshelf.catalog.genres import genre_map, rank_genres
+from vibeshelf.catalog.genres import genre_map, shelf_key
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.ranking_metrics import hits_matrix, ndcg, recall, reciprocal_ranks
 from vibeshelf.search.schemas import SearchParams
@@ -64,8 +64,8 @@ def load_queries(path: Path) -> list[EvalQuery]:
 
 
 def check_holdout(queries: Iterable[EvalQuery], catalog: BookCatalog, where: str) -> None:
-    """Raise EvalSetError when books still carry a query's `holdout` shelves, or the genre one of
-    them names, naming them."""
+    """Raise EvalSetError when books still carry a query's `holdout` shelves, or a genre that is
+    one of them spelled otherwise, naming them."""
     held = {s for q in queries for s in q.holdout}
     leaked = sorted({s for s in held if catalog.shelf_counts.get(s, 0) > 0}
                     | {g for g in held_out_genres(held) if catalog.genre_counts.get(g, 0) > 0})
@@ -80,8 +80,10 @@ def check_holdout(queries: Iterable[EvalQuery], catalog: BookCatalog, where: str
 
 
 def held_out_genres(shelves: Iterable[str]) -> set[str]:
-    """The genre each shelf names (its first in the genre map), which goes with it."""
-    return {genres[0] for s in shelves if (genres := genre_map().of_shelf(s))}
+    """The genres that are another spelling of a held-out shelf ("cozy mystery" of cozy-mystery
+    and mystery-cozy), which go with it; broader ones (horror for creepy) stay, as the broader
+    shelves did."""
+    return {g for s in shelves for g in genre_map().of_shelf(s) if shelf_key(g) == shelf_key(s)}
 
 
 @dataclass(frozen=True)
@@ -196,17 +198,19 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
 
 def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
     """Copy a books table without `shelves` (in shelf lists) and the genres they name (in genre
-    lists and documents); returns books changed."""
+    lists and documents; the other genres keep their order); returns books changed."""
     dropped = set(shelves)
+    gone = held_out_genres(dropped)
     rows = read_books(src).to_pylist()
-    kept = [[s for s in row["shelves"] or () if s not in dropped] for row in rows]
-    genres = rank_genres(kept, dropped=held_out_genres(dropped))
     changed = 0
-    for row, shelf_list, genre_list in zip(rows, kept, genres, strict=True):
-        if shelf_list != row["shelves"] or genre_list != row["genres"]:
+    for row in rows:
+        kept = [s for s in row["shelves"] or () if s not in dropped]
+        named = genre_map().votes(kept)
+        genres = [g for g in row["genres"] if g in named and g not in gone]
+        if kept != row["shelves"] or genres != row["genres"]:
             changed += 1
-            row["shelves"], row["genres"] = shelf_list, genre_list
-            row["document"] = build_document(row["title"], row["authors"], genre_list, row["description"])
+            row["shelves"], row["genres"] = kept, genres
+            row["document"] = build_document(row["title"], row["authors"], genres, row["description"])
     dst.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), dst)
     return changed
