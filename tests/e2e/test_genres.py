@@ -60,7 +60,7 @@ def test_cards_show_the_book_s_most_specific_genres_and_link_to_the_filter(serve
     page = httpx.get(server.url + "/", params=params).raise_for_status().text
     ranked = httpx.get(f"{server.url}/api/search", params={**params, "limit": 10}).json()["results"]
     genres = catalog_genres(server)
-    cards = re.findall(r'<div class="mb-1 small genres">(.*?)</div>', page, flags=re.S)
+    cards = re.findall(r'<div class="mb-1 small genres">(.*?)</div>', page, flags=re.DOTALL)
     assert cards and len(cards) == len(ranked)
     for result, card in zip(ranked, cards, strict=True):
         book = genres[result["book_id"]]

@@ -62,7 +62,7 @@ def test_csv_rows_are_cleaned_and_bad_rows_counted(tmp_path: Path) -> None:
     # Canonical genres (to-read is none); as rare and as voted as each other here, so by name.
     assert hobbit["genres"] == ["dragons", "fantasy"]
     assert hobbit["document"] == (
-        "The Hobbit by J.R.R. Tolkien. Genres: dragons, fantasy. In a hole. There lived"
+        "The Hobbit by J.R.R. Tolkien. Shelves: fantasy, dragons. In a hole. There lived"
     )
     assert emma["authors"] == ["Jane Austen", "Someone Else"]
     assert emma["shelves"] == ["classics", "romance"] and emma["description"] is None

@@ -1,25 +1,27 @@
-"""The text embedded for each book: title, authors, then canonical genres before the blurb."""
+"""The text embedded for each book: title, authors, then shelves before the blurb (truncation)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-MAX_GENRES = 12
+from vibeshelf.catalog.shelves import shelf_phrase
+
+MAX_SHELVES = 20
 MAX_DESCRIPTION_CHARS = 1500
 
 
 def build_document(
     title: str,
     authors: Sequence[str] | None,
-    genres: Sequence[str] | None,
+    shelves: Sequence[str] | None,
     description: str | None,
 ) -> str:
-    """"{title} by {authors}. Genres: {genres}. {description}", leaving out empty parts; genres
-    most specific first, so that truncation drops the broad ones."""
+    """"{title} by {authors}. Shelves: {phrases}. {description}", leaving out empty parts."""
     head = f"{title} by {', '.join(authors)}" if authors else title
     parts = [_sentence(head)]
-    if genres:
-        parts.append(f"Genres: {', '.join(genres[:MAX_GENRES])}.")
+    phrases = list(dict.fromkeys(shelf_phrase(s) for s in shelves or ()))[:MAX_SHELVES]
+    if phrases:
+        parts.append(f"Shelves: {', '.join(phrases)}.")
     if description:
         parts.append(_truncate(description, MAX_DESCRIPTION_CHARS))
     return " ".join(parts)

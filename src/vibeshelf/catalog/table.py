@@ -111,7 +111,7 @@ CLEAN_COLUMNS: dict[str, str] = {
     "cover_url": "clean_cover(cover_url)",
     "isbn10": "isbn10(isbn10)",
 }
-DOCUMENT = "build_document(title, authors, genres, description)"
+DOCUMENT = "build_document(title, authors, shelves, description)"
 
 
 class CatalogError(Exception):

@@ -197,8 +197,8 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
-    """Copy a books table without `shelves` (in shelf lists) and the genres they name (in genre
-    lists and documents; the other genres keep their order); returns books changed."""
+    """Copy a books table without `shelves` (in shelf lists and documents) and the genres spelled
+    like them (in genre lists; the other genres keep their order); returns books changed."""
     dropped = set(shelves)
     gone = held_out_genres(dropped)
     rows = read_books(src).to_pylist()
@@ -210,7 +210,7 @@ def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
         if kept != row["shelves"] or genres != row["genres"]:
             changed += 1
             row["shelves"], row["genres"] = kept, genres
-            row["document"] = build_document(row["title"], row["authors"], genres, row["description"])
+            row["document"] = build_document(row["title"], row["authors"], kept, row["description"])
     dst.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), dst)
     return changed

@@ -59,7 +59,7 @@ class Presenter:
         """What the book shares with the query, and its rank in each retriever's candidates."""
         query_terms = terms(found.text)
         query_stems = {stem for _, stem in query_terms}
-        document = set(tokenize(build_document(book.title, book.authors, book.genres, book.description)))
+        document = set(tokenize(build_document(book.title, book.authors, book.shelves, book.description)))
         words = dict.fromkeys(word for word, stem in query_terms if stem in document)
         return Explanation(
             shared_shelves=[s for s in book.shelves if self.shelf_stems.get(s, frozenset()) & query_stems],
