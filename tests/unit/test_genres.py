@@ -83,10 +83,6 @@ def test_a_book_s_genres_rarest_and_most_voted_first_broad_ones_last() -> None:
     assert rank_genres([["horror", "ghosts", "ghost-stories"], ["x"], ["y"]])[0] == ["ghosts", "horror"]
 
 
-def test_dropped_genres_are_left_out() -> None:
-    assert rank_genres([["cozy-mystery", "mystery"]], dropped={"cozy mystery"}) == [["mystery"]]
-
-
 def test_a_map_line_without_its_tab_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "map.tsv"
     path.write_text("# comment\nfantasy\tfantasy\nscifi science fiction\n", encoding="utf-8")

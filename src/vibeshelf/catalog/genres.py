@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -124,20 +124,18 @@ def genre_map() -> GenreMap:
     return read_genre_map(MAP_FILE)
 
 
-def rank_genres(
-    books: Sequence[Iterable[str | None] | None], dropped: Collection[str] = ()
-) -> list[list[str]]:
+def rank_genres(books: Sequence[Iterable[str | None] | None]) -> list[list[str]]:
     """Each book's canonical genres from its shelves, most specific first: rare among these books
-    and named by many of its shelves; broad ones (fiction) last. `dropped` genres are left out."""
+    and named by many of its shelves; broad ones (fiction) last."""
     votes = [genre_map().votes(shelves) for shelves in books]
-    for counted in votes:
-        for genre in dropped:
-            counted.pop(genre, None)
     spread: Counter[str] = Counter(g for counted in votes for g in counted)
-    total = len(books)
+    return [_most_specific_first(counted, spread, len(books)) for counted in votes]
 
-    def order(counted: Counter[str], genre: str) -> tuple[bool, float, str]:
-        rarity = math.log((total + 1) / spread[genre])
-        return genre in BROAD, -(1 + math.log(counted[genre])) * rarity, genre
 
-    return [sorted(counted, key=lambda g, c=counted: order(c, g)) for counted in votes]  # type: ignore[misc]
+def _most_specific_first(votes: Counter[str], spread: Counter[str], total: int) -> list[str]:
+    """A book's genres by (1 + ln votes) * ln((total + 1) / books with it), broad ones last."""
+
+    def weight(genre: str) -> float:
+        return (1 + math.log(votes[genre])) * math.log((total + 1) / spread[genre])
+
+    return sorted(votes, key=lambda g: (g in BROAD, -weight(g), g))

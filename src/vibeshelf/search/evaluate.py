@@ -207,7 +207,7 @@ def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
         kept = [s for s in row["shelves"] or () if s not in dropped]
         named = genre_map().votes(kept)
         genres = [g for g in row["genres"] if g in named and g not in gone]
-        if kept != row["shelves"] or genres != row["genres"]:
+        if kept != (row["shelves"] or []) or genres != row["genres"]:
             changed += 1
             row["shelves"], row["genres"] = kept, genres
             row["document"] = build_document(row["title"], row["authors"], kept, row["description"])
