@@ -30,6 +30,7 @@ def unit_rows(n: int, seed: int) -> np.ndarray:
 
 def sample_records(n: int = N, seed: int = 0, prefix: str = "b") -> Records:
     shelves = ["mystery", "fantasy", "romance", "sci-fi"]
+    genres = [["cozy mystery", "mystery"], ["fantasy"], ["children's", "romance"], ["science fiction"]]
     fields = [
         {
             "year": 1950 + i % 70 if i % 10 else None,
@@ -37,6 +38,7 @@ def sample_records(n: int = N, seed: int = 0, prefix: str = "b") -> Records:
             "ratings_count": 10 * i,
             "language": "eng" if i % 3 else "spa",
             "shelves": [shelves[i % 4], "Fiction"],
+            "genres": [*genres[i % 4][: 1 + i % 2], "fiction"],
         }
         for i in range(n)
     ]
@@ -133,6 +135,14 @@ class VectorStoreContract:
         flt = Filter.of(Tag.any_of("shelves", "Mystery"))
         hits = exact_filtered(loaded, 5, flt, lambda f: f["shelves"][0] == "mystery", 10, vector_dtype)
         assert hits
+
+    def test_genre_filter_matches_multi_word_genres(
+        self, loaded: tuple[VectorStore, Records], vector_dtype: str
+    ) -> None:
+        for genre in ("Cozy Mystery", "children's"):
+            flt = Filter.of(Tag.any_of("genres", genre))
+            hits = exact_filtered(loaded, 8, flt, lambda f, g=genre: g.lower() in f["genres"], 10, vector_dtype)
+            assert hits and len(hits) < len(loaded[1].ids), genre
 
     def test_range_and_tag_filters_combine(
         self, loaded: tuple[VectorStore, Records], vector_dtype: str

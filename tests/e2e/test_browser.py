@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import Server, free_port, run_cli
 from vibeshelf.catalog.books import BookCatalog
-from vibeshelf.catalog.telling_shelves import shelf_key
+from vibeshelf.catalog.genres import genre_map
 from vibeshelf.search.ranking import words_key
 from vibeshelf.settings import Settings
 
@@ -122,7 +122,7 @@ def submit(page: Page) -> int:
 
 def assert_cards(page: Page) -> list[str]:
     """Result cards, each with its cover's placeholder in place of the failed image and a few
-    telling shelves; their titles."""
+    canonical genres; their titles."""
     cards = page.locator("#results li.result")
     assert cards.count() >= 5
     for i in range(cards.count()):
@@ -131,9 +131,9 @@ def assert_cards(page: Page) -> list[str]:
         expect(card.locator("img.cover")).to_be_hidden()  # failed to load (or none): placeholder
         assert card.locator(".cover-initials").is_visible()
         assert card.locator(".cover-initials").inner_text().strip()
-        shown = card.locator(".shelves > a.shelf").all_inner_texts()
+        shown = card.locator(".genres > a.genre").all_inner_texts()
         assert 1 <= len(shown) <= 4
-        assert len({shelf_key(s) for s in shown}) == len(shown), shown
+        assert len(set(shown)) == len(shown) and set(shown) <= set(genre_map().genres), shown
         assert "match" not in card.inner_text()
     return cards.locator(".book-link").all_inner_texts()
 
@@ -167,18 +167,18 @@ def test_a_reader_searches_filters_and_follows_each_link(
     ratings = [float(r) for r in page.locator("#results .rating").all_inner_texts()]
     assert ratings and min(ratings) >= 4.2
 
-    more = page.locator("#results li.result").first.locator("details.more-shelves")
+    more = page.locator("#results li.result").first.locator("details.more-genres")
     if more.count():
-        assert not more.locator("a.shelf").first.is_visible()
+        assert not more.locator("a.genre").first.is_visible()
         more.locator("summary").click()
-        assert more.locator("a.shelf").first.is_visible()
+        assert more.locator("a.genre").first.is_visible()
         assert_fits(page)
 
     title = page.locator("#results .book-link").first.inner_text()
     page.locator("#results a.more-like-this").first.click()
     page.wait_for_selector("#similar li.result")
     assert page.locator("#book .book-link").inner_text() == title
-    assert 1 <= page.locator("#book .shelves > a.shelf").count() <= 4
+    assert 1 <= page.locator("#book .genres > a.genre").count() <= 4
     assert_fits(page)
     page.locator("#similar a.more-like-this").first.click()
     page.wait_for_selector("#similar li.result")

@@ -70,7 +70,7 @@ def test_training_set_rebuilds_and_is_disjoint_from_the_evaluation_sets(
     # Every twin of a training shelf is held out with it, and the training catalog has none left.
     for q in shelf_queries:
         assert set(q.holdout) == set(build_sets.shelf_holdout(full, q.holdout[0])[0])
-    check_holdout(shelf_queries, BookCatalog.load(data_dir / "catalog" / "books.parquet").shelf_counts, "train")
+    check_holdout(shelf_queries, BookCatalog.load(data_dir / "catalog" / "books.parquet"), "train")
 
 
 def words(text: str) -> set[str]:

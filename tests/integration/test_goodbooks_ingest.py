@@ -1,5 +1,6 @@
 """The real goodbooks-10k ingest (from ../shared/data) and the committed sample built from it."""
 
+import csv
 import gzip
 import json
 from pathlib import Path
@@ -9,9 +10,10 @@ import pytest
 
 from tests.conftest import SHARED_DATA
 from vibeshelf import isbn
+from vibeshelf.catalog.genres import genre_map
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
-from vibeshelf.catalog.shelves import is_noise
+from vibeshelf.catalog.shelves import is_noise, normalize_shelf
 from vibeshelf.catalog.table import (
     BOOKS_SCHEMA,
     SCHEMA_VERSION,
@@ -45,6 +47,21 @@ def test_no_noise_shelves_and_every_book_has_shelves(books: dict[str, dict[str, 
     shelves = [s for row in books.values() for s in row["shelves"]]  # type: ignore[attr-defined]
     assert not [s for s in shelves if is_noise(s)]
     assert all(row["shelves"] for row in books.values())
+
+
+def test_every_shelf_in_the_data_is_mapped_and_books_get_ranked_genres(
+    books: dict[str, dict[str, object]],
+) -> None:
+    def rows(name: str) -> list[dict[str, str]]:
+        return list(csv.DictReader((SHARED_DATA / name).read_text(encoding="utf-8").splitlines()))
+
+    raw = {s for row in rows("goodbooks-shelves/book_genres.csv") for s in row["genres"].split(",")}
+    raw |= {row["genre"] for row in rows("book-descriptions/genres.csv")}
+    assert len(raw) == 617 and sorted({normalize_shelf(s) for s in raw} - set(genre_map().shelves)) == []
+    potter = books["2"]["genres"]
+    assert isinstance(potter, list) and potter[0] == "children's" and potter[-1] == "fiction"
+    assert {"wizards", "fantasy", "middle grade"} <= set(potter) and "science fiction" not in potter
+    assert sum(bool(row["genres"]) for row in books.values()) == 10_000
 
 
 def test_descriptions_linked_from_both_files(

@@ -60,6 +60,8 @@ def test_csv_rows_are_cleaned_and_bad_rows_counted(tmp_path: Path) -> None:
     assert hobbit["shelves"] == ["fantasy", "dragons"]
     assert hobbit["description"] == "In a hole. There lived"
     assert hobbit["isbn10"] == "0618260307"
+    # Canonical genres (to-read is none); as rare and as voted as each other here, so by name.
+    assert hobbit["genres"] == ["dragons", "fantasy"]
     assert hobbit["document"] == (
         "The Hobbit by J.R.R. Tolkien. Shelves: fantasy, dragons. In a hole. There lived"
     )

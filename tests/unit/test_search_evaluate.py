@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.sample import SAMPLE_PATH
 from vibeshelf.search.eval_report import bootstrap_interval, format_side_by_side, side_by_side
 from vibeshelf.search.evaluate import (
@@ -75,15 +75,21 @@ def test_table_lists_every_variant_and_metric() -> None:
     assert lines[2].split() == ["hybrid", "0.7500", "0.2500", "0.1250", "1.0000"]
 
 
-def test_holdout_catalog_removes_shelves_from_lists_and_documents(tmp_path: Path) -> None:
+def test_holdout_catalog_removes_shelves_from_lists_and_documents_and_their_genre(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "books.parquet"
     changed = holdout_catalog(SAMPLE_PATH, out, ["cozy-mystery"])
-    rows = pq.read_table(out, columns=["shelves", "document"]).to_pylist()
+    rows = pq.read_table(out, columns=["shelves", "genres", "document"]).to_pylist()
     assert changed > 0
     assert not any("cozy-mystery" in r["shelves"] for r in rows)
     assert not any("cozy mystery" in r["document"] for r in rows)
-    before = pq.read_table(SAMPLE_PATH, columns=["document"]).column("document").to_pylist()
-    assert sum("cozy mystery" in d for d in before) == changed
+    # mystery-cozy, a shelf not held out, names the same genre: the genre goes all the same.
+    assert not any("cozy mystery" in r["genres"] for r in rows)
+    assert any("mystery-cozy" in r["shelves"] for r in rows)
+    assert any("mystery" in r["genres"] for r in rows)
+    before = pq.read_table(SAMPLE_PATH, columns=["genres"]).column("genres").to_pylist()
+    assert sum("cozy mystery" in g for g in before) == changed
 
 
 def test_check_holdout_refuses_a_catalog_that_still_has_the_shelves(tmp_path: Path) -> None:
@@ -92,22 +98,24 @@ def test_check_holdout_refuses_a_catalog_that_still_has_the_shelves(tmp_path: Pa
         EvalQuery("dragons", frozenset({"2"}), ("dragons", "no-such-shelf")),
         EvalQuery("a title", frozenset({"3"})),
     ]
-    full = BookCatalog.load(SAMPLE_PATH).shelf_counts
-    assert full["cozy-mystery"] and full["mystery-cozy"] and full["dragons"]
-    with pytest.raises(EvalSetError, match=r"^vibes: .*held-out shelves cozy-mystery, dragons, "
-                                           r"mystery-cozy, which give .*holdout_catalog") as caught:
+    full = BookCatalog.load(SAMPLE_PATH)
+    assert full.shelf_counts["cozy-mystery"] and full.shelf_counts["mystery-cozy"]
+    with pytest.raises(EvalSetError, match=r"^vibes: .*held-out shelves or genres cozy mystery, "
+                                           r"cozy-mystery, dragons, mystery-cozy, which give "
+                                           r".*holdout_catalog") as caught:
         check_holdout(queries, full, "vibes")
     assert "no-such-shelf" not in str(caught.value)
     held_out = tmp_path / "books.parquet"
     holdout_catalog(SAMPLE_PATH, held_out, {s for q in queries for s in q.holdout})
-    check_holdout(queries, BookCatalog.load(held_out).shelf_counts, "vibes")  # nothing leaks
+    check_holdout(queries, BookCatalog.load(held_out), "vibes")  # nothing leaks
     check_holdout(queries[2:], full, "titles")  # no holdout field: nothing to check
 
 
 def test_check_holdout_names_at_most_five_shelves() -> None:
     shelves = tuple(f"shelf-{i}" for i in range(7))
+    catalog = BookCatalog([Book("1", "T", [], None, None, None, 1, list(shelves), None, None, None, None)])
     with pytest.raises(EvalSetError, match="shelf-0, shelf-1, shelf-2, shelf-3, shelf-4 and 2 "):
-        check_holdout([EvalQuery("q", frozenset({"1"}), shelves)], dict.fromkeys(shelves, 1), "q")
+        check_holdout([EvalQuery("q", frozenset({"1"}), shelves)], catalog, "q")
 
 
 def test_mrr_gain_of_a_constant_ratio_has_no_spread() -> None:

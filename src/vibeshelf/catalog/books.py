@@ -1,13 +1,13 @@
-"""The books table held in memory for serving: lookup by id, popularity scale, shelf counts."""
+"""The books table held in memory for serving: lookup by id, popularity scale, shelf and genre counts."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
+from vibeshelf.catalog.table import read_books
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Book:
     cover_url: str | None
     work_id: str | None
     description_source: str | None = None  # "publisher", "generated" (a language model's summary)
+    genres: list[str] = field(default_factory=list)  # canonical, most specific first
 
     def index_fields(self) -> dict[str, object]:
         """The filterable fields a vector store keeps beside the vector."""
@@ -36,6 +37,7 @@ class Book:
             "ratings_count": self.ratings_count,
             "language": self.language,
             "shelves": self.shelves,
+            "genres": self.genres,
         }
 
 
@@ -46,13 +48,13 @@ class BookCatalog:
         self._books = {b.book_id: b for b in books}
         self.max_ratings_count = max((b.ratings_count for b in books), default=0)
         self.shelf_counts: Counter[str] = Counter(s for b in books for s in b.shelves)
+        self.genre_counts: Counter[str] = Counter(g for b in books for g in b.genres)
 
     @classmethod
     def load(cls, path: Path) -> BookCatalog:
         if not path.is_file():
             raise FileNotFoundError(f"no catalog at {path}: run `vibeshelf ingest` first")
-        columns = list(Book.__dataclass_fields__)
-        rows = pq.read_table(path, columns=columns).to_pylist()
+        rows = read_books(path).select(list(Book.__dataclass_fields__)).to_pylist()
         return cls([Book(**_clean(row)) for row in rows])
 
     def __len__(self) -> int:
@@ -71,5 +73,6 @@ class BookCatalog:
 def _clean(row: dict[str, object]) -> dict[str, object]:
     row["authors"] = list(row.get("authors") or [])
     row["shelves"] = list(row.get("shelves") or [])
+    row["genres"] = list(row.get("genres") or [])
     row["ratings_count"] = int(row.get("ratings_count") or 0)
     return row

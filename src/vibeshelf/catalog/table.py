@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf import isbn
 from vibeshelf.catalog.documents import build_document
+from vibeshelf.catalog.genres import rank_genres
 from vibeshelf.catalog.shelves import clean_shelves
 from vibeshelf.storage import duck
 from vibeshelf.storage.files import atomic_write, file_sha256
@@ -39,6 +40,7 @@ BOOKS_SCHEMA: tuple[tuple[str, str], ...] = (
     ("average_rating", "DOUBLE"),
     ("ratings_count", "BIGINT"),
     ("shelves", "VARCHAR[]"),
+    ("genres", "VARCHAR[]"),
     ("description", "VARCHAR"),
     ("description_source", "VARCHAR"),
     ("url", "VARCHAR"),
@@ -52,6 +54,9 @@ ARROW_SCHEMA = pa.schema([
             "DOUBLE": pa.float64(), "BIGINT": pa.int64()}[kind])
     for name, kind in BOOKS_SCHEMA
 ])
+# Schema version 1 had no `genres` and no `description_source`; such a table is read with its
+# genres computed from shelves and every description taken as the publisher's (v1 had no other).
+V1_ARROW_SCHEMA = pa.schema([f for f in ARROW_SCHEMA if f.name not in ("genres", "description_source")])
 
 # A Goodreads librarian's note opening a blurb: "Librarian's note: An alternate cover edition can
 # be found here", "Alternate cover edition of ISBN 9780141439594." ... up to the link or ISBN.
@@ -209,8 +214,8 @@ def write_books(
 ) -> IngestReport:
     """Validate, clean and write table `staged` as the books Parquet, with its manifest.
 
-    `staged` has `ord` (source order) and every books column but `document`, as VARCHAR
-    (authors and shelves as VARCHAR[]). Bad rows are counted by reason and skipped.
+    `staged` has `ord` (source order) and every books column but `genres` and `document`, as
+    VARCHAR (authors and shelves as VARCHAR[]). Bad rows are counted by reason and skipped.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE checked AS
@@ -239,12 +244,18 @@ def write_books(
     if not good or not good[0]:
         raise CatalogError(f"no usable rows in {source} (bad rows: {bad_rows or 'none'})")
     clean = ", ".join(f"{expr} AS {name}" for name, expr in CLEAN_COLUMNS.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cleaned AS SELECT ord, {clean} "
+                "FROM checked WHERE bad_reason IS NULL")
+    ords, shelves = zip(*con.execute("SELECT ord, shelves FROM cleaned").fetchall(), strict=True)
+    con.register("ranked", pa.table({  # genres are ranked over the whole catalog
+        "ord": pa.array(ords, pa.int64()),
+        "genres": pa.array(rank_genres(shelves), pa.list_(pa.string())),
+    }))
     typed = ", ".join(
         f"CAST({DOCUMENT if name == 'document' else name} AS {kind}) AS {name}"
         for name, kind in BOOKS_SCHEMA
     )
-    query = f"""SELECT {typed} FROM (
-        SELECT ord, {clean} FROM checked WHERE bad_reason IS NULL) ORDER BY ord"""
+    query = f"SELECT {typed} FROM cleaned JOIN ranked USING (ord) ORDER BY ord"
     with staging_file(out_path) as tmp:
         con.execute(f"COPY ({query}) TO {sql_string(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         return publish(tmp, out_path, source, bad_rows, stats or {})
@@ -299,18 +310,30 @@ def _write_manifest(report: IngestReport) -> None:
 
 # ---- reading ---------------------------------------------------------------------------------
 def read_books(path: Path) -> pa.Table:
-    """The books table, checked against the schema."""
-    check_books_file(path)
-    return pq.read_table(path)
+    """The books table, checked against the schema; a version 1 table gets its genres and
+    description sources here."""
+    if check_books_file(path):
+        return pq.read_table(path)
+    table = pq.read_table(path)
+    genres = pa.array(rank_genres(table.column("shelves").to_pylist()), pa.list_(pa.string()))
+    table = table.add_column(ARROW_SCHEMA.get_field_index("genres"), "genres", genres)
+    sources = pa.array(["publisher" if d else None for d in table.column("description").to_pylist()],
+                       pa.string())
+    return table.add_column(ARROW_SCHEMA.get_field_index("description_source"), "description_source", sources)
 
 
-def check_books_file(path: Path) -> None:
-    """Raise CatalogError unless `path` is a readable Parquet file with the books schema."""
+def check_books_file(path: Path) -> bool:
+    """Raise CatalogError unless `path` is a readable Parquet file with the books schema; False
+    for a version 1 table (no genres, no description sources), which read_books still reads."""
     if not path.is_file():
         raise CatalogError(f"no catalog at {path}: run `vibeshelf ingest` first")
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowException) as exc:
         raise read_error(path, exc) from exc
-    if [(f.name, f.type) for f in schema] != [(f.name, f.type) for f in ARROW_SCHEMA]:
-        raise CatalogError(f"{path} is not a books table (schema version {SCHEMA_VERSION})")
+    fields = [(f.name, f.type) for f in schema]
+    if fields == [(f.name, f.type) for f in ARROW_SCHEMA]:
+        return True
+    if fields == [(f.name, f.type) for f in V1_ARROW_SCHEMA]:
+        return False
+    raise CatalogError(f"{path} is not a books table (schema version {SCHEMA_VERSION})")

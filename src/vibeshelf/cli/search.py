@@ -27,6 +27,9 @@ def search(
     query: Annotated[str, typer.Argument(help="What the book feels like.")],
     limit: Annotated[int, typer.Option(min=1, max=500, help="Results to show.")] = 10,
     shelf: Annotated[list[str] | None, typer.Option(help="Keep books on this shelf (repeatable).")] = None,
+    genre: Annotated[
+        list[str] | None, typer.Option(help="Keep books of this canonical genre (repeatable).")
+    ] = None,
     year_min: Annotated[
         int | None, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="Earliest publication year.")
     ] = None,
@@ -49,8 +52,9 @@ def search(
 
     settings = with_section(current_settings(ctx), "serve", query_log=False)
     params = SearchParams(
-        q=query, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating, language=language, mode=mode.value if mode else None, explain=explain,
+        q=query, limit=limit, shelves=shelf or [], genres=genre or [], year_min=year_min,
+        year_max=year_max, min_rating=min_rating, language=language,
+        mode=mode.value if mode else None, explain=explain,
     )
     runtime = load_runtime(settings)
     try:
@@ -69,6 +73,7 @@ def search(
                 f"      vector rank {why.vector_rank or '-'}, lexical rank {why.lexical_rank or '-'}"
                 f"{', exact ' + why.exact_match if why.exact_match else ''}; "
                 f"words: {', '.join(why.shared_words) or '-'}; shelves: {', '.join(why.shared_shelves) or '-'}"
+                f"; genres: {', '.join(why.matched_genres) or '-'}"
             )
     meaning = response.interpreted
     if meaning is not None and meaning.kind != "vibe":
@@ -124,8 +129,8 @@ def eval_search_cmd(
     if not allow_leak:
         try:
             for name, qs in sets.items():
-                shelf_counts = runtimes[where[name].data_dir]["current"].catalog.shelf_counts
-                check_holdout(qs, shelf_counts, f"{name} on {where[name].data_dir}")
+                catalog = runtimes[where[name].data_dir]["current"].catalog
+                check_holdout(qs, catalog, f"{name} on {where[name].data_dir}")
         except EvalSetError as exc:
             fail(f"{exc}; or pass --allow-leak (or --holdout-data-dir) to score it anyway")
     graded = {name: any(g > 1 for q in qs for g in q.grades.values()) for name, qs in sets.items()}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-TAG_FIELDS: tuple[str, ...] = ("shelves", "language")
+TAG_FIELDS: tuple[str, ...] = ("shelves", "genres", "language")
 NUMERIC_FIELDS: tuple[str, ...] = ("year", "average_rating", "ratings_count")
 
 

@@ -30,7 +30,10 @@ class Snapshot:
         self.live = np.array([i is not None for i in ids], dtype=bool)
         self.label_of = {rid: label for label, rid in enumerate(ids) if rid is not None}
         self.numeric = {f: np.asarray(fields[f], dtype=np.float64) for f in NUMERIC_FIELDS}
-        self.tag_lists: dict[str, list[list[str]]] = {f: fields[f] for f in TAG_FIELDS}
+        # A build from before a tag field existed has none: its records carry no such tags.
+        self.tag_lists: dict[str, list[list[str]]] = {
+            f: fields.get(f) or [[] for _ in ids] for f in TAG_FIELDS
+        }
         self.inverted = {f: _invert(self.tag_lists[f], self.live) for f in TAG_FIELDS}
         self.manifest = manifest
 

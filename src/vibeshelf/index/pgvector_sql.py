@@ -22,6 +22,7 @@ from vibeshelf.index.filters import NUMERIC_FIELDS, Filter, Range, Tag
 COLUMN_TYPES = {"float32": ("vector", ">f4"), "float16": ("halfvec", ">f2")}
 INTEGER_FIELDS = ("year", "ratings_count")
 REAL_FIELDS = ("average_rating",)
+LIST_TAGS = ("shelves", "genres")  # text[] columns: a record matches when they share a value
 
 
 class VectorDumper(Dumper):
@@ -41,7 +42,7 @@ def sql_where(filters: Filter) -> tuple[sql.Composable, list[Any]]:
     args: list[Any] = []
     for clause in filters.clauses:
         column = sql.Identifier(clause.field)
-        if isinstance(clause, Tag) and clause.field == "shelves":
+        if isinstance(clause, Tag) and clause.field in LIST_TAGS:
             parts.append(sql.SQL("{} && %s").format(column))
             args.append(sorted(clause.values))
         elif isinstance(clause, Tag):
@@ -83,6 +84,7 @@ def copy_rows(records: Records) -> Iterator[tuple[Any, ...]]:
             numbers["ratings_count"],
             language[0] if language else None,
             storelib.as_tags(fields.get("shelves")),
+            storelib.as_tags(fields.get("genres")),
         )
 
 

@@ -19,13 +19,15 @@ from vibeshelf.index import storelib
 from vibeshelf.index.base import Hit, IndexManifest, Records, VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.index.hnsw import HnswParams
-from vibeshelf.index.pgvector_sql import COLUMN_TYPES, copy_rows, prepare, sql_where
+from vibeshelf.index.pgvector_sql import COLUMN_TYPES, LIST_TAGS, copy_rows, prepare, sql_where
 from vibeshelf.storage.errors import StoreError
 from vibeshelf.storage.urls import redacted
 
 DEFAULT_TABLE = "vibeshelf_vectors"
-COLUMNS = ("id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves")
-COPY_TYPES = ("text", "{vector}", "int4", "float4", "int4", "text", "text[]")
+COLUMNS = (
+    "id", "embedding", "year", "average_rating", "ratings_count", "language", "shelves", "genres"
+)
+COPY_TYPES = ("text", "{vector}", "int4", "float4", "int4", "text", "text[]", "text[]")
 MAX_TABLE_CHARS = 30  # leaves room for _<build id> within PostgreSQL's 63-character names
 
 
@@ -187,7 +189,7 @@ class PgVectorStore(VectorStore):
             sql.SQL(
                 "CREATE TABLE {} (id text PRIMARY KEY, embedding {}({}) NOT NULL, year int, "
                 "average_rating real, ratings_count int, language text, "
-                "shelves text[] NOT NULL DEFAULT '{{}}')"
+                "shelves text[] NOT NULL DEFAULT '{{}}', genres text[] NOT NULL DEFAULT '{{}}')"
             ).format(table, sql.SQL(self._column_type), sql.Literal(dim))
         )
 
@@ -211,7 +213,9 @@ class PgVectorStore(VectorStore):
                 sql.Literal(self.params.ef_construction),
             )
         )
-        conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (shelves)").format(table))
+        for column in LIST_TAGS:
+            conn.execute(sql.SQL("CREATE INDEX ON {} USING gin ({})").format(
+                table, sql.Identifier(column)))
         conn.execute(sql.SQL("ANALYZE {}").format(table))
 
     def _comment(

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
+from vibeshelf.catalog.genres import genre_map, shelf_key
 from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.ranking_metrics import (
     gains_matrix,
@@ -89,18 +90,27 @@ def in_catalog(queries: Iterable[EvalQuery], catalog: BookCatalog) -> list[EvalQ
     return kept
 
 
-def check_holdout(
-    queries: Iterable[EvalQuery], shelf_counts: Mapping[str, int], where: str
-) -> None:
-    """Raise EvalSetError when books still carry a query's `holdout` shelves, naming them."""
-    leaked = sorted({s for q in queries for s in q.holdout if shelf_counts.get(s, 0) > 0})
+def check_holdout(queries: Iterable[EvalQuery], catalog: BookCatalog, where: str) -> None:
+    """Raise EvalSetError when books still carry a query's `holdout` shelves, or a genre that is
+    one of them spelled otherwise, naming them."""
+    held = {s for q in queries for s in q.holdout}
+    leaked = sorted({s for s in held if catalog.shelf_counts.get(s, 0) > 0}
+                    | {g for g in held_out_genres(held) if catalog.genre_counts.get(g, 0) > 0})
     if leaked:
         shown = ", ".join(leaked[:5]) + (f" and {len(leaked) - 5} more" if len(leaked) > 5 else "")
         raise EvalSetError(
-            f"{where}: books still carry the held-out shelves {shown}, which give the answers away."
-            " Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog into another"
-            " data dir, embed and index it, and evaluate that data dir (docs/search-quality.md)"
+            f"{where}: books still carry the held-out shelves or genres {shown}, which give the"
+            " answers away. Write a held-out catalog with vibeshelf.search.evaluate.holdout_catalog"
+            " into another data dir, embed and index it, and evaluate that data dir"
+            " (docs/search-quality.md)"
         )
+
+
+def held_out_genres(shelves: Iterable[str]) -> set[str]:
+    """The genres that are another spelling of a held-out shelf ("cozy mystery" of cozy-mystery
+    and mystery-cozy), which go with it; broader ones (horror for creepy) stay, as the broader
+    shelves did."""
+    return {g for s in shelves for g in genre_map().of_shelf(s) if shelf_key(g) == shelf_key(s)}
 
 
 @dataclass(frozen=True)
@@ -237,16 +247,19 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
 
 
 def holdout_catalog(src: Path, dst: Path, shelves: Iterable[str]) -> int:
-    """Copy a books table without `shelves` (in lists and documents); returns books changed."""
+    """Copy a books table without `shelves` (in shelf lists and documents) and the genres spelled
+    like them (in genre lists; the other genres keep their order); returns books changed."""
     dropped = set(shelves)
-    table = read_books(src)
-    rows = table.to_pylist()
+    gone = held_out_genres(dropped)
+    rows = read_books(src).to_pylist()
     changed = 0
     for row in rows:
         kept = [s for s in row["shelves"] or () if s not in dropped]
-        if len(kept) != len(row["shelves"] or ()):
+        named = genre_map().votes(kept)
+        genres = [g for g in row["genres"] if g in named and g not in gone]
+        if kept != (row["shelves"] or []) or genres != row["genres"]:
             changed += 1
-            row["shelves"] = kept
+            row["shelves"], row["genres"] = kept, genres
             row["document"] = build_document(row["title"], row["authors"], kept, row["description"])
     dst.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=ARROW_SCHEMA), dst)

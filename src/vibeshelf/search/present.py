@@ -20,6 +20,7 @@ class Presenter:
     def __init__(self, catalog: BookCatalog, shelf_stems: Mapping[str, frozenset[str]]) -> None:
         self.catalog = catalog
         self.shelf_stems = shelf_stems
+        self.genre_stems = {g: frozenset(tokenize(g)) for g in catalog.genre_counts}
 
     def result(
         self,
@@ -47,6 +48,7 @@ class Presenter:
             average_rating=book.average_rating,
             ratings_count=book.ratings_count,
             shelves=book.shelves[:SHOWN_SHELVES],
+            genres=book.genres,
             description=description,
             description_source=book.description_source if description else None,  # type: ignore[arg-type]
             url=book.url,
@@ -62,6 +64,7 @@ class Presenter:
         words = dict.fromkeys(word for word, stem in query_terms if stem in document)
         return Explanation(
             shared_shelves=[s for s in book.shelves if self.shelf_stems.get(s, frozenset()) & query_stems],
+            matched_genres=[g for g in book.genres if self.genre_stems.get(g, frozenset()) & query_stems],
             shared_words=list(words),
             vector_rank=_position(found.vector_ids, book.book_id),
             lexical_rank=_position(found.lexical_ids, book.book_id),

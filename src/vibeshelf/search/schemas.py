@@ -19,6 +19,9 @@ class SearchParams(BaseModel):
     q: str = Field(description="What the book feels like, e.g. 'cozy small-town mystery with a cat'")
     limit: int | None = Field(default=None, ge=1, le=500, description="Results to return")
     shelves: list[str] = Field(default_factory=list, description="Keep books on any of these shelves")
+    genres: list[str] = Field(
+        default_factory=list, description="Keep books of any of these canonical genres (GET /api/genres)"
+    )
     year_min: int | None = Field(
         default=None, ge=YEAR_MIN, le=YEAR_MAX, description="Earliest original publication year"
     )
@@ -38,6 +41,10 @@ class Explanation(BaseModel):
     """Why a book matched: what it shares with the query, and where each retriever ranked it."""
 
     shared_shelves: list[str] = Field(description="The book's shelves that share a word with the query")
+    matched_genres: list[str] = Field(
+        default_factory=list,
+        description="The book's genres that share a word with the query",
+    )
     shared_words: list[str] = Field(description="Query words found in the book's text")
     vector_rank: int | None = Field(description="Rank among the vector candidates (None: not among them)")
     lexical_rank: int | None = Field(description="Rank among the BM25 candidates (None: not among them)")
@@ -69,6 +76,7 @@ class BookResult(BaseModel):
     average_rating: float | None
     ratings_count: int
     shelves: list[str]
+    genres: list[str] = Field(description="Canonical genres, most specific first")
     description: str | None
     description_source: Literal["publisher", "generated"] | None = Field(
         default=None,
@@ -116,6 +124,19 @@ class Suggestion(BaseModel):
 
     text: str
     kind: Literal["title", "author", "shelf", "query"]
+
+
+class Genre(BaseModel):
+    """One canonical genre and how many catalog books have it."""
+
+    name: str
+    books: int
+
+
+class GenresResponse(BaseModel):
+    """The catalog's canonical genres, most books first: the values `genre=` accepts."""
+
+    genres: list[Genre]
 
 
 class SuggestResponse(BaseModel):

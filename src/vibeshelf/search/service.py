@@ -90,7 +90,7 @@ class SearchService:
         started = time.perf_counter()
         query = sanitize_query(params.q, self.settings.max_query_chars)
         limit = min(params.limit or self.settings.default_limit, self.settings.max_limit)
-        filters = build_filter(params)
+        filters = build_filter(params, self.catalog.genre_counts)
         mode: Mode = params.mode or self.settings.mode
         if mode != "vector" and self.lexical is None:
             raise QueryError(f"mode {mode!r} needs a lexical index: run `vibeshelf index`")

@@ -19,6 +19,8 @@ from vibeshelf.search.schemas import (
     RATING_MIN,
     YEAR_MAX,
     YEAR_MIN,
+    Genre,
+    GenresResponse,
     Mode,
     SearchParams,
     SearchResponse,
@@ -56,6 +58,13 @@ async def search_params(
         list[Shelf] | None,
         Query(max_length=MAX_SHELVES, description="Keep books on any of these shelves"),
     ] = None,
+    genre: Annotated[
+        list[Shelf] | None,
+        Query(
+            max_length=MAX_SHELVES,
+            description="Keep books of any of these canonical genres (GET /api/genres lists them)",
+        ),
+    ] = None,
     year_min: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     year_max: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
     min_rating: Annotated[float | None, Query(ge=RATING_MIN, le=RATING_MAX)] = None,
@@ -65,7 +74,7 @@ async def search_params(
     explain: Annotated[bool, Query(description="Say why each result matched")] = False,
 ) -> SearchParams:
     return SearchParams(
-        q=q, limit=limit, shelves=shelf or [], year_min=year_min, year_max=year_max,
+        q=q, limit=limit, shelves=shelf or [], genres=genre or [], year_min=year_min, year_max=year_max,
         min_rating=min_rating, language=language, mode=mode, rerank=rerank, explain=explain,
     )
 
@@ -127,7 +136,7 @@ def create_app(
         """Books for the query, ranked as `mode` says (default hybrid with rerank, from settings).
 
         - `vector`: cosine similarity to the query, then popularity, which only reorders near-ties.
-        - `lexical`: BM25 over title, authors, shelves and description.
+        - `lexical`: BM25 over title, authors, canonical genres and description.
         - `hybrid`: the vector and BM25 candidates fused by reciprocal rank (RRF), then the fused
           top `rerank_depth` (50) reordered by a learned linear rerank; `rerank=false` keeps RRF.
 
@@ -148,6 +157,14 @@ def create_app(
         return SuggestResponse(
             q=q, suggestions=[Suggestion(text=s.text, kind=s.kind) for s in found]
         )
+
+    @app.get("/api/genres", response_model=GenresResponse, tags=["search"])
+    def api_genres(rt: SearchRuntime) -> GenresResponse:
+        """The catalog's canonical genres with their book counts, most books first: the values
+        `genre=` accepts on /api/search."""
+        counts = rt.catalog.genre_counts
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return GenresResponse(genres=[Genre(name=name, books=books) for name, books in ordered])
 
     @app.get("/health", tags=["ops"])
     def health(rt: SearchRuntime, recommender: OptionalRecommender) -> dict[str, Any]:

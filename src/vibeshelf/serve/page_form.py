@@ -48,10 +48,12 @@ class SearchForm:
     year_max: str = ""
     min_rating: str = ""
     mode: str = ""
+    genre: str = ""
 
     @property
     def has_filters(self) -> bool:
-        return any(v.strip() for v in (self.shelf, self.year_min, self.year_max, self.min_rating))
+        boxes = (self.shelf, self.genre, self.year_min, self.year_max, self.min_rating)
+        return any(v.strip() for v in boxes)
 
     def params(self) -> SearchParams:
         """The search these boxes ask for; FormError names the first box it cannot take."""
@@ -63,7 +65,8 @@ class SearchForm:
         if year_min is not None and year_max is not None and year_min > year_max:
             raise FormError(f"From year ({year_min}) is after to year ({year_max}).")
         return SearchParams(
-            q=self.q, shelves=[self.shelf] if self.shelf.strip() else [], year_min=year_min,
+            q=self.q, shelves=[self.shelf] if self.shelf.strip() else [],
+            genres=[self.genre] if self.genre.strip() else [], year_min=year_min,
             year_max=year_max, min_rating=min_rating, mode=cast(Mode, self.mode) or None,
             explain=True,
         )

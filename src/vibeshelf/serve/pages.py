@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
-from vibeshelf.catalog.books import Book, BookCatalog
-from vibeshelf.catalog.telling_shelves import ShelfPicks, pick_shelves
+from vibeshelf.catalog.books import Book
 from vibeshelf.recommend.service import UnknownBooksError
 from vibeshelf.search.query import QueryError
 from vibeshelf.search.schemas import SearchResponse
@@ -40,24 +38,15 @@ class SimilarCard:
     reason: str
 
 
-def telling_shelves(catalog: BookCatalog, book_ids: Iterable[str]) -> Mapping[str, ShelfPicks]:
-    """Each book's shelves for its card: the few that tell most, the rest behind "more"."""
-    counts = catalog.shelf_counts
-    return {
-        book_id: pick_shelves(book.shelves, counts)
-        for book_id in book_ids if (book := catalog.get(book_id)) is not None
-    }
-
-
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def search_page(
     request: Request, runtime: SearchRuntime, recommender: OptionalRecommender, signer: Signer,
     split: SearchSplit, q: str = "", shelf: str = "", year_min: str = "", year_max: str = "",
-    min_rating: str = "", mode: str = "",
+    min_rating: str = "", mode: str = "", genre: str = "",
 ) -> HTMLResponse:
     """The search form (empty boxes: no filter) and, for a query, its results; a filter value out
     of range or not a number gives the form back with the message, status 422."""
-    form = SearchForm(q, shelf, year_min, year_max, min_rating, mode)
+    form = SearchForm(q, shelf, year_min, year_max, min_rating, mode, genre)
     response: SearchResponse | None = None
     error = None
     status = 200
@@ -69,7 +58,6 @@ def search_page(
         error, status = str(exc), 422
     seed = int(time.time() // SUGGESTION_ROTATION_SECONDS)
     suggestions = vibe_suggestions(runtime.catalog.shelf_counts, n=6, seed=seed)
-    results = response.results if response is not None else []
     page = templates.TemplateResponse(
         request,
         "index.html",
@@ -78,7 +66,7 @@ def search_page(
             "response": response,
             "error": error,
             "suggestions": suggestions,
-            "shelves": telling_shelves(runtime.catalog, (r.book_id for r in results)),
+            "genres": sorted(runtime.catalog.genre_counts),
             "more_like_this": recommender is not None,
         },
         status_code=status,
@@ -106,7 +94,4 @@ def more_like_this_page(
     cards = [
         SimilarCard(found, s.reason) for s in similar if (found := catalog.get(s.book_id)) is not None
     ]
-    shelves = telling_shelves(catalog, [book_id, *(card.book.book_id for card in cards)])
-    return templates.TemplateResponse(
-        request, "book.html", {"book": book, "similar": cards, "shelves": shelves}
-    )
+    return templates.TemplateResponse(request, "book.html", {"book": book, "similar": cards})
