@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vibeshelf.catalog.books import BookCatalog
-from vibeshelf.catalog.table import read_books
+from vibeshelf.catalog.schema import read_books
 from vibeshelf.search.evaluate import EvalQuery, evaluate, load_queries
 
 K = 100

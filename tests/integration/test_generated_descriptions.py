@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import run_cli
 from vibeshelf.catalog.custom import FIELDS
-from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
+from vibeshelf.catalog.schema import ARROW_SCHEMA, read_books
 from vibeshelf.serve.app import create_app
 from vibeshelf.settings import Settings
 

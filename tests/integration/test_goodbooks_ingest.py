@@ -13,15 +13,15 @@ from vibeshelf import isbn
 from vibeshelf.catalog.genres import genre_map
 from vibeshelf.catalog.goodbooks import ingest_goodbooks
 from vibeshelf.catalog.sample import SAMPLE_PATH, build_sample, install_sample
-from vibeshelf.catalog.shelves import is_noise, normalize_shelf
-from vibeshelf.catalog.table import (
+from vibeshelf.catalog.schema import (
     BOOKS_SCHEMA,
     SCHEMA_VERSION,
     CatalogError,
-    IngestReport,
     manifest_path,
     read_books,
 )
+from vibeshelf.catalog.shelves import is_noise, normalize_shelf
+from vibeshelf.catalog.table import IngestReport
 from vibeshelf.storage.files import file_sha256
 
 MAX_SAMPLE_BYTES = 5 * 1024 * 1024

@@ -20,8 +20,8 @@ import pytest
 from tests.conftest import REPO, run_cli
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.custom import FIELDS
+from vibeshelf.catalog.schema import ARROW_SCHEMA, read_books
 from vibeshelf.catalog.shelves import shelf_phrase
-from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
 from vibeshelf.embed.vectors import EmbeddingSet, embeddings_path, load_embeddings
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.query import QueryError

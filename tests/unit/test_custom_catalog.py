@@ -9,14 +9,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from vibeshelf.catalog.custom import ingest_file
-from vibeshelf.catalog.table import (
+from vibeshelf.catalog.schema import (
     BOOKS_SCHEMA,
     SCHEMA_VERSION,
     CatalogError,
     manifest_path,
     read_books,
-    split_delimited,
 )
+from vibeshelf.catalog.table import split_delimited
 from vibeshelf.storage.files import file_sha256
 
 MAPPING = {

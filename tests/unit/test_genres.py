@@ -17,7 +17,7 @@ from vibeshelf.catalog.genres import (
     shelf_key,
 )
 from vibeshelf.catalog.sample import SAMPLE_PATH
-from vibeshelf.catalog.table import V1_ARROW_SCHEMA, read_books
+from vibeshelf.catalog.schema import V1_ARROW_SCHEMA, read_books
 
 
 def test_every_sample_shelf_is_mapped_or_marked_not_a_genre() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vibeshelf.catalog.table import read_books
+from vibeshelf.catalog.schema import read_books
 
 
 @dataclass(frozen=True)

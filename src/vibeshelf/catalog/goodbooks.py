@@ -7,14 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from vibeshelf.catalog.table import (
-    CatalogError,
-    IngestReport,
-    connect,
-    read_error,
-    sql_string,
-    write_books,
-)
+from vibeshelf.catalog.schema import CatalogError, read_error
+from vibeshelf.catalog.table import IngestReport, connect, sql_string, write_books
 
 log = logging.getLogger(__name__)
 

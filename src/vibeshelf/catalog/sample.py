@@ -7,14 +7,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from vibeshelf.catalog.table import (
-    COLUMNS,
-    IngestReport,
-    check_books_file,
-    publish,
-    sql_string,
-    staging_file,
-)
+from vibeshelf.catalog.schema import COLUMNS, check_books_file
+from vibeshelf.catalog.table import IngestReport, publish, sql_string, staging_file
 from vibeshelf.storage import duck
 
 log = logging.getLogger(__name__)

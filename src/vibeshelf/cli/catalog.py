@@ -26,7 +26,7 @@ def ingest_goodbooks_cmd(
 ) -> None:
     """Join the goodbooks-10k catalog, shelves and descriptions into the books table."""
     from vibeshelf.catalog.goodbooks import ingest_goodbooks
-    from vibeshelf.catalog.table import CatalogError
+    from vibeshelf.catalog.schema import CatalogError
 
     settings = current_settings(ctx)
     try:
@@ -50,7 +50,7 @@ def ingest_file_cmd(
 ) -> None:
     """Ingest your own catalog, e.g. `--map book_id=id --map title=Title --map authors=Author`."""
     from vibeshelf.catalog.custom import ingest_file
-    from vibeshelf.catalog.table import CatalogError
+    from vibeshelf.catalog.schema import CatalogError
 
     pairs = column_mapping(mapping, "--map title=Title")
     try:
@@ -63,7 +63,7 @@ def ingest_file_cmd(
 def ingest_sample_cmd(ctx: typer.Context) -> None:
     """Use the bundled sample catalog (a few thousand goodbooks books)."""
     from vibeshelf.catalog.sample import install_sample
-    from vibeshelf.catalog.table import CatalogError
+    from vibeshelf.catalog.schema import CatalogError
 
     try:
         _report(install_sample(current_settings(ctx).books_path))

@@ -12,7 +12,7 @@ def index(ctx: typer.Context) -> None:
     """Build the BM25 and vector indexes from the catalog and its embeddings, published as one
     pair (a crash leaves the old pair served); concurrent runs wait for each other."""
     from vibeshelf.catalog.books import BookCatalog
-    from vibeshelf.catalog.table import CatalogError
+    from vibeshelf.catalog.schema import CatalogError
     from vibeshelf.embed.vectors import load_embeddings
     from vibeshelf.index.build import StaleEmbeddingsError, build_index, check_embeddings
     from vibeshelf.index.factory import open_store

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
 from vibeshelf.catalog.genres import genre_map, shelf_key
-from vibeshelf.catalog.table import ARROW_SCHEMA, read_books
+from vibeshelf.catalog.schema import ARROW_SCHEMA, read_books
 from vibeshelf.ranking_metrics import (
     gains_matrix,
     graded_ndcg,

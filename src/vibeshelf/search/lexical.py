@@ -18,7 +18,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from vibeshelf.catalog.table import read_books
+from vibeshelf.catalog.schema import read_books
 from vibeshelf.index.storelib import new_build_id
 from vibeshelf.search.topk import best_passing
 from vibeshelf.storage import builds
