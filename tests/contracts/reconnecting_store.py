@@ -6,16 +6,16 @@ naming `key`) and `written` (the keys written, sorted); `prepare` makes what a w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.contracts.opened_store import OpenedStore
 from tests.postgres_server import drop_connections, fresh_database
 from vibeshelf.storage.errors import StorageError
 
 
-class ReconnectingStoreContract:
+class ReconnectingStoreContract(OpenedStore):
     """A dropped connection fails the call it interrupts; the next call reconnects."""
 
     @pytest.fixture
@@ -24,14 +24,8 @@ class ReconnectingStoreContract:
         return fresh_database(postgres_url)
 
     @pytest.fixture
-    def store(self, database_url: str) -> Iterator[Any]:
-        """An empty store on a database of its own."""
-        store = self.open_store(database_url)
-        yield store
-        store.close()
-
-    def open_store(self, url: str) -> Any:
-        raise NotImplementedError
+    def where(self, database_url: str) -> str:
+        return database_url
 
     def prepare(self, store: Any) -> None:
         """Whatever must exist before `write` (nothing, unless a subclass says so)."""

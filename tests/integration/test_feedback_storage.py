@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.contracts.feedback_store import FeedbackStoreContract
+from tests.contracts.opened_store import SqliteFileStore
 from tests.contracts.reconnecting_store import ReconnectingStoreContract
 from vibeshelf.experiment.feedback.events import Feedback
 from vibeshelf.experiment.feedback.factory import open_feedback
@@ -17,13 +17,11 @@ from vibeshelf.experiment.feedback.sqlite import SqliteFeedbackStore
 from vibeshelf.experiment.feedback.store import FeedbackStore
 
 
-class TestSqliteFeedbackStore(FeedbackStoreContract):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[FeedbackStore]:
-        store = open_feedback("sqlite://", tmp_path)
-        assert isinstance(store, SqliteFeedbackStore) and store.path == tmp_path / "feedback.sqlite3"
-        yield store
-        store.close()
+class TestSqliteFeedbackStore(SqliteFileStore, FeedbackStoreContract):
+    def open_store(self, directory: Path) -> FeedbackStore:
+        store = open_feedback("sqlite://", directory)
+        assert isinstance(store, SqliteFeedbackStore) and store.path == directory / "feedback.sqlite3"
+        return store
 
     def test_an_accepted_event_is_committed(self, store: FeedbackStore, tmp_path: Path) -> None:
         store.record_served("r1", "search", "v1", 1)

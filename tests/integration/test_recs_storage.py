@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.contracts.interaction_store import InteractionStoreContract, rows
+from tests.contracts.opened_store import SqliteFileStore
 from tests.contracts.reconnecting_store import ReconnectingStoreContract
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.factory import open_interactions
@@ -17,13 +17,11 @@ from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.storage.errors import StorageError
 
 
-class TestSqliteStore(InteractionStoreContract):
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[InteractionStore]:
-        store = open_interactions("sqlite://", tmp_path)
-        assert isinstance(store, SqliteStore) and store.path == tmp_path / "events.sqlite3"
-        yield store
-        store.close()
+class TestSqliteStore(SqliteFileStore, InteractionStoreContract):
+    def open_store(self, directory: Path) -> InteractionStore:
+        store = open_interactions("sqlite://", directory)
+        assert isinstance(store, SqliteStore) and store.path == directory / "events.sqlite3"
+        return store
 
 
 class TestPostgresStore(InteractionStoreContract, ReconnectingStoreContract):
