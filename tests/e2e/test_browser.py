@@ -250,6 +250,7 @@ def test_the_experiments_dashboard_fits_the_screen(
     page.goto(dashboard_url + "/")
     page.locator("#site-nav a.nav-experiments").click()
     page.wait_for_selector("#surface-search tr.version")
+    page.wait_for_load_state()  # the stylesheets too: a busy machine can measure before them
     assert page.locator("#surface-search tr.version").count() == 2
     assert page.locator("#surface-search svg.chart").count() == 3
     assert_fits(page)

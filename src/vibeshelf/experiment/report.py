@@ -209,6 +209,6 @@ def _svg(title: str, kind: str, parts: list[str], names: list[str]) -> str:
         for k, n in enumerate(names)
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'class="chart chart-{kind}" aria-label="{escape(title)}">{"".join(parts)}{legend}</svg>'
     )
