@@ -44,8 +44,16 @@ class SqliteStore(SqlInteractionStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN ... COMMIT, or ROLLBACK on any error; database errors become StorageError."""
-        self._conn.execute("BEGIN")
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; database errors become StorageError.
+
+        IMMEDIATE takes the write lock first, waiting up to the connection's busy timeout for
+        another process's writer: a deferred transaction that reads before it writes (append
+        checks its source) cannot wait when its snapshot is stale and fails "database is locked".
+        """
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"interactions database {self.path}: {exc}") from exc
         try:
             yield self._conn
         except BaseException as exc:
