@@ -251,3 +251,19 @@ def test_a_like_on_postgres_is_stored_and_excluded_next_time(
     assert after["strategy"] == "fold-in"
     ids = {b["book_id"] for b in after["recommendations"]}
     assert len(ids) == 10 and not ids & history
+
+
+def test_the_recommendations_app_answers_head_limits_bodies_and_documents_its_errors(
+    api: httpx.Client,
+) -> None:
+    """The recommendations-only app keeps the main app's HTTP rules: HEAD wherever GET, one body
+    limit (413 in the JSON error shape), every error status in its OpenAPI document."""
+    head = api.head("/health")
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(api.get("/health").content)
+    big = api.post("/api/recommend", content=b"{" + b" " * (2 << 20) + b"}",
+                   headers={"content-type": "application/json"})
+    assert big.status_code == 413 and big.json()["code"] == 413
+    recommend = api.get("/openapi.json").json()["paths"]["/api/recommend"]["post"]["responses"]
+    assert {"413", "422"} <= set(recommend)
+

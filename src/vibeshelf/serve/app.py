@@ -33,7 +33,7 @@ from vibeshelf.serve.encode_api import install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.experiments_api import router as experiments_router
 from vibeshelf.serve.head import HeadAsGet
-from vibeshelf.serve.limits import BodySizeLimit
+from vibeshelf.serve.limits import BodySizeLimit, body_limits
 from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.openapi import document_errors, error_responses
 from vibeshelf.serve.pages import router as pages_router
@@ -77,13 +77,6 @@ async def search_params(
         q=q, limit=limit, shelves=shelf or [], genres=genre or [], year_min=year_min, year_max=year_max,
         min_rating=min_rating, language=language, mode=mode, rerank=rerank, explain=explain,
     )
-
-
-def body_limits(settings: Settings) -> dict[str, int]:
-    """Largest request body per path prefix: `serve.max_body_bytes`, and `encode.max_body_bytes` on
-    the embedding service's routes (/v1, TEI's /embed)."""
-    encode = settings.encode.max_body_bytes
-    return {"/": settings.serve.max_body_bytes, "/v1/": encode, "/embed": encode}
 
 
 def create_app(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vibeshelf.settings import Settings
+
 
 def too_large(description: str) -> HTTPException:
     return HTTPException(413, description)
@@ -127,3 +129,10 @@ class RateLimiter:
                 f"rate limit exceeded: retry in {wait:.2f}s",
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
+
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Largest request body per path prefix: `serve.max_body_bytes`, and `encode.max_body_bytes` on
+    the embedding service's routes (/v1, TEI's /embed)."""
+    encode = settings.encode.max_body_bytes
+    return {"/": settings.serve.max_body_bytes, "/v1/": encode, "/embed": encode}

@@ -9,6 +9,9 @@ from fastapi import FastAPI
 
 from vibeshelf.serve.deps import OptionalRecommender
 from vibeshelf.serve.errors import install_error_handlers
+from vibeshelf.serve.head import HeadAsGet
+from vibeshelf.serve.limits import BodySizeLimit, body_limits
+from vibeshelf.serve.openapi import document_errors
 from vibeshelf.serve.recommend_api import router
 from vibeshelf.serve.services import Services
 from vibeshelf.settings import Settings, get_settings
@@ -16,7 +19,8 @@ from vibeshelf.settings import Settings, get_settings
 
 def create_recommend_app(settings: Settings | None = None) -> FastAPI:
     """An app serving only the recommendation API (tests, benchmarks, a recommendations-only node)."""
-    services = Services.for_settings(settings or get_settings(), frozenset({"recommend"}))
+    settings = settings or get_settings()
+    services = Services.for_settings(settings, frozenset({"recommend"}))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -26,6 +30,8 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="vibeshelf recommendations", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limits=body_limits(settings))
+    app.add_middleware(HeadAsGet)
     app.include_router(router)
 
     @app.get("/health", tags=["ops"])
@@ -35,4 +41,5 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
             "recommender": service.health() if service else None,
         }
 
+    document_errors(app)
     return app
