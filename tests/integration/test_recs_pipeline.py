@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import run_cli
 from tests.contracts.recommender import SHARED_DATA, TEST_RECS
 from vibeshelf.cli.app import app
 from vibeshelf.config.recommend import RecommendSettings
@@ -171,3 +173,21 @@ def test_tuning_scores_grid_points_on_the_validation_split(recs_dir: Path, event
     _, test = holdout_split(data.interactions, rec)
     test_users = int((test.strengths.getnnz(axis=1) > 0).sum())
     assert results[0][1].users < test_users  # validation users come from the training part only
+
+
+def test_reuse_keeps_a_model_fitted_on_the_same_data_and_settings(recs_dir: Path, tmp_path: Path) -> None:
+    """`train recs --reuse` (what the demo runs) keeps an identical current version; another seed,
+    or training without --reuse, writes a new one."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(recs_dir, data_dir)
+    current = data_dir / "models" / "recs" / "CURRENT"
+    fit = ("train", "recs", "--factors", "8", "--no-eval")
+    run_cli(*fit, data_dir=data_dir)
+    first = current.read_text()
+    kept = run_cli(*fit, "--reuse", data_dir=data_dir)
+    assert current.read_text() == first and f"kept {first}" in kept.stdout
+    run_cli(*fit, "--reuse", "--seed", "5", data_dir=data_dir)
+    assert current.read_text() != first
+    second = current.read_text()
+    run_cli("train", "recs", "--factors", "8", "--no-eval", "--seed", "5", data_dir=data_dir)
+    assert current.read_text() not in (first, second)

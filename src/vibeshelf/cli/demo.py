@@ -35,6 +35,6 @@ def demo(
     embed(ctx)
     index(ctx)
     ingest_ratings_sample_cmd(ctx)
-    train_recs_cmd(ctx, evaluate=False)
+    train_recs_cmd(ctx, evaluate=False, reuse=True)
     if not no_serve:
         serve(ctx, host=host, port=port, workers=1, no_auth=open_demo)

@@ -210,10 +210,15 @@ def train_recs_cmd(
     evaluate: Annotated[
         bool, typer.Option("--eval/--no-eval", help="Score a holdout fit into the metadata.")
     ] = True,
+    reuse: Annotated[
+        bool,
+        typer.Option(help="Keep the current version if it was fitted on the same interactions, "
+                          "catalog, parameters and seed (the fit is deterministic)."),
+    ] = False,
 ) -> None:
     """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
     from vibeshelf.experiment.registry import RegistryFile
-    from vibeshelf.recommend.artifacts import recs_root
+    from vibeshelf.recommend.artifacts import current_version, recs_root
     from vibeshelf.recommend.training import train_recs
     from vibeshelf.storage.errors import StorageError
 
@@ -228,10 +233,14 @@ def train_recs_cmd(
     )
     try:
         held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
-        model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held)
+        before = current_version(recs_root(settings))
+        model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held, reuse=reuse)
     except (StorageError, FileNotFoundError) as exc:
         fail(str(exc))
     meta = model.metadata
+    if meta["version"] == before:
+        typer.echo(f"kept {before}: fitted on the same interactions, catalog and settings")
+        return
     holdout = ""
     if meta["metrics"]:
         als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]

@@ -6,18 +6,29 @@ import logging
 import time
 from collections.abc import Collection
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from vibeshelf.config.recommend import RecommendSettings
-from vibeshelf.recommend.artifacts import RecsModel, recs_root, write_model
+from vibeshelf.recommend.artifacts import (
+    ModelNotFoundError,
+    RecsModel,
+    current_version,
+    load_metadata,
+    load_model,
+    recs_root,
+    write_model,
+)
 from vibeshelf.recommend.dataset import load_training_data
 from vibeshelf.recommend.evaluation import holdout_metrics
 from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.schemas import MAX_CUTOFF
 from vibeshelf.recommend.sources import als_top_items
 from vibeshelf.settings import Settings
+from vibeshelf.storage.files import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +40,27 @@ def train_recs(
     evaluate: bool = True,
     progress: bool = False,
     held: Collection[str] = (),
+    reuse: bool = False,
 ) -> RecsModel:
     """Fit on every interaction of the source and write a new current model version.
 
     Pruning to `rec.keep_versions` spares the versions in `held` (those the caller still serves).
+    With `reuse`, a current version fitted on the same interactions, catalog, parameters and seed
+    is returned as it is (the fit is deterministic: it would come out the same).
     """
     started = time.perf_counter()
     data = load_training_data(settings, rec, source)
     interactions = data.interactions
+    fitted_on = {
+        "source": data.source.name,
+        "data_checksum": interactions.checksum(),
+        "catalog_sha256": file_sha256(settings.books_path) if settings.books_path.is_file() else None,
+        "params": {name: getattr(rec, name) for name in PARAMS},
+        "seed": rec.seed,
+    }
+    if reuse and (same := _current_if_fitted_on(recs_root(settings), fitted_on)) is not None:
+        log.info("the current model %s was fitted on the same data and settings", same.version)
+        return same
     log.info(
         "training on %s: %d users, %d items, %d interactions",
         data.source.name,
@@ -48,16 +72,12 @@ def train_recs(
     user_factors, item_factors = fit_factors(
         interactions, data.items.genres, rec, progress=progress
     )
-    checksum = interactions.checksum()
     created = datetime.now(UTC)
     metadata = {
-        "version": f"{created:%Y%m%dT%H%M%S%f}-{checksum[:8]}",
+        "version": f"{created:%Y%m%dT%H%M%S%f}-{fitted_on['data_checksum'][:8]}",
         "created": created.isoformat(timespec="seconds"),
-        "source": data.source.name,
+        **fitted_on,
         "item_space": data.source.item_space,
-        "data_checksum": checksum,
-        "params": {name: getattr(rec, name) for name in PARAMS},
-        "seed": rec.seed,
         "metrics": scores,
         "counts": {
             "users": interactions.shape[0],
@@ -81,3 +101,17 @@ def train_recs(
     metadata["train_seconds"] = round(time.perf_counter() - started, 2)
     write_model(recs_root(settings), model, rec.keep_versions, held)
     return model
+
+
+def _current_if_fitted_on(root: Path, fitted_on: dict[str, Any]) -> RecsModel | None:
+    """The current model if its metadata records exactly `fitted_on`, else None."""
+    version = current_version(root)
+    if version is None:
+        return None
+    try:
+        metadata = load_metadata(root, version)
+    except ModelNotFoundError:
+        return None
+    if any(metadata.get(key) != value for key, value in fitted_on.items()):
+        return None
+    return load_model(root, version)
