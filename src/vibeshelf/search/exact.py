@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from vibeshelf.catalog.books import Book
-from vibeshelf.search.ranking import words_key
+from vibeshelf.search.ranking import lead_with, without_article, words_key
 
-_ARTICLE = re.compile(r"^(the|a|an) ")
 PROMOTED = 3
 
 
 def _keys(text: str) -> set[str]:
     key = words_key(text)
-    return {key, _ARTICLE.sub("", key)} - {""}
+    return {key, without_article(key)} - {""}
 
 
 class ExactMatcher:
@@ -38,7 +36,7 @@ class ExactMatcher:
         key = words_key(query)
         found: dict[str, str] = {}
         for kind, index in (("title", self._titles), ("author", self._authors)):
-            for book in index.get(key, ()) or index.get(_ARTICLE.sub("", key), ()):
+            for book in index.get(key, ()) or index.get(without_article(key), ()):
                 found.setdefault(book.book_id, kind)
         return list(found.items())
 
@@ -48,9 +46,5 @@ class ExactMatcher:
         """`ordered` (book id, score) with up to PROMOTED exact matches that pass `keep` (all when
         None) moved to the top at its top score, and those matches: book id -> their kind."""
         matches = [(i, kind) for i, kind in self.match(query) if keep is None or keep(i)][:PROMOTED]
-        if not matches:
-            return ordered, {}
         promoted = dict(matches)
-        top = ordered[0][1] if ordered else 0.0
-        head = [(i, top) for i in promoted]
-        return head + [(i, s) for i, s in ordered if i not in promoted], promoted
+        return lead_with(ordered, list(promoted)), promoted

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import Book, BookCatalog
 
 _SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
 # "Catching Fire (The Hunger Games, #2)": the series name and a single number (not "#1-3").
 _SERIES_PART = re.compile(r"\(([^()]*?),?\s*#(\d+(?:\.\d+)?)\)\s*$")
 # "(The Hunger Games, #1-3)": an omnibus of a series' books.
@@ -98,6 +99,16 @@ class RankTable:
         return unique[:limit]
 
 
+def lead_with(ordered: list[tuple[str, float]], first: Sequence[str]) -> list[tuple[str, float]]:
+    """`ordered` (book id, score, best first) with the books `first` at the top, in their order,
+    each at its top score (0 when `ordered` is empty)."""
+    if not first:
+        return ordered
+    top = ordered[0][1] if ordered else 0.0
+    leading = set(first)
+    return [(i, top) for i in first] + [(i, s) for i, s in ordered if i not in leading]
+
+
 def demote(ordered: list[tuple[str, float]], pushed: Collection[str]) -> list[tuple[str, float]]:
     """`ordered` (book id, score, best first) with the books in `pushed` moved after all others,
     in their order, their scores lowered to at most the last other book's."""
@@ -163,6 +174,11 @@ def series_of(title: str) -> tuple[str, float] | None:
 def words_key(text: str) -> str:
     """Lower-case words without a series suffix: "Dune (Dune Chronicles #1)" -> "dune"."""
     return " ".join(_NON_WORD.sub(" ", _SERIES.sub("", text).lower()).split())
+
+
+def without_article(key: str) -> str:
+    """A words key less its leading article: "the hobbit" -> "hobbit"."""
+    return _ARTICLE.sub("", key)
 
 
 def title_key(title: str, first_author: str) -> str:

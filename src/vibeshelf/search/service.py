@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from vibeshelf.search.lexical import LexicalIndex
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
-from vibeshelf.search.ranking import RankTable, asks_for_companions, demote
+from vibeshelf.search.ranking import RankTable, asks_for_companions, demote, lead_with
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
 from vibeshelf.search.schemas import Interpreted, Mode, SearchParams, SearchResponse
@@ -175,15 +176,12 @@ class SearchService:
         text = meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
         found = self.retrieve(text, mode, filters, k, title_only)
-        ordered, exact = self._order(found, mode, filters, rerank)
+        ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)
         if meaning.series:
-            series = [
-                b.book_id for b in self.interpreter.series_books(meaning.series) if keep is None or keep(b.book_id)
-            ]
-            top = ordered[0][1] if ordered else 0.0
-            ordered = [(i, top) for i in series] + [(i, s) for i, s in ordered if i not in series]
+            series = self.interpreter.series_books(meaning.series)
+            ordered = lead_with(ordered, [b.book_id for b in series if keep is None or keep(b.book_id)])
         return found, ordered, exact
 
     def _vector_of(self, book: Book) -> np.ndarray:
@@ -195,9 +193,10 @@ class SearchService:
         return self.encoder.encode([document])[0]
 
     def _order(
-        self, found: Retrieved, mode: Mode, filters: Filter, rerank: bool
+        self, found: Retrieved, mode: Mode, keep: Callable[[str], bool] | None, rerank: bool
     ) -> tuple[list[tuple[str, float]], dict[str, str]]:
-        """(book id, rank score) best first, and the exact title/author matches promoted."""
+        """(book id, rank score) best first, and the exact title/author matches that pass `keep`
+        promoted."""
         if mode == "vector":
             return found.vector_ranked, {}
         if mode == "lexical":
@@ -209,4 +208,4 @@ class SearchService:
             ordered = self.reranker.reorder(*self.rerank_candidates(found))
         else:
             ordered = self.fused(found)
-        return self.exact.promote(found.text, ordered, keeper(filters, self.catalog))
+        return self.exact.promote(found.text, ordered, keep)

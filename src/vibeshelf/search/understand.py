@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
 from vibeshelf.search.query import SENTENCE_END
-from vibeshelf.search.ranking import series_of, words_key
+from vibeshelf.search.ranking import series_of, without_article, words_key
 from vibeshelf.search.schemas import Interpreted
 
 # Leading small talk that says nothing about the book: dropped before anything else.
@@ -58,7 +58,6 @@ _BY = re.compile(
 _FILLER = re.compile(
     r"^(?:something|anything|books?|novels?|stuff|works?|more|the|some|any|everything|all|other)$"
 )
-_ARTICLE = re.compile(r"^(?:the|a|an) ")
 _INITIAL = re.compile(r"^\w$")
 TITLE_CUTOFF = 86.0  # rapidfuzz ratio a typed title must reach (about one typo in ten letters)
 AUTHOR_CUTOFF = 90.0
@@ -66,7 +65,7 @@ AUTHOR_CUTOFF = 90.0
 
 def _key(text: str) -> str:
     """The words of a title or name, lower case, without a series suffix or a leading article."""
-    return _ARTICLE.sub("", words_key(text))
+    return without_article(words_key(text))
 
 
 def _most_read(books: list[Book]) -> list[Book]:
