@@ -13,10 +13,12 @@ from vibeshelf.search.evaluate import (
     METRICS,
     EvalQuery,
     SetScores,
+    bootstrap_rows,
     evaluate_service,
     format_gains,
     format_table,
     in_catalog,
+    percentile_interval,
 )
 from vibeshelf.search.service import SearchService
 
@@ -75,9 +77,7 @@ def bootstrap_interval(
     replacement); a single query gives its own value twice."""
     if not len(values):
         return (float("nan"), float("nan"))
-    rows = np.random.default_rng(seed).integers(0, len(values), size=(rounds, len(values)))
-    low, high = np.percentile(values[rows].mean(axis=1), [50 * (1 - level), 50 * (1 + level)])
-    return float(low), float(high)
+    return percentile_interval(values[bootstrap_rows(len(values), rounds, seed)].mean(axis=1), level)
 
 
 def headlines(graded: bool) -> tuple[str, ...]:

@@ -200,6 +200,18 @@ class Gain:
     high: float
 
 
+def bootstrap_rows(n: int, rounds: int, seed: int) -> np.ndarray:
+    """`rounds` resamples of `n` queries with replacement, a row of query indexes each; index
+    several variants' per-query values with the same rows for a paired bootstrap."""
+    return np.random.default_rng(seed).integers(0, n, size=(rounds, n))
+
+
+def percentile_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap `samples`."""
+    low, high = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
+    return float(low), float(high)
+
+
 def mrr_gain(
     baseline: np.ndarray, other: np.ndarray, *, level: float = 0.95, rounds: int = 10_000, seed: int = 0
 ) -> Gain:
@@ -208,15 +220,14 @@ def mrr_gain(
     replacement, both variants together). NaN where the baseline's MRR is 0."""
     if baseline.shape != other.shape or not len(baseline):
         raise ValueError("mrr_gain needs the reciprocal ranks of the same queries, at least one")
-    rows = np.random.default_rng(seed).integers(0, len(baseline), size=(rounds, len(baseline)))
+    rows = bootstrap_rows(len(baseline), rounds, seed)
     with np.errstate(divide="ignore", invalid="ignore"):
         resampled = other[rows].mean(axis=1) / baseline[rows].mean(axis=1) - 1
         point = other.mean() / baseline.mean() - 1
     finite = resampled[np.isfinite(resampled)]
     if not np.isfinite(point) or not len(finite):
         return Gain(np.nan, np.nan, np.nan)
-    low, high = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
-    return Gain(float(point), float(low), float(high))
+    return Gain(float(point), *percentile_interval(finite, level))
 
 
 def format_gains(scored: Mapping[str, SetScores], baseline: str = "vector", level: float = 0.95) -> str:
