@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 
 
@@ -15,3 +17,14 @@ def stop_process(proc: subprocess.Popen[str] | subprocess.Popen[bytes], timeout:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stop_group(proc: subprocess.Popen[str], timeout: float = 30) -> str:
+    """Terminate `proc` (started with start_new_session=True) and return all it printed; kill its
+    whole process group if it lingers, so that no orphaned child keeps its output pipe open."""
+    proc.terminate()
+    try:
+        return proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.communicate(timeout=timeout)[0]

@@ -23,6 +23,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO, free_port, run_cli
+from tests.processes import stop_group
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEPLOY = REPO / "deploy"
@@ -42,15 +43,6 @@ def wait_ok(url: str, proc: subprocess.Popen[str], timeout: float = 90) -> None:
     raise AssertionError(f"{url} did not answer 200")
 
 
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.terminate()
-    try:
-        return proc.communicate(timeout=30)[0]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[0]
-
-
 @pytest.fixture(scope="module")
 def app_port(sample_data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """`vibeshelf serve --workers 2` (gunicorn + uvicorn workers) on a free loopback port."""
@@ -60,10 +52,11 @@ def app_port(sample_data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]
         [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
          "--port", str(port), "--no-auth"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )
     wait_ok(f"http://127.0.0.1:{port}/health", proc)
     yield port, proc
-    out = stop(proc)
+    out = stop_group(proc)
     assert out.count("Booting worker with pid") == 2, out
 
 
@@ -82,11 +75,12 @@ def proxy(app_port: tuple[int, subprocess.Popen[str]], tmp_path_factory: pytest.
     proc = subprocess.Popen(
         [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     wait_ok(f"{url}/health", proc, timeout=30)
     yield url
-    stop(proc)
+    stop_group(proc)
 
 
 def test_search_and_page_through_the_proxy(proxy: str) -> None:
@@ -116,15 +110,16 @@ def test_compose_runs_the_commands_the_docs_name() -> None:
     assert "${POSTGRES_PASSWORD:?" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]
 
 
-def children(pid: int) -> set[int]:
-    """The ids of the processes whose parent is `pid`."""
+def children(pid: int, running: str) -> set[int]:
+    """The ids of the processes whose parent is `pid` and whose command line holds `running`."""
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError):  # the process has just gone
             continue
-        if ppid == pid:
+        if ppid == pid and running.encode() in command:
             found.add(int(stat.parent.name))
     return found
 
@@ -174,15 +169,16 @@ def two_workers(data_dir: Path, env: dict[str, str]) -> Iterator[tuple[int, set[
         [sys.executable, "-m", "vibeshelf", "serve", "--workers", "2", "--host", "127.0.0.1",
          "--port", str(port), "--no-auth"],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )
     output: list[str] = []
     try:
         wait_ok(f"http://127.0.0.1:{port}/health", proc)
-        workers = children(proc.pid)
+        workers = children(proc.pid, running="gunicorn")  # not the one saying where it serves
         assert len(workers) == 2
         yield port, workers, output
     finally:
-        output.append(stop(proc))
+        output.append(stop_group(proc))
 
 
 def on_each_worker(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from gunicorn.arbiter import Arbiter
 
-from vibeshelf.serve.launch import announce_when_answering
+from vibeshelf.serve.announce import announce_in_process
 
 
 def when_ready(server: Arbiter) -> None:
     """In the master, once it listens (before its workers start): announce when one answers."""
     host, port = server.cfg.address[0]
-    announce_when_answering(host, port)
+    announce_in_process(host, port)
