@@ -66,6 +66,10 @@ class LiveExperiments:
         self._router = load()
         self._next_look = clock() + LOOK_SECONDS
 
+    def settled(self) -> bool:
+        """Whether `current()` answers without a look at the disk (routing, or not due to look)."""
+        return self._router is not None or self._clock() < self._next_look
+
     def current(self) -> ExperimentRouter | None:
         """The router, loading it first when a registry has appeared since the last look."""
         if self._router is None and self._clock() >= self._next_look:
