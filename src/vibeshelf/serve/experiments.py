@@ -40,7 +40,9 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
         return runtime.search.with_settings(settings.search.model_copy(update=ranking))
 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
-        return load_recommender(settings, runtime.store, str(version.target["recs_version"]))
+        return load_recommender(
+            settings, runtime.store, str(version.target["recs_version"]), metrics.recommend_cache
+        )
 
     options = settings.experiment
     retention = Retention(options.served_max_rows, options.served_max_days)
