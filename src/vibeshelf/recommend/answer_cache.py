@@ -47,13 +47,13 @@ class AnswerCache(Protocol):
 
 @dataclass(eq=False)
 class MemoryAnswers:
-    """A bounded in-process cache (LRU with a time to live) of the answers themselves, private to
-    this worker."""
+    """A bounded in-process cache (LRU with a time to live), private to this worker. Answers are
+    kept as JSON: thousands of live response objects would slow every garbage collection."""
 
     size: int
     ttl_s: float
     layer: str = "memory"
-    _lru: TTLCache[str, RecommendResponse] = field(init=False, repr=False)
+    _lru: TTLCache[str, bytes] = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -61,11 +61,13 @@ class MemoryAnswers:
 
     def get(self, key: str) -> RecommendResponse | None:
         with self._lock:
-            return self._lru.get(key)
+            found = self._lru.get(key)
+        return None if found is None else RecommendResponse.model_validate_json(found)
 
     def put(self, key: str, answer: RecommendResponse) -> None:
+        data = answer.model_dump_json().encode()
         with self._lock:
-            self._lru[key] = answer
+            self._lru[key] = data
 
     def close(self) -> None:
         with self._lock:

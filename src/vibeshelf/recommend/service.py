@@ -88,7 +88,7 @@ class RecommendService:
             })
         answer = self._recommend(request, history, started)
         if self.cache is not None:
-            self.cache.put(key, answer.model_copy())  # the caller may set `version` on its own
+            self.cache.put(key, answer)
         return answer
 
     def _recommend(
