@@ -111,7 +111,7 @@ def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] =
     """Write `model` as <root>/<version> whole (storage.builds.publish), point CURRENT at it, and
     prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
     final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
-    _prune(root, keep, set(held))
+    prune_versions(root, keep, set(held))
     log.debug("recommender model %s written to %s", model.version, final)  # the CLI prints it
     return final
 
@@ -206,7 +206,7 @@ def set_current(root: Path, version: str) -> None:
     atomic_write(root / CURRENT, version)
 
 
-def _prune(root: Path, keep: int, held: set[str]) -> None:
+def prune_versions(root: Path, keep: int, held: set[str]) -> None:
     """Keep the newest `keep` versions, always the current one, and those in `held`."""
     current = current_version(root)
     old = [v for v in versions(root) if v != current]
