@@ -9,6 +9,7 @@ import typer
 
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
+from vibeshelf.config.extras import MissingExtraError, require_extra
 from vibeshelf.config.recommend import RecommendSettings
 
 
@@ -27,6 +28,10 @@ def train_ranker_cmd(
 ) -> None:
     """LightGBM LambdaRank over ALS + item-item candidates: writes a ranker version and prints
     ALS, item-item and two-stage with and without rules side by side on the evaluation readers."""
+    try:
+        require_extra("ranker", "`vibeshelf train ranker`")
+    except MissingExtraError as exc:
+        fail(str(exc))
     from vibeshelf.recommend.twostage.evaluation import train_and_evaluate
     from vibeshelf.storage.errors import StorageError
 
