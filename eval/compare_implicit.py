@@ -61,8 +61,14 @@ def main() -> None:
     model.fit(conf.astype(np.float32), show_progress=False)
     rows["implicit ALS"] = (time.perf_counter() - started, model.user_factors, model.item_factors)
 
-    report = {"source": args.source, "params": {k: getattr(rec, k) for k in (
-        "factors", "regularization", "alpha", "iterations", "cg_steps", "seed")}, "rows": {}}
+    report = {
+        "source": args.source,
+        "params": {
+            k: getattr(rec, k)
+            for k in ("factors", "regularization", "alpha", "iterations", "cg_steps", "seed")
+        },
+        "rows": {},
+    }
     for label, (seconds, u, i) in rows.items():
         scores = score_ranker(factor_scores(np.asarray(u), np.asarray(i)), train, test).to_dict()
         report["rows"][label] = {**scores, "fit_seconds": round(seconds, 1)}

@@ -114,7 +114,9 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
     plain = {i.item_id: i for i in pipeline([])(reader, k=everything).items}
     boosted = {
         i.item_id: i
-        for i in pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(reader, k=everything).items
+        for i in pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(
+            reader, k=everything
+        ).items
     }
     assert boosted[promoted].score == pytest.approx(plain[promoted].score + 0.3)
     assert "+0.3 promoted" in boosted[promoted].reason
@@ -156,9 +158,16 @@ def test_features_follow_their_definitions_for_a_known_pair(
 
 
 def test_settings_list_builds_the_rules_in_order() -> None:
-    rules = make_rules(RankingSettings.model_validate(
-        {"rules": [{"kind": "language", "languages": ["eng"]}, {"kind": "max_per_genre", "limit": 2}]}
-    ).rules)
+    rules = make_rules(
+        RankingSettings.model_validate(
+            {
+                "rules": [
+                    {"kind": "language", "languages": ["eng"]},
+                    {"kind": "max_per_genre", "limit": 2},
+                ]
+            }
+        ).rules
+    )
     assert [r.name for r in rules] == ["language", "max_per_genre"]
     assert isinstance(rules[1], MaxPerGenreRule) and rules[1].limit == 2
     assert MaxPerGenre().limit == 3 and MaxPerGenre().window == 5

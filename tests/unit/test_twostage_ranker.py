@@ -26,13 +26,15 @@ def readers(n: int, seed: int) -> pd.DataFrame:
     """20 candidates per reader; the label grows with `signal`, `noise` is unrelated."""
     rng = np.random.default_rng(seed)
     signal = rng.random(n * 20)
-    return pd.DataFrame({
-        "user_id": np.repeat([f"r{seed}-{u}" for u in range(n)], 20),
-        "item_id": [f"b{i}" for i in range(n * 20)],
-        "signal": signal,
-        "noise": rng.random(n * 20),
-        LABEL: np.digitize(signal + rng.normal(0, 0.1, n * 20), [0.6, 0.8, 0.9]),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": np.repeat([f"r{seed}-{u}" for u in range(n)], 20),
+            "item_id": [f"b{i}" for i in range(n * 20)],
+            "signal": signal,
+            "noise": rng.random(n * 20),
+            LABEL: np.digitize(signal + rng.normal(0, 0.1, n * 20), [0.6, 0.8, 0.9]),
+        }
+    )
 
 
 def test_the_ranker_learns_the_signal_deterministically(tmp_path: Path) -> None:

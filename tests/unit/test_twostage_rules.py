@@ -94,7 +94,10 @@ def test_rules_run_in_order_and_collect_every_move() -> None:
 
 
 def test_settings_default_to_exclude_read_and_the_genre_cap() -> None:
-    assert [r.name for r in make_rules(RankingSettings().rules)] == ["exclude_read", "max_per_genre"]
+    assert [r.name for r in make_rules(RankingSettings().rules)] == [
+        "exclude_read",
+        "max_per_genre",
+    ]
     with pytest.raises(ValidationError):
         RankingSettings.model_validate({"rules": [{"kind": "no_such_rule"}]})
     with pytest.raises(ValidationError):

@@ -81,12 +81,17 @@ class RankerParams(BaseModel):
     early_stopping_rounds: Annotated[int, Field(ge=1, le=500)] = 30
 
 
+def default_rules() -> list[RuleSettings]:
+    """No book the reader has read; at most 3 of one genre in the top 5."""
+    return [ExcludeRead(), MaxPerGenre()]
+
+
 class RankingSettings(BaseModel):
     """The second stage: candidates per source, the ranker, then boosts and rules on its list."""
 
     candidates_per_source: Annotated[int, Field(ge=10, le=2000)] = 100
     ranker: RankerParams = RankerParams()
-    rules: list[RuleSettings] = Field(default_factory=lambda: [ExcludeRead(), MaxPerGenre()])
+    rules: list[RuleSettings] = Field(default_factory=default_rules)
     boosts: list[BoostSettings] = Field(default_factory=list)
     train_readers: Annotated[int, Field(ge=10, le=1_000_000)] = 5000
     eval_readers: Annotated[int, Field(ge=10, le=1_000_000)] = 5000

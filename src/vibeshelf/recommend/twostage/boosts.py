@@ -62,7 +62,9 @@ class HasDescription(Boost):
         return item.facts.has_description and context.history_size <= self.max_history
 
 
-def apply_boosts(items: list[Ranked], boosts: Sequence[Boost], context: ListContext) -> list[Ranked]:
+def apply_boosts(
+    items: list[Ranked], boosts: Sequence[Boost], context: ListContext
+) -> list[Ranked]:
     """Add each applying boost's delta and its reason, then re-sort by score (stable)."""
     for item in items:
         for boost in boosts:

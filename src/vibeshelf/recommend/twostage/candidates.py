@@ -1,8 +1,9 @@
 """Candidate proposals (item, each proposing source's score and rank), and an ALS + item-item retriever.
 
 The retriever is the stand-in first stage the ranker is trained and evaluated with: ALS's best
-items, and items whose factors are closest (mean cosine) to the reader's history, merged with
-every proposing source kept. Any first stage that returns Proposals plugs into the pipeline.
+items, and item-item co-reads (the mean over the reader's books of the cosine between two books'
+reader sets), merged with every proposing source kept. Any first stage that returns Proposals
+plugs into the pipeline.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from vibeshelf.recommend.artifacts import RecsModel
 
@@ -22,7 +24,8 @@ SOURCES = (ALS, ITEM_ITEM)
 
 @dataclass(frozen=True)
 class Proposal:
-    """A candidate book and, per source that proposed it, its score and 1-based rank."""
+    """A candidate book; `ranks`: the 1-based rank given by each source that proposed it;
+    `scores`: each source's score for it (a source may score books it did not propose)."""
 
     item_id: str
     scores: Mapping[str, float] = field(default_factory=dict)
@@ -36,11 +39,28 @@ class Retrieve(Protocol):
 
 
 class AlsItemItemRetriever:
-    """ALS top n and item-item top n over a model's factors, merged; the reader's books excluded."""
+    """ALS top n and co-read top n from a model's factors and training items, merged; the
+    reader's books excluded."""
 
     def __init__(self, model: RecsModel, n: int) -> None:
         self.model = model
         self.n = n
+        readers = np.diff(model.seen.tocsc().indptr).astype(np.float64)
+        self.inverse_root = sp.diags(
+            np.divide(1.0, np.sqrt(readers), out=np.zeros_like(readers), where=readers > 0)
+        )
+        self.by_item = (
+            model.seen @ self.inverse_root
+        ).tocsr()  # users x items, columns unit length
+
+    def co_reads(self, seen: sp.csr_matrix) -> np.ndarray:
+        """Per row, the mean cosine between each item and the row's items (reader-set cosine),
+        computed as (h D^-1/2 B') (B D^-1/2) without forming the items x items matrix."""
+        history = np.maximum(np.diff(seen.indptr), 1)[:, None]
+        return (
+            np.asarray(((seen @ self.inverse_root) @ self.by_item.T @ self.by_item).todense())
+            / history
+        )
 
     def __call__(self, user_id: str) -> list[Proposal]:
         user = self.model.user_index.get(user_id)
@@ -49,11 +69,9 @@ class AlsItemItemRetriever:
     def propose(self, users: np.ndarray) -> list[list[Proposal]]:
         """Each user's merged proposals, ALS's order first then item-item's new ones."""
         seen = self.model.seen[users]
-        unit = self.model.unit_items
-        history = np.maximum(np.diff(seen.indptr), 1)[:, None]
         per_source = {
             ALS: self.model.user_factors[users] @ self.model.item_factors.T,
-            ITEM_ITEM: np.asarray(seen @ unit) @ unit.T / history,
+            ITEM_ITEM: self.co_reads(seen),
         }
         rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
         tops = {}
@@ -63,15 +81,18 @@ class AlsItemItemRetriever:
         ids = self.model.items.ids
         out = []
         for u in range(len(users)):
-            merged: dict[int, tuple[dict[str, float], dict[str, int]]] = {}
+            ranks: dict[int, dict[str, int]] = {}
             for name in SOURCES:
                 for rank, item in enumerate(tops[name][u], start=1):
                     if not np.isfinite(per_source[name][u, item]):
                         break
-                    scores, ranks = merged.setdefault(int(item), ({}, {}))
-                    scores[name] = float(per_source[name][u, item])
-                    ranks[name] = rank
-            out.append([Proposal(ids[i], s, r) for i, (s, r) in merged.items()])
+                    ranks.setdefault(int(item), {})[name] = rank
+            out.append(
+                [
+                    Proposal(ids[i], {name: float(per_source[name][u, i]) for name in r}, r)
+                    for i, r in ranks.items()
+                ]
+            )
         return out
 
 

@@ -48,9 +48,9 @@ def split_readers(test: Interactions, n_train: int, n_eval: int, seed: int) -> R
     return ReaderSplit(np.sort(fit[n_valid:]), np.sort(fit[:n_valid]), np.sort(evaluate))
 
 
-def split_model(data: TrainingData, rec: RecommendSettings, progress: bool = False) -> tuple[
-    RecsModel, Interactions
-]:
+def split_model(
+    data: TrainingData, rec: RecommendSettings, progress: bool = False
+) -> tuple[RecsModel, Interactions]:
     """ALS fitted on the leave-out split's training part (as `eval recs` fits it), and the held-out part."""
     train, test = holdout_split(data.interactions, rec)
     users, items = fit_factors(train, data.items.genres, rec, progress=progress)
@@ -88,7 +88,7 @@ def labelled_frame(
 
 
 def _labels(test: Interactions, users: np.ndarray, proposals: list[list[Proposal]]) -> np.ndarray:
-    out = []
+    out: list[int] = []
     for user, props in zip(users, proposals, strict=True):
         row = test.strengths[int(user)]
         held = {test.items[i]: grade(s) for i, s in zip(row.indices, row.data, strict=True)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -84,8 +83,8 @@ class RankerReport:
         met = "met" if self.ratio >= TARGET_RATIO else "NOT met"
         lines += [
             "",
-            f"NDCG@10 two-stage + rules / ALS: {self.ratio:.3f}x (target >= {TARGET_RATIO}x: {met});"
-            f" difference 95% bootstrap interval [{low:+.4f}, {high:+.4f}]",
+            f"NDCG@10 two-stage + rules / ALS: {self.ratio:.3f}x (target >= {TARGET_RATIO}x: {met}); "
+            + f"difference 95% bootstrap interval [{low:+.4f}, {high:+.4f}]",
             "feature importances (gain, share): "
             + ", ".join(f"{name} {share:.3f}" for name, share in self.importances.items()),
         ]
@@ -132,16 +131,18 @@ def train_and_evaluate(
     relevant = [_held(test, int(u)) for u in readers.evaluate]
     per_user = {}
     for label, (ranked, relaxed) in lists.items():
-        report.rows[label], per_user[label] = _score(ranked, relevant, relaxed, facts, test.shape[1])
+        report.rows[label], per_user[label] = _score(
+            ranked, relevant, relaxed, facts, test.shape[1]
+        )
     report.interval = _paired_interval(per_user["two-stage + rules"], per_user["ALS"], rec.seed)
     total = sum(ranker.metadata["importances_gain"].values()) or 1.0
     report.importances = {
         name: round(gain / total, 4)
         for name, gain in sorted(ranker.metadata["importances_gain"].items(), key=lambda x: -x[1])
     }
-    ranker.metadata["metrics"] = {
-        label: asdict(s) for label, s in report.rows.items()
-    } | {"ndcg_ratio_vs_als": round(report.ratio, 4)}
+    ranker.metadata["metrics"] = {label: asdict(s) for label, s in report.rows.items()} | {
+        "ndcg_ratio_vs_als": round(report.ratio, 4)
+    }
     ranker.metadata["trained_on"] = {
         "source": report.source,
         "readers": report.readers,
@@ -174,13 +175,18 @@ def _lists(
         own = scores[start : start + len(props)]
         start += len(props)
         for label, source in (("ALS", ALS), ("item-item", ITEM_ITEM)):
-            by_source = sorted((p for p in props if source in p.ranks), key=lambda p: p.ranks[source])
+            by_source = sorted(
+                (p for p in props if source in p.ranks), key=lambda p: p.ranks[source]
+            )
             out[label][0].append([p.item_id for p in by_source[:RECALL_K]])
             out[label][1].append(False)
         order = np.argsort(-own, kind="stable")[:RECALL_K]
         out["two-stage"][0].append([props[i].item_id for i in order])
         out["two-stage"][1].append(False)
-        ranked = [Ranked(props[i].item_id, float(own[i]), facts.get(props[i].item_id, blank)) for i in order]
+        ranked = [
+            Ranked(props[i].item_id, float(own[i]), facts.get(props[i].item_id, blank))
+            for i in order
+        ]
         context = ListContext(k=K)
         outcome = apply_rules(apply_boosts(ranked, boosts, context), rules, context)
         out["two-stage + rules"][0].append([r.item_id for r in outcome.items])

@@ -7,7 +7,7 @@ rank NaN (LightGBM learns where missing values go).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Protocol
 
@@ -63,9 +63,13 @@ class FeatureBuilder:
         columns: dict[str, np.ndarray] = {}
         proposals = [p for _, props in requests for p in props]
         for source in self.sources:
-            columns[f"{source}_score"] = _column(proposals, lambda p, s=source: p.scores.get(s))
-            columns[f"{source}_rank"] = _column(proposals, lambda p, s=source: p.ranks.get(s))
-        columns["n_sources"] = np.array([len(p.scores) for p in proposals], np.float64)
+            columns[f"{source}_score"] = np.array(
+                [p.scores.get(source, np.nan) for p in proposals], np.float64
+            )
+            columns[f"{source}_rank"] = np.array(
+                [p.ranks.get(source, np.nan) for p in proposals], np.float64
+            )
+        columns["n_sources"] = np.array([len(p.ranks) for p in proposals], np.float64)
         columns["genre_overlap"] = self._genre_overlap(users, items)
         book = self.book_table[np.where(items >= 0, items, len(self.facts))]
         columns.update({name: book[:, j] for j, name in enumerate(BOOK_FEATURES)})
@@ -95,9 +99,13 @@ class FeatureBuilder:
         """Items x genres, rows scaled to unit length (items without genres stay zero)."""
         vocab = sorted({g for f in self.facts for g in f.genres})
         col = {g: j for j, g in enumerate(vocab)}
-        rows = [(i, col[g]) for i, f in enumerate(self.facts) for g in f.genres]
-        r, c = (np.array(x, np.int64) for x in zip(*rows, strict=True)) if rows else ([], [])
-        m = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self.facts), max(len(vocab), 1)))
+        pairs = np.array(
+            [(i, col[g]) for i, f in enumerate(self.facts) for g in f.genres], np.int64
+        ).reshape(-1, 2)
+        m = sp.csr_matrix(
+            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+            shape=(len(self.facts), max(len(vocab), 1)),
+        )
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
         return sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ m
 
@@ -120,7 +128,3 @@ class FeatureBuilder:
             out[rows[part]] = np.asarray(book.multiply(profiles[inverse[part]]).sum(axis=1)).ravel()
         return out
 
-
-def _column(proposals: Sequence[Proposal], get: Callable[[Proposal], float | None]) -> np.ndarray:
-    values = [get(p) for p in proposals]
-    return np.array([np.nan if v is None else v for v in values], np.float64)

@@ -85,7 +85,7 @@ class TwoStagePipeline:
         lap("boosts")
         outcome = apply_rules(boosted, self.rules, context)
         lap("rules")
-        per_source = Counter(s for p in proposals for s in p.scores)
+        per_source = Counter(s for p in proposals for s in p.ranks)
         counts = {
             "candidates": len(proposals),
             **{f"source_{s}": n for s, n in sorted(per_source.items())},
@@ -107,8 +107,8 @@ class TwoStagePipeline:
                 float(s),
                 self.books.get(p.item_id, blank),
                 float(r),
-                tuple(sorted(p.scores)),
-                [f"ranker {float(r):.3f} from {', '.join(sorted(p.scores))}"],
+                tuple(sorted(p.ranks)),
+                [f"ranker {float(r):.3f} from {', '.join(sorted(p.ranks))}"],
             )
             for p, s, r in zip(proposals, scaled, raw, strict=True)
         ]

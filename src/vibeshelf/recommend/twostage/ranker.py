@@ -129,7 +129,9 @@ def write_ranker(root: Path, ranker: Ranker, keep: int) -> Path:
     """Write the version whole, point CURRENT at it, keep the newest `keep`."""
 
     def write(tmp: Path) -> None:
-        ranker.booster.save_model(str(tmp / MODEL_FILE), num_iteration=ranker.booster.best_iteration)
+        ranker.booster.save_model(
+            str(tmp / MODEL_FILE), num_iteration=ranker.booster.best_iteration
+        )
         (tmp / METADATA_FILE).write_text(json.dumps(ranker.metadata, indent=2, sort_keys=True))
 
     final = publish(root, ranker.version, write, builds=root)
@@ -142,6 +144,8 @@ def load_ranker(root: Path, version: str | None = None) -> Ranker:
     version = version or current_version(root)
     path = root / version if version else None
     if path is None or not (path / METADATA_FILE).is_file():
-        raise ModelNotFoundError(f"no ranker {version or ''} in {root}: run `vibeshelf ranker train`")
+        raise ModelNotFoundError(
+            f"no ranker {version or ''} in {root}: run `vibeshelf ranker train`"
+        )
     booster = lgb.Booster(model_file=str(path / MODEL_FILE))
     return Ranker(booster, json.loads((path / METADATA_FILE).read_text()))

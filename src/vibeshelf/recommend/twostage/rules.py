@@ -54,10 +54,12 @@ class FilterRule(Rule):
         ]
         relaxations = []
         if refill:
-            relaxations.append(Relaxation(
-                self.name,
-                f"only {sum(passing)} of {context.k} books pass; kept {len(refill)} that do not",
-            ))
+            relaxations.append(
+                Relaxation(
+                    self.name,
+                    f"only {sum(passing)} of {context.k} books pass; kept {len(refill)} that do not",
+                )
+            )
             for i in sorted(refill):
                 items[i].reasons.append(f"kept although it fails {self.name} (too few candidates)")
         return RuleOutcome(kept, moves, relaxations)
@@ -117,11 +119,13 @@ class MaxPerGenreRule(Rule):
             )
             if pick is None:
                 pick = remaining[0]
-                relaxations.append(Relaxation(
-                    self.name,
-                    f"no candidate left outside the full genres; position {len(chosen) + 1} "
-                    f"holds a {pick.facts.genre} book",
-                ))
+                relaxations.append(
+                    Relaxation(
+                        self.name,
+                        f"no candidate left outside the full genres; position {len(chosen) + 1} "
+                        f"holds a {pick.facts.genre} book",
+                    )
+                )
             remaining.remove(pick)
             chosen.append(pick)
             if pick.facts.genre:
