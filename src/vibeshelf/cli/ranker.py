@@ -37,7 +37,10 @@ def train_ranker_cmd(
 
     settings = current_settings(ctx)
     given = {"train_readers": train_readers, "eval_readers": eval_readers}
-    ranking = {**settings.recommend.ranking.model_dump(), **{k: v for k, v in given.items() if v}}
+    ranking = {
+        **settings.recommend.ranking.model_dump(),
+        **{k: v for k, v in given.items() if v is not None},
+    }
     try:
         rec = RecommendSettings.model_validate(
             {**settings.recommend.model_dump(), "ranking": ranking}
