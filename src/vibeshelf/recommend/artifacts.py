@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
 from vibeshelf.settings import Settings
@@ -65,6 +66,27 @@ class RecsModel:
     ann: HnswStore | None = None
     top_items: np.ndarray | None = None
     """users x k item indices, best first, training items excluded, -1 padded; None: score live."""
+
+    @classmethod
+    def fitted(
+        cls,
+        interactions: Interactions,
+        items: ItemTable,
+        user_factors: np.ndarray,
+        item_factors: np.ndarray,
+        metadata: dict[str, Any],
+    ) -> RecsModel:
+        """A model fitted on `interactions`: their pairs are each user's seen items."""
+        s = interactions.strengths
+        return cls(
+            users=interactions.users,
+            items=items,
+            user_factors=user_factors,
+            item_factors=item_factors,
+            seen=sp.csr_matrix((np.ones(s.nnz, np.float32), s.indices, s.indptr), shape=s.shape),
+            counts=interactions.item_counts(),
+            metadata=metadata,
+        )
 
     @property
     def version(self) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from tqdm import tqdm
 
 from vibeshelf.config.recommend import RecommendSettings
@@ -54,17 +53,8 @@ def split_model(
     """ALS fitted on the leave-out split's training part (as `eval recs` fits it), and the held-out part."""
     train, test = holdout_split(data.interactions, rec)
     users, items = fit_factors(train, data.items.genres, rec, progress=progress)
-    seen = train.strengths
-    model = RecsModel(
-        users=train.users,
-        items=data.items,
-        user_factors=users,
-        item_factors=items,
-        seen=sp.csr_matrix((np.ones(seen.nnz, np.float32), seen.indices, seen.indptr), seen.shape),
-        counts=train.item_counts(),
-        metadata={"params": {"regularization": rec.regularization}},
-    )
-    return model, test
+    metadata = {"params": {"regularization": rec.regularization}}
+    return RecsModel.fitted(train, data.items, users, items, metadata), test
 
 
 def labelled_frame(
