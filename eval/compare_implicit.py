@@ -2,8 +2,8 @@
 
 Both fit the same confidence matrix (c = 1 + alpha * s) with the same factors, regularisation,
 iterations, CG steps and seed on the split's training part, and are scored by `eval recs`' own
-scorer on its held-out part. The hand-written model is scored twice: its plain ALS factors, and
-with the shelf cold-start blend it serves. Needs `pip install implicit`.
+scorer on its held-out part: plain ALS factors on both sides (the served model adds the shelf
+cold-start blend on top of the hand-written factors). Needs `pip install implicit`.
 
   python eval/compare_implicit.py --data-dir DIR --source goodbooks
 """
@@ -22,7 +22,6 @@ from vibeshelf.recommend.confidence import confidence_matrix
 from vibeshelf.recommend.dataset import load_training_data
 from vibeshelf.recommend.evaluation import factor_scores, holdout_split, score_ranker
 from vibeshelf.recommend.models.als import AlsParams, fit_als
-from vibeshelf.recommend.models.factors import fit_factors
 from vibeshelf.settings import Settings
 
 
@@ -43,10 +42,6 @@ def main() -> None:
     params = AlsParams(rec.factors, rec.regularization, rec.iterations, rec.cg_steps, rec.seed)
     users, items = fit_als(conf, params)
     rows["hand-written ALS"] = (time.perf_counter() - started, users, items)
-
-    started = time.perf_counter()
-    users, items = fit_factors(train, data.items.genres, rec)
-    rows["hand-written ALS + shelves (served)"] = (time.perf_counter() - started, users, items)
 
     model = AlternatingLeastSquares(  # alpha 1: the matrix already holds c = 1 + alpha * s
         factors=rec.factors,
