@@ -180,8 +180,8 @@ def _lists(
             )
             out[label][0].append([p.item_id for p in by_source[:RECALL_K]])
             out[label][1].append(False)
-        order = np.argsort(-own, kind="stable")[:RECALL_K]
-        out["two-stage"][0].append([props[i].item_id for i in order])
+        order = np.argsort(-own, kind="stable")  # rules see every candidate, as in serving
+        out["two-stage"][0].append([props[i].item_id for i in order[:RECALL_K]])
         out["two-stage"][1].append(False)
         ranked = [
             Ranked(props[i].item_id, float(own[i]), facts.get(props[i].item_id, blank))
@@ -189,7 +189,7 @@ def _lists(
         ]
         context = ListContext(k=K)
         outcome = apply_rules(apply_boosts(ranked, boosts, context), rules, context)
-        out["two-stage + rules"][0].append([r.item_id for r in outcome.items])
+        out["two-stage + rules"][0].append([r.item_id for r in outcome.items[:RECALL_K]])
         out["two-stage + rules"][1].append(bool(outcome.relaxations))
     return out
 
