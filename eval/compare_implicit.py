@@ -47,12 +47,12 @@ def main() -> None:
         factors=rec.factors,
         regularization=rec.regularization,
         iterations=rec.iterations,
-        cg_steps=rec.cg_steps,
         random_state=rec.seed,
         num_threads=args.threads,
         calculate_training_loss=False,
     )
     started = time.perf_counter()
+    model.cg_steps = rec.cg_steps  # an attribute, not a constructor argument
     model.fit(conf.astype(np.float32), show_progress=False)
     rows["implicit ALS"] = (time.perf_counter() - started, model.user_factors, model.item_factors)
 
