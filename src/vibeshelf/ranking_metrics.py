@@ -86,6 +86,6 @@ def recalls(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     return hits[:, :k].sum(axis=1) / n_relevant
 
 
-def coverage(ranked: Sequence[Sequence[int]], k: int, n_items: int) -> float:
+def coverage(ranked: Sequence[Sequence[Hashable]], k: int, n_items: int) -> float:
     shown = {item for row in ranked for item in row[:k]}
     return len(shown) / n_items if n_items else 0.0

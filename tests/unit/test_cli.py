@@ -21,7 +21,7 @@ COMMANDS = [
     ["ingest", "interactions"], ["ingest", "interactions", "book-crossing"],
     ["ingest", "interactions", "goodreads"], ["ingest", "interactions", "file"],
     ["ingest", "interactions", "sample"], ["ingest", "interactions", "sources"],
-    ["train"], ["train", "recs"], ["eval"], ["eval", "recs"], ["eval", "search"],
+    ["train"], ["train", "recs"], ["train", "ranker"], ["eval"], ["eval", "recs"], ["eval", "search"],
     ["models"], ["models", "list"], ["models", "add"], ["models", "activate"], ["models", "retire"],
     ["experiments"], ["experiments", "update"], ["experiments", "pin"], ["experiments", "export"],
 ]

@@ -15,6 +15,7 @@ from vibeshelf.cli.experiments import experiments_app, models_app
 from vibeshelf.cli.help import build_cli
 from vibeshelf.cli.index import index
 from vibeshelf.cli.model import model_app
+from vibeshelf.cli.ranker import train_ranker_cmd
 from vibeshelf.cli.recommend import eval_recs_cmd, interactions_app, train_app
 from vibeshelf.cli.search import eval_search_cmd, search
 from vibeshelf.cli.serve import serve
@@ -30,6 +31,7 @@ app = typer.Typer(
 eval_app = typer.Typer(help="Evaluate models offline.", no_args_is_help=True)
 eval_app.command("recs")(eval_recs_cmd)
 eval_app.command("search")(eval_search_cmd)
+train_app.command("ranker")(train_ranker_cmd)
 ingest_app.add_typer(interactions_app, name="interactions")
 for group, name in (
     (ingest_app, "ingest"), (model_app, "model"), (train_app, "train"), (eval_app, "eval"),

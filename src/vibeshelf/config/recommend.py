@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 
 from vibeshelf.config.fields import CacheEntries, Fraction, database_url
+from vibeshelf.config.ranking import RankingSettings
 from vibeshelf.config.urls import check_url
 
 
@@ -32,6 +33,7 @@ class RecommendSettings(BaseModel):
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     min_user_interactions: Annotated[int, Field(ge=2, le=1000)] = 3
     keep_versions: Annotated[int, Field(ge=1, le=50)] = 5
+    ranking: RankingSettings = RankingSettings()
     # Answers cached by every input (model version, reader, liked books, the reader's history,
     # cutoff): "memory://" in each worker, "redis://..." shared by all, "" off.
     cache_url: str = "memory://"

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswParams, HnswStore
+from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 from vibeshelf.recommend.models.als import gramian
 from vibeshelf.settings import Settings
@@ -65,6 +66,27 @@ class RecsModel:
     ann: HnswStore | None = None
     top_items: np.ndarray | None = None
     """users x k item indices, best first, training items excluded, -1 padded; None: score live."""
+
+    @classmethod
+    def fitted(
+        cls,
+        interactions: Interactions,
+        items: ItemTable,
+        user_factors: np.ndarray,
+        item_factors: np.ndarray,
+        metadata: dict[str, Any],
+    ) -> RecsModel:
+        """A model fitted on `interactions`: their pairs are each user's seen items."""
+        s = interactions.strengths
+        return cls(
+            users=interactions.users,
+            items=items,
+            user_factors=user_factors,
+            item_factors=item_factors,
+            seen=sp.csr_matrix((np.ones(s.nnz, np.float32), s.indices, s.indptr), shape=s.shape),
+            counts=interactions.item_counts(),
+            metadata=metadata,
+        )
 
     @property
     def version(self) -> str:
@@ -111,7 +133,7 @@ def write_model(root: Path, model: RecsModel, keep: int, held: Collection[str] =
     """Write `model` as <root>/<version> whole (storage.builds.publish), point CURRENT at it, and
     prune to the newest `keep` versions, sparing those in `held` (experiment versions use them)."""
     final = publish(root, model.version, lambda tmp: _write_files(tmp, model), builds=root)
-    _prune(root, keep, set(held))
+    prune_versions(root, keep, set(held))
     log.debug("recommender model %s written to %s", model.version, final)  # the CLI prints it
     return final
 
@@ -206,7 +228,7 @@ def set_current(root: Path, version: str) -> None:
     atomic_write(root / CURRENT, version)
 
 
-def _prune(root: Path, keep: int, held: set[str]) -> None:
+def prune_versions(root: Path, keep: int, held: set[str]) -> None:
     """Keep the newest `keep` versions, always the current one, and those in `held`."""
     current = current_version(root)
     old = [v for v in versions(root) if v != current]

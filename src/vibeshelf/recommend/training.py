@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import (
     ModelNotFoundError,
@@ -85,18 +82,7 @@ def train_recs(
             "interactions": interactions.nnz,
         },
     }
-    seen = interactions.strengths
-    model = RecsModel(
-        users=interactions.users,
-        items=data.items,
-        user_factors=user_factors,
-        item_factors=item_factors,
-        seen=sp.csr_matrix(
-            (np.ones(seen.nnz, np.float32), seen.indices, seen.indptr), shape=seen.shape
-        ),
-        counts=interactions.item_counts(),
-        metadata=metadata,
-    )
+    model = RecsModel.fitted(interactions, data.items, user_factors, item_factors, metadata)
     model.top_items = als_top_items(model, MAX_CUTOFF, progress)
     metadata["train_seconds"] = round(time.perf_counter() - started, 2)
     write_model(recs_root(settings), model, rec.keep_versions, held)

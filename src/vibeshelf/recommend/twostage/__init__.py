@@ -1,0 +1,1 @@
+"""Two-stage recommendations' second stage: features, the learned ranker, business rules and boosts."""

@@ -1,0 +1,39 @@
+"""What the second stage knows about each book: genre, language, rating, year, description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vibeshelf.catalog.books import BookCatalog
+
+
+@dataclass(frozen=True)
+class BookFacts:
+    """A book's fields that features, rules and boosts read."""
+
+    genres: tuple[str, ...] = ()
+    language: str | None = None
+    average_rating: float | None = None
+    ratings_count: int = 0
+    year: int | None = None
+    has_description: bool = False
+
+    @property
+    def genre(self) -> str | None:
+        """The canonical genre: the book's first, most specific one."""
+        return self.genres[0] if self.genres else None
+
+
+def book_facts(catalog: BookCatalog) -> dict[str, BookFacts]:
+    """Facts per book id."""
+    return {
+        b.book_id: BookFacts(
+            tuple(b.genres),
+            b.language,
+            b.average_rating,
+            b.ratings_count,
+            b.year,
+            bool(b.description and b.description.strip()),
+        )
+        for b in catalog
+    }

@@ -1,0 +1,173 @@
+"""The two-stage pipeline end to end on the real Book-Crossing ratings: real ALS, real LightGBM."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.contracts.recommender import TEST_RECS, active_reader
+from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.twostage.books import BookFacts, book_facts
+from vibeshelf.recommend.twostage.boosts import make_boosts
+from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
+from vibeshelf.recommend.twostage.evaluation import RankerReport, train_and_evaluate
+from vibeshelf.recommend.twostage.features import FeatureBuilder, feature_names
+from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
+from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker, ranker_root
+from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
+from vibeshelf.settings import Settings
+
+RANKING = RankingSettings(train_readers=400, eval_readers=300, candidates_per_source=50)
+
+
+@pytest.fixture(scope="module")
+def data_dir(recs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the recommender data dir that the ranker may write into."""
+    target = tmp_path_factory.mktemp("ranker") / "data"
+    shutil.copytree(recs_dir, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def trained(data_dir: Path) -> tuple[Ranker, RankerReport]:
+    rec = TEST_RECS.model_copy(update={"ranking": RANKING})
+    return train_and_evaluate(Settings(data_dir=data_dir), rec)
+
+
+@pytest.fixture(scope="module")
+def facts(recs_dir: Path) -> dict[str, BookFacts]:
+    return book_facts(BookCatalog.load(Settings(data_dir=recs_dir).books_path))
+
+
+def test_training_writes_a_version_with_features_metrics_and_importances(
+    trained: tuple[Ranker, RankerReport], data_dir: Path
+) -> None:
+    ranker, report = trained
+    loaded = load_ranker(ranker_root(Settings(data_dir=data_dir)))
+    assert loaded.version == ranker.version == report.version
+    meta = loaded.metadata
+    assert meta["features"] == feature_names()
+    assert meta["features_version"].startswith("twostage-features-")
+    assert meta["metrics"]["two-stage"]["ndcg_at_10"] == report.rows["two-stage"].ndcg_at_10
+    assert set(meta["importances_gain"]) == set(feature_names())
+    assert sum(meta["importances_gain"].values()) > 0
+    readers = meta["trained_on"]["readers"]
+    assert readers["ranker_train"] > 0 and readers["evaluate"] > 0
+
+
+def test_rules_leave_no_genre_violation_and_every_row_is_scored(
+    trained: tuple[Ranker, RankerReport],
+) -> None:
+    _, report = trained
+    assert set(report.rows) == {"ALS", "item-item", "two-stage", "two-stage + rules"}
+    assert report.rows["two-stage + rules"].genre_violations == 0
+    assert report.rows["ALS"].genre_violations > 0  # the rule has work to do on this data
+    for scores in report.rows.values():
+        assert 0.0 <= scores.ndcg_at_10 <= scores.hr_at_10 <= 1.0
+    low, high = report.interval
+    assert low <= high
+
+
+def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
+    trained: tuple[Ranker, RankerReport],
+    recs_model: RecsModel,
+    facts: dict[str, BookFacts],
+    data_dir: Path,
+) -> None:
+    ranker, _ = trained
+    reader = active_reader(recs_model)
+    retrieve = AlsItemItemRetriever(recs_model, 50)
+    promoted = retrieve(reader)[-1].item_id  # the last candidate: only a boost can lift it
+    (data_dir / "promoted.txt").write_text(f"# promoted this week\n{promoted}\n")
+    user = recs_model.user_index[reader]
+    read = {recs_model.items.ids[i] for i in recs_model.user_items(user)}
+
+    def pipeline(boosts: list[PromotedBoost]) -> TwoStagePipeline:
+        return TwoStagePipeline(
+            retrieve,
+            FeatureBuilder(recs_model, facts),
+            ranker,
+            make_rules([*RANKING.rules]),
+            make_boosts(boosts, data_dir),
+            books=facts,
+            history=lambda _user: read,
+        )
+
+    result = pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(reader, k=10)
+    ids = [item.item_id for item in result.items]
+    assert len(ids) == 10 and len(set(ids)) == 10
+    assert not read & set(ids)
+    assert not MaxPerGenreRule(3, 5).violated(result.items)
+    assert all(item.sources and "ranker" in item.reason for item in result.items)
+    assert set(result.timings_ms) == {"retrieve", "features", "rank", "boosts", "rules"}
+    assert result.counts["candidates"] >= 50 and result.counts["source_als"] == 50
+    for move in result.moves:
+        assert move.rule in {"exclude_read", "max_per_genre"}
+        assert move.to_position is None or move.to_position != move.from_position
+
+    everything = result.counts["candidates"]
+    plain = {i.item_id: i for i in pipeline([])(reader, k=everything).items}
+    boosted = {
+        i.item_id: i
+        for i in pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(
+            reader, k=everything
+        ).items
+    }
+    assert boosted[promoted].score == pytest.approx(plain[promoted].score + 0.3)
+    assert "+0.3 promoted" in boosted[promoted].reason
+    assert all(boosted[i].score == plain[i].score for i in plain if i != promoted)
+    assert not any("promoted" in boosted[i].reason for i in boosted if i != promoted)
+    order = list(boosted)
+    assert order.index(promoted) < list(plain).index(promoted)
+
+
+def test_features_follow_their_definitions_for_a_known_pair(
+    recs_model: RecsModel, facts: dict[str, BookFacts]
+) -> None:
+    reader = active_reader(recs_model)
+    proposals = AlsItemItemRetriever(recs_model, 20)(reader)
+    frame = FeatureBuilder(recs_model, facts)(reader, proposals)
+    assert list(frame.columns) == ["user_id", "item_id", *feature_names()]
+    row = frame.iloc[0]
+    item = recs_model.item_index[row.item_id]
+    user = recs_model.user_index[reader]
+    history = recs_model.user_items(user)
+    assert row.history_size == len(history)
+    assert row.popularity == pytest.approx(np.log1p(recs_model.counts[item]))
+    assert row.als_rank == 1
+    assert row.als_score == pytest.approx(
+        float(recs_model.user_factors[user] @ recs_model.item_factors[item]), rel=1e-5
+    )
+    profile: dict[str, float] = {}  # each read book's genres weigh 1 / sqrt(its genre count)
+    for i in history:
+        genres = facts[recs_model.items.ids[i]].genres
+        for g in genres:
+            profile[g] = profile.get(g, 0.0) + 1 / np.sqrt(len(genres))
+    book = set(facts[row.item_id].genres)
+    expected = sum(profile.get(g, 0) for g in book) / (
+        np.sqrt(len(book)) * np.sqrt(sum(v * v for v in profile.values()))
+    )
+    assert row.genre_overlap == pytest.approx(expected)
+    unknown = FeatureBuilder(recs_model, facts)("nobody", proposals[:3])
+    assert (unknown.history_size == 0).all() and (unknown.genre_overlap == 0).all()
+
+
+def test_settings_list_builds_the_rules_in_order() -> None:
+    rules = make_rules(
+        RankingSettings.model_validate(
+            {
+                "rules": [
+                    {"kind": "language", "languages": ["eng"]},
+                    {"kind": "max_per_genre", "limit": 2},
+                ]
+            }
+        ).rules
+    )
+    assert [r.name for r in rules] == ["language", "max_per_genre"]
+    assert isinstance(rules[1], MaxPerGenreRule) and rules[1].limit == 2
+    assert MaxPerGenre().limit == 3 and MaxPerGenre().window == 5
