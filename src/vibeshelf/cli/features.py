@@ -1,0 +1,85 @@
+"""`vibeshelf features apply | materialize`: the ranker's Feast feature store in the data dir."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import redirect_stdout
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from tqdm import tqdm
+
+from vibeshelf.cli.errors import fail
+from vibeshelf.cli.settings import current_settings
+from vibeshelf.settings import Settings
+
+if TYPE_CHECKING:
+    from vibeshelf.recommend.features.repo import FeatureRepo
+
+features_app = typer.Typer(
+    help="The ranker's feature store (Feast): write its repo, compute and load its features.",
+    no_args_is_help=True,
+)
+STAGES = 3
+
+
+def _repo(settings: Settings) -> FeatureRepo:
+    from vibeshelf.recommend.features.repo import FeatureRepo
+
+    return FeatureRepo(settings.features_dir, settings.recommend.feature_store)
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    """Errors a person can fix: missing inputs, bad sources, an unreachable online store."""
+    from redis.exceptions import RedisError
+
+    from vibeshelf.recommend.features.materialize import FeatureInputError
+    from vibeshelf.storage.errors import StorageError
+
+    return (FeatureInputError, StorageError, FileNotFoundError, RedisError)
+
+
+@features_app.command("apply")
+def apply_cmd(ctx: typer.Context) -> None:
+    """Write the Feast repo (feature_store.yaml and definitions) into <data_dir>/features and
+    register its entities and feature views."""
+    from vibeshelf.recommend.features.definitions import feature_refs
+
+    settings = current_settings(ctx)
+    repo = _repo(settings)
+    try:
+        with redirect_stdout(sys.stderr):
+            repo.apply()
+    except _store_errors() as exc:
+        fail(str(exc))
+    count = len(feature_refs(list(repo.settings.sources)))
+    typer.echo(f"feature store in {repo.root}: {count} features, online store {repo.settings.url}")
+
+
+@features_app.command("materialize")
+def materialize_cmd(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None, typer.Option(help="Interactions source (default: recommend.source).")
+    ] = None,
+) -> None:
+    """Compute the book and reader features from the catalog and an interactions source into
+    <data_dir>/features/sources (Parquet), apply the repo and load the online store."""
+    from vibeshelf.recommend.features.materialize import materialize
+
+    settings = current_settings(ctx)
+    rec = settings.recommend
+    with tqdm(total=STAGES, desc="features", unit="stage", disable=None, file=sys.stderr) as bar:
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        try:
+            with redirect_stdout(sys.stderr):
+                report = materialize(
+                    settings, _repo(settings), rec.events_url, source or rec.source, step
+                )
+        except _store_errors() as exc:
+            fail(str(exc))
+    typer.echo(report.summary())
