@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from contextlib import redirect_stdout
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
+from vibeshelf.config.extras import MissingExtraError, require_extra
 from vibeshelf.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,6 +26,11 @@ STAGES = 3
 
 
 def _repo(settings: Settings) -> FeatureRepo:
+    """The data dir's feature repo; fails when Feast is not installed."""
+    try:
+        require_extra("ranker", "`vibeshelf features`")
+    except MissingExtraError as exc:
+        fail(str(exc))
     from vibeshelf.recommend.features.repo import FeatureRepo
 
     return FeatureRepo(settings.features_dir, settings.recommend.feature_store)
@@ -31,12 +38,15 @@ def _repo(settings: Settings) -> FeatureRepo:
 
 def _store_errors() -> tuple[type[Exception], ...]:
     """Errors a person can fix: missing inputs, bad sources, an unreachable online store."""
-    from redis.exceptions import RedisError
-
     from vibeshelf.recommend.features.materialize import FeatureInputError
     from vibeshelf.storage.errors import StorageError
 
-    return (FeatureInputError, StorageError, FileNotFoundError, RedisError)
+    errors: tuple[type[Exception], ...] = (FeatureInputError, StorageError, FileNotFoundError)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # no redis extra: no Redis online store either
+        return errors
+    return (*errors, RedisError)
 
 
 @features_app.command("apply")
@@ -48,7 +58,7 @@ def apply_cmd(ctx: typer.Context) -> None:
     settings = current_settings(ctx)
     repo = _repo(settings)
     try:
-        with redirect_stdout(sys.stderr):
+        with redirect_stdout(io.StringIO()):  # Feast prints what it applied
             repo.apply()
     except _store_errors() as exc:
         fail(str(exc))
@@ -76,7 +86,7 @@ def materialize_cmd(
             bar.update(1)
 
         try:
-            with redirect_stdout(sys.stderr):
+            with redirect_stdout(io.StringIO()):  # Feast prints each view it loads
                 report = materialize(
                     settings, _repo(settings), rec.events_url, source or rec.source, step
                 )

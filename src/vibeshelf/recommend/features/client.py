@@ -68,7 +68,10 @@ class FeatureStoreClient:
         unknown = sorted(set(given) - set(self.request_fields))
         if unknown:
             raise ValueError(f"unknown request fields {unknown}; expected {self.request_fields}")
-        entity_rows = {"user_id": [user_id] * len(item_ids), "item_id": list(item_ids)}
+        entity_rows: dict[str, list[str] | list[float]] = {
+            "user_id": [user_id] * len(item_ids),
+            "item_id": list(item_ids),
+        }
         for field in self.request_fields:
             values = given.get(field, [None] * len(item_ids))
             if len(values) != len(item_ids):

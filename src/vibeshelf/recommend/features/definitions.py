@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from feast import Entity, FeatureView, Field, FileSource, RequestSource, ValueType
+from feast.feast_object import FeastObject
 from feast.on_demand_feature_view import OnDemandFeatureView, on_demand_feature_view
 from feast.types import Float64, Int64
 
@@ -69,7 +70,7 @@ def pair_columns(sources: list[str]) -> list[str]:
     return [*per_source, "sources_proposing", "taste_cosine", "genre_overlap"]
 
 
-def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[object]:
+def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[FeastObject]:
     """Every Feast object of the repo: the two entities, the book and reader views over Parquet
     files in `sources_dir` (relative paths resolve against the repo), the candidates' request
     data and the on-demand reader x book view."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,10 @@ from vibeshelf.recommend.features.definitions import PROJECT, feature_objects
 # Feast reports usage over the network unless told not to; this machine may have none.
 os.environ.setdefault("FEAST_USAGE", "False")
 
-from feast import FeatureStore  # noqa: E402  (after the usage switch above)
+from feast import FeatureStore
+
+# Feast warns on every retrieval that on-demand views are experimental; said once, in the docs.
+warnings.filterwarnings("ignore", message="On demand feature view is", category=RuntimeWarning)
 
 CONFIG_FILE = "feature_store.yaml"
 DEFINITIONS_FILE = "definitions.py"
