@@ -97,14 +97,20 @@ def test_training_and_serving_give_the_same_features(
     assert np.isfinite(served[client.feature_names].to_numpy()).all()
 
 
-def test_training_rows_before_the_features_existed_get_none(client: FeatureStoreClient) -> None:
+def test_training_rows_before_the_features_existed_get_none(
+    client: FeatureStoreClient, features_dir: Path
+) -> None:
     """Point in time: a row stamped before the materialization sees no book or reader values."""
-    books = client.training_frame(pd.DataFrame({
-        "user_id": ["nobody", "nobody"], "item_id": ["1", "1"],
-        "event_timestamp": [datetime.now(UTC) - timedelta(days=365), datetime.now(UTC)],
+    user, history = _reader_history(features_dir)
+    now = datetime.now(UTC)
+    rows = client.training_frame(pd.DataFrame({
+        "user_id": [user, user, "nobody"], "item_id": [history[0]] * 3,
+        "event_timestamp": [now - timedelta(days=365), now, now],
     }))
-    assert np.isnan(books.loc[0, "book_readers"]) and books.loc[1, "book_readers"] >= 0
-    assert np.isnan(books.loc[1, "reader_history_size"])  # an unknown reader has no features
+    assert rows["event_timestamp"].tolist() == [now - timedelta(days=365), now, now]
+    assert rows.loc[0, client.feature_names].isna().all()
+    assert rows.loc[1, "book_readers"] >= 1 and rows.loc[1, "reader_history_size"] == len(history)
+    assert np.isnan(rows.loc[2, "reader_history_size"]) and rows.loc[2, "book_readers"] >= 1
 
 
 def test_serving_refuses_unknown_request_fields(client: FeatureStoreClient) -> None:

@@ -53,10 +53,10 @@ def _store_errors() -> tuple[type[Exception], ...]:
 def apply_cmd(ctx: typer.Context) -> None:
     """Write the Feast repo (feature_store.yaml and definitions) into <data_dir>/features and
     register its entities and feature views."""
-    from vibeshelf.recommend.features.definitions import feature_refs
-
     settings = current_settings(ctx)
     repo = _repo(settings)
+    from vibeshelf.recommend.features.definitions import feature_refs
+
     try:
         with redirect_stdout(io.StringIO()):  # Feast prints what it applied
             repo.apply()

@@ -40,20 +40,24 @@ class FeatureStoreClient:
     def training_frame(self, entity_df: pd.DataFrame) -> pd.DataFrame:
         """`entity_df` (user_id, item_id, optional event_timestamp and request fields, any extra
         columns such as labels) joined point-in-time with the offline store: its rows in order,
-        its own columns first, then `feature_names`. A missing timestamp means now."""
-        rows = entity_df.reset_index(drop=True).copy()
-        if TIMESTAMP not in rows:
-            rows[TIMESTAMP] = pd.Timestamp(datetime.now(UTC))
+        its own columns first, then `feature_names`. A missing timestamp means now; a row stamped
+        before the features were materialized has NaN features."""
+        rows = entity_df.reset_index(drop=True)
+        own = [c for c in rows.columns if c not in self.feature_names]
+        query = rows[own].copy()
+        stamps = rows[TIMESTAMP] if TIMESTAMP in rows else pd.Timestamp(datetime.now(UTC))
+        # Feast's file store keeps one row per (join keys so far, timestamp): two readers of a book
+        # at one instant would lose a row, so each row's timestamp is made unique (+1 us a row).
+        order = np.arange(len(rows))
+        query[TIMESTAMP] = pd.to_datetime(stamps, utc=True) + pd.to_timedelta(order, unit="us")
+        query["_row"] = order
         for field in self.request_fields:
-            if field not in rows:
-                rows[field] = np.nan
-        rows["_row"] = np.arange(len(rows))
-        joined = self.store.get_historical_features(entity_df=rows, features=self.refs).to_df()
-        joined = joined.sort_values("_row").reset_index(drop=True)
-        own = [c for c in entity_df.columns if c not in self.feature_names]
-        return pd.concat(
-            [joined[own], self._features(joined)], axis=1
-        )
+            if field not in query:
+                query[field] = np.nan
+        joined = self.store.get_historical_features(entity_df=query, features=self.refs).to_df()
+        # It also drops a row whose features all postdate it: back, with NaN features.
+        joined = joined.set_index("_row").reindex(order).reset_index(drop=True)
+        return pd.concat([rows[own], self._features(joined)], axis=1)
 
     def serving_frame(
         self,
