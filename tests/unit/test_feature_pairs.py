@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +81,20 @@ def test_redis_urls_become_feast_connection_strings() -> None:
 def test_bad_feature_store_settings_are_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         FeatureStoreSettings.model_validate(values)
+
+
+def test_importing_the_feature_store_leaves_the_metrics_in_process() -> None:
+    """Feast's import points PROMETHEUS_MULTIPROC_DIR at a temp dir; the server's /metrics would
+    then read (empty) multiprocess files instead of its own counters."""
+    script = (
+        "import os, vibeshelf.recommend.features.client, prometheus_client\n"
+        "c = prometheus_client.Counter('probe', 'probe'); c.inc()\n"
+        "assert 'PROMETHEUS_MULTIPROC_DIR' not in os.environ, os.environ['PROMETHEUS_MULTIPROC_DIR']\n"
+        "assert b'probe_total 1.0' in prometheus_client.generate_latest()\n"
+        "print(os.environ['FEAST_USAGE'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS", "FEAST"))}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from feast import FeatureStore
 
 from vibeshelf.config.features import FeatureStoreSettings, redis_connection_string
 from vibeshelf.config.urls import backend_of, url_path
 from vibeshelf.recommend.features.definitions import PROJECT, feature_objects
-
-# Feast reports usage over the network unless told not to; this machine may have none.
-os.environ.setdefault("FEAST_USAGE", "False")
-
-from feast import FeatureStore
 
 # Feast warns on every retrieval that on-demand views are experimental; said once, in the docs.
 warnings.filterwarnings("ignore", message="On demand feature view is", category=RuntimeWarning)
