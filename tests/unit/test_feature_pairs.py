@@ -76,7 +76,8 @@ def test_redis_urls_become_feast_connection_strings() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [({"url": "ftp://x"}, "unsupported feature store URL"), ({"url": "unix:///tmp/r.sock"}, "TCP"),
-     ({"sources": ["ALS"]}, "pattern"), ({"sources": []}, "at least 1")],
+     ({"sources": ["ALS"]}, "pattern"), ({"sources": []}, "at least 1"),
+     ({"sources": ["als", "vector", "als"]}, r"named twice: \['als'\]")],
 )
 def test_bad_feature_store_settings_are_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):

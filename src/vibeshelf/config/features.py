@@ -35,12 +35,20 @@ def redis_connection_string(url: str) -> str:
     return ",".join(options)
 
 
+def check_unique(names: list[str]) -> list[str]:
+    """`names` when none repeats; else a ValueError naming the repeats."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"candidate sources named twice: {repeated}")
+    return names
+
+
 class FeatureStoreSettings(BaseModel):
     """The Feast feature store of the ranker: offline Parquet in <data_dir>/features, online store
     at `url` (sqlite:// = <data_dir>/features/online.sqlite3), and the candidate sources whose
     score and rank each (reader, book) carries as request data."""
 
     url: Annotated[str, AfterValidator(check_online_url)] = "sqlite://"
-    sources: list[SourceName] = Field(
+    sources: Annotated[list[SourceName], AfterValidator(check_unique)] = Field(
         default=["als", "item_item", "two_tower", "vector", "genre_popular"], min_length=1
     )
