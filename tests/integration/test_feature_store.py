@@ -28,7 +28,7 @@ def features_dir(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
         shutil.copytree(sample_data_dir / part, data_dir / part)
     shutil.copy(sample_data_dir / "events.sqlite3", data_dir / "events.sqlite3")
     applied = run_cli("features", "apply", data_dir=data_dir)
-    assert "features, online store sqlite://" in applied.stdout
+    assert "69 features, online store sqlite" in applied.stdout
     loaded = run_cli("features", "materialize", data_dir=data_dir)
     assert loaded.stdout.count("\n") == 1, loaded.stdout  # one summary line, Feast kept quiet
     assert "features of 3,000 books" in loaded.stdout

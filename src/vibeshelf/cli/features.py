@@ -13,6 +13,7 @@ from tqdm import tqdm
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.settings import current_settings
 from vibeshelf.config.extras import MissingExtraError, require_extra
+from vibeshelf.config.urls import backend_of
 from vibeshelf.settings import Settings
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def apply_cmd(ctx: typer.Context) -> None:
     except _store_errors() as exc:
         fail(str(exc))
     count = len(feature_refs(list(repo.settings.sources)))
-    typer.echo(f"feature store in {repo.root}: {count} features, online store {repo.settings.url}")
+    online = backend_of(repo.settings.url)  # not the URL: it may hold a password
+    typer.echo(f"feature store in {repo.root}: {count} features, online store {online}")
 
 
 @features_app.command("materialize")
@@ -75,9 +77,10 @@ def materialize_cmd(
 ) -> None:
     """Compute the book and reader features from the catalog and an interactions source into
     <data_dir>/features/sources (Parquet), apply the repo and load the online store."""
+    settings = current_settings(ctx)
+    repo = _repo(settings)
     from vibeshelf.recommend.features.materialize import materialize
 
-    settings = current_settings(ctx)
     rec = settings.recommend
     with tqdm(total=STAGES, desc="features", unit="stage", disable=None, file=sys.stderr) as bar:
 
@@ -87,9 +90,7 @@ def materialize_cmd(
 
         try:
             with redirect_stdout(io.StringIO()):  # Feast prints each view it loads
-                report = materialize(
-                    settings, _repo(settings), rec.events_url, source or rec.source, step
-                )
+                report = materialize(settings, repo, rec.events_url, source or rec.source, step)
         except _store_errors() as exc:
             fail(str(exc))
     typer.echo(report.summary())
