@@ -20,5 +20,5 @@ USER vibeshelf
 WORKDIR /app
 VOLUME /data
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"
 CMD ["vibeshelf", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

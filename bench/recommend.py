@@ -13,6 +13,7 @@ against the 10 ms target.
     python bench/recommend.py --data-dir /tmp/vs  # build there once, reuse on later runs
     python bench/recommend.py --server vibeshelf  # the full `python -m vibeshelf serve`
     python bench/recommend.py --sample --server vibeshelf --requests 50  # bundled sample, quick
+    python bench/recommend.py --cache "" --cache memory://  # without, then with the answer cache
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 from benchlib import free_port, machine, percentile, wait_healthy
+from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -106,9 +108,14 @@ def bodies(data_dir: Path, n: int, seed: int = 1) -> list[tuple[str, bytes]]:
     return out
 
 
-def start_server(kind: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    kind: str, data_dir: Path, port: int, workers: int, cache_url: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "VIBESHELF_RECOMMEND__CACHE_URL": cache_url,
+        # Every worker's counts in /metrics (`vibeshelf serve` sets this itself).
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="vibeshelf-recbench-metrics-"),
         "VIBESHELF_DATA_DIR": str(data_dir),
         "VIBESHELF_LOG_LEVEL": "WARNING",
         "VIBESHELF_SERVE__QUERY_LOG": "false",
@@ -160,6 +167,42 @@ def load(
     return latencies, errors, elapsed
 
 
+def cache_hit_rate(port: int) -> float | None:
+    """Hits / lookups of the recommendation cache, summed over the workers, from /metrics."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    response = conn.getresponse()
+    text = response.read().decode()
+    conn.close()
+    if response.status != 200:
+        return None
+    counts = {"hit": 0.0, "miss": 0.0}
+    for family in text_string_to_metric_families(text):
+        if family.name == "vibeshelf_recommend_cache_lookups":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    counts[sample.labels["result"]] += sample.value
+    lookups = counts["hit"] + counts["miss"]
+    return counts["hit"] / lookups if lookups else None
+
+
+def run(
+    args: argparse.Namespace, data_dir: Path, work: list[tuple[str, bytes]],
+    warmup: list[tuple[str, bytes]], cache_url: str,
+) -> tuple[dict[str, list[float]], int, float, float | None]:
+    """One server with `cache_url`, warmed up, then loaded: latencies, errors, seconds, hit rate."""
+    port = args.port or free_port()
+    server = start_server(args.server, data_dir, port, args.workers, cache_url)
+    try:
+        with multiprocessing.Pool(args.clients) as pool:
+            load(pool, port, warmup, args.clients)
+            latencies, errors, elapsed = load(pool, port, work, args.clients)
+        return latencies, errors, elapsed, cache_hit_rate(port)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
 def search_line(data_dir: Path) -> str:
     """The embedding model and vector index the full server searches with."""
     from vibeshelf.settings import Settings
@@ -192,6 +235,11 @@ def main() -> None:
         "--workers", type=int, default=2, help="server worker processes (default 2: one per core)"
     )
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--cache", action="append", default=None, metavar="URL",
+        help='recommend.cache_url of a run: "" (off, the default), memory:// or redis://...; '
+        "repeat to compare runs, each on a fresh server",
+    )
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-recbench-"))
@@ -199,15 +247,7 @@ def main() -> None:
     timings = build(data_dir, args.sample, search=full_server)
     work = bodies(data_dir, args.clients * args.requests)
     warmup = bodies(data_dir, 200, seed=2)
-    port = args.port or free_port()
-    server = start_server(args.server, data_dir, port, args.workers)
-    try:
-        with multiprocessing.Pool(args.clients) as pool:
-            load(pool, port, warmup, args.clients)
-            latencies, errors, elapsed = load(pool, port, work, args.clients)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    runs = {url: run(args, data_dir, work, warmup, url) for url in args.cache or [""]}
 
     from vibeshelf.recommend.artifacts import current_version, load_metadata, recs_root
     from vibeshelf.settings import Settings
@@ -216,7 +256,6 @@ def main() -> None:
     blas = settings.serve.blas_threads
     root = recs_root(settings)
     meta = load_metadata(root, current_version(root) or "")
-    every = [ms for values in latencies.values() for ms in values]
     print(f"# vibeshelf recommendation benchmark — {machine()}")
     plural = "s" if args.workers > 1 else ""
     print(
@@ -236,10 +275,25 @@ def main() -> None:
     if timings:
         print("build: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     mix = ", ".join(f"{share:.0%} {kind}" for kind, share in MIX)
+    readers = len({body for _, body in work})
     print(
-        f"load: {args.clients} client processes x {args.requests} requests, keep-alive, cutoff 10 ({mix}); "
-        f"{len(every)} requests in {elapsed:.1f}s = {len(every) / elapsed:.0f} req/s, "
-        f"{errors} errors"
+        f"load: {args.clients} client processes x {args.requests} requests, keep-alive, cutoff 10 "
+        f"({mix}; {readers} distinct requests), after {len(warmup)} warm-up requests"
+    )
+    for url, (latencies, errors, elapsed, hit_rate) in runs.items():
+        report(url, latencies, errors, elapsed, hit_rate, args.clients)
+
+
+def report(
+    cache_url: str, latencies: dict[str, list[float]], errors: int, elapsed: float,
+    hit_rate: float | None, clients: int,
+) -> None:
+    """One run's line and latency table."""
+    every = [ms for values in latencies.values() for ms in values]
+    hits = "n/a" if hit_rate is None else f"{hit_rate:.0%}"
+    print(
+        f"\ncache {cache_url or 'off'!s}: {len(every)} requests in {elapsed:.1f}s = "
+        f"{len(every) / elapsed:.0f} req/s, {errors} errors, cache hit rate {hits}"
     )
     print("| requests | share | n | p50 ms | p95 ms | mean ms |")
     print("|---|---|---|---|---|---|")
@@ -252,7 +306,7 @@ def main() -> None:
     p50 = percentile(every, 0.5)
     verdict = "met" if p50 <= TARGET_P50_MS else "NOT met"
     target = f"target p50 <= {TARGET_P50_MS:.0f} ms"
-    print(f"p50 {p50:.2f} ms at {args.clients} clients: {target} {verdict}")
+    print(f"p50 {p50:.2f} ms at {clients} clients: {target} {verdict}")
 
 
 if __name__ == "__main__":

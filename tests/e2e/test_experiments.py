@@ -385,6 +385,39 @@ def test_recommend_versions_serve_without_a_default_model(sample_data_dir: Path,
         assert similar.status_code == 503 and "train recs" in similar.json()["description"]
 
 
+def test_health_lists_every_version_and_ready_says_all_serve(experiment: Experiment) -> None:
+    """/health names each active version with its target and that it loaded; /health/ready is 200."""
+    with httpx.Client(base_url=experiment.server.url) as client:
+        health, ready = client.get("/health"), client.get("/health/ready")
+    assert health.status_code == ready.status_code == 200, ready.text
+    versions = {v["name"]: v for v in health.json()["versions"]}
+    assert set(versions) == {"s-base", "s-popular", "r-a", "r-b"}
+    assert all(v["loaded"] and v["status"] == "active" for v in versions.values())
+    assert versions["r-b"]["target"]["recs_version"] == experiment.recs["r-b"]
+    assert versions["s-popular"]["target"]["ranking"]["candidates"] == 30
+    assert health.json()["broken_versions"] == [] and ready.json()["status"] == "ok"
+
+
+def test_ready_fails_while_an_active_version_cannot_load(sample_data_dir: Path, tmp_path: Path) -> None:
+    """An active recommend version whose model directory is gone: /health still answers (naming
+    it), /health/ready answers 503 so that a proxy takes the instance out."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir, ignore=shutil.ignore_patterns("logs"))
+    run_cli("train", "recs", "--seed", "7", "--factors", "16", "--no-eval", data_dir=data_dir)
+    trained = (data_dir / "models" / "recs" / "CURRENT").read_text().strip()
+    for args in (("models", "add", "r-gone", "--surface", "recommend", "--recs-version", trained),
+                 ("models", "activate", "r-gone")):
+        run_cli(*args, data_dir=data_dir)
+    shutil.rmtree(data_dir / "models" / "recs" / trained)
+    (data_dir / "models" / "recs" / "CURRENT").unlink()
+    with TestClient(create_app(Settings(data_dir=data_dir, auth={"enabled": False}))) as client:
+        health, ready = client.get("/health"), client.get("/health/ready")
+    assert health.status_code == 200 and ready.status_code == 503, ready.text
+    assert ready.json()["status"] == "degraded" and ready.json()["broken_versions"] == ["r-gone"]
+    (version,) = health.json()["versions"]
+    assert version["name"] == "r-gone" and version["loaded"] is False
+
+
 @pytest.fixture(scope="module")
 def split_99_1(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose search split is 99/1 (main/new), with the default experiment settings."""

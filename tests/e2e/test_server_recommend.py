@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pyarrow.parquet as pq
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import BACKEND, Server
 from vibeshelf.recommend.artifacts import load_model, recs_root
@@ -65,6 +66,29 @@ def test_liked_books_session_folds_in(server: Server) -> None:
     assert body["strategy"] == "fold-in"
     assert len(body["recommendations"]) == 5
     assert not {b["book_id"] for b in body["recommendations"]} & set(ids)
+
+
+def cache_hits(server: Server) -> float:
+    metrics = httpx.get(f"{server.url}/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "vibeshelf_recommend_cache_lookups"
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels == {"layer": "memory", "result": "hit"}
+    )
+
+
+def test_the_same_request_again_is_answered_from_the_cache(server: Server) -> None:
+    ids = [r["book_id"] for r in wizard_search(server)[2:4]]
+    hits = cache_hits(server)
+    first, again = (
+        httpx.post(f"{server.url}/api/recommend", json={"liked": ids, "cutoff": 7}).json()
+        for _ in range(2)
+    )
+    assert (first["cached"], again["cached"]) == (False, True)
+    assert first["recommendations"] == again["recommendations"]
+    assert cache_hits(server) == hits + 1
 
 
 def test_similar_mixes_readers_and_text_with_reasons(server: Server) -> None:

@@ -8,6 +8,7 @@ store. The store holds the model's training source, as a served store does.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -19,8 +20,10 @@ from tests.contracts.recommender import (
     RecommenderContract,
     active_reader,
 )
+from tests.redis_server import redis_server
+from vibeshelf.recommend.answer_cache import MemoryAnswers, RedisAnswers
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.schemas import EventRequest, RecommendRequest
+from vibeshelf.recommend.schemas import EventRequest, RecommendRequest, RecommendResponse
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
@@ -110,3 +113,81 @@ def test_seen_events_switch_a_model_reader_to_fold_in_over_their_whole_history(
     trained = {recs_model.items.ids[i] for i in rows}
     assert set(store.history(source.service.source, reader)) == trained | top
     assert not {c.item_id for c in after.candidates} & (trained | top)
+
+
+class TestCachedRecommendService(TestRecommendService):
+    """The same contract with the in-process answer cache on."""
+
+    def make_source(self, model: RecsModel) -> ServiceSource:  # type: ignore[override]
+        return ServiceSource(RecommendService(model, self.store, cache=MemoryAnswers(100, 60)))
+
+
+class CountingObserver:
+    def __init__(self) -> None:
+        self.lookups: Counter[tuple[str, str]] = Counter()
+        self.errors: Counter[str] = Counter()
+
+    def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
+        self.lookups[layer, "hit"] += hits
+        self.lookups[layer, "miss"] += misses
+
+    def cache_error(self, layer: str) -> None:
+        self.errors[layer] += 1
+
+
+def ask(service: RecommendService, reader: str) -> RecommendResponse:
+    return service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+
+
+def ids(answer: RecommendResponse) -> list[str]:
+    return [book.book_id for book in answer.recommendations]
+
+
+def test_a_repeated_request_is_answered_from_the_cache_until_the_reader_acts(
+    recs_model: RecsModel, store: InteractionStore
+) -> None:
+    observer = CountingObserver()
+    service = RecommendService(recs_model, store, cache=MemoryAnswers(100, 60), observer=observer)
+    reader = active_reader(recs_model)
+    first, second = ask(service, reader), ask(service, reader)
+    assert (first.cached, second.cached) == (False, True)
+    assert ids(first) == ids(second) and first.request_id != second.request_id
+    service.record(EventRequest(user_id=reader, book_id=ids(first)[0], event=SEEN_EVENT))
+    third = ask(service, reader)
+    assert third.cached is False and ids(first)[0] not in ids(third)
+    assert observer.lookups == {("memory", "hit"): 1, ("memory", "miss"): 2}
+
+
+def test_workers_share_answers_through_redis_and_an_event_reaches_every_worker(
+    recs_model: RecsModel, store: InteractionStore, tmp_path: Path
+) -> None:
+    """Two services on one store and one Redis, as two workers are: an answer made by one is a hit
+    for the other, and an event stored through either changes both workers' next answer."""
+    with redis_server(tmp_path) as url:
+        workers = [RecommendService(recs_model, store, cache=RedisAnswers(url, 60, 0.5)) for _ in "ab"]
+        reader = active_reader(recs_model)
+        made, reused = ask(workers[0], reader), ask(workers[1], reader)
+        assert (made.cached, reused.cached) == (False, True) and ids(made) == ids(reused)
+        workers[1].record(EventRequest(user_id=reader, book_id=ids(made)[0], event=SEEN_EVENT))
+        after = ask(workers[0], reader)
+        assert after.cached is False and ids(made)[0] not in ids(after)
+        assert ask(workers[1], reader).cached is True
+        for worker in workers:
+            assert worker.cache is not None
+            worker.cache.close()
+
+
+def test_a_redis_outage_turns_hits_into_misses(
+    recs_model: RecsModel, store: InteractionStore, tmp_path: Path
+) -> None:
+    observer = CountingObserver()
+    reader = active_reader(recs_model)
+    with redis_server(tmp_path) as url:
+        cache = RedisAnswers(url, 60, 0.2, observer=observer)
+        service = RecommendService(recs_model, store, cache=cache, observer=observer)
+        expected = ids(ask(service, reader))
+        assert ask(service, reader).cached is True
+    down = ask(service, reader)  # the server is gone: a miss, answered all the same
+    assert down.cached is False and ids(down) == expected
+    assert observer.errors["redis"] >= 1
+    cache.close()

@@ -43,3 +43,15 @@ def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("VIBESHELF_SEARCH__POPULARITY_WEIGHT", "3")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_recommendation_cache_takes_memory_redis_or_nothing() -> None:
+    from vibeshelf.config.recommend import RecommendSettings
+    from vibeshelf.recommend.answer_cache import MemoryAnswers, RedisAnswers, open_answer_cache
+
+    assert isinstance(open_answer_cache(RecommendSettings()), MemoryAnswers)
+    assert isinstance(open_answer_cache(RecommendSettings(cache_url="redis://127.0.0.1:1/0")), RedisAnswers)
+    assert open_answer_cache(RecommendSettings(cache_url="")) is None
+    assert open_answer_cache(RecommendSettings(cache_size=0)) is None
+    with pytest.raises(ValidationError, match="unsupported recommend.cache_url URL scheme 'postgresql'"):
+        RecommendSettings(cache_url="postgresql://localhost/db")

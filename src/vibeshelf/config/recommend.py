@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from vibeshelf.config.features import FeatureStoreSettings
-from vibeshelf.config.fields import Fraction, database_url
+from vibeshelf.config.fields import CacheEntries, Fraction, database_url
+from vibeshelf.config.urls import check_url
 
 
 class RecommendSettings(BaseModel):
@@ -32,4 +33,17 @@ class RecommendSettings(BaseModel):
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     min_user_interactions: Annotated[int, Field(ge=2, le=1000)] = 3
     keep_versions: Annotated[int, Field(ge=1, le=50)] = 5
+    # Answers cached by every input (model version, reader, liked books, the reader's history,
+    # cutoff): "memory://" in each worker, "redis://..." shared by all, "" off.
+    cache_url: str = "memory://"
+    cache_size: CacheEntries = 10_000
+    cache_ttl_s: Annotated[int, Field(ge=1, le=30 * 24 * 3600)] = 3600
+    cache_timeout_ms: Annotated[float, Field(gt=0, le=60_000)] = 50.0
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache_scheme(cls, url: str) -> str:
+        if not url:
+            return url
+        return check_url(url, "recommend.cache_url", ("memory", "redis"), "memory://, redis://... or \"\"")

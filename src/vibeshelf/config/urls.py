@@ -8,6 +8,7 @@ from vibeshelf.config.extras import require_extra
 
 # URL scheme -> backend.
 SCHEMES: dict[str, str] = {
+    "memory": "memory",
     "hnsw": "hnsw",
     "sqlite": "sqlite",
     "redis": "redis",

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
 
-from vibeshelf.storage.urls import redacted
-
-log = logging.getLogger(__name__)
+from vibeshelf.storage.cache_backoff import Backoff, CacheObserver
 
 KEY_PREFIX = "vibeshelf:vec"
 VECTOR_DTYPE = np.dtype("<f4")
-
-
-class CacheObserver(Protocol):
-    def cache_lookup(self, layer: str, hits: int, misses: int) -> None: ...
-
-    def cache_error(self, layer: str) -> None: ...
 
 
 def text_digest(text: str) -> bytes:
@@ -49,13 +39,13 @@ class RedisVectors:
     timeout_s: float
     backoff_s: float = 5.0
     observer: CacheObserver | None = None
-    _down_until: float = field(default=0.0, init=False)
     _client: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         import redis.asyncio as aioredis  # the `redis` extra, needed only with a Redis URL
         from redis.exceptions import RedisError
 
+        self._backoff = Backoff("redis cache", self.url, self.backoff_s, self.observer)
         self._prefix = f"{KEY_PREFIX}:{self.model_version}:"
         self._errors = (RedisError, OSError)
         self._client = aioredis.Redis.from_url(
@@ -67,13 +57,13 @@ class RedisVectors:
 
     @property
     def available(self) -> bool:
-        return time.monotonic() >= self._down_until
+        return self._backoff.available
 
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())
         except self._errors as exc:
-            self._failed(exc)
+            self._backoff.failed(exc)
             return False
 
     async def get_many(self, digests: Sequence[bytes]) -> list[np.ndarray | None] | None:
@@ -83,7 +73,7 @@ class RedisVectors:
         try:
             values = await self._client.mget([self.key(d) for d in digests])
         except self._errors as exc:
-            self._failed(exc)
+            self._backoff.failed(exc)
             return None
         size = self.dim * VECTOR_DTYPE.itemsize
         return [
@@ -101,16 +91,7 @@ class RedisVectors:
                     pipe.set(self.key(digest), data, ex=self.ttl_s or None)
                 await pipe.execute()
         except self._errors as exc:
-            self._failed(exc)
-
-    def _failed(self, exc: Exception) -> None:
-        log.warning(
-            "redis cache at %s failed (%s: %s); going on without it for %.0fs",
-            redacted(self.url), type(exc).__name__, exc, self.backoff_s,
-        )
-        self._down_until = time.monotonic() + self.backoff_s
-        if self.observer is not None:
-            self.observer.cache_error("redis")
+            self._backoff.failed(exc)
 
     async def close(self) -> None:
         await self._client.aclose()

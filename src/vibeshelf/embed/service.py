@@ -12,8 +12,9 @@ import numpy as np
 
 from vibeshelf.config.encode import EncodeSettings
 from vibeshelf.embed.batcher import BatchObserver, MicroBatcher
-from vibeshelf.embed.cache import CacheObserver, RedisVectors, VectorCache
+from vibeshelf.embed.cache import RedisVectors, VectorCache
 from vibeshelf.embed.encoder import Encoder
+from vibeshelf.storage.cache_backoff import CacheObserver
 from vibeshelf.storage.urls import redacted
 
 log = logging.getLogger(__name__)

@@ -105,6 +105,18 @@ class ExperimentRouter:
             self.metrics.version_clicked(served.surface, served.version)
         return served
 
+    def versions(self) -> list[dict[str, Any]]:
+        """Every version not retired, with what it serves (`target`) and whether it loaded here."""
+        self.refresh()
+        return [
+            {
+                "name": v.name, "surface": v.surface, "status": v.status, "weight": v.weight,
+                "target": v.target, "loaded": self._services.get(v.name) is not None,
+            }
+            for v in self.registry_file.read().versions
+            if v.status != "retired"
+        ]
+
     def update(self) -> dict[str, dict[str, float]]:
         """One bandit update from the stored feedback (the periodic task's body)."""
         with self._lock:

@@ -40,6 +40,9 @@ class RecommendResponse(BaseModel):
     strategy: str = Field(description="als, fold-in or popular")
     version: str | None = Field(default=None, description="Experiment version that served it, if any")
     took_ms: float
+    cached: bool = Field(
+        default=False, description="Answered from the recommendation cache (the same inputs and model)"
+    )
     recommendations: list[RecommendedBook]
 
 

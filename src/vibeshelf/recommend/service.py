@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from vibeshelf.recommend.answer_cache import AnswerCache, answer_key
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.neighbours import Content, ItemItem
 from vibeshelf.recommend.schemas import (
@@ -30,6 +31,7 @@ from vibeshelf.recommend.sources import (
     Profile,
 )
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore
+from vibeshelf.storage.cache_backoff import CacheObserver
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,14 @@ class RecommendService:
     """Answers recommend, more-like-this and event requests from one loaded model."""
 
     def __init__(
-        self, model: RecsModel, store: InteractionStore, content: Content | None = None
+        self, model: RecsModel, store: InteractionStore, content: Content | None = None,
+        cache: AnswerCache | None = None, observer: CacheObserver | None = None,
     ) -> None:
         self.model = model
         self.store = store
         self.content = content
+        self.cache = cache
+        self.observer = observer
         self.source = str(model.metadata["source"])
         self.als = Als(model)
         self.fold_in = FoldIn(model)
@@ -64,10 +69,31 @@ class RecommendService:
 
     # ---- /api/recommend --------------------------------------------------------------------
     def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        """ALS for a model user; a fold-in for liked books or events newer than the model; else popular."""
+        """ALS for a model user; a fold-in for liked books or events newer than the model; else
+        popular. Answered from the cache when one was made from the same inputs."""
         started = time.perf_counter()
         self._require_known(request.liked)
         history = self.store.history(self.source, request.user_id) if request.user_id else []
+        # A reader the model does not know, with no history, gets what every such reader gets.
+        known = request.user_id in self.model.user_index or bool(history)
+        key = answer_key(
+            self.model.version, request.user_id if known else None, request.liked, history,
+            request.cutoff,
+        )
+        cached = self._cached(key)
+        if cached is not None:
+            return cached.model_copy(update={
+                "request_id": uuid.uuid4().hex, "cached": True,
+                "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            })
+        answer = self._recommend(request, history, started)
+        if self.cache is not None:
+            self.cache.put(key, answer)
+        return answer
+
+    def _recommend(
+        self, request: RecommendRequest, history: list[str], started: float
+    ) -> RecommendResponse:
         profile = Profile(
             user_id=request.user_id,
             liked=tuple(dict.fromkeys([*request.liked, *history])),
@@ -156,8 +182,18 @@ class RecommendService:
 
     def close(self) -> None:
         self.store.close()
+        if self.cache is not None:
+            self.cache.close()
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _cached(self, key: str) -> RecommendResponse | None:
+        if self.cache is None:
+            return None
+        found = self.cache.get(key)
+        if self.observer is not None:
+            self.observer.cache_lookup(self.cache.layer, int(found is not None), int(found is None))
+        return found
+
     def _has_news(self, user_id: str | None, history: list[str]) -> bool:
         """Whether a model user has since interacted with books the model did not train on."""
         user = self.model.user_index.get(user_id) if user_id is not None else None

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import StringConstraints
 
@@ -28,11 +29,18 @@ from vibeshelf.search.schemas import (
     SuggestResponse,
 )
 from vibeshelf.serve import openai_api
-from vibeshelf.serve.deps import OptionalRecommender, SearchRuntime, SearchSplit, Signer
+from vibeshelf.serve.deps import (
+    OptionalExperiments,
+    OptionalRecommender,
+    SearchRuntime,
+    SearchSplit,
+    Signer,
+)
 from vibeshelf.serve.encode_api import install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.experiments_api import router as experiments_router
 from vibeshelf.serve.head import HeadAsGet
+from vibeshelf.serve.health import health_report
 from vibeshelf.serve.limits import BodySizeLimit, body_limits
 from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.openapi import document_errors, error_responses
@@ -160,31 +168,23 @@ def create_app(
         return GenresResponse(genres=[Genre(name=name, books=books) for name, books in ordered])
 
     @app.get("/health", tags=["ops"])
-    def health(rt: SearchRuntime, recommender: OptionalRecommender) -> dict[str, Any]:
-        """Liveness plus the model and index being served."""
-        manifest = rt.store.manifest
-        store = rt.store.health()
-        lexical = rt.search.lexical
-        return {
-            "status": "ok" if store["ok"] else "degraded",
-            "version": __version__,
-            "model": {"name": rt.encoder.name, "version": rt.encoder.version, "dim": rt.encoder.dim},
-            "index": {
-                "backend": store["backend"],
-                "build_id": manifest.build_id,
-                "latest_build_id": store.get("latest_build_id", manifest.build_id),
-                "built_at": manifest.built_at,
-                "count": store["count"],
-                "catalog_checksum": manifest.catalog_checksum,
-            },
-            "lexical": {
-                "build_id": lexical.manifest.build_id,
-                "built_at": lexical.manifest.built_at,
-                "count": lexical.manifest.count,
-            } if lexical is not None else None,
-            "catalog": {"books": len(rt.catalog)},
-            "recommender": recommender.health() if recommender else None,
-        }
+    def health(
+        rt: SearchRuntime, recommender: OptionalRecommender, experiments: OptionalExperiments
+    ) -> dict[str, Any]:
+        """Liveness plus the model, index, recommender and experiment versions being served."""
+        return health_report(rt, recommender, experiments)
+
+    @app.get(
+        "/health/ready", tags=["ops"],
+        responses={503: {"description": "Some part is not serving: the same body says which"}},
+    )
+    def ready(
+        rt: SearchRuntime, recommender: OptionalRecommender, experiments: OptionalExperiments
+    ) -> JSONResponse:
+        """/health's report, with status 503 unless every part serves: the vector store holds the
+        index and every active experiment version loaded. For a proxy's health check."""
+        report = health_report(rt, recommender, experiments)
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(recommend_router)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from vibeshelf.experiment.router import ExperimentRouter
@@ -44,9 +45,12 @@ async def optional_recommender(found: ServicesDep) -> RecommendService | None:
     return found.recommender
 
 
-def experiments(found: ServicesDep) -> ExperimentRouter | None:
-    """The experiment router, or None without a registry (sync: it may load a new one)."""
-    return found.experiments.current() if found.experiments is not None else None
+async def experiments(found: ServicesDep) -> ExperimentRouter | None:
+    """The experiment router, or None without a registry; a look for a new one (disk) takes a thread."""
+    live = found.experiments
+    if live is None:
+        return None
+    return live.current() if live.settled() else await run_in_threadpool(live.current)
 
 
 OptionalRecommender = Annotated[RecommendService | None, Depends(optional_recommender)]
@@ -77,11 +81,11 @@ async def session_signer(found: ServicesDep) -> SessionSigner:
     return found.sessions
 
 
-def experiment_split(surface: str) -> Callable[..., Split | None]:
+def experiment_split(surface: str) -> Callable[..., Awaitable[Split | None]]:
     """A dependency yielding the experiment running on `surface`, if any, with the session
     signer its readers are bucketed by."""
 
-    def split(found: ServicesDep, router: OptionalExperiments) -> Split | None:
+    async def split(found: ServicesDep, router: OptionalExperiments) -> Split | None:
         if router is None or found.sessions is None or not router.serves(surface):
             return None
         return Split(router, found.sessions)

@@ -40,7 +40,9 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
         return runtime.search.with_settings(settings.search.model_copy(update=ranking))
 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
-        return load_recommender(settings, runtime.store, str(version.target["recs_version"]))
+        return load_recommender(
+            settings, runtime.store, str(version.target["recs_version"]), metrics.recommend_cache
+        )
 
     options = settings.experiment
     retention = Retention(options.served_max_rows, options.served_max_days)
@@ -65,6 +67,10 @@ class LiveExperiments:
         self._lock = threading.Lock()
         self._router = load()
         self._next_look = clock() + LOOK_SECONDS
+
+    def settled(self) -> bool:
+        """Whether `current()` answers without a look at the disk (routing, or not due to look)."""
+        return self._router is not None or self._clock() < self._next_look
 
     def current(self) -> ExperimentRouter | None:
         """The router, loading it first when a registry has appeared since the last look."""

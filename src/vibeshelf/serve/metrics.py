@@ -29,6 +29,21 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+@dataclass(frozen=True)
+class CacheCounters:
+    """A cache's lookups by layer and result, and its failures by layer."""
+
+    lookups: Counter
+    errors: Counter
+
+    def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
+        self.lookups.labels(layer, "hit").inc(hits)
+        self.lookups.labels(layer, "miss").inc(misses)
+
+    def cache_error(self, layer: str) -> None:
+        self.errors.labels(layer).inc()
+
+
 class Metrics:
     """The service's collectors, on a registry of its own (one per app)."""
 
@@ -53,13 +68,25 @@ class Metrics:
             "vibeshelf_encode_batch_seconds", "Time of one encoder run",
             buckets=LATENCY_BUCKETS, registry=r,
         )
-        self.cache = Counter(
-            "vibeshelf_encode_cache_lookups", "Vector cache lookups by layer and result",
-            ["layer", "result"], registry=r,
+        self.encode_cache = CacheCounters(
+            Counter(
+                "vibeshelf_encode_cache_lookups", "Vector cache lookups by layer and result",
+                ["layer", "result"], registry=r,
+            ),
+            Counter(
+                "vibeshelf_encode_cache_errors", "Vector cache failures (the request goes on)",
+                ["layer"], registry=r,
+            ),
         )
-        self.cache_errors = Counter(
-            "vibeshelf_encode_cache_errors", "Vector cache failures (the request goes on)",
-            ["layer"], registry=r,
+        self.recommend_cache = CacheCounters(
+            Counter(
+                "vibeshelf_recommend_cache_lookups",
+                "Recommendation cache lookups by layer and result", ["layer", "result"], registry=r,
+            ),
+            Counter(
+                "vibeshelf_recommend_cache_errors",
+                "Recommendation cache failures (the request goes on)", ["layer"], registry=r,
+            ),
         )
         self.encode_requests = Counter(
             "vibeshelf_encode_requests", "Encode requests answered, by protocol (encode, openai, tei)",
@@ -115,11 +142,10 @@ class Metrics:
         self.batch_seconds.observe(seconds)
 
     def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
-        self.cache.labels(layer, "hit").inc(hits)
-        self.cache.labels(layer, "miss").inc(misses)
+        self.encode_cache.cache_lookup(layer, hits, misses)
 
     def cache_error(self, layer: str) -> None:
-        self.cache_errors.labels(layer).inc()
+        self.encode_cache.cache_error(layer)
 
     def texts_encoded(self, protocol: str, texts: int) -> None:
         self.encode_requests.labels(protocol).inc()

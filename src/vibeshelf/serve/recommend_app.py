@@ -11,6 +11,7 @@ from vibeshelf.serve.deps import OptionalRecommender
 from vibeshelf.serve.errors import install_error_handlers
 from vibeshelf.serve.head import HeadAsGet
 from vibeshelf.serve.limits import BodySizeLimit, body_limits
+from vibeshelf.serve.metrics import install_metrics
 from vibeshelf.serve.openapi import document_errors
 from vibeshelf.serve.recommend_api import router
 from vibeshelf.serve.services import Services
@@ -31,6 +32,7 @@ def create_recommend_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="vibeshelf recommendations", lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limits=body_limits(settings))
+    install_metrics(app, services.metrics)
     app.add_middleware(HeadAsGet)
     app.include_router(router)
 

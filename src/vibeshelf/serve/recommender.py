@@ -9,24 +9,28 @@ import numpy as np
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
+from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.neighbours import Content
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
+from vibeshelf.storage.cache_backoff import CacheObserver
 from vibeshelf.storage.errors import StoreError
 
 log = logging.getLogger(__name__)
 
 
 def load_recommender(
-    settings: Settings, vector_store: VectorStore | None = None, version: str | None = None
+    settings: Settings, vector_store: VectorStore | None = None, version: str | None = None,
+    cache_observer: CacheObserver | None = None,
 ) -> RecommendService | None:
     """The service for model `version` (default: the current one), or None (logged) when missing.
 
     Content similarity uses `vector_store` (the served search index; opened from settings when not
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
+    Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`.
     """
     rec = settings.recommend
     try:
@@ -46,7 +50,8 @@ def load_recommender(
         model.metadata["source"],
         "on" if content else "off",
     )
-    return RecommendService(model, store, content)
+    cache = open_answer_cache(rec, cache_observer)
+    return RecommendService(model, store, content, cache, cache_observer)
 
 
 def _content_source(

@@ -70,7 +70,9 @@ class Services:
                 limit_blas_threads(settings.serve.blas_threads)
             if self.parts & {"search", "recommend"}:
                 store = self.runtime.store if self.runtime is not None else None
-                self.recommender = load_recommender(settings, store)
+                self.recommender = load_recommender(
+                    settings, store, cache_observer=self.metrics.recommend_cache
+                )
                 if self.recommender is not None:
                     stack.callback(self.recommender.close)
                     if self.runtime is not None:
