@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     embeddings_dir: ClassVar[DataPath] = DataPath("embeddings")
     models_dir: ClassVar[DataPath] = DataPath("models")
     experiments_dir: ClassVar[DataPath] = DataPath("experiments")
+    features_dir: ClassVar[DataPath] = DataPath("features")  # the Feast repo and its sources
     logs_dir: ClassVar[DataPath] = DataPath("logs")
     lexical_dir: ClassVar[DataPath] = DataPath("lexical")  # BM25 builds, beside the vector index
 

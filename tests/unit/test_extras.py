@@ -91,6 +91,7 @@ def test_the_laptop_install_imports_without_extras(tmp_path: Path) -> None:
         ),
         (["index"], {"VIBESHELF_STORE__URL": "redis://127.0.0.1:6379/0"}, "redis"),
         (["serve", "--workers", "2", "--no-auth"], {}, "server"),
+        (["features", "apply"], {}, "ranker"),
     ],
 )
 def test_the_cli_exits_2_naming_the_extra(

@@ -12,6 +12,7 @@ from vibeshelf.cli.catalog import ingest_app
 from vibeshelf.cli.demo import demo
 from vibeshelf.cli.embed import embed
 from vibeshelf.cli.experiments import experiments_app, models_app
+from vibeshelf.cli.features import features_app
 from vibeshelf.cli.help import build_cli
 from vibeshelf.cli.index import index
 from vibeshelf.cli.model import model_app
@@ -35,7 +36,7 @@ train_app.command("ranker")(train_ranker_cmd)
 ingest_app.add_typer(interactions_app, name="interactions")
 for group, name in (
     (ingest_app, "ingest"), (model_app, "model"), (train_app, "train"), (eval_app, "eval"),
-    (models_app, "models"), (experiments_app, "experiments"),
+    (models_app, "models"), (experiments_app, "experiments"), (features_app, "features"),
 ):
     app.add_typer(group, name=name)
 for command in (embed, index, search, serve, demo):

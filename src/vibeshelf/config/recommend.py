@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
+from vibeshelf.config.features import FeatureStoreSettings
 from vibeshelf.config.fields import CacheEntries, Fraction, database_url
 from vibeshelf.config.ranking import RankingSettings
 from vibeshelf.config.urls import check_url
@@ -40,6 +41,7 @@ class RecommendSettings(BaseModel):
     cache_size: CacheEntries = 10_000
     cache_ttl_s: Annotated[int, Field(ge=1, le=30 * 24 * 3600)] = 3600
     cache_timeout_ms: Annotated[float, Field(gt=0, le=60_000)] = 50.0
+    feature_store: FeatureStoreSettings = FeatureStoreSettings()
 
     @field_validator("cache_url")
     @classmethod
