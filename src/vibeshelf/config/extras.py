@@ -9,6 +9,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "postgres": ("psycopg",),
     "redis": ("redis",),
     "server": ("gunicorn", "uvicorn_worker"),
+    "train": ("torch", "onnx"),
 }
 
 
