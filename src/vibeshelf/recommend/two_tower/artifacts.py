@@ -47,10 +47,6 @@ class TwoTowerModel:
     history: sp.csr_matrix
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def version(self) -> str:
-        return str(self.metadata.get("version", ""))
-
     @cached_property
     def item_index(self) -> dict[str, int]:
         return {item: i for i, item in enumerate(self.items)}
