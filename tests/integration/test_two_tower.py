@@ -49,14 +49,22 @@ def tower_dir(recs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     data = load_training_data(Settings(data_dir=recs_dir), TEST_RECS)
     shelves = shelf_features(data.items.genres).toarray().astype(np.float32)
-    inputs = item_inputs(data.items.ids, data.items.ids, shelves, Settings(data_dir=recs_dir).books_path)
+    inputs = item_inputs(
+        data.items.ids, data.items.ids, shelves, Settings(data_dir=recs_dir).books_path
+    )
     history = history_weights(data.interactions.strengths, PARAMS.implicit_weight)
     net = fit_two_tower(history, inputs.content, PARAMS)
     vectors = item_vectors(net)
     out = tmp_path_factory.mktemp("two-tower-data")
     write_two_tower(
-        out / "models" / "two-tower", "v1", lambda path: export_user_tower(net, path), vectors,
-        inputs.ids, data.interactions.users, history, {"version": "v1"},
+        out / "models" / "two-tower",
+        "v1",
+        lambda path: export_user_tower(net, path),
+        vectors,
+        inputs.ids,
+        data.interactions.users,
+        history,
+        {"version": "v1"},
     )
     publish_item_vectors(
         item_vector_store(Settings(data_dir=out), COLLECTION, load=False), inputs.ids, vectors, "v1"
@@ -87,7 +95,9 @@ def test_a_liked_list_is_personalised_and_explained(
     recs_model: RecsModel, tower: TwoTowerModel, hnsw_items: VectorStore
 ) -> None:
     reader = active_reader(recs_model)
-    liked = tuple(recs_model.items.ids[i] for i in recs_model.user_items(recs_model.user_index[reader]))
+    liked = tuple(
+        recs_model.items.ids[i] for i in recs_model.user_items(recs_model.user_index[reader])
+    )
     result = TwoTower(recs_model, tower, hnsw_items).recommend(Profile(liked=liked), N)
     assert result.strategy == "two-tower" and len(result.candidates) == N
     assert not {c.item_id for c in result.candidates} & set(liked)
@@ -129,7 +139,11 @@ def test_serving_needs_no_torch(recs_dir: Path, tower_dir: Path) -> None:
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr

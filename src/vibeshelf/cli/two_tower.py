@@ -13,9 +13,13 @@ from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.config.two_tower import TwoTowerSettings
 from vibeshelf.settings import Settings
 
-SourceOption = Annotated[str | None, typer.Option(help="Interactions source (default from settings).")]
+SourceOption = Annotated[
+    str | None, typer.Option(help="Interactions source (default from settings).")
+]
 EpochsOption = Annotated[int | None, typer.Option(help="Passes over the interactions.")]
-StepsOption = Annotated[int | None, typer.Option(help="At most this many batches, whatever the epochs.")]
+StepsOption = Annotated[
+    int | None, typer.Option(help="At most this many batches, whatever the epochs.")
+]
 
 
 def _settings(ctx: typer.Context, **overrides: object) -> tuple[Settings, RecommendSettings]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -32,6 +33,9 @@ def _mlp(inputs: int, hidden: int, out: int) -> nn.Sequential:
 
 class TwoTowerNet(nn.Module):
     """Both towers over a fixed item content matrix; `warm` marks items with interactions."""
+
+    content: torch.Tensor
+    warm: torch.Tensor
 
     def __init__(self, content: np.ndarray, warm: np.ndarray, params: TwoTowerSettings) -> None:
         super().__init__()
@@ -53,7 +57,9 @@ class TwoTowerNet(nn.Module):
         """Every item's user-tower input row: [content | id embedding]."""
         return torch.cat([self.content, self.id_vectors()], dim=1)
 
-    def items(self, items: torch.Tensor | None = None, keep_ids: torch.Tensor | None = None) -> torch.Tensor:
+    def items(
+        self, items: torch.Tensor | None = None, keep_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Unit item vectors; `keep_ids` (0/1 per item) drops id embeddings (training dropout)."""
         content = self.content if items is None else self.content[items]
         ids = self.id_vectors(items)
@@ -68,6 +74,8 @@ class TwoTowerNet(nn.Module):
 
 class UserTower(nn.Module):
     """The served user tower: history weights over every item (batch x items) -> unit vector."""
+
+    inputs: torch.Tensor
 
     def __init__(self, net: TwoTowerNet) -> None:
         super().__init__()
@@ -107,8 +115,9 @@ def _batches(history: sp.csr_matrix, content: np.ndarray) -> _Batches:
     )
 
 
-def _pooled(net: TwoTowerNet, data: _Batches, users: np.ndarray, items: np.ndarray,
-            weights: np.ndarray) -> torch.Tensor:
+def _pooled(
+    net: TwoTowerNet, data: _Batches, users: np.ndarray, items: np.ndarray, weights: np.ndarray
+) -> torch.Tensor:
     """Each pair's user input: the history mean without the pair's own item."""
     rows = data.history[users]
     bag = torch.from_numpy(rows.indices.astype(np.int64))
@@ -157,8 +166,13 @@ def fit_two_tower(
     return net
 
 
-def _step_loss(net: TwoTowerNet, data: _Batches, pick: np.ndarray, params: TwoTowerSettings,
-               rng: np.random.Generator) -> torch.Tensor:
+def _step_loss(
+    net: TwoTowerNet,
+    data: _Batches,
+    pick: np.ndarray,
+    params: TwoTowerSettings,
+    rng: np.random.Generator,
+) -> torch.Tensor:
     users, items, weights = data.users[pick], data.items[pick], data.weights[pick]
     item_t = torch.from_numpy(items)
     keep = torch.from_numpy((rng.random(len(pick)) >= params.id_dropout).astype(np.float32))
@@ -185,7 +199,7 @@ def torch_user_vectors(net: TwoTowerNet, history: np.ndarray) -> np.ndarray:
 def export_user_tower(net: TwoTowerNet, path: Path) -> None:
     """Write the user tower as ONNX: input `history` (batch x items), output `user_vector`."""
     tower = UserTower(net).eval()
-    example = torch.zeros((2, net.content.shape[0]), dtype=torch.float32)
+    example = torch.zeros((2, int(net.content.shape[0])), dtype=torch.float32)
     example[:, 0] = 1.0
     # The TorchScript exporter warns that it is the legacy one; the parity test guards its graph.
     with torch.inference_mode(), warnings.catch_warnings():

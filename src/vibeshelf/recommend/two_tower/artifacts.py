@@ -62,8 +62,14 @@ class TwoTowerModel:
 
 
 def write_two_tower(
-    root: Path, version: str, write_tower: Callable[[Path], None], item_vectors: np.ndarray,
-    items: list[str], users: list[str], history: sp.csr_matrix, metadata: dict[str, Any],
+    root: Path,
+    version: str,
+    write_tower: Callable[[Path], None],
+    item_vectors: np.ndarray,
+    items: list[str],
+    users: list[str],
+    history: sp.csr_matrix,
+    metadata: dict[str, Any],
 ) -> Path:
     """Write a version whole (storage.builds.publish) and point CURRENT at it."""
 
@@ -72,8 +78,13 @@ def write_two_tower(
         np.save(tmp / ITEM_VECTORS_FILE, item_vectors.astype(np.float32))
         (tmp / ITEMS_FILE).write_text(json.dumps(items))
         (tmp / USERS_FILE).write_text(json.dumps(users))
-        np.savez(tmp / HISTORY_FILE, indptr=history.indptr, indices=history.indices,
-                 data=history.data, shape=history.shape)
+        np.savez(
+            tmp / HISTORY_FILE,
+            indptr=history.indptr,
+            indices=history.indices,
+            data=history.data,
+            shape=history.shape,
+        )
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
 
     return publish(root, version, write, builds=root)

@@ -32,10 +32,10 @@ USER_BATCH = 512
 
 @dataclass(frozen=True)
 class RetrievalScores:
-    """A retriever's quality on the test users, and how it treats items with no training interactions.
+    """A retriever's quality on the test users, and how it treats items nobody read in training.
 
     cold_share_at_50: share of the retrieved top-50 items that had no training interaction;
-    cold_recall_at_200: recall@200 over the held-out interactions on such items (None: there are none).
+    cold_recall_at_200: recall@200 over the held-out interactions on such items (None: none).
     """
 
     recall_at_50: float
@@ -91,12 +91,15 @@ def two_tower_scores(
         path = Path(tmp) / "user_tower.onnx"
         export_user_tower(net, path)
         tower = OnnxUserTower(path)
-    return lambda users: np.vstack(
-        [
-            tower.vectors(history[users[i : i + USER_BATCH]].toarray())
-            for i in range(0, len(users), USER_BATCH)
-        ]
-    ) @ items.T
+    return lambda users: (
+        np.vstack(
+            [
+                tower.vectors(history[users[i : i + USER_BATCH]].toarray())
+                for i in range(0, len(users), USER_BATCH)
+            ]
+        )
+        @ items.T
+    )
 
 
 def compare_retrieval(

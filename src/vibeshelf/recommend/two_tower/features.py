@@ -1,4 +1,4 @@
-"""The towers' inputs: each item's text vector and canonical genres, each reader's weighted history."""
+"""The towers' inputs: each item's text vector and canonical genres, each reader's history."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ class ItemInputs:
     genres: list[str]
 
 
-def item_inputs(ids: list[str], text_ids: list[str], text: np.ndarray, books_path: Path) -> ItemInputs:
+def item_inputs(
+    ids: list[str], text_ids: list[str], text: np.ndarray, books_path: Path
+) -> ItemInputs:
     """Content features for `ids`: the text vector where one exists (zeros where not) beside the
     catalog's canonical genres (none for an item the catalog does not hold)."""
     row = {book: i for i, book in enumerate(text_ids)}
@@ -53,6 +55,8 @@ def catalog_item_inputs(
 def history_weights(strengths: sp.csr_matrix, implicit_weight: float) -> sp.csr_matrix:
     """Users x items history weights: a rating's strength, `implicit_weight` for an implicit row."""
     weights = strengths.copy().astype(np.float32)
-    weights.data = np.where(np.isnan(weights.data), implicit_weight, weights.data).astype(np.float32)
+    weights.data = np.where(np.isnan(weights.data), implicit_weight, weights.data).astype(
+        np.float32
+    )
     weights.eliminate_zeros()
     return weights

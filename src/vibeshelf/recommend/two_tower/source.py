@@ -6,7 +6,13 @@ import numpy as np
 
 from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.sources import LIKE_STRENGTH, Candidate, CandidateSource, Profile, unit_score
+from vibeshelf.recommend.sources import (
+    LIKE_STRENGTH,
+    Candidate,
+    CandidateSource,
+    Profile,
+    unit_score,
+)
 from vibeshelf.recommend.two_tower.artifacts import TwoTowerModel
 
 
@@ -56,8 +62,7 @@ class TwoTower(CandidateSource):
         ids = self.model.items.ids
         anchors = [ids[a] for a in self.anchors(profile) if ids[a] in self.tower.item_index]
         return [
-            Candidate(ids[item], score, self._closest(ids[item], anchors))
-            for score, item in ranked
+            Candidate(ids[item], score, self._closest(ids[item], anchors)) for score, item in ranked
         ]
 
     def _closest(self, item_id: str, anchors: list[str]) -> str | None:

@@ -38,7 +38,7 @@ def item_vector_store(settings: Settings, collection: str, load: bool = True) ->
 def publish_item_vectors(
     store: VectorStore, ids: list[str], vectors: np.ndarray, version: str
 ) -> IndexManifest:
-    """Replace the collection with one unit vector per item; the manifest names the model version."""
+    """Replace the collection with one unit vector per item, its manifest naming the version."""
     records = Records(list(ids), vectors, [{} for _ in ids])
     manifest = IndexManifest(model_name=MODEL_NAME, model_version=version, dim=vectors.shape[1])
     store.rebuild(records, manifest)

@@ -60,8 +60,14 @@ def train_two_tower(
     }
     root = two_tower_root(settings)
     write_two_tower(
-        root, version, lambda path: export_user_tower(net, path), vectors, inputs.ids,
-        data.interactions.users, history, metadata,
+        root,
+        version,
+        lambda path: export_user_tower(net, path),
+        vectors,
+        inputs.ids,
+        data.interactions.users,
+        history,
+        metadata,
     )
     prune_two_tower(root, params.keep_versions)
     publish_item_vectors(
