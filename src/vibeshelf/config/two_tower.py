@@ -16,14 +16,17 @@ class TwoTowerSettings(BaseModel):
     implicit interaction (rated ones weigh their strength, rating / top of the scale).
     """
 
+    # Both towers end in unit vectors of `dim`; each has one hidden layer of `hidden` units.
     dim: Annotated[int, Field(ge=4, le=512)] = 64
     hidden: Annotated[int, Field(ge=4, le=4096)] = 128
+    # Logits are cosine / temperature - log q (the logQ correction).
     temperature: Annotated[float, Field(gt=0.0, le=10.0)] = 0.05
+    # Training stops after `epochs` passes or `max_steps` batches, whichever comes first.
     epochs: Annotated[int, Field(ge=1, le=100)] = 3
-    # A cap on optimiser steps (batches), whatever the epochs: training time stays bounded.
     max_steps: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
     batch_size: Annotated[int, Field(ge=16, le=65_536)] = 1024
     learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.002
+    # A learned id vector per read item; `id_dropout` of a batch's items train without it.
     id_embeddings: bool = True
     id_dropout: Fraction = 0.25
     implicit_weight: Fraction = 0.5
