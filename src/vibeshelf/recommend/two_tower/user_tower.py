@@ -19,7 +19,6 @@ class OnnxUserTower:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.items = int(self.session.get_inputs()[0].shape[1])
 
     def vectors(self, history: np.ndarray) -> np.ndarray:
         """Unit user vectors for history weights (batch x items)."""
