@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from vibeshelf.config.features import FeatureStoreSettings
 from vibeshelf.config.fields import CacheEntries, Fraction, database_url
 from vibeshelf.config.ranking import RankingSettings
+from vibeshelf.config.two_tower import TwoTowerSettings
 from vibeshelf.config.urls import check_url
 
 
@@ -42,6 +43,7 @@ class RecommendSettings(BaseModel):
     cache_ttl_s: Annotated[int, Field(ge=1, le=30 * 24 * 3600)] = 3600
     cache_timeout_ms: Annotated[float, Field(gt=0, le=60_000)] = 50.0
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
+    two_tower: TwoTowerSettings = TwoTowerSettings()
 
     @field_validator("cache_url")
     @classmethod

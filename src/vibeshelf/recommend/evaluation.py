@@ -71,7 +71,7 @@ def holdout_split(
 def score_ranker(score_fn: ScoreFn, train: Interactions, test: Interactions) -> Scores:
     """Rank every item for each test user with `score_fn` (user indices -> users x items scores)."""
     users = np.flatnonzero(np.diff(test.strengths.indptr) > 0)
-    ranked = list(_top_lists(score_fn, train, users, RECALL_K))
+    ranked = list(top_lists(score_fn, train, users, RECALL_K))
     relevant = [set(test.user_items(int(u)).tolist()) for u in users]
     n_relevant = np.array([len(r) for r in relevant])
     hits = ranking_metrics.hits_matrix(ranked, relevant)
@@ -84,7 +84,7 @@ def score_ranker(score_fn: ScoreFn, train: Interactions, test: Interactions) -> 
     )
 
 
-def _top_lists(
+def top_lists(
     score_fn: ScoreFn, train: Interactions, users: np.ndarray, k: int
 ) -> Iterator[list[int]]:
     """Each user's k best items outside their training items; ties in item order."""
