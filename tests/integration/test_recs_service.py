@@ -8,7 +8,6 @@ store. The store holds the model's training source, as a served store does.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -16,6 +15,7 @@ from typing import ClassVar
 import pyarrow as pa
 import pytest
 
+from tests.cache_observer import CountingObserver
 from tests.contracts.recommender import (
     RecommenderContract,
     active_reader,
@@ -120,19 +120,6 @@ class TestCachedRecommendService(TestRecommendService):
 
     def make_source(self, model: RecsModel) -> ServiceSource:  # type: ignore[override]
         return ServiceSource(RecommendService(model, self.store, cache=MemoryAnswers(100, 60)))
-
-
-class CountingObserver:
-    def __init__(self) -> None:
-        self.lookups: Counter[tuple[str, str]] = Counter()
-        self.errors: Counter[str] = Counter()
-
-    def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
-        self.lookups[layer, "hit"] += hits
-        self.lookups[layer, "miss"] += misses
-
-    def cache_error(self, layer: str) -> None:
-        self.errors[layer] += 1
 
 
 def ask(service: RecommendService, reader: str) -> RecommendResponse:

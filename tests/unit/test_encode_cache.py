@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import redis
 
+from tests.cache_observer import CountingObserver
 from tests.conftest import free_port
 from tests.redis_server import redis_server
 from vibeshelf.embed.cache import RedisVectors, VectorCache, text_digest
 
 VERSION = "test-model/int8/abc"
 DIM = 8
-
-
-class Seen:
-    def __init__(self) -> None:
-        self.lookups: Counter[tuple[str, str]] = Counter()
-        self.errors: Counter[str] = Counter()
-
-    def cache_lookup(self, layer: str, hits: int, misses: int) -> None:
-        self.lookups[layer, "hit"] += hits
-        self.lookups[layer, "miss"] += misses
-
-    def cache_error(self, layer: str) -> None:
-        self.errors[layer] += 1
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +48,7 @@ def test_digest_is_sha256_of_utf8_and_survives_lone_surrogates() -> None:
 
 
 def test_redis_holds_float32_bytes_under_model_version_and_text_sha(redis_url: str) -> None:
-    seen = Seen()
+    seen = CountingObserver()
 
     async def scenario() -> dict[str, np.ndarray]:
         store = RedisVectors(redis_url, VERSION, DIM, ttl_s=600, timeout_s=1, observer=seen)
@@ -99,7 +86,7 @@ def test_another_model_version_never_sees_these_vectors(redis_url: str) -> None:
 
 
 def test_a_dead_redis_is_a_miss_not_an_error() -> None:
-    seen = Seen()
+    seen = CountingObserver()
     dead = f"redis://127.0.0.1:{free_port()}/0"
 
     async def scenario() -> dict[str, np.ndarray]:
