@@ -28,7 +28,7 @@ def shelf_store(
     recs_model: RecsModel, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[HnswStore, np.ndarray]:
     """A real HNSW store over each catalog book's shelf vector (TF-IDF of its shelves)."""
-    vectors = shelf_features(recs_model.items.genres).toarray().astype(np.float32)
+    vectors = shelf_features(recs_model.items.shelves).toarray().astype(np.float32)
     has = np.flatnonzero(vectors.any(axis=1))
     store = HnswStore(tmp_path_factory.mktemp("shelf-index"))
     store.rebuild(
@@ -122,7 +122,7 @@ def test_cold_catalog_books_are_placed_by_their_shelves(recs_model: RecsModel) -
     cold = [
         i
         for i in range(len(recs_model.items))
-        if recs_model.counts[i] == 0 and recs_model.items.genres[i]
+        if recs_model.counts[i] == 0 and recs_model.items.shelves[i]
     ]
     assert len(cold) > 5_000
     book = recs_model.items.ids[cold[0]]

@@ -218,7 +218,7 @@ def evaluate_versions(
     data = load_training_data(settings, rec, source)
     interactions = data.interactions
     train, test = holdout_split(interactions, rec)
-    genres = data.items.genres
+    shelves = data.items.shelves
     evaluation = Evaluation(
         source=source,
         data=f"{interactions.shape[0]:,} users, {interactions.shape[1]:,} items, "
@@ -244,15 +244,15 @@ def evaluate_versions(
     for label, metadata in labelled:
         version_rec = _version_settings(rec, metadata) if metadata else rec
         evaluation.rows[label] = evaluate_params(
-            train, test, genres, version_rec, progress=progress
+            train, test, shelves, version_rec, progress=progress
         )
     _verdicts(evaluation, popularity, [label for label, _ in labelled])
     if with_tuning:
-        evaluation.tuning = tune(interactions, genres, rec, progress=progress)
+        evaluation.tuning = tune(interactions, shelves, rec, progress=progress)
         best = evaluation.tuning[0][0]
         evaluation.verdicts.append(f"best on validation: {key_values(best)}")
         evaluation.rows[f"tuned {key_values(best)}"] = evaluate_params(
-            train, test, genres, rec.model_copy(update=best)
+            train, test, shelves, rec.model_copy(update=best)
         )
     return evaluation
 

@@ -50,15 +50,15 @@ class NeighbourSource(CandidateSource):
 
     def shared(self, anchor: int, item: int) -> tuple[str, ...]:
         """Shelves the two items share, the most telling (fewest books) first."""
-        genres = self.model.items.genres
-        anchor_shelves = set(genres[anchor])
-        common = [s for s in genres[item] if s in anchor_shelves]
+        shelves = self.model.items.shelves
+        anchor_shelves = set(shelves[anchor])
+        common = [s for s in shelves[item] if s in anchor_shelves]
         return tuple(sorted(common, key=lambda shelf: (self.shelf_books[shelf], shelf)))
 
     @cached_property
     def shelf_books(self) -> Counter[str]:
         """How many items carry each shelf."""
-        return Counter(shelf for shelves in self.model.items.genres for shelf in shelves)
+        return Counter(shelf for shelves in self.model.items.shelves for shelf in shelves)
 
 
 class ItemItem(NeighbourSource):
