@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from vibeshelf.config.fields import Fraction, database_url
+from vibeshelf.config.retrieval import RetrievalSettings
 
 
 class RecommendSettings(BaseModel):
@@ -31,3 +32,4 @@ class RecommendSettings(BaseModel):
     holdout_fraction: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     min_user_interactions: Annotated[int, Field(ge=2, le=1000)] = 3
     keep_versions: Annotated[int, Field(ge=1, le=50)] = 5
+    retrieval: RetrievalSettings = RetrievalSettings()

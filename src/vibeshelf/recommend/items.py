@@ -52,7 +52,9 @@ class ItemTable:
         data = table.to_pydict()
         if "shelves" not in data:
             data["shelves"], data["genres"] = data["genres"], [[] for _ in data["item_id"]]
-        items = cls(data["item_id"], data["title"], data["authors"], data["shelves"], data["genres"])
+        items = cls(
+            data["item_id"], data["title"], data["authors"], data["shelves"], data["genres"]
+        )
         return items, table
 
 

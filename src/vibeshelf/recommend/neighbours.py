@@ -95,3 +95,14 @@ class Content(NeighbourSource):
         index = self.model.item_index
         hits = self.store.knn(self.vector_of(item_id), k + 1)  # type: ignore[arg-type]
         return [(index[h.id], h.similarity) for h in hits if h.id != item_id and h.id in index]
+
+
+def vector_lookup(ids: list[str], vectors: np.ndarray) -> Callable[[str], np.ndarray | None]:
+    """A book id -> its row of `vectors` (None for an id not in `ids`), for Content's `vector_of`."""
+    rows = {book_id: i for i, book_id in enumerate(ids)}
+
+    def vector_of(book_id: str) -> np.ndarray | None:
+        row = rows.get(book_id)
+        return None if row is None else vectors[row]
+
+    return vector_of
