@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from tests.contracts.recommender import RecommenderContract, active_reader, liked_profile
+from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
 from vibeshelf.recommend.neighbours import Content, ItemItem
+from vibeshelf.recommend.retrieval import SourceContext, build_retrieval
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
@@ -21,6 +23,7 @@ from vibeshelf.recommend.sources import (
     Profile,
     als_top_items,
 )
+from vibeshelf.recommend.taste import GenrePopular, LikedVectors
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +85,50 @@ class TestContent(RecommenderContract):
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
         return liked_profile(model, reader, most=3)
 
+
+class TestLikedVectors(TestContent):
+    """The nearest books to the reader's most-liked ones, through a real HNSW vector store."""
+
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return LikedVectors(model, self.store, self.vectors.get, max_anchors=10)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestGenrePopular(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return GenrePopular(model)
+
+
+def test_retrieval_merges_real_sources_with_their_provenance(
+    recs_model: RecsModel, shelf_store: tuple[HnswStore, np.ndarray]
+) -> None:
+    """Every source of the default settings, the liked-vectors one through a real vector store."""
+    store, vectors = shelf_store
+    lookup = {item: vectors[i] for i, item in enumerate(recs_model.items.ids) if vectors[i].any()}
+    settings = RetrievalSettings()
+    retrieval = build_retrieval(settings, SourceContext(recs_model, store, lookup.get))
+    assert retrieval.names == list(settings.sources)
+    reader = active_reader(recs_model, min_items=5)
+    profile = Profile(user_id=reader)
+    proposals = retrieval.propose(profile)
+    assert 0 < len(proposals) <= settings.total
+    ids = [p.item_id for p in proposals]
+    assert len(set(ids)) == len(ids)
+    read = {recs_model.items.ids[i] for i in recs_model.user_items(recs_model.user_index[reader])}
+    assert read.isdisjoint(ids)
+    for name, source, n in retrieval.sources:
+        result = source.personalised(profile, n)
+        assert result is not None, name
+        proposed = {p.item_id: p for p in proposals if name in p.ranks}
+        ranked = [c.item_id for c in result.candidates]
+        assert set(proposed) <= set(ranked), name
+        for item, proposal in proposed.items():
+            assert ranked[proposal.ranks[name] - 1] == item
+            assert proposal.scores[name] == result.candidates[proposal.ranks[name] - 1].score
+    assert sum(len(p.ranks) > 1 for p in proposals) > 0  # some books proposed by several sources
+    assert retrieval.propose(profile) == proposals
 
 def test_fold_in_of_a_readers_books_agrees_with_their_trained_vector(recs_model: RecsModel) -> None:
     reader = active_reader(recs_model, min_items=10)

@@ -208,13 +208,20 @@ def _version_settings(rec: RecommendSettings, metadata: dict[str, Any]) -> Recom
 
 
 def evaluate_versions(
-    settings: Settings, rec: RecommendSettings, with_tuning: bool = False, progress: bool = False
+    settings: Settings,
+    rec: RecommendSettings,
+    with_tuning: bool = False,
+    progress: bool = False,
+    source: str | None = None,
 ) -> Evaluation:
-    """Refit the current and previous versions' parameters on the split's training part and score them."""
+    """Refit the current and previous versions' parameters on the split's training part and score them.
+
+    On `source` when given, else on the current version's source (else the settings').
+    """
     root = recs_root(settings)
     current = current_version(root)
     meta = load_metadata(root, current) if current else None
-    source = meta["source"] if meta else rec.source
+    source = source or (meta["source"] if meta else rec.source)
     data = load_training_data(settings, rec, source)
     interactions = data.interactions
     train, test = holdout_split(interactions, rec)

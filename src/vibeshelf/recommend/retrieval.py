@@ -18,7 +18,13 @@ from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.neighbours import ItemItem
-from vibeshelf.recommend.sources import Als, CandidateSource, Popularity, Profile
+from vibeshelf.recommend.sources import (
+    Als,
+    CandidateSource,
+    Popularity,
+    Profile,
+    Recommendation,
+)
 from vibeshelf.recommend.taste import GenrePopular, LikedVectors
 
 log = logging.getLogger(__name__)
@@ -82,10 +88,13 @@ class Retrieval:
 
     def propose(self, profile: Profile) -> list[Proposal]:
         """Merged proposals for `profile`; a source that cannot personalise proposes nothing."""
+        return self.merge([(name, s.personalised(profile, n)) for name, s, n in self.sources])
+
+    def merge(self, results: list[tuple[str, Recommendation | None]]) -> list[Proposal]:
+        """Each named source's answer (None: nothing) merged, de-duplicated and capped."""
         found: dict[str, Proposal] = {}
         first: dict[str, tuple[int, int]] = {}
-        for order, (name, source, n) in enumerate(self.sources):
-            result = source.personalised(profile, n)
+        for order, (name, result) in enumerate(results):
             for rank, candidate in enumerate(result.candidates if result else [], start=1):
                 proposal = found.setdefault(candidate.item_id, Proposal(candidate.item_id))
                 proposal.scores[name] = candidate.score

@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import (
     ModelNotFoundError,
@@ -85,15 +82,12 @@ def train_recs(
             "interactions": interactions.nnz,
         },
     }
-    seen = interactions.strengths
     model = RecsModel(
         users=interactions.users,
         items=data.items,
         user_factors=user_factors,
         item_factors=item_factors,
-        seen=sp.csr_matrix(
-            (np.ones(seen.nnz, np.float32), seen.indices, seen.indptr), shape=seen.shape
-        ),
+        seen=interactions.seen(),
         counts=interactions.item_counts(),
         metadata=metadata,
     )
