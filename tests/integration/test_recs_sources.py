@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.contracts.recommender import RecommenderContract, active_reader, liked_profile
+from tests.contracts.recommender import (
+    TEST_RECS,
+    RecommenderContract,
+    active_reader,
+    liked_profile,
+)
 from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
@@ -15,6 +21,7 @@ from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
 from vibeshelf.recommend.neighbours import Content, ItemItem
 from vibeshelf.recommend.retrieval import SourceContext, build_retrieval
+from vibeshelf.recommend.retrieval_eval import evaluate_candidates
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
@@ -24,6 +31,7 @@ from vibeshelf.recommend.sources import (
     als_top_items,
 )
 from vibeshelf.recommend.taste import GenrePopular, LikedVectors
+from vibeshelf.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +138,7 @@ def test_retrieval_merges_real_sources_with_their_provenance(
     assert sum(len(p.ranks) > 1 for p in proposals) > 0  # some books proposed by several sources
     assert retrieval.propose(profile) == proposals
 
+
 def test_fold_in_of_a_readers_books_agrees_with_their_trained_vector(recs_model: RecsModel) -> None:
     reader = active_reader(recs_model, min_items=10)
     liked = tuple(
@@ -201,3 +210,32 @@ def test_precomputed_als_rankings_are_the_live_ones(recs_model: RecsModel) -> No
             seen = Profile(user_id=reader, seen=frozenset(item for item, _ in first))
             assert ranking(precomputed, seen, 10) == ranking(live, seen, 10)
             assert not {item for item, _ in first} & {i for i, _ in ranking(short, seen, 10)}
+
+
+def test_candidate_recall_per_source_and_merged(recs_dir: Path) -> None:
+    """`eval recs --candidates` on the real ratings: the merge holds what every source found."""
+    rec = TEST_RECS.model_copy(
+        update={
+            "retrieval": RetrievalSettings(
+                sources={"als": 50, "genre-popular": 50, "popular": 20}, total=100, eval_users=300
+            )
+        }
+    )
+    evaluation = evaluate_candidates(Settings(data_dir=recs_dir), rec)
+    rows = {r.name: r for r in evaluation.rows}
+    assert list(rows) == [
+        "als",
+        "genre-popular",
+        "popular",
+        "merged",
+    ]  # no vectors: no liked-vectors
+    assert "300 test users sampled" in evaluation.split
+    merged = rows["merged"]
+    assert merged.n == 100 and merged.proposed <= 100 and merged.answered == 1.0
+    for name in ("als", "genre-popular", "popular"):
+        row = rows[name]
+        assert 0 < row.recall <= row.recall_at_total <= 1, row  # type: ignore[operator]
+        assert row.proposed <= row.n
+        assert merged.recall >= row.recall, name
+    assert "| merged | 100 |" in evaluation.table()
+    assert evaluation.to_dict()["rows"][-1]["name"] == "merged"
