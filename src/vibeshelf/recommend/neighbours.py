@@ -13,6 +13,8 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.sources import Candidate, CandidateSource, Profile, top_n, unit_score
 
+VectorLookup = Callable[[str], np.ndarray | None]
+
 
 class NeighbourSource(CandidateSource):
     """Items most similar to any anchor: score = best similarity, explained by that anchor."""
@@ -81,7 +83,7 @@ class Content(NeighbourSource):
     strategy = "content"
 
     def __init__(
-        self, model: RecsModel, store: VectorStore, vector_of: Callable[[str], np.ndarray | None]
+        self, model: RecsModel, store: VectorStore, vector_of: VectorLookup
     ) -> None:
         super().__init__(model)
         self.store = store
@@ -97,7 +99,7 @@ class Content(NeighbourSource):
         return [(index[h.id], h.similarity) for h in hits if h.id != item_id and h.id in index]
 
 
-def vector_lookup(ids: list[str], vectors: np.ndarray) -> Callable[[str], np.ndarray | None]:
+def vector_lookup(ids: list[str], vectors: np.ndarray) -> VectorLookup:
     """A book id -> its row of `vectors` (None for an id not in `ids`), for Content's `vector_of`."""
     rows = {book_id: i for i, book_id in enumerate(ids)}
 

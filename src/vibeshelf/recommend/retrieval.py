@@ -11,13 +11,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import scipy.sparse as sp
 
 from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.neighbours import ItemItem
+from vibeshelf.recommend.neighbours import ItemItem, VectorLookup
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
@@ -37,7 +36,7 @@ class SourceContext:
 
     model: RecsModel
     store: VectorStore | None = None
-    vector_of: Callable[[str], np.ndarray | None] | None = None
+    vector_of: VectorLookup | None = None
     strengths: sp.csr_matrix | None = None
     anchors: int = 10
 

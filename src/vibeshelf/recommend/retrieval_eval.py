@@ -20,13 +20,14 @@ from tqdm import tqdm
 
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.embed.vectors import load_embeddings
+from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.artifacts import RecsModel, load_model, write_model
 from vibeshelf.recommend.dataset import Interactions, load_training_data
 from vibeshelf.recommend.evaluation import holdout_split
 from vibeshelf.recommend.items import ItemTable
 from vibeshelf.recommend.models.factors import PARAMS, fit_factors
-from vibeshelf.recommend.neighbours import vector_lookup
+from vibeshelf.recommend.neighbours import VectorLookup, vector_lookup
 from vibeshelf.recommend.retrieval import Retrieval, SourceContext, build_retrieval
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.settings import Settings
@@ -170,7 +171,7 @@ def fitted_model(
     return load_model(tmp)
 
 
-def _book_vectors(settings: Settings) -> tuple[Any, Any]:
+def _book_vectors(settings: Settings) -> tuple[VectorStore | None, VectorLookup | None]:
     """The served search index and the books' vectors, or (None, None) when either is missing."""
     try:
         embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)

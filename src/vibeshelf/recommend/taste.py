@@ -3,7 +3,6 @@ popular books in their canonical genres (for histories too thin for collaborativ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
@@ -11,7 +10,7 @@ import scipy.sparse as sp
 
 from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.neighbours import Content
+from vibeshelf.recommend.neighbours import Content, VectorLookup
 from vibeshelf.recommend.sources import Candidate, CandidateSource, Profile, top_n, unit_score
 
 
@@ -33,7 +32,7 @@ class LikedVectors(Content):
         self,
         model: RecsModel,
         store: VectorStore,
-        vector_of: Callable[[str], np.ndarray | None],
+        vector_of: VectorLookup,
         strengths: sp.csr_matrix | None = None,
         max_anchors: int = 10,
     ) -> None:
