@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from tests.contracts.recommender import (
-    TEST_RECS,
     RecommenderContract,
     active_reader,
     liked_profile,
 )
+from vibeshelf.cli.app import app
 from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
@@ -21,7 +23,6 @@ from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
 from vibeshelf.recommend.neighbours import Content, ItemItem
 from vibeshelf.recommend.retrieval import SourceContext, build_retrieval
-from vibeshelf.recommend.retrieval_eval import evaluate_candidates
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
@@ -31,7 +32,6 @@ from vibeshelf.recommend.sources import (
     als_top_items,
 )
 from vibeshelf.recommend.taste import GenrePopular, LikedVectors
-from vibeshelf.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -212,30 +212,41 @@ def test_precomputed_als_rankings_are_the_live_ones(recs_model: RecsModel) -> No
             assert not {item for item, _ in first} & {i for i, _ in ranking(short, seen, 10)}
 
 
-def test_candidate_recall_per_source_and_merged(recs_dir: Path) -> None:
+def test_eval_recs_candidates_reports_recall_per_source_and_merged(
+    recs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`eval recs --candidates` on the real ratings: the merge holds what every source found."""
-    rec = TEST_RECS.model_copy(
-        update={
-            "retrieval": RetrievalSettings(
-                sources={"als": 50, "genre-popular": 50, "popular": 20}, total=100, eval_users=300
-            )
-        }
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(recs_dir))
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__FACTORS", "16")
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__ITERATIONS", "4")
+    monkeypatch.setenv(
+        "VIBESHELF_RECOMMEND__RETRIEVAL",
+        json.dumps(
+            {
+                "sources": {"als": 50, "genre-popular": 50, "popular": 20},
+                "total": 100,
+                "eval_users": 300,
+            }
+        ),
     )
-    evaluation = evaluate_candidates(Settings(data_dir=recs_dir), rec)
-    rows = {r.name: r for r in evaluation.rows}
+    result = CliRunner().invoke(app, ["eval", "recs", "--candidates", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "popularity baseline" in report["rows"]  # the versions table is still there
+    candidates = report["candidates"]
+    assert candidates["source"] == "book-crossing-goodbooks"
+    assert "300 test users sampled" in candidates["split"]
+    rows = {r["name"]: r for r in candidates["rows"]}
     assert list(rows) == [
         "als",
         "genre-popular",
         "popular",
         "merged",
     ]  # no vectors: no liked-vectors
-    assert "300 test users sampled" in evaluation.split
     merged = rows["merged"]
-    assert merged.n == 100 and merged.proposed <= 100 and merged.answered == 1.0
+    assert merged["n"] == 100 and merged["proposed"] <= 100 and merged["answered"] == 1.0
     for name in ("als", "genre-popular", "popular"):
         row = rows[name]
-        assert 0 < row.recall <= row.recall_at_total <= 1, row  # type: ignore[operator]
-        assert row.proposed <= row.n
-        assert merged.recall >= row.recall, name
-    assert "| merged | 100 |" in evaluation.table()
-    assert evaluation.to_dict()["rows"][-1]["name"] == "merged"
+        assert 0 < row["recall"] <= row["recall_at_total"] <= 1, row
+        assert row["proposed"] <= row["n"]
+        assert merged["recall"] >= row["recall"], name

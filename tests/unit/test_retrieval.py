@@ -12,6 +12,7 @@ from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.items import ItemTable
 from vibeshelf.recommend.retrieval import SOURCES, Retrieval, SourceContext, build_retrieval
+from vibeshelf.recommend.retrieval_eval import CandidateEvaluation, SourceRecall
 from vibeshelf.recommend.sources import Candidate, CandidateSource, Profile
 from vibeshelf.recommend.taste import GenrePopular, LikedVectors, most_liked_first
 
@@ -158,3 +159,28 @@ def test_liked_vectors_anchor_on_the_highest_rated_books_first() -> None:
 def test_most_liked_first_puts_implicit_last_and_breaks_ties_by_item() -> None:
     items = np.array([5, 2, 9, 1])
     assert most_liked_first(items, np.array([0.6, np.nan, 0.6, 1.0])).tolist() == [1, 5, 9, 2]
+
+
+def candidate_evaluation(merged_recall: float) -> CandidateEvaluation:
+    return CandidateEvaluation(
+        source="s",
+        data="3 users",
+        split="split",
+        settings="settings",
+        rows=[
+            SourceRecall("als", 2, 0.30, 2.0, 1.0, 0.40),
+            SourceRecall("popular", 1, 0.10, 1.0, 1.0, 0.20),
+            SourceRecall("merged", 3, merged_recall, 3.0, 1.0),
+        ],
+    )
+
+
+def test_the_candidate_table_says_whether_the_merge_beats_every_source() -> None:
+    table = candidate_evaluation(0.45).table()
+    assert "| als | 2 | 0.3000 | 0.4000 | 2.0 | 100.0% |" in table
+    assert "| merged | 3 | 0.4500 | - | 3.0 | 100.0% |" in table
+    assert "beats every source at its own N; beats every source given the whole budget" in table
+    short = candidate_evaluation(0.35).verdict()
+    assert "beats every source at its own N" in short
+    assert "does NOT beat every source given the whole budget of 3 (best: als 0.4000)" in short
+    assert "does NOT beat every source at its own N" in candidate_evaluation(0.2).verdict()
