@@ -19,12 +19,14 @@ from tests.contracts.recommender import (
     RecommenderContract,
     active_reader,
 )
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import EventRequest, RecommendRequest
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.settings import Settings
 
 SEEN_EVENT = "read"
 
@@ -110,3 +112,17 @@ def test_seen_events_switch_a_model_reader_to_fold_in_over_their_whole_history(
     trained = {recs_model.items.ids[i] for i in rows}
     assert set(store.history(source.service.source, reader)) == trained | top
     assert not {c.item_id for c in after.candidates} & (trained | top)
+
+
+def test_recommended_books_show_the_catalogs_canonical_genres(
+    recs_model: RecsModel, recs_dir: Path, store: InteractionStore
+) -> None:
+    """Each book lists its canonical genres from the catalog, not its readers' shelves."""
+    catalog = {b.book_id: b for b in BookCatalog.load(Settings(data_dir=recs_dir).books_path)}
+    service = RecommendService(recs_model, store)
+    response = service.recommend(RecommendRequest(liked=["2"], cutoff=10))
+    assert response.recommendations
+    shown = [(book.genres, catalog[book.book_id]) for book in response.recommendations]
+    for genres, entry in shown:
+        assert genres == entry.genres[:6] and genres, entry.book_id
+    assert any(genres != entry.shelves[: len(genres)] for genres, entry in shown)
