@@ -105,7 +105,7 @@ def test_similar_mixes_readers_and_text_with_reasons(server: Server) -> None:
     assert model.counts[model.item_index[book_id]] > 0  # the reasons below are for a read book
     title = body["book"]["title"]
     assert all(b["reason"] == f"readers of {title} also liked" for b in by_source["item-item"])
-    shelves = dict(zip(model.items.ids, model.items.genres, strict=True))
+    shelves = dict(zip(model.items.ids, model.items.shelves, strict=True))
     for book in by_source["content"]:
         shared = set(shelves[book_id]) & set(shelves[book["book_id"]])
         if not shared:  # text alike, no shelf in common

@@ -102,7 +102,7 @@ def test_training_with_evaluation_writes_holdout_metrics_and_the_item_index(
     root = recs_root(settings)
     metrics = json.loads((root / trained.version / METADATA_FILE).read_text())["metrics"]
     data = load_training_data(settings, rec)
-    assert metrics == holdout_metrics(data.interactions, data.items.genres, rec)
+    assert metrics == holdout_metrics(data.interactions, data.items.shelves, rec)
     _, test = holdout_split(data.interactions, rec)
     test_users = int((test.strengths.getnnz(axis=1) > 0).sum())
     for name in ("als", "popularity"):
@@ -137,7 +137,7 @@ def test_eval_compares_current_with_previous(side_dir: Path, events_url: str) ->
 def test_tuned_defaults_beat_popularity_by_the_target(recs_dir: Path, events_url: str) -> None:
     rec = RecommendSettings(events_url=events_url)
     data = load_training_data(Settings(data_dir=recs_dir), rec)
-    scores = holdout_metrics(data.interactions, data.items.genres, rec)
+    scores = holdout_metrics(data.interactions, data.items.shelves, rec)
     als, popular = scores["als"], scores["popularity"]
     assert als["ndcg_at_10"] >= 1.2 * popular["ndcg_at_10"]
     assert als["hr_at_10"] > popular["hr_at_10"]
@@ -164,7 +164,7 @@ def test_cli_eval_and_train_errors(
 def test_tuning_scores_grid_points_on_the_validation_split(recs_dir: Path, events_url: str) -> None:
     rec = TEST_RECS.model_copy(update={"events_url": events_url})
     data = load_training_data(Settings(data_dir=recs_dir), rec)
-    results = tune(data.interactions, data.items.genres, rec, grid={"factors": [4, 16]})
+    results = tune(data.interactions, data.items.shelves, rec, grid={"factors": [4, 16]})
     assert [p for p, _ in results] in (
         [{"factors": 16}, {"factors": 4}],
         [{"factors": 4}, {"factors": 16}],

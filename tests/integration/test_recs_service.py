@@ -21,6 +21,7 @@ from tests.contracts.recommender import (
     active_reader,
 )
 from tests.redis_server import redis_server
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.recommend.answer_cache import MemoryAnswers, RedisAnswers
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import EventRequest, RecommendRequest, RecommendResponse
@@ -28,6 +29,7 @@ from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.settings import Settings
 
 SEEN_EVENT = "read"
 
@@ -178,3 +180,17 @@ def test_a_redis_outage_turns_hits_into_misses(
     assert down.cached is False and ids(down) == expected
     assert observer.errors["redis"] >= 1
     cache.close()
+
+
+def test_recommended_books_show_the_catalogs_canonical_genres(
+    recs_model: RecsModel, recs_dir: Path, store: InteractionStore
+) -> None:
+    """Each book lists its canonical genres from the catalog, not its readers' shelves."""
+    catalog = {b.book_id: b for b in BookCatalog.load(Settings(data_dir=recs_dir).books_path)}
+    service = RecommendService(recs_model, store)
+    response = service.recommend(RecommendRequest(liked=["2"], cutoff=10))
+    assert response.recommendations
+    shown = [(book.genres, catalog[book.book_id]) for book in response.recommendations]
+    for genres, entry in shown:
+        assert genres == entry.genres[:6] and genres, entry.book_id
+    assert any(genres != entry.shelves[: len(genres)] for genres, entry in shown)

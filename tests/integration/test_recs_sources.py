@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from tests.contracts.recommender import RecommenderContract, active_reader, liked_profile
+from tests.contracts.recommender import (
+    RecommenderContract,
+    active_reader,
+    liked_profile,
+)
+from vibeshelf.cli.app import app
+from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.index.base import IndexManifest, Records
 from vibeshelf.index.hnsw import HnswStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
 from vibeshelf.recommend.neighbours import Content, ItemItem
+from vibeshelf.recommend.retrieval import SourceContext, build_retrieval
 from vibeshelf.recommend.sources import (
     Als,
     CandidateSource,
@@ -21,6 +31,7 @@ from vibeshelf.recommend.sources import (
     Profile,
     als_top_items,
 )
+from vibeshelf.recommend.taste import GenrePopular, LikedVectors
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +39,7 @@ def shelf_store(
     recs_model: RecsModel, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[HnswStore, np.ndarray]:
     """A real HNSW store over each catalog book's shelf vector (TF-IDF of its shelves)."""
-    vectors = shelf_features(recs_model.items.genres).toarray().astype(np.float32)
+    vectors = shelf_features(recs_model.items.shelves).toarray().astype(np.float32)
     has = np.flatnonzero(vectors.any(axis=1))
     store = HnswStore(tmp_path_factory.mktemp("shelf-index"))
     store.rebuild(
@@ -83,6 +94,51 @@ class TestContent(RecommenderContract):
         return liked_profile(model, reader, most=3)
 
 
+class TestLikedVectors(TestContent):
+    """The nearest books to the reader's most-liked ones, through a real HNSW vector store."""
+
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return LikedVectors(model, self.store, self.vectors.get, max_anchors=10)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+class TestGenrePopular(RecommenderContract):
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return GenrePopular(model)
+
+
+def test_retrieval_merges_real_sources_with_their_provenance(
+    recs_model: RecsModel, shelf_store: tuple[HnswStore, np.ndarray]
+) -> None:
+    """Every source of the default settings, the liked-vectors one through a real vector store."""
+    store, vectors = shelf_store
+    lookup = {item: vectors[i] for i, item in enumerate(recs_model.items.ids) if vectors[i].any()}
+    settings = RetrievalSettings()
+    retrieval = build_retrieval(settings, SourceContext(recs_model, store, lookup.get))
+    assert retrieval.names == list(settings.sources)
+    reader = active_reader(recs_model, min_items=5)
+    profile = Profile(user_id=reader)
+    proposals = retrieval.propose(profile)
+    assert 0 < len(proposals) <= settings.total
+    ids = [p.item_id for p in proposals]
+    assert len(set(ids)) == len(ids)
+    read = {recs_model.items.ids[i] for i in recs_model.user_items(recs_model.user_index[reader])}
+    assert read.isdisjoint(ids)
+    for name, source, n in retrieval.sources:
+        result = source.personalised(profile, n)
+        assert result is not None, name
+        proposed = {p.item_id: p for p in proposals if name in p.ranks}
+        ranked = [c.item_id for c in result.candidates]
+        assert set(proposed) <= set(ranked), name
+        for item, proposal in proposed.items():
+            assert ranked[proposal.ranks[name] - 1] == item
+            assert proposal.scores[name] == result.candidates[proposal.ranks[name] - 1].score
+    assert sum(len(p.ranks) > 1 for p in proposals) > 0  # some books proposed by several sources
+    assert retrieval.propose(profile) == proposals
+
+
 def test_fold_in_of_a_readers_books_agrees_with_their_trained_vector(recs_model: RecsModel) -> None:
     reader = active_reader(recs_model, min_items=10)
     liked = tuple(
@@ -122,7 +178,7 @@ def test_cold_catalog_books_are_placed_by_their_shelves(recs_model: RecsModel) -
     cold = [
         i
         for i in range(len(recs_model.items))
-        if recs_model.counts[i] == 0 and recs_model.items.genres[i]
+        if recs_model.counts[i] == 0 and recs_model.items.shelves[i]
     ]
     assert len(cold) > 5_000
     book = recs_model.items.ids[cold[0]]
@@ -154,3 +210,43 @@ def test_precomputed_als_rankings_are_the_live_ones(recs_model: RecsModel) -> No
             seen = Profile(user_id=reader, seen=frozenset(item for item, _ in first))
             assert ranking(precomputed, seen, 10) == ranking(live, seen, 10)
             assert not {item for item, _ in first} & {i for i, _ in ranking(short, seen, 10)}
+
+
+def test_eval_recs_candidates_reports_recall_per_source_and_merged(
+    recs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`eval recs --candidates` on the real ratings: the merge holds what every source found."""
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(recs_dir))
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__FACTORS", "16")
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__ITERATIONS", "4")
+    monkeypatch.setenv(
+        "VIBESHELF_RECOMMEND__RETRIEVAL",
+        json.dumps(
+            {
+                "sources": {"als": 50, "genre-popular": 50, "popular": 20},
+                "total": 100,
+                "eval_users": 300,
+            }
+        ),
+    )
+    result = CliRunner().invoke(app, ["eval", "recs", "--candidates", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "popularity baseline" in report["rows"]  # the versions table is still there
+    candidates = report["candidates"]
+    assert candidates["source"] == "book-crossing-goodbooks"
+    assert "300 test users sampled" in candidates["split"]
+    rows = {r["name"]: r for r in candidates["rows"]}
+    assert list(rows) == [
+        "als",
+        "genre-popular",
+        "popular",
+        "merged",
+    ]  # no vectors: no liked-vectors
+    merged = rows["merged"]
+    assert merged["n"] == 100 and merged["proposed"] <= 100 and merged["answered"] == 1.0
+    for name in ("als", "genre-popular", "popular"):
+        row = rows[name]
+        assert 0 < row["recall"] <= row["recall_at_total"] <= 1, row
+        assert row["proposed"] <= row["n"]
+        assert merged["recall"] >= row["recall"], name

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import scipy.sparse as sp
 
@@ -19,13 +20,17 @@ from vibeshelf.recommend.artifacts import (
     versions,
     write_model,
 )
-from vibeshelf.recommend.items import ItemTable
+from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
 
 
 def tiny_model(version: str, seed: int = 0) -> RecsModel:
     rng = np.random.default_rng(seed)
     items = ItemTable(
-        ["b1", "b2", "b3"], ["One", "Two", "Three"], [["A"], [], ["C"]], [["x"], ["y"], []]
+        ["b1", "b2", "b3"],
+        ["One", "Two", "Three"],
+        [["A"], [], ["C"]],
+        [["x-shelf"], ["y-shelf"], []],
+        [["fantasy"], [], ["mystery", "fiction"]],
     )
     seen = sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 0]], np.float32))
     return RecsModel(
@@ -51,12 +56,29 @@ def test_round_trip_and_current(tmp_path: Path) -> None:
     loaded = load_model(tmp_path)
     assert loaded.users == model.users and loaded.items.ids == model.items.ids
     assert loaded.items.genres == model.items.genres and loaded.items.authors == model.items.authors
+    assert loaded.items.shelves == model.items.shelves
     assert np.array_equal(loaded.item_factors, model.item_factors)
     assert np.array_equal(loaded.user_factors, model.user_factors)
     assert loaded.seen.toarray().tolist() == model.seen.toarray().tolist()
     assert loaded.top_items is not None and loaded.top_items.tolist() == [[1, -1], [0, 2]]
     assert loaded.ann is not None and loaded.ann.count() == 3
     assert loaded.ann.knn(loaded.unit_items[1], 1)[0].id == "b2"
+
+
+def test_a_model_written_before_canonical_genres_loads_its_shelves(tmp_path: Path) -> None:
+    """Older items.parquet files hold the shelves in `genres`: they load as shelves, no genres."""
+    model = tiny_model("20240101T000000000000-aaaa")
+    write_model(tmp_path, model, keep=3)
+    path = tmp_path / model.version / ITEMS_FILE
+    table = pq.read_table(path).drop_columns(["genres"])
+    old = table.rename_columns(
+        ["genres" if name == "shelves" else name for name in table.column_names]
+    )
+    pq.write_table(old, path)
+    loaded = load_model(tmp_path)
+    assert loaded.items.shelves == [["x-shelf"], ["y-shelf"], []]
+    assert loaded.items.genres == [[], [], []]
+    assert loaded.counts.tolist() == [1, 1, 1]
 
 
 def test_previous_version_and_pruning(tmp_path: Path) -> None:

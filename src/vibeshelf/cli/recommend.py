@@ -260,15 +260,41 @@ def eval_recs_cmd(
     tune: Annotated[
         bool, typer.Option("--tune", help="Also grid-search parameters on a validation split.")
     ] = False,
+    candidates: Annotated[
+        bool,
+        typer.Option(
+            "--candidates",
+            help="Also the recall of each candidate source and of their merge "
+            "(recommend.retrieval settings).",
+        ),
+    ] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Interactions source (default: the current model's, else settings)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
     from vibeshelf.recommend.evaluation import evaluate_versions
+    from vibeshelf.recommend.retrieval_eval import evaluate_candidates
     from vibeshelf.storage.errors import StorageError
 
     settings, rec = _settings(ctx)
     try:
-        evaluation = evaluate_versions(settings, rec, with_tuning=tune, progress=True)
-    except (StorageError, FileNotFoundError) as exc:
+        evaluation = evaluate_versions(
+            settings, rec, with_tuning=tune, progress=True, source=source
+        )
+        proposals = (
+            evaluate_candidates(settings, rec, evaluation.source, progress=True)
+            if candidates
+            else None
+        )
+    except (StorageError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    typer.echo(json.dumps(evaluation.to_dict(), indent=2) if as_json else evaluation.table())
+    if as_json:
+        extra = {"candidates": proposals.to_dict()} if proposals else {}
+        typer.echo(json.dumps({**evaluation.to_dict(), **extra}, indent=2))
+    else:
+        typer.echo(evaluation.table())
+        if proposals:
+            typer.echo("\n" + proposals.table())

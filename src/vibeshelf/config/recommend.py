@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from vibeshelf.config.features import FeatureStoreSettings
 from vibeshelf.config.fields import CacheEntries, Fraction, database_url
 from vibeshelf.config.ranking import RankingSettings
+from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.config.two_tower import TwoTowerSettings
 from vibeshelf.config.urls import check_url
 
@@ -44,6 +45,7 @@ class RecommendSettings(BaseModel):
     cache_timeout_ms: Annotated[float, Field(gt=0, le=60_000)] = 50.0
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
     two_tower: TwoTowerSettings = TwoTowerSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
 
     @field_validator("cache_url")
     @classmethod

@@ -65,6 +65,11 @@ class Interactions:
     def user_index(self) -> dict[str, int]:
         return {u: i for i, u in enumerate(self.users)}
 
+    def seen(self) -> sp.csr_matrix:
+        """Which items each user interacted with (1.0 each), as the model stores it."""
+        m = self.strengths
+        return sp.csr_matrix((np.ones(m.nnz, np.float32), m.indices, m.indptr), shape=m.shape)
+
     def item_counts(self) -> np.ndarray:
         """Users per item."""
         return np.bincount(self.strengths.indices, minlength=self.shape[1])

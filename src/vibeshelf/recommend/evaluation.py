@@ -208,17 +208,24 @@ def _version_settings(rec: RecommendSettings, metadata: dict[str, Any]) -> Recom
 
 
 def evaluate_versions(
-    settings: Settings, rec: RecommendSettings, with_tuning: bool = False, progress: bool = False
+    settings: Settings,
+    rec: RecommendSettings,
+    with_tuning: bool = False,
+    progress: bool = False,
+    source: str | None = None,
 ) -> Evaluation:
-    """Refit the current and previous versions' parameters on the split's training part and score them."""
+    """Refit the current and previous versions' parameters on the split's training part and score them.
+
+    On `source` when given, else on the current version's source (else the settings').
+    """
     root = recs_root(settings)
     current = current_version(root)
     meta = load_metadata(root, current) if current else None
-    source = meta["source"] if meta else rec.source
+    source = source or (meta["source"] if meta else rec.source)
     data = load_training_data(settings, rec, source)
     interactions = data.interactions
     train, test = holdout_split(interactions, rec)
-    genres = data.items.genres
+    shelves = data.items.shelves
     evaluation = Evaluation(
         source=source,
         data=f"{interactions.shape[0]:,} users, {interactions.shape[1]:,} items, "
@@ -244,15 +251,15 @@ def evaluate_versions(
     for label, metadata in labelled:
         version_rec = _version_settings(rec, metadata) if metadata else rec
         evaluation.rows[label] = evaluate_params(
-            train, test, genres, version_rec, progress=progress
+            train, test, shelves, version_rec, progress=progress
         )
     _verdicts(evaluation, popularity, [label for label, _ in labelled])
     if with_tuning:
-        evaluation.tuning = tune(interactions, genres, rec, progress=progress)
+        evaluation.tuning = tune(interactions, shelves, rec, progress=progress)
         best = evaluation.tuning[0][0]
         evaluation.verdicts.append(f"best on validation: {key_values(best)}")
         evaluation.rows[f"tuned {key_values(best)}"] = evaluate_params(
-            train, test, genres, rec.model_copy(update=best)
+            train, test, shelves, rec.model_copy(update=best)
         )
     return evaluation
 

@@ -1,4 +1,4 @@
-"""The items a model recommends, with what a response shows: title, authors and genres (shelves)."""
+"""The items a model recommends, with what a response shows: title, authors, canonical genres, shelves."""
 
 from __future__ import annotations
 
@@ -16,11 +16,16 @@ ITEMS_FILE = "items.parquet"
 
 @dataclass
 class ItemTable:
-    """Item ids in model order, with display fields row-aligned."""
+    """Item ids in model order, with display fields row-aligned.
+
+    `genres` are the catalog's canonical genres (most specific first); `shelves` are readers' shelf
+    names, which place cold books and explain content neighbours.
+    """
 
     ids: list[str]
     titles: list[str]
     authors: list[list[str]]
+    shelves: list[list[str]]
     genres: list[list[str]]
 
     def __len__(self) -> int:
@@ -31,16 +36,26 @@ class ItemTable:
             "item_id": self.ids,
             "title": self.titles,
             "authors": self.authors,
+            "shelves": self.shelves,
             "genres": self.genres,
         }
         return pa.table({**columns, **extra})
 
     @classmethod
     def read(cls, path: Path) -> tuple[ItemTable, pa.Table]:
-        """The items of a model directory, and the whole table (with its extra columns)."""
+        """The items of a model directory, and the whole table (with its extra columns).
+
+        Directories written before items carried canonical genres hold the shelves in `genres`:
+        they load with those as shelves and no genres.
+        """
         table = pq.read_table(path)
         data = table.to_pydict()
-        return cls(data["item_id"], data["title"], data["authors"], data["genres"]), table
+        if "shelves" not in data:
+            data["shelves"], data["genres"] = data["genres"], [[] for _ in data["item_id"]]
+        items = cls(
+            data["item_id"], data["title"], data["authors"], data["shelves"], data["genres"]
+        )
+        return items, table
 
 
 def item_universe(
@@ -59,6 +74,7 @@ def item_universe(
             [b.title for b in books],
             [b.authors for b in books],
             [b.shelves for b in books],
+            [b.genres for b in books],
         )
     ids = sorted(set(interacted))
     if item_space == "book-crossing":
@@ -74,5 +90,6 @@ def item_universe(
             [r.get("title") or f"ISBN {i}" for r, i in zip(rows, ids, strict=True)],
             [r.get("authors") or [] for r in rows],
             [[] for _ in ids],
+            [[] for _ in ids],
         )
-    return ItemTable(ids, ids, [[] for _ in ids], [[] for _ in ids])
+    return ItemTable(ids, ids, [[] for _ in ids], [[] for _ in ids], [[] for _ in ids])

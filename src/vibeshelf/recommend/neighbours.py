@@ -13,6 +13,8 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.sources import Candidate, CandidateSource, Profile, top_n, unit_score
 
+VectorLookup = Callable[[str], np.ndarray | None]
+
 
 class NeighbourSource(CandidateSource):
     """Items most similar to any anchor: score = best similarity, explained by that anchor."""
@@ -50,15 +52,15 @@ class NeighbourSource(CandidateSource):
 
     def shared(self, anchor: int, item: int) -> tuple[str, ...]:
         """Shelves the two items share, the most telling (fewest books) first."""
-        genres = self.model.items.genres
-        anchor_shelves = set(genres[anchor])
-        common = [s for s in genres[item] if s in anchor_shelves]
+        shelves = self.model.items.shelves
+        anchor_shelves = set(shelves[anchor])
+        common = [s for s in shelves[item] if s in anchor_shelves]
         return tuple(sorted(common, key=lambda shelf: (self.shelf_books[shelf], shelf)))
 
     @cached_property
     def shelf_books(self) -> Counter[str]:
         """How many items carry each shelf."""
-        return Counter(shelf for shelves in self.model.items.genres for shelf in shelves)
+        return Counter(shelf for shelves in self.model.items.shelves for shelf in shelves)
 
 
 class ItemItem(NeighbourSource):
@@ -81,7 +83,7 @@ class Content(NeighbourSource):
     strategy = "content"
 
     def __init__(
-        self, model: RecsModel, store: VectorStore, vector_of: Callable[[str], np.ndarray | None]
+        self, model: RecsModel, store: VectorStore, vector_of: VectorLookup
     ) -> None:
         super().__init__(model)
         self.store = store
@@ -95,3 +97,14 @@ class Content(NeighbourSource):
         index = self.model.item_index
         hits = self.store.knn(self.vector_of(item_id), k + 1)  # type: ignore[arg-type]
         return [(index[h.id], h.similarity) for h in hits if h.id != item_id and h.id in index]
+
+
+def vector_lookup(ids: list[str], vectors: np.ndarray) -> VectorLookup:
+    """A book id -> its row of `vectors` (None for an id not in `ids`), for Content's `vector_of`."""
+    rows = {book_id: i for i, book_id in enumerate(ids)}
+
+    def vector_of(book_id: str) -> np.ndarray | None:
+        row = rows.get(book_id)
+        return None if row is None else vectors[row]
+
+    return vector_of

@@ -65,9 +65,9 @@ def train_recs(
         interactions.shape[1],
         interactions.nnz,
     )
-    scores = holdout_metrics(interactions, data.items.genres, rec, progress) if evaluate else {}
+    scores = holdout_metrics(interactions, data.items.shelves, rec, progress) if evaluate else {}
     user_factors, item_factors = fit_factors(
-        interactions, data.items.genres, rec, progress=progress
+        interactions, data.items.shelves, rec, progress=progress
     )
     created = datetime.now(UTC)
     metadata = {

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
-from vibeshelf.recommend.neighbours import Content
+from vibeshelf.recommend.neighbours import Content, vector_lookup
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.factory import open_interactions
@@ -66,14 +64,7 @@ def _content_source(
     if store.count() == 0:
         log.warning("more-like-this without content similarity: the search index is empty")
         return None
-    rows = {book_id: i for i, book_id in enumerate(embeddings.ids)}
-    vectors = embeddings.vectors
-
-    def vector_of(book_id: str) -> np.ndarray | None:
-        row = rows.get(book_id)
-        return None if row is None else vectors[row]
-
-    return Content(model, store, vector_of)
+    return Content(model, store, vector_lookup(embeddings.ids, embeddings.vectors))
 
 
 class CoReaders:

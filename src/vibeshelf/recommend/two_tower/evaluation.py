@@ -111,7 +111,7 @@ def compare_retrieval(
     inputs = catalog_item_inputs(
         data.items.ids, settings.embeddings_dir, settings.model.name, settings.books_path
     )
-    users, items = fit_factors(train, data.items.genres, rec, progress=progress)
+    users, items = fit_factors(train, data.items.shelves, rec, progress=progress)
     rows = {
         "popularity": retrieval_scores(popularity_scores(train), train, test),
         "als": retrieval_scores(factor_scores(users, items), train, test),

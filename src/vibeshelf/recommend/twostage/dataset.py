@@ -52,7 +52,7 @@ def split_model(
 ) -> tuple[RecsModel, Interactions]:
     """ALS fitted on the leave-out split's training part (as `eval recs` fits it), and the held-out part."""
     train, test = holdout_split(data.interactions, rec)
-    users, items = fit_factors(train, data.items.genres, rec, progress=progress)
+    users, items = fit_factors(train, data.items.shelves, rec, progress=progress)
     metadata = {"params": {"regularization": rec.regularization}}
     return RecsModel.fitted(train, data.items, users, items, metadata), test
 
