@@ -63,7 +63,8 @@ SOURCES: dict[str, SourceFactory] = {
 
 @dataclass(frozen=True)
 class Proposal:
-    """A candidate book with the score and rank (1 = best) each proposing source gave it."""
+    """A candidate book with the score and rank (1 = best) each proposing source gave it (a
+    source may also score books it did not propose: `scores` can hold more names than `ranks`)."""
 
     item_id: str
     scores: dict[str, float] = field(default_factory=dict)

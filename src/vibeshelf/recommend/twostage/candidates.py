@@ -8,28 +8,17 @@ plugs into the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
 from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.retrieval import Proposal
 
 ALS = "als"
 ITEM_ITEM = "item_item"
 SOURCES = (ALS, ITEM_ITEM)
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A candidate book; `ranks`: the 1-based rank given by each source that proposed it;
-    `scores`: each source's score for it (a source may score books it did not propose)."""
-
-    item_id: str
-    scores: Mapping[str, float] = field(default_factory=dict)
-    ranks: Mapping[str, int] = field(default_factory=dict)
 
 
 class Retrieve(Protocol):

@@ -14,7 +14,8 @@ from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.dataset import Interactions, TrainingData
 from vibeshelf.recommend.evaluation import holdout_split
 from vibeshelf.recommend.models.factors import fit_factors
-from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever, Proposal
+from vibeshelf.recommend.retrieval import Proposal
+from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
 from vibeshelf.recommend.twostage.features import FeatureBuilder
 from vibeshelf.recommend.twostage.ranker import LABEL
 

@@ -19,9 +19,10 @@ from vibeshelf import ranking_metrics
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.dataset import Interactions, load_training_data
+from vibeshelf.recommend.retrieval import Proposal
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import apply_boosts, make_boosts
-from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, AlsItemItemRetriever, Proposal
+from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, AlsItemItemRetriever
 from vibeshelf.recommend.twostage.dataset import labelled_frame, split_model, split_readers
 from vibeshelf.recommend.twostage.features import FEATURES_VERSION, FeatureBuilder, feature_names
 from vibeshelf.recommend.twostage.ranked import ListContext, Ranked

@@ -16,8 +16,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.retrieval import Proposal
 from vibeshelf.recommend.twostage.books import BookFacts
-from vibeshelf.recommend.twostage.candidates import SOURCES, Proposal
+from vibeshelf.recommend.twostage.candidates import SOURCES
 
 FEATURES_VERSION = "twostage-features-1"
 BOOK_FEATURES = ("popularity", "mean_rating", "log_ratings_count", "year", "has_description")

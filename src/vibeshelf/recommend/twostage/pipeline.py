@@ -16,9 +16,10 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from vibeshelf.recommend.retrieval import Proposal
 from vibeshelf.recommend.twostage.books import BookFacts
 from vibeshelf.recommend.twostage.boosts import Boost, apply_boosts
-from vibeshelf.recommend.twostage.candidates import Proposal, Retrieve
+from vibeshelf.recommend.twostage.candidates import Retrieve
 from vibeshelf.recommend.twostage.features import Features
 from vibeshelf.recommend.twostage.ranked import ListContext, Move, Ranked, Relaxation
 from vibeshelf.recommend.twostage.rules import Rule, apply_rules
