@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from tests.contracts.recommender import TEST_RECS, active_reader
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
 from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.schemas import RecommendRequest
+from vibeshelf.recommend.service import NoRankerError
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import make_boosts
 from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
@@ -20,6 +23,7 @@ from vibeshelf.recommend.twostage.features import FeatureBuilder, feature_names
 from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
 from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker, ranker_root
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
+from vibeshelf.serve.recommender import load_recommender
 from vibeshelf.settings import Settings
 
 RANKING = RankingSettings(train_readers=400, eval_readers=300, candidates_per_source=50)
@@ -171,3 +175,41 @@ def test_settings_list_builds_the_rules_in_order() -> None:
     assert [r.name for r in rules] == ["language", "max_per_genre"]
     assert isinstance(rules[1], MaxPerGenreRule) and rules[1].limit == 2
     assert MaxPerGenre().limit == 3 and MaxPerGenre().window == 5
+
+
+def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings(
+    trained: tuple[Ranker, RankerReport], data_dir: Path
+) -> None:
+    """/api/recommend's service with the trained ranker: a known reader gets the two-stage list
+    (sources, ranker score, the genre cap held, stage timings with debug); a liked list gets the
+    ALS chain and says so; the answer names the ranker version."""
+    service = load_recommender(Settings(data_dir=data_dir, auth={"enabled": False}))
+    assert service is not None and service.health()["ranker"] == trained[0].version
+    reader = active_reader(service.model, min_items=5)
+    answer = service.recommend(
+        RecommendRequest(user_id=reader, cutoff=10, pipeline="two-stage", debug=True)
+    )
+    assert answer.pipeline == "two-stage" and answer.two_stage is not None
+    assert answer.two_stage.ranker_version == trained[0].version
+    assert set(answer.two_stage.timings_ms or {}) == {"retrieve", "features", "rank", "boosts", "rules"}
+    books = answer.recommendations
+    assert len(books) == 10 and all(b.sources and b.ranker_score is not None for b in books)
+    assert {s for b in books for s in b.sources} <= {"als", "item_item"}
+    read = set(service.store.history(service.source, reader))
+    assert not {b.book_id for b in books} & read
+    facts = book_facts(BookCatalog.load(Settings(data_dir=data_dir).books_path))
+    top_genres = Counter(facts[b.book_id].genre for b in books[:5])
+    assert max(top_genres.values()) <= 3
+    als = service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+    assert als.pipeline == "als" and als.two_stage is None
+    liked = service.recommend(RecommendRequest(liked=[books[0].book_id], pipeline="two-stage"))
+    assert liked.pipeline == "als" and liked.strategy == "fold-in"
+    service.close()
+
+
+def test_asking_for_two_stage_without_a_ranker_is_refused(recs_dir: Path) -> None:
+    service = load_recommender(Settings(data_dir=recs_dir))
+    assert service is not None and service.health()["ranker"] is None
+    with pytest.raises(NoRankerError, match="train ranker"):
+        service.recommend(RecommendRequest(user_id="anyone", pipeline="two-stage"))
+    service.close()

@@ -89,6 +89,9 @@ def default_rules() -> list[RuleSettings]:
 class RankingSettings(BaseModel):
     """The second stage: candidates per source, the ranker, then boosts and rules on its list."""
 
+    # What /api/recommend runs when a request names no `pipeline`: "als" (the ALS / fold-in /
+    # popular chain) or "two-stage" (needs a ranker trained with `vibeshelf train ranker`).
+    pipeline: Literal["als", "two-stage"] = "als"
     candidates_per_source: Annotated[int, Field(ge=10, le=2000)] = 100
     ranker: RankerParams = RankerParams()
     rules: list[RuleSettings] = Field(default_factory=default_rules)

@@ -22,14 +22,16 @@ KEY_PREFIX = "vibeshelf:recs"
 
 def answer_key(
     model_version: str, user_id: str | None, liked: Sequence[str], history: Sequence[str],
-    cutoff: int,
+    cutoff: int, pipeline: str, debug: bool,
 ) -> str:
     """The cache key of one answer: the model version, then a digest of every other input.
 
     The reader's history is part of it, so a new event changes the key at once on every worker
     and instance: no invalidation message is needed, and no stale answer can be served.
     """
-    inputs = json.dumps([user_id, list(liked), list(history), cutoff], separators=(",", ":"))
+    inputs = json.dumps(
+        [user_id, list(liked), list(history), cutoff, pipeline, debug], separators=(",", ":")
+    )
     return f"{model_version}:{hashlib.sha256(inputs.encode()).hexdigest()}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 MAX_CUTOFF = 100
@@ -18,6 +20,13 @@ class RecommendRequest(BaseModel):
         description="Book ids liked in this session; a new reader vector is solved from them",
     )
     cutoff: int = Field(default=10, ge=1, le=MAX_CUTOFF, description="How many books to return")
+    pipeline: Literal["als", "two-stage"] | None = Field(
+        default=None,
+        description="als: the ALS / fold-in / popular chain; two-stage: candidates ranked by the "
+        "learned ranker, then boosts and rules (a reader the model knows, with no newer events; "
+        "others get als). Default from settings",
+    )
+    debug: bool = Field(default=False, description="Add per-stage timings and counts (two-stage)")
 
 
 class BookOut(BaseModel):
@@ -32,6 +41,27 @@ class BookOut(BaseModel):
 class RecommendedBook(BookOut):
     score: float = Field(ge=0.0, le=1.0, description="Predicted preference, clipped to [0, 1]")
     reason: str
+    sources: list[str] = Field(default_factory=list, description="Candidate sources that proposed it (two-stage)")
+    ranker_score: float | None = Field(default=None, description="The learned ranker's raw score (two-stage)")
+
+
+class RuleMove(BaseModel):
+    """A business rule moved or removed a book (1-based positions; `to` null: removed)."""
+
+    book_id: str
+    rule: str
+    from_position: int
+    to_position: int | None
+
+
+class PipelineReport(BaseModel):
+    """What the two-stage pipeline did: rule moves and relaxations; with debug, timings and counts."""
+
+    ranker_version: str
+    moves: list[RuleMove]
+    relaxations: list[str]
+    timings_ms: dict[str, float] | None = None
+    counts: dict[str, int] | None = None
 
 
 class RecommendResponse(BaseModel):
@@ -40,6 +70,8 @@ class RecommendResponse(BaseModel):
     strategy: str = Field(description="als, fold-in or popular")
     version: str | None = Field(default=None, description="Experiment version that served it, if any")
     took_ms: float
+    pipeline: str = Field(default="als", description="The pipeline that answered: als or two-stage")
+    two_stage: PipelineReport | None = None
     cached: bool = Field(
         default=False, description="Answered from the recommendation cache (the same inputs and model)"
     )

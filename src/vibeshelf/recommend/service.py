@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from vibeshelf.recommend.sources import (
     Profile,
 )
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore
+from vibeshelf.recommend.two_stage_answer import PipelineObserver, pipeline_report, two_stage_books
+from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
 from vibeshelf.storage.cache_backoff import CacheObserver
 
 log = logging.getLogger(__name__)
@@ -48,18 +51,37 @@ class UnknownBooksError(LookupError):
         self.ids = ids
 
 
+class NoRankerError(LookupError):
+    """The two-stage pipeline was asked for, and no ranker is loaded."""
+
+    def __init__(self) -> None:
+        super().__init__("no two-stage ranker is loaded: run `vibeshelf train ranker` first")
+
+
+@dataclass(frozen=True)
+class TwoStage:
+    """The loaded two-stage pipeline, its ranker's version, and who counts its stages."""
+
+    pipeline: TwoStagePipeline
+    ranker_version: str
+    observer: PipelineObserver | None = None
+
+
 class RecommendService:
     """Answers recommend, more-like-this and event requests from one loaded model."""
 
     def __init__(
         self, model: RecsModel, store: InteractionStore, content: Content | None = None,
         cache: AnswerCache | None = None, observer: CacheObserver | None = None,
+        two_stage: TwoStage | None = None, default_pipeline: str = "als",
     ) -> None:
         self.model = model
         self.store = store
         self.content = content
         self.cache = cache
         self.observer = observer
+        self.two_stage = two_stage
+        self.default_pipeline = default_pipeline
         self.source = str(model.metadata["source"])
         self.als = Als(model)
         self.fold_in = FoldIn(model)
@@ -76,9 +98,12 @@ class RecommendService:
         history = self.store.history(self.source, request.user_id) if request.user_id else []
         # A reader the model does not know, with no history, gets what every such reader gets.
         known = request.user_id in self.model.user_index or bool(history)
+        pipeline = request.pipeline or self.default_pipeline
+        if pipeline == "two-stage" and self.two_stage is None:
+            raise NoRankerError()
         key = answer_key(
             self.model.version, request.user_id if known else None, request.liked, history,
-            request.cutoff,
+            request.cutoff, pipeline, request.debug,
         )
         cached = self._cached(key)
         if cached is not None:
@@ -86,7 +111,11 @@ class RecommendService:
                 "request_id": uuid.uuid4().hex, "cached": True,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
             })
-        answer = self._recommend(request, history, started)
+        answer = (
+            self._two_stage(request, started)
+            if pipeline == "two-stage" and self._two_stage_serves(request, history)
+            else self._recommend(request, history, started)
+        )
         if self.cache is not None:
             self.cache.put(key, answer)
         return answer
@@ -178,12 +207,38 @@ class RecommendService:
             "users": counts.get("users"),
             "items": counts.get("items"),
             "content": self.content is not None,
+            "ranker": self.two_stage.ranker_version if self.two_stage else None,
         }
 
     def close(self) -> None:
         self.store.close()
         if self.cache is not None:
             self.cache.close()
+
+    def _two_stage_serves(self, request: RecommendRequest, history: list[str]) -> bool:
+        """The pipeline answers a reader the model knows, with no liked list and no newer events."""
+        return (
+            request.user_id in self.model.user_index
+            and not request.liked
+            and not self._has_news(request.user_id, history)
+        )
+
+    def _two_stage(self, request: RecommendRequest, started: float) -> RecommendResponse:
+        assert self.two_stage is not None and request.user_id is not None
+        result = self.two_stage.pipeline(request.user_id, request.cutoff)
+        if self.two_stage.observer is not None:
+            self.two_stage.observer.pipeline_ran(
+                result.timings_ms, result.counts, len(result.relaxations)
+            )
+        return RecommendResponse(
+            request_id=uuid.uuid4().hex,
+            model_version=self.model.version,
+            strategy="two-stage",
+            pipeline="two-stage",
+            two_stage=pipeline_report(self.two_stage.ranker_version, result, request.debug),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            recommendations=two_stage_books(result, self._book),
+        )
 
     # ---- helpers -----------------------------------------------------------------------------
     def _cached(self, key: str) -> RecommendResponse | None:

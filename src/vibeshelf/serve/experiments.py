@@ -41,7 +41,8 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
         return load_recommender(
-            settings, runtime.store, str(version.target["recs_version"]), metrics.recommend_cache
+            settings, runtime.store, str(version.target["recs_version"]), metrics.recommend_cache,
+            metrics,
         )
 
     options = settings.experiment

@@ -113,10 +113,33 @@ class Metrics:
             "vibeshelf_experiment_clicks", "Click feedback per experiment version",
             ["surface", "version"], registry=r,
         )
+        self.stage_seconds = Histogram(
+            "vibeshelf_recommend_stage_seconds", "Time of each two-stage pipeline stage",
+            ["stage"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.candidates = Counter(
+            "vibeshelf_recommend_candidates", "Two-stage candidates proposed, by source",
+            ["source"], registry=r,
+        )
+        self.relaxations = Counter(
+            "vibeshelf_recommend_rule_relaxations",
+            "Business rules relaxed because the candidates could not meet them", registry=r,
+        )
         self.version_weight = Gauge(
             "vibeshelf_experiment_weight", "Traffic share (percent) of each version of a surface",
             ["surface", "version"], registry=r, multiprocess_mode="livemostrecent",
         )
+
+    def pipeline_ran(
+        self, timings_ms: dict[str, float], counts: dict[str, int], relaxations: int
+    ) -> None:
+        """One two-stage answer: each stage's time, the candidates per source, rule relaxations."""
+        for stage, ms in timings_ms.items():
+            self.stage_seconds.labels(stage).observe(ms / 1000)
+        for name, count in counts.items():
+            if name.startswith("source_"):
+                self.candidates.labels(name.removeprefix("source_")).inc(count)
+        self.relaxations.inc(relaxations)
 
     def version_served(self, surface: str, version: str, results: int, seconds: float) -> None:
         self.version_requests.labels(surface, version).inc()

@@ -14,7 +14,7 @@ from vibeshelf.recommend.schemas import (
     RecommendResponse,
     SimilarResponse,
 )
-from vibeshelf.recommend.service import UnknownBooksError
+from vibeshelf.recommend.service import NoRankerError, UnknownBooksError
 from vibeshelf.serve.auth import authorize_reader
 from vibeshelf.serve.deps import (
     OptionalCaller,
@@ -52,6 +52,8 @@ def api_recommend(
         return versioned_json(request, answer, answer.version)
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
+    except NoRankerError as exc:
+        raise HTTPException(503, str(exc)) from exc
     except StorageError as exc:
         log.error("interactions store unavailable: %s", exc)
         raise HTTPException(503, "the interactions store is unavailable") from exc

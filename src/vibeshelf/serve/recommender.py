@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 
+from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.neighbours import Content, vector_lookup
-from vibeshelf.recommend.service import RecommendService
+from vibeshelf.recommend.service import RecommendService, TwoStage
 from vibeshelf.recommend.sources import Profile
+from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.factory import open_interactions
+from vibeshelf.recommend.two_stage_answer import PipelineObserver
+from vibeshelf.recommend.twostage.books import book_facts
+from vibeshelf.recommend.twostage.boosts import make_boosts
+from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
+from vibeshelf.recommend.twostage.features import FeatureBuilder
+from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
+from vibeshelf.recommend.twostage.rules import make_rules
 from vibeshelf.settings import Settings
 from vibeshelf.storage.cache_backoff import CacheObserver
 from vibeshelf.storage.errors import StoreError
@@ -22,13 +31,14 @@ log = logging.getLogger(__name__)
 
 def load_recommender(
     settings: Settings, vector_store: VectorStore | None = None, version: str | None = None,
-    cache_observer: CacheObserver | None = None,
+    cache_observer: CacheObserver | None = None, pipeline_observer: PipelineObserver | None = None,
 ) -> RecommendService | None:
     """The service for model `version` (default: the current one), or None (logged) when missing.
 
     Content similarity uses `vector_store` (the served search index; opened from settings when not
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
-    Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`.
+    Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`; with
+    a ranker trained (`vibeshelf train ranker`), the two-stage pipeline answers too.
     """
     rec = settings.recommend
     try:
@@ -49,7 +59,41 @@ def load_recommender(
         "on" if content else "off",
     )
     cache = open_answer_cache(rec, cache_observer)
-    return RecommendService(model, store, content, cache, cache_observer)
+    two_stage = _two_stage(settings, model, store, pipeline_observer)
+    return RecommendService(
+        model, store, content, cache, cache_observer, two_stage, rec.ranking.pipeline
+    )
+
+
+def _two_stage(
+    settings: Settings, model: RecsModel, store: InteractionStore,
+    observer: PipelineObserver | None,
+) -> TwoStage | None:
+    """The two-stage pipeline over `model` with the current ranker, or None (logged) without one."""
+    ranking = settings.recommend.ranking
+    try:
+        from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
+    except ImportError as exc:  # the `ranker` extra (LightGBM) is not installed
+        log.info("two-stage recommendations off: %s", exc)
+        return None
+    try:
+        ranker = load_ranker(ranker_root(settings))
+    except FileNotFoundError as exc:
+        log.info("two-stage recommendations off: %s", exc)
+        return None
+    facts = book_facts(BookCatalog.load(settings.books_path))
+    source = str(model.metadata["source"])
+    pipeline = TwoStagePipeline(
+        AlsItemItemRetriever(model, ranking.candidates_per_source),
+        FeatureBuilder(model, facts),
+        ranker,
+        make_rules(ranking.rules),
+        make_boosts(ranking.boosts, settings.data_dir),
+        books=facts,
+        history=lambda user_id: store.history(source, user_id),
+    )
+    log.info("two-stage recommendations: ranker %s over model %s", ranker.version, model.version)
+    return TwoStage(pipeline, ranker.version, observer)
 
 
 def _content_source(

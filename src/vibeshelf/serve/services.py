@@ -71,7 +71,8 @@ class Services:
             if self.parts & {"search", "recommend"}:
                 store = self.runtime.store if self.runtime is not None else None
                 self.recommender = load_recommender(
-                    settings, store, cache_observer=self.metrics.recommend_cache
+                    settings, store, cache_observer=self.metrics.recommend_cache,
+                    pipeline_observer=self.metrics,
                 )
                 if self.recommender is not None:
                     stack.callback(self.recommender.close)
