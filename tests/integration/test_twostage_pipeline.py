@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import run_cli
 from tests.contracts.recommender import TEST_RECS, active_reader
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
+from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import RecommendRequest
 from vibeshelf.recommend.service import NoRankerError
@@ -212,4 +214,26 @@ def test_asking_for_two_stage_without_a_ranker_is_refused(recs_dir: Path) -> Non
     assert service is not None and service.health()["ranker"] is None
     with pytest.raises(NoRankerError, match="train ranker"):
         service.recommend(RecommendRequest(user_id="anyone", pipeline="two-stage"))
+    service.close()
+
+
+def test_a_recommend_version_can_be_the_two_stage_pipeline(
+    trained: tuple[Ranker, RankerReport], data_dir: Path, recs_dir: Path, tmp_path: Path
+) -> None:
+    """`models add --pipeline two-stage` records it in the version's target (refused without a
+    ranker); a service loaded for such a version answers two-stage by default."""
+    bare = tmp_path / "bare"
+    shutil.copytree(recs_dir, bare)
+    refused = run_cli("models", "add", "r-two", "--surface", "recommend", "--pipeline", "two-stage",
+                      data_dir=bare, check=False)
+    assert refused.returncode == 2 and "train ranker" in refused.stderr
+    assert load_recommender(Settings(data_dir=bare), pipeline="two-stage") is None
+    run_cli("models", "add", "r-two", "--surface", "recommend", "--pipeline", "two-stage",
+            data_dir=data_dir)
+    (version,) = RegistryFile(Settings(data_dir=data_dir).experiments_dir).read().versions
+    assert version.target["pipeline"] == "two-stage"
+    service = load_recommender(Settings(data_dir=data_dir), pipeline=version.target["pipeline"])
+    assert service is not None
+    answer = service.recommend(RecommendRequest(user_id=active_reader(service.model)))
+    assert answer.pipeline == "two-stage" and len(answer.recommendations) == 10
     service.close()

@@ -73,6 +73,9 @@ def models_add(
     recs_version: Annotated[
         str | None, typer.Option(help="recommend: a trained model dir under models/recs (default CURRENT).")
     ] = None,
+    pipeline: Annotated[
+        str, typer.Option(help="recommend: als, or two-stage (needs `vibeshelf train ranker`).")
+    ] = "als",
     candidates: Annotated[int | None, typer.Option(help="search: KNN candidates before ranking.")] = None,
     popularity_weight: Annotated[
         float | None, typer.Option(help="search: weight of the popularity term in ranking.")
@@ -88,7 +91,7 @@ def models_add(
     target, checksum, found = (
         _search_target(settings, candidates, popularity_weight)
         if surface == "search"
-        else _recommend_target(settings, recs_version)
+        else _recommend_target(settings, recs_version, pipeline)
     )
     try:
         version = ModelVersion(
@@ -249,9 +252,10 @@ def _search_target(
 
 
 def _recommend_target(
-    settings: Settings, recs_version: str | None
+    settings: Settings, recs_version: str | None, pipeline: str
 ) -> tuple[dict[str, Any], str, dict[str, float]]:
-    """A trained recs model dir (default CURRENT), its data checksum and holdout metrics."""
+    """A trained recs model dir (default CURRENT) and the pipeline serving it, its data checksum
+    and holdout metrics."""
     from vibeshelf.recommend.artifacts import (
         ModelNotFoundError,
         current_version,
@@ -267,6 +271,11 @@ def _recommend_target(
         meta = load_metadata(root, version)
     except ModelNotFoundError as exc:
         fail(str(exc))
+    if pipeline not in ("als", "two-stage"):
+        fail(f"--pipeline must be als or two-stage, not {pipeline!r}")
+    if pipeline == "two-stage" and current_version(settings.models_dir / "ranker") is None:
+        fail("no two-stage ranker: run `vibeshelf train ranker` first")
     als = (meta.get("metrics") or {}).get("als", {})
     found = {k: float(v) for k, v in als.items() if isinstance(v, int | float)}
-    return {"recs_version": version}, str(meta.get("data_checksum", "")), found
+    target = {"recs_version": version, "pipeline": pipeline}
+    return target, str(meta.get("data_checksum", "")), found

@@ -42,7 +42,7 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
     def recommend_version(version: ModelVersion) -> RecommendService | None:
         return load_recommender(
             settings, runtime.store, str(version.target["recs_version"]), metrics.recommend_cache,
-            metrics,
+            metrics, version.target.get("pipeline"),
         )
 
     options = settings.experiment

@@ -32,13 +32,16 @@ log = logging.getLogger(__name__)
 def load_recommender(
     settings: Settings, vector_store: VectorStore | None = None, version: str | None = None,
     cache_observer: CacheObserver | None = None, pipeline_observer: PipelineObserver | None = None,
+    pipeline: str | None = None,
 ) -> RecommendService | None:
     """The service for model `version` (default: the current one), or None (logged) when missing.
 
     Content similarity uses `vector_store` (the served search index; opened from settings when not
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
     Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`; with
-    a ranker trained (`vibeshelf train ranker`), the two-stage pipeline answers too.
+    a ranker trained (`vibeshelf train ranker`), the two-stage pipeline answers too. `pipeline`
+    (default `recommend.ranking.pipeline`) is what a request naming none gets; "two-stage"
+    without a ranker loads nothing (None, logged).
     """
     rec = settings.recommend
     try:
@@ -58,11 +61,14 @@ def load_recommender(
         model.metadata["source"],
         "on" if content else "off",
     )
-    cache = open_answer_cache(rec, cache_observer)
     two_stage = _two_stage(settings, model, store, pipeline_observer)
-    return RecommendService(
-        model, store, content, cache, cache_observer, two_stage, rec.ranking.pipeline
-    )
+    default = pipeline or rec.ranking.pipeline
+    if default == "two-stage" and two_stage is None:
+        log.warning("recommendations by two-stage disabled: no ranker loaded")
+        store.close()
+        return None
+    cache = open_answer_cache(rec, cache_observer)
+    return RecommendService(model, store, content, cache, cache_observer, two_stage, default)
 
 
 def _two_stage(
