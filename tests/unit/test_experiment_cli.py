@@ -36,7 +36,7 @@ def test_add_activate_pin_export_retire(data_dir: Path) -> None:
     assert cli("models", "add", "a", "--surface", "recommend", "--recs-version", "v1")[0] == 0
     assert cli("models", "add", "b", "--surface", "recommend", "--metric", "ctr_guess=0.1")[0] == 0
     b = RegistryFile(data_dir / "experiments").read().get("b")
-    assert b.target == {"recs_version": "v2"} and b.metrics == {"ndcg_at_10": 0.12, "ctr_guess": 0.1}
+    assert b.target == {"recs_version": "v2", "pipeline": "als"} and b.metrics == {"ndcg_at_10": 0.12, "ctr_guess": 0.1}
     assert b.data_checksum == "abc" and b.status == "registered"
     for name in ("a", "b"):
         assert cli("models", "activate", name)[0] == 0
@@ -97,7 +97,8 @@ def test_models_list_prints_an_aligned_table(data_dir: Path) -> None:
     assert [row.split()[1:5] for row in rows] == [
         ["a", "active", "100.00%", "no"], ["longer-name", "registered", "0.00%", "no"]
     ]
-    assert rows[0].endswith("recs_version=v1") and rows[1].endswith("recs_version=v2")
+    assert rows[0].endswith("recs_version=v1 pipeline=als")
+    assert rows[1].endswith("recs_version=v2 pipeline=als")
     assert "{" not in result.stdout and result.stderr == ""
 
 
