@@ -16,7 +16,7 @@ from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
 from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import RecommendRequest
-from vibeshelf.recommend.service import NoRankerError
+from vibeshelf.recommend.two_stage_answer import NoRankerError
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import make_boosts
 from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
@@ -199,6 +199,10 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     assert {s for b in books for s in b.sources} <= {"als", "item_item"}
     read = set(service.store.history(service.source, reader))
     assert not {b.book_id for b in books} & read
+    titles = {service.model.items.titles[service.model.item_index[b]] for b in read}
+    for book in books:  # a reason a reader can use: the closest book they read
+        assert book.reason.startswith("because you read "), book.reason
+        assert book.reason.removeprefix("because you read ").split("; ")[0] in titles
     facts = book_facts(BookCatalog.load(Settings(data_dir=data_dir).books_path))
     top_genres = Counter(facts[b.book_id].genre for b in books[:5])
     assert max(top_genres.values()) <= 3

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from vibeshelf.recommend.answer_cache import AnswerCache, answer_key
@@ -32,8 +32,12 @@ from vibeshelf.recommend.sources import (
     Profile,
 )
 from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore
-from vibeshelf.recommend.two_stage_answer import PipelineObserver, pipeline_report, two_stage_books
-from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
+from vibeshelf.recommend.two_stage_answer import (
+    NoRankerError,
+    TwoStage,
+    pipeline_report,
+    two_stage_books,
+)
 from vibeshelf.storage.cache_backoff import CacheObserver
 
 log = logging.getLogger(__name__)
@@ -49,22 +53,6 @@ class UnknownBooksError(LookupError):
     def __init__(self, ids: list[str]) -> None:
         super().__init__(f"unknown book id(s): {', '.join(ids[:10])}")
         self.ids = ids
-
-
-class NoRankerError(LookupError):
-    """The two-stage pipeline was asked for, and no ranker is loaded."""
-
-    def __init__(self) -> None:
-        super().__init__("no two-stage ranker is loaded: run `vibeshelf train ranker` first")
-
-
-@dataclass(frozen=True)
-class TwoStage:
-    """The loaded two-stage pipeline, its ranker's version, and who counts its stages."""
-
-    pipeline: TwoStagePipeline
-    ranker_version: str
-    observer: PipelineObserver | None = None
 
 
 class RecommendService:
@@ -237,10 +225,23 @@ class RecommendService:
             pipeline="two-stage",
             two_stage=pipeline_report(self.two_stage.ranker_version, result, request.debug),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
-            recommendations=two_stage_books(result, self._book),
+            recommendations=two_stage_books(
+                result, self._book, lambda ids: self._closest_read(request.user_id or "", ids)
+            ),
         )
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _closest_read(self, user_id: str, item_ids: list[str]) -> list[str]:
+        """For each book, "because you read" the reader's book with the most similar factors."""
+        anchors = self.als.anchors(Profile(user_id=user_id))
+        items = np.array([self.model.item_index[i] for i in item_ids], dtype=np.int64)
+        closest = self.als.explain(items, anchors)
+        ids = self.model.items.ids
+        return [
+            f"because you read {self._title(ids[c])}" if c >= 0 else "picked for you"
+            for c in closest
+        ]
+
     def _cached(self, key: str) -> RecommendResponse | None:
         if self.cache is None:
             return None

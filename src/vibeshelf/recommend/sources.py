@@ -133,7 +133,7 @@ class _FactorSource(CandidateSource):
             return None
         best = self.best_items(profile, vector, excluded, n)
         scores = self.model.item_factors[best] @ vector
-        because = self._explain(best, self.anchors(profile))
+        because = self.explain(best, self.anchors(profile))
         ids = self.model.items.ids
         return [
             Candidate(ids[i], unit_score(score), ids[b] if b >= 0 else None)
@@ -150,7 +150,7 @@ class _FactorSource(CandidateSource):
         """The n allowed items with the highest x . y_i, scored against every item."""
         return top_n(self.model.item_factors @ vector, excluded, n)
 
-    def _explain(self, items: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    def explain(self, items: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         """For each item, the anchor with the most similar factors (-1 when there are no anchors)."""
         if len(anchors) == 0 or len(items) == 0:
             return np.full(len(items), -1)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from vibeshelf.recommend.schemas import PipelineReport, RecommendedBook, RuleMove
-from vibeshelf.recommend.twostage.pipeline import PipelineResult
+from vibeshelf.recommend.twostage.pipeline import PipelineResult, TwoStagePipeline
+
+
+class NoRankerError(LookupError):
+    """The two-stage pipeline was asked for, and no ranker is loaded."""
+
+    def __init__(self) -> None:
+        super().__init__("no two-stage ranker is loaded: run `vibeshelf train ranker` first")
 
 
 class PipelineObserver(Protocol):
@@ -15,19 +23,32 @@ class PipelineObserver(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class TwoStage:
+    """The loaded two-stage pipeline, its ranker's version, and who counts its stages."""
+
+    pipeline: TwoStagePipeline
+    ranker_version: str
+    observer: PipelineObserver | None = None
+
+
 def two_stage_books(
-    result: PipelineResult, book: Callable[[str], dict[str, Any]]
+    result: PipelineResult, book: Callable[[str], dict[str, Any]],
+    because: Callable[[list[str]], list[str]],
 ) -> list[RecommendedBook]:
-    """Each ranked book with its sources, the ranker's score and the reasons rules and boosts gave."""
+    """Each ranked book with its sources, the ranker's score, and a reason a reader can use:
+    `because` (one line per book, e.g. the read book it is closest to), then what boosts and
+    rules did to it (the pipeline's first reason, the ranker's score and sources, is in fields)."""
+    lines = because([item.item_id for item in result.items])
     return [
         RecommendedBook(
             **book(item.item_id),
             score=round(min(1.0, max(0.0, item.score)), 4),
-            reason=item.reason,
+            reason="; ".join([line, *item.reasons[1:]]),
             sources=list(item.sources),
             ranker_score=round(item.ranker_score, 4),
         )
-        for item in result.items
+        for item, line in zip(result.items, lines, strict=True)
     ]
 
 

@@ -14,7 +14,8 @@ from vibeshelf.recommend.schemas import (
     RecommendResponse,
     SimilarResponse,
 )
-from vibeshelf.recommend.service import NoRankerError, UnknownBooksError
+from vibeshelf.recommend.service import UnknownBooksError
+from vibeshelf.recommend.two_stage_answer import NoRankerError
 from vibeshelf.serve.auth import authorize_reader
 from vibeshelf.serve.deps import (
     OptionalCaller,

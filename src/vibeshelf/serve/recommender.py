@@ -11,11 +11,11 @@ from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.neighbours import Content, vector_lookup
-from vibeshelf.recommend.service import RecommendService, TwoStage
+from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.factory import open_interactions
-from vibeshelf.recommend.two_stage_answer import PipelineObserver
+from vibeshelf.recommend.two_stage_answer import PipelineObserver, TwoStage
 from vibeshelf.recommend.twostage.books import book_facts
 from vibeshelf.recommend.twostage.boosts import make_boosts
 from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
@@ -89,9 +89,11 @@ def _two_stage(
         return None
     facts = book_facts(BookCatalog.load(settings.books_path))
     source = str(model.metadata["source"])
+    features = FeatureBuilder(model, facts)
+    features.book_table, features.genre_matrix  # noqa: B018  built now, not on the first request
     pipeline = TwoStagePipeline(
         AlsItemItemRetriever(model, ranking.candidates_per_source),
-        FeatureBuilder(model, facts),
+        features,
         ranker,
         make_rules(ranking.rules),
         make_boosts(ranking.boosts, settings.data_dir),
