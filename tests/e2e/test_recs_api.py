@@ -202,7 +202,7 @@ def test_more_like_this(api: httpx.Client, recs_model: RecsModel, read: bool) ->
         ("POST", "/api/recommend", {"user_id": "x", "cutoff": 101}, 422),
         ("POST", "/api/recommend", {"user_id": "x", "cutoff": "ten"}, 422),
         ("POST", "/api/recommend", {"user_id": "x", "pipeline": "three-stage"}, 422),
-        ("POST", "/api/recommend", {"liked": ["2"], "pipeline": "two-stage"}, 503),  # no ranker
+        ("POST", "/api/recommend", {"liked": ["2"], "pipeline": "two-stage"}, 422),  # no ranker
         ("GET", "/api/books/2/similar?limit=0", None, 422),
         ("POST", "/api/events", {"user_id": "x", "book_id": "nope"}, 404),
         ("POST", "/api/events", {"user_id": "x", "book_id": "2", "rating": 9}, 422),

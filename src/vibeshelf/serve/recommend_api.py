@@ -54,7 +54,7 @@ def api_recommend(
     except UnknownBooksError as exc:
         raise HTTPException(404, str(exc)) from exc
     except NoRankerError as exc:
-        raise HTTPException(503, str(exc)) from exc
+        raise HTTPException(422, str(exc)) from exc
     except StorageError as exc:
         log.error("interactions store unavailable: %s", exc)
         raise HTTPException(503, "the interactions store is unavailable") from exc
