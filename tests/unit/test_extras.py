@@ -101,3 +101,12 @@ def test_the_cli_exits_2_naming_the_extra(
     assert result.returncode == 2, result.stderr
     assert f"pip install 'vibeshelf[{extra}]'" in result.stderr
     assert "pw@" not in result.stderr
+
+
+def test_serving_and_the_cli_load_without_the_ranker_extra() -> None:
+    """`scripts/setup.sh` without --test installs no pandas, LightGBM or Feast: the app and the
+    CLI must still import (the two-stage pipeline is loaded only when a ranker is)."""
+    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ("pandas", "lightgbm", "feast"))
+    code = f"import sys; {blocked}; import vibeshelf.serve.app, vibeshelf.serve.recommender, vibeshelf.cli.app"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vibeshelf.recommend.schemas import PipelineReport, RecommendedBook, RuleMove
-from vibeshelf.recommend.twostage.pipeline import PipelineResult, TwoStagePipeline
+
+if TYPE_CHECKING:  # the pipeline needs the `ranker` extra (pandas); serving without it must load
+    from vibeshelf.recommend.twostage.pipeline import PipelineResult, TwoStagePipeline
 
 
 class NoRankerError(LookupError):

@@ -16,12 +16,6 @@ from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.two_stage_answer import PipelineObserver, TwoStage
-from vibeshelf.recommend.twostage.books import book_facts
-from vibeshelf.recommend.twostage.boosts import make_boosts
-from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
-from vibeshelf.recommend.twostage.features import FeatureBuilder
-from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
-from vibeshelf.recommend.twostage.rules import make_rules
 from vibeshelf.settings import Settings
 from vibeshelf.storage.cache_backoff import CacheObserver
 from vibeshelf.storage.errors import StoreError
@@ -78,8 +72,14 @@ def _two_stage(
     """The two-stage pipeline over `model` with the current ranker, or None (logged) without one."""
     ranking = settings.recommend.ranking
     try:
+        from vibeshelf.recommend.twostage.books import book_facts
+        from vibeshelf.recommend.twostage.boosts import make_boosts
+        from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
+        from vibeshelf.recommend.twostage.features import FeatureBuilder
+        from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
         from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
-    except ImportError as exc:  # the `ranker` extra (LightGBM) is not installed
+        from vibeshelf.recommend.twostage.rules import make_rules
+    except ImportError as exc:  # the `ranker` extra (LightGBM, pandas) is not installed
         log.info("two-stage recommendations off: %s", exc)
         return None
     try:
