@@ -23,6 +23,7 @@ from vibeshelf.config.core import (
     ServeSettings,
     StoreSettings,
 )
+from vibeshelf.config.analytics import AnalyticsSettings
 from vibeshelf.config.encode import AuthSettings, EncodeSettings
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.config.recommend import RecommendSettings
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     encode: EncodeSettings = EncodeSettings()
     recommend: RecommendSettings = RecommendSettings()
     experiment: ExperimentSettings = ExperimentSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     embeddings_dir: ClassVar[DataPath] = DataPath("embeddings")
     models_dir: ClassVar[DataPath] = DataPath("models")
     experiments_dir: ClassVar[DataPath] = DataPath("experiments")
+    analytics_dir: ClassVar[DataPath] = DataPath("analytics")
     features_dir: ClassVar[DataPath] = DataPath("features")  # the Feast repo and its sources
     logs_dir: ClassVar[DataPath] = DataPath("logs")
     lexical_dir: ClassVar[DataPath] = DataPath("lexical")  # BM25 builds, beside the vector index

@@ -16,7 +16,7 @@ import pytest
 
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import best_shares, update
-from vibeshelf.experiment.feedback.events import Counts
+from vibeshelf.analytics.events import Counts
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.split import bucket, choose
 

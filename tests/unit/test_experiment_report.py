@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vibeshelf.experiment.feedback.events import Counts
+from vibeshelf.analytics.events import Counts
 from vibeshelf.experiment.report import (
     HEIGHT,
     PAD,

@@ -12,6 +12,7 @@ import pytest
 
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.feedback.events import Feedback
+from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.experiment.feedback.factory import open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.router import ExperimentRouter
@@ -66,7 +67,10 @@ def make_router(registry_file: RegistryFile, loads: Counter[str]) -> ExperimentR
         return None if version.name == "broken" else FakeService(version.name)
 
     store = open_feedback("sqlite://", registry_file.directory)
-    return ExperimentRouter(registry_file, store, SETTINGS, {"search": load}, RecordingMetrics())
+    rollup = open_analytics_store("sqlite://", registry_file.directory)
+    return ExperimentRouter(
+        registry_file, store, rollup, SETTINGS, {"search": load}, RecordingMetrics()
+    )
 
 
 def test_versions_load_once_and_unloadable_ones_get_no_traffic(registry_file: RegistryFile) -> None:

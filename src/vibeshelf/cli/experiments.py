@@ -132,9 +132,9 @@ def _move(ctx: typer.Context, name: str, verb: Literal["activate", "retire"]) ->
 
 @experiments_app.command("update")
 def experiments_update(ctx: typer.Context) -> None:
-    """Recompute every surface's weights by Thompson sampling over the stored feedback."""
+    """Recompute every surface's weights by Thompson sampling over the analytics rollup."""
+    from vibeshelf.analytics.backends import open_analytics_store
     from vibeshelf.experiment.bandit import update_weights
-    from vibeshelf.experiment.feedback.factory import open_feedback
     from vibeshelf.storage.errors import StorageError
 
     settings = current_settings(ctx)
@@ -142,7 +142,7 @@ def experiments_update(ctx: typer.Context) -> None:
     if not registry_file.exists():
         fail("no experiment registry: add versions with `vibeshelf models add`")
     try:
-        store = open_feedback(settings.experiment.feedback_url, settings.experiments_dir)
+        store = open_analytics_store(settings.analytics.store_url, settings.analytics_dir)
         try:
             result = update_weights(
                 registry_file, store, settings.experiment, np.random.default_rng(settings.experiment.seed)

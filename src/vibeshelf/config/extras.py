@@ -10,6 +10,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "redis": ("redis",),
     "server": ("gunicorn", "uvicorn_worker"),
     "ranker": ("lightgbm", "feast"),
+    "analytics": ("celery", "redis"),
     "train": ("torch", "onnx"),
 }
 

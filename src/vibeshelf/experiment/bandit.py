@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from vibeshelf.config.experiment import ExperimentSettings
-from vibeshelf.experiment.feedback.events import Counts
-from vibeshelf.experiment.feedback.store import FeedbackStore
+from vibeshelf.analytics.events import Counts
+from vibeshelf.analytics.store import AnalyticsStore
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
 from vibeshelf.experiment.split import TOTAL
 
@@ -68,8 +68,8 @@ def update(
 
 
 def update_weights(
-    registry_file: RegistryFile, store: FeedbackStore, settings: ExperimentSettings,
+    registry_file: RegistryFile, store: AnalyticsStore, settings: ExperimentSettings,
     rng: np.random.Generator,
 ) -> dict[str, dict[str, float]]:
-    """One bandit update of every surface from the counts in the feedback store."""
+    """One bandit update of every surface from the counts in the analytics rollup."""
     return update(registry_file, {s: store.counts(s) for s in SURFACES}, settings, rng)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
-from vibeshelf.experiment.feedback.events import Counts
-from vibeshelf.experiment.feedback.store import FeedbackStore
+from vibeshelf.analytics.events import Counts
+from vibeshelf.analytics.store import AnalyticsStore
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
 
 Z95 = 1.959964
@@ -30,8 +30,9 @@ def wilson(clicks: int, impressions: int, z: float = Z95) -> tuple[float, float]
     return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
-def experiment_report(registry_file: RegistryFile, store: FeedbackStore) -> dict[str, Any]:
-    """Every surface's versions with their traffic, figures and weight history."""
+def experiment_report(registry_file: RegistryFile, store: AnalyticsStore) -> dict[str, Any]:
+    """Every surface's versions with their traffic, figures (from the daily rollup) and weight
+    history."""
     registry = registry_file.read()
     surfaces: dict[str, Any] = {}
     for surface in SURFACES:
@@ -62,7 +63,7 @@ def experiment_report(registry_file: RegistryFile, store: FeedbackStore) -> dict
 
 
 def cumulative(buckets: list[tuple[datetime, Counts]]) -> list[dict[str, Any]]:
-    """Per time bucket: impressions, clicks and CTR of every list served by the bucket's end."""
+    """Per day: impressions, clicks and CTR of every list served by the day's end."""
     out: list[dict[str, Any]] = []
     shown = clicked = 0
     for start, counts in buckets:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vibeshelf.analytics.store import AnalyticsStore
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import update_weights
 from vibeshelf.experiment.feedback.events import Feedback, Served
@@ -38,10 +39,12 @@ class ExperimentRouter:
     `loaders[surface]` builds a version's service (None when it cannot be served); the registry
     file is re-read when it changes on disk, so `vibeshelf models`/`experiments` reach running
     workers without a restart. A retired version is dropped at once and never chosen again.
+    `store` guards feedback (what was served to which session); `rollup` holds the counts.
     """
 
     registry_file: RegistryFile
     store: FeedbackStore
+    rollup: AnalyticsStore
     settings: ExperimentSettings
     loaders: Mapping[str, Loader]
     metrics: VersionMetrics
@@ -118,9 +121,9 @@ class ExperimentRouter:
         ]
 
     def update(self) -> dict[str, dict[str, float]]:
-        """One bandit update from the stored feedback (the periodic task's body)."""
+        """One bandit update from the analytics rollup (the periodic task's body)."""
         with self._lock:
-            return update_weights(self.registry_file, self.store, self.settings, self._rng)
+            return update_weights(self.registry_file, self.rollup, self.settings, self._rng)
 
     def timed(self, surface: str, unit_id: str, call: Callable[[Any], Any]) -> tuple[str, Any, float]:
         """Pick a version, run `call(service)`, and return the version, the result and seconds."""
@@ -134,6 +137,7 @@ class ExperimentRouter:
             _close(service)
         self._services.clear()
         self.store.close()
+        self.rollup.close()
 
 
 def _close(service: Any) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.experiment.feedback.events import Retention
 from vibeshelf.experiment.feedback.factory import open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile
@@ -48,8 +49,9 @@ def load_experiments(settings: Settings, runtime: Runtime, metrics: Metrics) -> 
     options = settings.experiment
     retention = Retention(options.served_max_rows, options.served_max_days)
     store = open_feedback(options.feedback_url, settings.experiments_dir, retention)
+    rollup = open_analytics_store(settings.analytics.store_url, settings.analytics_dir)
     loaders = {"search": search_version, "recommend": recommend_version}
-    return ExperimentRouter(registry_file, store, settings.experiment, loaders, metrics)
+    return ExperimentRouter(registry_file, store, rollup, settings.experiment, loaders, metrics)
 
 
 class LiveExperiments:

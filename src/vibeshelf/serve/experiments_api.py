@@ -27,6 +27,7 @@ from vibeshelf.serve.deps import (
     Signer,
     require_experiments,
 )
+from vibeshelf.serve import served_events
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import presented_session
 from vibeshelf.serve.sessions import SessionSigner
@@ -71,6 +72,7 @@ def record_feedback(
     except StorageError as exc:
         log.error("feedback store unavailable: %s", exc)
         raise HTTPException(503, "the feedback store is unavailable") from exc
+    served_events.fed_back(request, feedback, served)
     return FeedbackResponse(surface=served.surface, version=served.version)
 
 
@@ -108,7 +110,7 @@ def follow_result(
 @router.get("/api/experiments")
 def api_experiments(experiments: Experiments) -> dict[str, Any]:
     """Per surface and version: status, weight, impressions, clicks, CTR and its 95% interval, history."""
-    return experiment_report(experiments.registry_file, experiments.store)
+    return experiment_report(experiments.registry_file, experiments.rollup)
 
 
 @router.get("/experiments", response_class=HTMLResponse, include_in_schema=False)

@@ -1,5 +1,5 @@
 """Prometheus metrics at /metrics: requests, latency, errors, batches, cache hits, encode protocols,
-experiment versions."""
+experiment versions, the analytics queue."""
 
 from __future__ import annotations
 
@@ -129,6 +129,28 @@ class Metrics:
             "vibeshelf_experiment_weight", "Traffic share (percent) of each version of a surface",
             ["surface", "version"], registry=r, multiprocess_mode="livemostrecent",
         )
+
+        self.analytics_drops = Counter(
+            "vibeshelf_analytics_dropped", "Analytics events dropped: queue full, store or broker down",
+            ["reason"], registry=r,
+        )
+        self.analytics_writes = Counter(
+            "vibeshelf_analytics_written", "Analytics events written to the store or the broker",
+            registry=r,
+        )
+        self.analytics_queue = Gauge(
+            "vibeshelf_analytics_queue_depth", "Analytics events waiting in this worker's queue",
+            registry=r, multiprocess_mode="livesum",
+        )
+
+    def analytics_dropped(self, reason: str, events: int) -> None:
+        self.analytics_drops.labels(reason).inc(events)
+
+    def analytics_written(self, events: int) -> None:
+        self.analytics_writes.inc(events)
+
+    def analytics_depth(self, depth: int) -> None:
+        self.analytics_queue.set(depth)
 
     def pipeline_ran(
         self, timings_ms: dict[str, float], counts: dict[str, int], relaxations: int

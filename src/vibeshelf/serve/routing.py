@@ -3,6 +3,7 @@ and the signed reader session that a request is served under."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, Response
@@ -13,6 +14,7 @@ from vibeshelf.recommend.schemas import RecommendRequest, RecommendResponse
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.search.schemas import SearchParams, SearchResponse
 from vibeshelf.search.service import SearchService
+from vibeshelf.serve import served_events
 from vibeshelf.serve.sessions import Session, SessionSigner
 
 VERSION_HEADER = "X-Vibeshelf-Version"
@@ -62,18 +64,24 @@ def run_search(
     split: Split | None,
 ) -> SearchResponse:
     """Search by the version this reader's session is routed to in `split`, or by `search`
-    without one; the query log names the session only when it came back signed."""
+    without one; the query log names the session only when it came back signed. The list served
+    goes to analytics."""
     session = reader_session(request, signer)
     logged = session.id if session.returning else None
     if split is None:
-        return search.search(params, logged)
-    name, response, seconds = split.experiments.timed(
-        "search", session.id, lambda service: service.search(params, logged)
-    )
-    response.version = name
-    split.experiments.served(
-        "search", name, response.request_id, len(response.results), seconds, session.id
-    )
+        started = time.perf_counter()
+        response = search.search(params, logged)
+        seconds = time.perf_counter() - started
+    else:
+        name, response, seconds = split.experiments.timed(
+            "search", session.id, lambda service: service.search(params, logged)
+        )
+        response.version = name
+        split.experiments.served(
+            "search", name, response.request_id, len(response.results), seconds, session.id
+        )
+    books = (r.book_id for r in response.results)
+    served_events.served(request, "search", response.request_id, response.version, books, seconds)
     return response
 
 
@@ -81,18 +89,26 @@ def run_recommend(
     request: Request, body: RecommendRequest, default: RecommendService | None, split: Split | None
 ) -> RecommendResponse:
     """Recommend by the reader's routed version in `split`, or by `default` without one (503 if
-    none)."""
+    none). The list served goes to analytics."""
     if split is None:
         if default is None:
             raise HTTPException(503, NO_RECOMMENDER)
-        return default.recommend(body)
-    session = reader_session(request, split.signer)
-    name, response, seconds = split.experiments.timed(
-        "recommend", body.user_id or session.id, lambda service: service.recommend(body)
-    )
-    response.version = name
-    split.experiments.served(
-        "recommend", name, response.request_id, len(response.recommendations), seconds, session.id
+        started = time.perf_counter()
+        response = default.recommend(body)
+        seconds = time.perf_counter() - started
+    else:
+        session = reader_session(request, split.signer)
+        name, response, seconds = split.experiments.timed(
+            "recommend", body.user_id or session.id, lambda service: service.recommend(body)
+        )
+        response.version = name
+        split.experiments.served(
+            "recommend", name, response.request_id, len(response.recommendations), seconds,
+            session.id,
+        )
+    books = (r.book_id for r in response.recommendations)
+    served_events.served(
+        request, "recommend", response.request_id, response.version, books, seconds
     )
     return response
 

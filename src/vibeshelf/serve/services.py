@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
 
+from vibeshelf.analytics.pipeline import start_sink
+from vibeshelf.analytics.sink import QueueSink
 from vibeshelf.embed.encoder import Encoder, load_encoder
 from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.service import RecommendService
@@ -45,6 +47,7 @@ class Services:
     runtime: Runtime | None = None
     recommender: RecommendService | None = None
     experiments: LiveExperiments | None = None
+    analytics: QueueSink | None = None
     encode: EncodeApi | None = None
 
     @classmethod
@@ -63,6 +66,9 @@ class Services:
         block runs; then close them, the last loaded first."""
         settings = self.settings
         async with AsyncExitStack() as stack:
+            if self.parts & {"search", "recommend"} and settings.analytics.enabled:
+                self.analytics = start_sink(settings, self.metrics)
+                stack.callback(self.analytics.close)  # closed last: drains what was accepted
             if "search" in self.parts:
                 self.runtime = runtime or Runtime.load(settings)
                 stack.callback(self.runtime.close)

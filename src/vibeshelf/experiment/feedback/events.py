@@ -1,4 +1,4 @@
-"""Reader feedback on a served request, what a version was served, and the counts reports read."""
+"""Reader feedback on a served request, and what the request was served by."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Event = Literal["impression", "click", "add_to_shelf", "rating"]
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Served result lists (impressions) of one version, and how many of them got a click."""
-
-    impressions: int = 0
-    clicks: int = 0
 
 
 class Feedback(BaseModel):
@@ -40,10 +32,11 @@ class FeedbackLimitError(ValueError):
 
 
 class Served(BaseModel):
-    """A served request: its surface and the version that answered it."""
+    """A served request: its surface, the version that answered it and its day (UTC)."""
 
     surface: str
     version: str
+    day: str
 
 
 @dataclass(frozen=True)

@@ -23,24 +23,10 @@ PRUNE = (
     "DELETE FROM vibeshelf_served WHERE ts < ?",
 )
 SERVED = (
-    "SELECT s.surface, s.version, s.results, x.session FROM vibeshelf_served s "
+    "SELECT s.surface, s.version, s.results, x.session, s.ts FROM vibeshelf_served s "
     "LEFT JOIN vibeshelf_served_session x ON x.request_id = s.request_id WHERE s.request_id = ?"
 )
 SESSION_EVENTS = (
     "SELECT COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served_session x "
     "ON x.request_id = f.request_id WHERE x.session = ? AND f.ts >= ?"
-)
-CLICKED = (
-    "SUM(CASE WHEN EXISTS (SELECT 1 FROM vibeshelf_feedback f "
-    "WHERE f.request_id = s.request_id AND f.event = 'click') THEN 1 ELSE 0 END)"
-)
-SHOWN = "FROM vibeshelf_served s WHERE s.surface = ? AND s.results > 0"
-COUNTS = f"SELECT s.version, COUNT(*), {CLICKED} {SHOWN} GROUP BY s.version"
-SPAN = f"SELECT MIN(s.ts), MAX(s.ts) {SHOWN}"
-# Timestamps are ISO 8601 text in UTC, so a prefix is a time bucket: second, minute, hour, day.
-BUCKETS = ((19, 1), (16, 60), (13, 3_600), (10, 86_400))
-TS_TEMPLATE = "0000-01-01T00:00:00"
-EVENTS = (
-    "SELECT s.version, f.event, COUNT(*) FROM vibeshelf_feedback f JOIN vibeshelf_served s "
-    "ON s.request_id = f.request_id WHERE s.surface = ? GROUP BY s.version, f.event"
 )

@@ -1,4 +1,4 @@
-"""The feedback store: SQL shared by the SQLite and PostgreSQL backends, committed on reply."""
+"""The feedback store: served requests and the feedback on them, committed before the reply."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 from vibeshelf.experiment.feedback import schema
 from vibeshelf.experiment.feedback.events import (
-    Counts,
     DuplicateFeedbackError,
     Feedback,
     FeedbackLimitError,
@@ -18,9 +17,6 @@ from vibeshelf.experiment.feedback.events import (
     Served,
     UnknownRequestError,
 )
-
-MAX_BUCKETS = 120
-
 
 class FeedbackStore(ABC):
     """SQL shared by both backends; a subclass supplies the connection and its transactions."""
@@ -43,11 +39,6 @@ class FeedbackStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the connection."""
-
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock, self._transaction() as cursor:
-            cursor.execute(sql.replace("?", self.placeholder), params)
-            return list(cursor.fetchall()) if cursor.description else []
 
     def record_served(
         self, request_id: str, surface: str, version: str, results: int, session: str | None = None
@@ -110,7 +101,7 @@ class FeedbackStore(ABC):
                         f"{feedback.request_id!r} was recorded already"
                     ) from exc
                 raise
-        return Served(surface=row[0], version=row[1])
+        return Served(surface=row[0], version=row[1], day=row[4][:10])
 
     def _check_rate(self, cursor: Any, session: str, per_hour: int) -> None:
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
@@ -120,46 +111,7 @@ class FeedbackStore(ABC):
                 f"this session sent {per_hour} feedback events in the last hour"
             )
 
-    def counts(self, surface: str) -> dict[str, Counts]:
-        """Per version: result lists served (impressions) and those with at least one click."""
-        return {v: Counts(int(n), int(c or 0)) for v, n, c in self._run(schema.COUNTS, (surface,))}
-
-    def timeline(self, surface: str) -> dict[str, list[tuple[datetime, Counts]]]:
-        """Per version, oldest first: (bucket start, result lists served in it and those clicked).
-
-        The bucket is the shortest of a second, minute, hour or day that gives at most
-        MAX_BUCKETS buckets over the surface's served span.
-        """
-        [(first, last)] = self._run(schema.SPAN, (surface,))
-        if first is None:
-            return {}
-        span = (_parse(last) - _parse(first)).total_seconds()
-        buckets = schema.BUCKETS
-        chars = next((n for n, unit in buckets if span / unit < MAX_BUCKETS), buckets[-1][0])
-        bucket = f"SUBSTR(s.ts, 1, {chars})"
-        rows = self._run(
-            f"SELECT s.version, {bucket}, COUNT(*), {schema.CLICKED} {schema.SHOWN} "
-            f"GROUP BY s.version, {bucket} ORDER BY 2",
-            (surface,),
-        )
-        out: dict[str, list[tuple[datetime, Counts]]] = {}
-        for version, prefix, n, clicked in rows:
-            start = _parse(prefix + schema.TS_TEMPLATE[len(prefix) :])
-            out.setdefault(version, []).append((start, Counts(int(n), int(clicked or 0))))
-        return out
-
-    def events(self, surface: str) -> dict[str, dict[str, int]]:
-        """Per version: feedback events by kind."""
-        out: dict[str, dict[str, int]] = {}
-        for version, event, n in self._run(schema.EVENTS, (surface,)):
-            out.setdefault(version, {})[event] = int(n)
-        return out
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
-
-def _parse(ts: str) -> datetime:
-    """A stored timestamp (or bucket start) as an aware UTC datetime."""
-    return datetime.fromisoformat(ts[:19]).replace(tzinfo=UTC)

@@ -1,0 +1,116 @@
+"""The analytics store: a batch of events written with its rollup in one transaction, and the
+rollup read back per surface and version."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from vibeshelf.analytics import schema
+from vibeshelf.analytics.events import Counts, Event, FeedbackEvent, ServedEvent
+
+Key = tuple[str, str, str, int]  # day, surface, version, position
+
+
+class AnalyticsStore(ABC):
+    """SQL shared by the SQLite and PostgreSQL backends; a subclass supplies the transactions."""
+
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """A cursor inside BEGIN ... COMMIT (ROLLBACK on error), errors as StorageError."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.placeholder)
+
+    def write(self, events: Iterable[Event]) -> int:
+        """Insert the events not stored yet and add them to the daily rollup, all in one
+        transaction (a repeated event counts once); returns how many were new."""
+        lists: Counter[Key] = Counter()
+        clicks: Counter[Key] = Counter()
+        kinds: Counter[tuple[str, str, str, str]] = Counter()
+        new = 0
+        with self._lock, self._transaction() as cursor:
+            for event in events:
+                if isinstance(event, ServedEvent):
+                    new += self._served(cursor, event, lists)
+                else:
+                    new += self._feedback(cursor, event, clicks, kinds)
+            for key in lists.keys() | clicks.keys():
+                served, clicked = lists[key], clicks[key]
+                ctr = clicked / served if served else None
+                cursor.execute(self._sql(schema.ADD_DAILY), (*key, served, clicked, ctr))
+            for key, n in kinds.items():
+                cursor.execute(self._sql(schema.ADD_EVENTS), (*key, n))
+        return new
+
+    def _served(self, cursor: Any, event: ServedEvent, lists: Counter[Key]) -> int:
+        row = (event.request_id, event.surface, event.version, len(event.items), event.latency_ms,
+               event.ts)
+        cursor.execute(self._sql(schema.INSERT_SERVED), row)
+        if cursor.rowcount != 1:
+            return 0
+        cursor.executemany(self._sql(schema.INSERT_ITEM), [
+            (event.request_id, position, book) for position, book in enumerate(event.items, 1)
+        ])
+        for position in range(1 if event.items else 0, len(event.items) + 1):
+            lists[(event.day, event.surface, event.version, position)] += 1
+        return 1
+
+    def _feedback(
+        self, cursor: Any, event: FeedbackEvent, clicks: Counter[Key],
+        kinds: Counter[tuple[str, str, str, str]],
+    ) -> int:
+        row = (event.request_id, event.position, event.event, event.value, event.surface,
+               event.version, event.served_day, event.ts)
+        cursor.execute(self._sql(schema.INSERT_FEEDBACK), row)
+        if cursor.rowcount != 1:
+            return 0
+        kinds[(event.served_day, event.surface, event.version, event.event)] += 1
+        if event.event == "click":
+            clicks[(event.served_day, event.surface, event.version, event.position)] += 1
+            cursor.execute(self._sql(schema.CLICKS_OF), (event.request_id,))
+            if cursor.fetchone()[0] == 1:  # the list's first click
+                clicks[(event.served_day, event.surface, event.version, 0)] += 1
+        return 1
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock, self._transaction() as cursor:
+            cursor.execute(self._sql(sql), params)
+            return list(cursor.fetchall())
+
+    def timeline(self, surface: str) -> dict[str, list[tuple[datetime, Counts]]]:
+        """Per version, oldest first: (day, result lists served that day, and those clicked)."""
+        out: dict[str, list[tuple[datetime, Counts]]] = {}
+        for version, day, served, clicked in self._rows(schema.LISTS, (surface,)):
+            start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+            out.setdefault(version, []).append((start, Counts(int(served), int(clicked))))
+        return out
+
+    def counts(self, surface: str) -> dict[str, Counts]:
+        """Per version: result lists served (impressions) and those with at least one click."""
+        out: dict[str, Counts] = {}
+        for version, days in self.timeline(surface).items():
+            shown, clicked = (sum(c.impressions for _, c in days), sum(c.clicks for _, c in days))
+            out[version] = Counts(shown, clicked)
+        return out
+
+    def events(self, surface: str) -> dict[str, dict[str, int]]:
+        """Per version: feedback events by kind."""
+        out: dict[str, dict[str, int]] = {}
+        for version, event, n in self._rows(schema.EVENTS, (surface,)):
+            out.setdefault(version, {})[event] = int(n)
+        return out
