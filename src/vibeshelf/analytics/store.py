@@ -66,7 +66,7 @@ class AnalyticsStore(ABC):
         cursor.executemany(self._sql(schema.INSERT_ITEM), [
             (event.request_id, position, book) for position, book in enumerate(event.items, 1)
         ])
-        for position in range(1 if event.items else 0, len(event.items) + 1):
+        for position in range(len(event.items) + 1) if event.items else ():  # 0: the list
             lists[(event.day, event.surface, event.version, position)] += 1
         return 1
 

@@ -22,6 +22,7 @@ from vibeshelf.cli.search import eval_search_cmd, search
 from vibeshelf.cli.serve import serve
 from vibeshelf.cli.settings import read_settings
 from vibeshelf.cli.two_tower import eval_two_tower_cmd, train_two_tower_cmd
+from vibeshelf.cli.worker import worker
 from vibeshelf.logs import command_log_level, configure_logging
 
 app = typer.Typer(
@@ -42,7 +43,7 @@ for group, name in (
     (models_app, "models"), (experiments_app, "experiments"), (features_app, "features"),
 ):
     app.add_typer(group, name=name)
-for command in (embed, index, search, serve, demo):
+for command in (embed, index, search, serve, demo, worker):
     app.command()(command)
 
 
