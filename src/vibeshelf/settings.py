@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vibeshelf.config.analytics import AnalyticsSettings
 from vibeshelf.config.core import (
     CatalogSettings,
     EmbedSettings,
@@ -23,7 +24,6 @@ from vibeshelf.config.core import (
     ServeSettings,
     StoreSettings,
 )
-from vibeshelf.config.analytics import AnalyticsSettings
 from vibeshelf.config.encode import AuthSettings, EncodeSettings
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.config.recommend import RecommendSettings

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vibeshelf.analytics.events import Counts
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.bandit import best_shares, update
-from vibeshelf.analytics.events import Counts
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.split import bucket, choose
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from vibeshelf.analytics.backends import open_analytics_store
+from vibeshelf.analytics.events import Event, FeedbackEvent, ServedEvent
+from vibeshelf.analytics.events import now as now_ts
 from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.feedback.events import Feedback
-from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.experiment.feedback.factory import open_feedback
 from vibeshelf.experiment.registry import ModelVersion, RegistryFile, now
 from vibeshelf.experiment.router import ExperimentRouter
@@ -100,13 +102,19 @@ def test_registry_changes_reach_the_router_and_retired_versions_close(
 
 def test_feedback_and_bandit_update_through_the_router(registry_file: RegistryFile) -> None:
     router = make_router(registry_file, Counter())
+    analytics: list[Event] = []  # what the serving app hands its analytics sink
     for i in range(30):
         name, _ = router.pick("search", f"reader-{i}")
         router.served("search", name, f"req-{i}", 10, 0.001, f"session-{i}")
+        analytics.append(ServedEvent(f"req-{i}", "search", name, ("x",) * 10, 1.0, now_ts()))
         if name == "b":
             click = Feedback(request_id=f"req-{i}", position=1, event="click")
-            router.feedback(click, f"session-{i}")
+            served = router.feedback(click, f"session-{i}")
+            analytics.append(FeedbackEvent(
+                f"req-{i}", "search", served.version, 1, "click", None, served.day, now_ts()
+            ))
     assert router.metrics.clicks["b"] > 0 and router.metrics.clicks["a"] == 0  # type: ignore[attr-defined]
+    router.rollup.write(analytics)
     weights = router.update()["search"]
     assert weights["b"] > 49.0 and sum(weights.values()) == pytest.approx(100.0)
     assert registry_file.history("search")[-1]["reason"] == "bandit"

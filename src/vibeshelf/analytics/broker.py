@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery  # type: ignore[import-untyped]
 
 from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.analytics.events import Event, decode, encode

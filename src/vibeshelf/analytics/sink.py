@@ -14,7 +14,7 @@ from vibeshelf.analytics.events import Event
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[list[Event]], None]
+Deliver = Callable[[list[Event]], object]
 _STOP = object()
 
 
@@ -90,7 +90,7 @@ class QueueSink:
     def _send(self, batch: list[Event]) -> None:
         try:
             self._deliver(batch)
-        except Exception as exc:  # a store or broker outage must not end the writer
+        except Exception as exc:  # noqa: BLE001 - no failure may end the writer (close waits on it)
             log.error("analytics: %d events dropped (%s): %s", len(batch), self._failure, exc)
             self._observer.analytics_dropped(self._failure, len(batch))
         else:

@@ -53,8 +53,8 @@ class AnalyticsStore(ABC):
                 served, clicked = lists[key], clicks[key]
                 ctr = clicked / served if served else None
                 cursor.execute(self._sql(schema.ADD_DAILY), (*key, served, clicked, ctr))
-            for key, n in kinds.items():
-                cursor.execute(self._sql(schema.ADD_EVENTS), (*key, n))
+            for kind, n in kinds.items():
+                cursor.execute(self._sql(schema.ADD_EVENTS), (*kind, n))
         return new
 
     def _served(self, cursor: Any, event: ServedEvent, lists: Counter[Key]) -> int:

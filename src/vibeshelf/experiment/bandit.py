@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.analytics.events import Counts
 from vibeshelf.analytics.store import AnalyticsStore
+from vibeshelf.config.experiment import ExperimentSettings
 from vibeshelf.experiment.registry import SURFACES, RegistryFile
 from vibeshelf.experiment.split import TOTAL
 

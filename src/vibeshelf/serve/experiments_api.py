@@ -20,6 +20,7 @@ from vibeshelf.experiment.feedback.events import (
 )
 from vibeshelf.experiment.report import experiment_report, surface_charts
 from vibeshelf.experiment.router import ExperimentRouter
+from vibeshelf.serve import served_events
 from vibeshelf.serve.deps import (
     Experiments,
     OptionalExperiments,
@@ -27,7 +28,6 @@ from vibeshelf.serve.deps import (
     Signer,
     require_experiments,
 )
-from vibeshelf.serve import served_events
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import presented_session
 from vibeshelf.serve.sessions import SessionSigner

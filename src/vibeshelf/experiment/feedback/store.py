@@ -18,6 +18,7 @@ from vibeshelf.experiment.feedback.events import (
     UnknownRequestError,
 )
 
+
 class FeedbackStore(ABC):
     """SQL shared by both backends; a subclass supplies the connection and its transactions."""
 
