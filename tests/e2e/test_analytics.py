@@ -1,6 +1,7 @@
 """Analytics through the HTTP app: served searches and recommendations land in the store with
-their items and positions; in Celery mode a real `vibeshelf worker` on a real Valkey broker
-writes them; a broker that is down costs counted drops, never a reply."""
+their items and positions; SIGTERM to gunicorn drains the queues; in Celery mode a real
+`vibeshelf worker` on a real Valkey broker writes them; a broker that is down costs counted
+drops, never a reply."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import VIBESHELF, free_port, run_cli
+from tests.conftest import VIBESHELF, Server, free_port, run_cli
 from tests.processes import stop_process
 from tests.redis_server import redis_server
 from vibeshelf.serve.app import create_app
@@ -113,3 +115,19 @@ def test_a_broker_outage_is_a_counted_drop_not_an_error(data_dir: Path) -> None:
         assert client.get("/api/search", params=QUERY).status_code == 200
         assert time.perf_counter() - started < 5
         assert wait_for(lambda: dropped(client) >= 1, timeout=15)
+
+
+def test_sigterm_to_gunicorn_drains_every_worker_queue(data_dir: Path) -> None:
+    """Events held in the queues (a batch gathers for 60 s here) are written when gunicorn's
+    workers exit on SIGTERM, before the processes end."""
+    env = {"VIBESHELF_ANALYTICS__FLUSH_SECONDS": "60", "VIBESHELF_ANALYTICS__BATCH_SIZE": "100000",
+           "VIBESHELF_AUTH__API_KEYS": "{}"}  # searches need none
+    server = Server(data_dir, free_port(), env=env, cli_args=("--workers", "2", "--no-auth"))
+    try:
+        server.wait_ready()
+        ids = [httpx.get(f"{server.url}/api/search", params=QUERY, timeout=30).json()["request_id"]
+               for _ in range(20)]
+        assert not any(stored_items(data_dir, rid) for rid in ids)  # still queued
+    finally:
+        server.stop()
+    assert all(stored_items(data_dir, rid) for rid in ids)
