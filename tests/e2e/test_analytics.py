@@ -10,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import VIBESHELF, Server, free_port, run_cli
+from tests.e2e.test_experiments import wait_for
 from tests.processes import stop_process
 from tests.redis_server import redis_server
 from vibeshelf.serve.app import create_app
@@ -62,15 +62,6 @@ def served_lists(client: TestClient) -> dict[str, list[tuple[int, str]]]:
     return {rid: list(enumerate(books, 1)) for rid, books in lists.items()}
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_served_searches_and_recommendations_land_in_the_store(data_dir: Path) -> None:
     with TestClient(create_app(settings(data_dir))) as client:
         lists = served_lists(client)
@@ -94,7 +85,7 @@ def test_a_celery_worker_writes_what_the_app_publishes(data_dir: Path, tmp_path:
             with TestClient(create_app(settings(data_dir, broker_url=broker))) as client:
                 lists = served_lists(client)
             landed = wait_for(lambda: all(
-                stored_items(data_dir, rid) == items for rid, items in lists.items()))
+                stored_items(data_dir, rid) == items for rid, items in lists.items()), timeout=30)
             assert landed, worker.stdout.read() if worker.poll() is not None else "not written"
         finally:
             stop_process(worker)

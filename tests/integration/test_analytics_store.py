@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,35 +10,32 @@ import pytest
 from tests.contracts.analytics_store import AnalyticsStoreContract, served
 from tests.contracts.opened_store import SqliteFileStore
 from tests.contracts.reconnecting_store import ReconnectingStoreContract
-from vibeshelf.analytics.backends import (
-    PostgresAnalyticsStore,
-    SqliteAnalyticsStore,
-    open_analytics_store,
-)
+from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.analytics.store import AnalyticsStore
+
+
+def committed_rows(store: AnalyticsStore, sql: str) -> list[tuple[Any, ...]]:
+    with store._transaction() as cursor:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
 
 
 class TestSqliteAnalyticsStore(SqliteFileStore, AnalyticsStoreContract):
     def open_store(self, directory: Path) -> AnalyticsStore:
         store = open_analytics_store("sqlite://", directory)
-        assert isinstance(store, SqliteAnalyticsStore)
-        assert store.path == directory / "analytics.sqlite3"
+        assert (directory / "analytics.sqlite3").is_file()
         return store
 
     def rows(self, store: AnalyticsStore, sql: str) -> list[tuple[Any, ...]]:
-        assert isinstance(store, SqliteAnalyticsStore)
-        with sqlite3.connect(store.path) as db:  # another connection: what was committed
-            return db.execute(sql).fetchall()
+        return committed_rows(store, sql)
 
 
 class TestPostgresAnalyticsStore(AnalyticsStoreContract, ReconnectingStoreContract):
     def open_store(self, url: str) -> AnalyticsStore:
-        store = open_analytics_store(url, Path("unused"))
-        assert isinstance(store, PostgresAnalyticsStore)
-        return store
+        return open_analytics_store(url, Path("unused"))
 
     def rows(self, store: AnalyticsStore, sql: str) -> list[tuple[Any, ...]]:
-        return store._db.fetch(sql, ())  # type: ignore[attr-defined,no-any-return]
+        return committed_rows(store, sql)
 
     def write(self, store: AnalyticsStore, key: str) -> None:
         store.write([served(key, key)])

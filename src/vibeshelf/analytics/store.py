@@ -4,9 +4,8 @@ rollup read back per surface and version."""
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,21 +16,23 @@ from vibeshelf.analytics.events import Counts, Event, FeedbackEvent, ServedEvent
 Key = tuple[str, str, str, int]  # day, surface, version, position
 
 
-class AnalyticsStore(ABC):
-    """SQL shared by the SQLite and PostgreSQL backends; a subclass supplies the transactions."""
+class AnalyticsStore:
+    """The same SQL on SQLite or PostgreSQL: `transaction()` yields a cursor inside one
+    transaction (errors as StorageError), `release` closes the connection, `placeholder` is the
+    driver's parameter mark."""
 
-    placeholder = "?"
-
-    def __init__(self) -> None:
+    def __init__(
+        self, transaction: Callable[[], AbstractContextManager[Any]], release: Callable[[], None],
+        placeholder: str,
+    ) -> None:
+        self._transaction = transaction
+        self._release = release
+        self.placeholder = placeholder
         self._lock = threading.Lock()
 
-    @abstractmethod
-    def _transaction(self) -> AbstractContextManager[Any]:
-        """A cursor inside BEGIN ... COMMIT (ROLLBACK on error), errors as StorageError."""
-
-    @abstractmethod
     def close(self) -> None:
-        """Release the connection."""
+        with self._lock:
+            self._release()
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", self.placeholder)

@@ -9,6 +9,7 @@ from typing import Any
 from vibeshelf.experiment.feedback.schema import DDL
 from vibeshelf.experiment.feedback.store import FeedbackStore
 from vibeshelf.storage.reconnecting import ReconnectingConnection
+from vibeshelf.storage.sqlite_file import creating
 
 
 class PostgresFeedbackStore(FeedbackStore):
@@ -21,7 +22,7 @@ class PostgresFeedbackStore(FeedbackStore):
         import psycopg
 
         self._psycopg = psycopg
-        self._db = ReconnectingConnection(url, setup=_create_tables, what="feedback database")
+        self._db = ReconnectingConnection(url, setup=creating(DDL), what="feedback database")
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -35,8 +36,3 @@ class PostgresFeedbackStore(FeedbackStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _create_tables(conn: Any) -> None:
-    for ddl in DDL:
-        conn.execute(ddl)

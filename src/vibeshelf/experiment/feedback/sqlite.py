@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vibeshelf.experiment.feedback.schema import DDL
 from vibeshelf.experiment.feedback.store import FeedbackStore
-from vibeshelf.storage.errors import StorageError
+from vibeshelf.storage.sqlite_file import SqliteFile
 
 
 class SqliteFeedbackStore(FeedbackStore):
@@ -18,33 +18,16 @@ class SqliteFeedbackStore(FeedbackStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            for ddl in DDL:
-                self._conn.execute(ddl)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open feedback database {path}: {exc}") from exc
+        self._db = SqliteFile(path, DDL, "feedback database", synchronous="FULL")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        cursor = self._conn.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
+        with self._db.transaction(passes=(sqlite3.IntegrityError,)) as cursor:
             yield cursor
-            cursor.execute("COMMIT")
-        except BaseException as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error) and not self._is_duplicate(exc):
-                raise StorageError(f"feedback database {self.path}: {exc}") from exc
-            raise
 
     def _is_duplicate(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError)
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
