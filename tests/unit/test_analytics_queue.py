@@ -1,5 +1,5 @@
 """The in-process analytics queue over a real SQLite store: a close drains everything accepted,
-and a full queue drops (counted) without making the caller wait."""
+a full queue drops (counted) without making the caller wait, a store down costs counted drops."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from tests.conftest import free_port
 from vibeshelf.analytics.backends import open_analytics_store
 from vibeshelf.analytics.events import ServedEvent, now
+from vibeshelf.analytics.pipeline import start_sink
 from vibeshelf.analytics.sink import QueueSink
 from vibeshelf.serve.metrics import Metrics
+from vibeshelf.settings import Settings
 
 
 def event(i: int) -> ServedEvent:
@@ -61,3 +64,14 @@ def test_a_full_queue_drops_without_waiting(tmp_path: Path) -> None:
     blocker.close()
     queue.close()
     assert stored(tmp_path) == accepted  # everything accepted was written after all
+
+
+def test_a_store_down_at_start_up_costs_counted_drops_not_the_server(tmp_path: Path) -> None:
+    metrics = Metrics()
+    down = f"postgresql://127.0.0.1:{free_port()}/analytics"
+    settings = Settings(data_dir=tmp_path, analytics={"store_url": down})
+    queue = start_sink(settings, metrics)  # starts although the store cannot be reached
+    assert queue.emit(event(1))
+    queue.close()
+    assert sample(metrics, "vibeshelf_analytics_dropped_total", reason="store") == 1
+    assert sample(metrics, "vibeshelf_analytics_written_total") == 0

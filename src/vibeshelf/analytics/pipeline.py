@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from vibeshelf.analytics.backends import open_analytics_store
+from vibeshelf.analytics.events import Event
 from vibeshelf.analytics.sink import AnalyticsObserver, QueueSink
+from vibeshelf.analytics.store import AnalyticsStore
 from vibeshelf.settings import Settings
+
+
+class OpenedOnUse:
+    """The store, opened by the first batch (again by the next one if that fails): a store that
+    is down when the server starts costs counted drops, not the server."""
+
+    def __init__(self, opener: Callable[[], AnalyticsStore]) -> None:
+        self._open = opener
+        self._store: AnalyticsStore | None = None
+
+    def write(self, events: Iterable[Event]) -> int:
+        if self._store is None:
+            self._store = self._open()
+        return self._store.write(events)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
 
 def start_sink(settings: Settings, observer: AnalyticsObserver) -> QueueSink:
@@ -17,5 +39,5 @@ def start_sink(settings: Settings, observer: AnalyticsObserver) -> QueueSink:
 
         app = celery_app(settings)
         return QueueSink(CeleryPublisher(app), observer, "broker", *sizes, release=app.close)
-    store = open_analytics_store(options.store_url, settings.analytics_dir)
+    store = OpenedOnUse(lambda: open_analytics_store(options.store_url, settings.analytics_dir))
     return QueueSink(store.write, observer, "store", *sizes, release=store.close)
