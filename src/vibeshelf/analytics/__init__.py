@@ -1,1 +1,1 @@
-"""Analytics off the request path: served lists and feedback, queued, written in batches, rolled up daily."""
+"""Analytics off the request path: served lists and feedback, written in batches, rolled up daily."""

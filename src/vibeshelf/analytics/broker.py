@@ -1,5 +1,4 @@
-"""Celery over a Redis broker: the task `vibeshelf worker` runs to write batches, and the
-publisher the serving process's writer thread hands its batches to."""
+"""Celery over a Redis broker: the write task `vibeshelf worker` runs, and the batch publisher."""
 
 from __future__ import annotations
 

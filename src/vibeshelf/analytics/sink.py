@@ -1,5 +1,4 @@
-"""The bounded in-process queue a request hands its events to, and the thread that delivers them
-in batches: a request never waits on a write, a full queue drops (counted), a close drains."""
+"""The bounded queue a request hands its events to, and the thread delivering them in batches."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The analytics store: a batch of events written with its rollup in one transaction, and the
-rollup read back per surface and version."""
+"""The analytics store: each batch written with its daily rollup in one transaction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`vibeshelf worker`: the Celery worker that writes analytics batches from the broker to the store."""
+"""`vibeshelf worker`: the Celery worker writing analytics batches from the broker to the store."""
 
 from __future__ import annotations
 
