@@ -54,10 +54,18 @@ def two_stage_books(
     ]
 
 
-def pipeline_report(ranker_version: str, result: PipelineResult, debug: bool) -> PipelineReport:
-    """What the rules did on this list; with `debug`, each stage's time and counts."""
+def pipeline_report(
+    two_stage: TwoStage, reader: str, result: PipelineResult, debug: bool
+) -> PipelineReport:
+    """Who the list is for, the sources, rules and boosts, what the rules did on this list; with
+    `debug`, each stage's time and counts."""
+    pipeline = two_stage.pipeline
     return PipelineReport(
-        ranker_version=ranker_version,
+        ranker_version=two_stage.ranker_version,
+        reader=reader,
+        sources=list(pipeline.retrieve.names),
+        rules=[r.name for r in pipeline.rules],
+        boosts=[b.name for b in pipeline.boosts],
         moves=[
             RuleMove(
                 book_id=m.item_id, rule=m.rule, from_position=m.from_position,
