@@ -1,11 +1,12 @@
 """The first stage: the merged candidate sources (`Retrieval`) over any reader profile.
 
-The configured sources (`recommend.retrieval`) are built as the recommender builds them, with two
+The configured sources (`recommend.retrieval`) are built as the recommender builds them, with
 changes that let them serve every kind of reader fast: "als" scores with the trained or folded-in
-reader vector (`ReaderFactors`), and "item-item" reads neighbour lists computed once per model
-(`NeighbourTable`) instead of querying the ANN index per read book, and "liked-vectors" reads
-the same lists made from the books' text vectors instead of one vector-store query per anchor. Extra sources (the two-tower
-model when one is trained and enabled) are appended after them.
+reader vector (`ReaderFactors`); "item-item" reads co-read neighbour lists computed once per model
+(`co_read_table`: the cosine between two books' reader sets) instead of a product over every
+reader per request; "liked-vectors" reads lists made once from the books' text vectors instead of
+one vector-store query per anchor. Extra sources (the two-tower model when one is trained and
+enabled) are appended after them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from vibeshelf.recommend.retrieval import (
 )
 from vibeshelf.recommend.sources import CandidateSource, Profile
 from vibeshelf.recommend.twostage.neighbour_table import (
-    NeighbourTable,
     TableItemItem,
     TableLikedVectors,
+    co_read_table,
     text_table,
 )
 from vibeshelf.recommend.twostage.reader import ReaderFactors
@@ -70,7 +71,7 @@ def candidate_stage(
     factories: dict[str, SourceFactory] = {
         **SOURCES,
         ALS: lambda c: ReaderFactors(c.model),
-        ITEM_ITEM: lambda c: TableItemItem(c.model, NeighbourTable(c.model.unit_items, width)),
+        ITEM_ITEM: lambda c: TableItemItem(c.model, co_read_table(c.model.seen, width)),
         LIKED_VECTORS: lambda c: _liked_vectors(c, width),
     }
     retrieval = build_retrieval(settings, context, factories)
