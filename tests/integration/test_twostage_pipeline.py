@@ -258,7 +258,9 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     facts = book_facts(BookCatalog.load(Settings(data_dir=data_dir).books_path))
     top_genres = Counter(facts[b.book_id].genre for b in books[:5])
     assert max(top_genres.values()) <= 3
-    als = service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+    default = service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+    assert default.pipeline == "two-stage"  # the default with a ranker loaded
+    als = service.recommend(RecommendRequest(user_id=reader, cutoff=10, pipeline="als"))
     assert als.pipeline == "als" and als.two_stage is None
     liked = service.recommend(RecommendRequest(liked=[books[0].book_id], pipeline="two-stage"))
     assert liked.pipeline == "two-stage" and liked.two_stage is not None
@@ -268,8 +270,10 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
 
 
 def test_asking_for_two_stage_without_a_ranker_is_refused(recs_dir: Path) -> None:
+    """Without a ranker the default pipeline is ALS; asking for two-stage by name is refused."""
     service = load_recommender(Settings(data_dir=recs_dir))
     assert service is not None and service.health()["ranker"] is None
+    assert service.recommend(RecommendRequest(user_id="anyone")).pipeline == "als"
     with pytest.raises(NoRankerError, match="train ranker"):
         service.recommend(RecommendRequest(user_id="anyone", pipeline="two-stage"))
     service.close()

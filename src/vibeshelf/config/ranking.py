@@ -89,9 +89,10 @@ def default_rules() -> list[RuleSettings]:
 class RankingSettings(BaseModel):
     """The second stage: candidates per source, the ranker, then boosts and rules on its list."""
 
-    # What /api/recommend runs when a request names no `pipeline`: "als" (the ALS / fold-in /
-    # popular chain) or "two-stage" (needs a ranker trained with `vibeshelf train ranker`).
-    pipeline: Literal["als", "two-stage"] = "als"
+    # What /api/recommend runs when a request names no `pipeline`: "two-stage" (with a ranker
+    # trained by `vibeshelf train ranker`; ALS when none is loaded) or "als" (the ALS / fold-in /
+    # popular chain).
+    pipeline: Literal["als", "two-stage"] = "two-stage"
     # Candidates come from `recommend.retrieval` (its sources, how many each, the merged total);
     # item-item reads each book's `neighbours` most similar books, listed once per loaded model.
     neighbours: Annotated[int, Field(ge=10, le=2000)] = 100

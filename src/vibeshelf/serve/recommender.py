@@ -34,8 +34,9 @@ def load_recommender(
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
     Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`; with
     a ranker trained (`vibeshelf train ranker`), the two-stage pipeline answers too. `pipeline`
-    (default `recommend.ranking.pipeline`) is what a request naming none gets; "two-stage"
-    without a ranker loads nothing (None, logged).
+    (default `recommend.ranking.pipeline`) is what a request naming none gets; the settings'
+    "two-stage" falls back to ALS without a ranker (LightGBM and pandas not installed, or none
+    trained), a `pipeline="two-stage"` given here loads nothing then (None, logged).
     """
     rec = settings.recommend
     try:
@@ -58,9 +59,12 @@ def load_recommender(
     two_stage = _two_stage(settings, model, content, pipeline_observer)
     default = pipeline or rec.ranking.pipeline
     if default == "two-stage" and two_stage is None:
-        log.warning("recommendations by two-stage disabled: no ranker loaded")
-        store.close()
-        return None
+        if pipeline is not None:  # a version that is the two-stage pipeline cannot run without it
+            log.warning("recommendations by two-stage disabled: no ranker loaded")
+            store.close()
+            return None
+        log.info("recommendations by ALS: no two-stage ranker loaded")
+        default = "als"
     cache = open_answer_cache(rec, cache_observer)
     return RecommendService(model, store, content, cache, cache_observer, two_stage, default)
 

@@ -96,24 +96,24 @@ class TwoStagePipeline:
             "after_rules": len(outcome.items),
             "returned": min(k, len(outcome.items)),
         }
-        return PipelineResult(
-            outcome.items[:k], outcome.moves, outcome.relaxations, timings, counts
-        )
+        top = outcome.items[:k]
+        for item in top:  # the ranker's line first, for the books returned only
+            item.reasons.insert(0, f"ranker {item.ranker_score:.3f} from {', '.join(item.sources)}")
+        return PipelineResult(top, outcome.moves, outcome.relaxations, timings, counts)
 
     def _ranked(self, proposals: Sequence[Proposal], raw: np.ndarray) -> list[Ranked]:
-        """Proposals by ranker score, scores scaled to [0, 1] over the list."""
+        """Proposals by ranker score, scores scaled to [0, 1] over the list (ties in proposal
+        order)."""
         span = float(raw.max() - raw.min()) if len(raw) else 0.0
         scaled = (raw - raw.min()) / span if span > 0 else np.ones_like(raw)
         blank = BookFacts()
-        items = [
+        return [
             Ranked(
-                p.item_id,
-                float(s),
-                self.books.get(p.item_id, blank),
-                float(r),
-                tuple(sorted(p.ranks)),
-                [f"ranker {float(r):.3f} from {', '.join(sorted(p.ranks))}"],
+                proposals[i].item_id,
+                float(scaled[i]),
+                self.books.get(proposals[i].item_id, blank),
+                float(raw[i]),
+                tuple(sorted(proposals[i].ranks)),
             )
-            for p, s, r in zip(proposals, scaled, raw, strict=True)
+            for i in np.argsort(-scaled, kind="stable")
         ]
-        return sorted(items, key=lambda i: -i.score)
