@@ -27,7 +27,7 @@ STAGES = ("retrieve", "features", "rank", "boosts", "rules")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=300, help="requests per reader kind")
-    parser.add_argument("--total", type=int, default=500, help="merged candidates (retrieval.total)")
+    parser.add_argument("--total", type=int, default=500, help="merged candidates at most")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     base = Settings()

@@ -103,7 +103,8 @@ def test_a_reader_the_model_does_not_know_gets_two_stage_from_stored_events(
     user = recs_model.user_index[active_reader(recs_model, min_items=8)]
     read = [recs_model.items.ids[i] for i in recs_model.user_items(user)[:4]]
     for book in read:
-        stored = api.post("/api/events", json={"user_id": "new-reader-7", "book_id": book, "rating": 5})
+        event = {"user_id": "new-reader-7", "book_id": book, "rating": 5}
+        stored = api.post("/api/events", json=event)
         assert stored.status_code in (200, 201), stored.text
     response = api.post("/api/recommend", json={"user_id": "new-reader-7", "debug": True})
     assert response.status_code == 200, response.text

@@ -37,6 +37,7 @@ from vibeshelf.recommend.two_stage_answer import (
     TwoStage,
     pipeline_report,
     two_stage_books,
+    two_stage_profile,
 )
 from vibeshelf.storage.cache_backoff import CacheObserver
 
@@ -99,7 +100,7 @@ class RecommendService:
                 "request_id": uuid.uuid4().hex, "cached": True,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
             })
-        profile = self._profile(request, history)
+        profile = two_stage_profile(self.model, request.user_id, request.liked, history)
         answer = (
             self._two_stage(request, profile, started)
             if pipeline == "two-stage" and self._two_stage_serves(profile)
@@ -203,21 +204,6 @@ class RecommendService:
         self.store.close()
         if self.cache is not None:
             self.cache.close()
-
-    def _profile(self, request: RecommendRequest, history: list[str]) -> Profile:
-        """The two-stage reader: the liked list, then the stored books the model did not train on
-        (all of them for a reader it does not know); every stored book is `seen`."""
-        user = self.model.user_index.get(request.user_id) if request.user_id else None
-        trained = (
-            {self.model.items.ids[i] for i in self.model.user_items(user)}
-            if user is not None else set()
-        )
-        news = [item for item in history if item not in trained]
-        return Profile(
-            user_id=request.user_id,
-            liked=tuple(dict.fromkeys([*request.liked, *news])),
-            seen=frozenset(history),
-        )
 
     def _two_stage_serves(self, profile: Profile) -> bool:
         """The pipeline answers a model reader, a liked list or a reader with a stored history;

@@ -2,8 +2,8 @@
 
 The feature store fills the same frame; FEATURES_VERSION names these definitions, and a ranker
 records the version (and the candidate sources) it was trained on. Training and serving build the
-rows here, from the same profile a request carries. A source that did not propose a book leaves its score and
-rank NaN (LightGBM learns where missing values go).
+rows here, from the same profile a request carries. A source that did not propose a book leaves
+its score and rank NaN (LightGBM learns where missing values go).
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ class TableNeighbours(NeighbourSource):
 
 
 class TableItemItem(TableNeighbours):
-    """Item-item CF by co-reads: the mean, over every book of the reader's, of its co-read cosine."""
+    """Item-item CF by co-reads: the mean, over all the reader's books, of the co-read cosine."""
 
     strategy = "item-item"
     mean = True
@@ -126,7 +126,7 @@ class TableLikedVectors(TableNeighbours, LikedVectors):
 
 
 def text_table(context: SourceContext, width: int) -> NeighbourTable | None:
-    """Neighbours by the books' text vectors (unit length), in model item order; None without them."""
+    """Neighbours by the books' text vectors, in model item order; None without the vectors."""
     if context.vector_of is None:
         return None
     found = [context.vector_of(i) for i in context.model.items.ids]

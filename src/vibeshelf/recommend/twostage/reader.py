@@ -44,7 +44,7 @@ def plain_model_reader(model: RecsModel, profile: Profile) -> bool:
 
 
 def reader_vector(model: RecsModel, profile: Profile) -> np.ndarray | None:
-    """The trained vector of a plain model reader, else the fold-in of all their books (None: none)."""
+    """A plain model reader's trained vector, else the fold-in of all their books (None: none)."""
     user = known_user(model, profile)
     if plain_model_reader(model, profile) and model.user_factors[user].any():  # type: ignore[index]
         return model.user_factors[user]  # type: ignore[index]
