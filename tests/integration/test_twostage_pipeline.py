@@ -13,13 +13,17 @@ from tests.conftest import run_cli
 from tests.contracts.recommender import TEST_RECS, active_reader
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
+from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.models.als import fold_in
+from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.schemas import RecommendRequest
+from vibeshelf.recommend.sources import LIKE_STRENGTH, Profile
 from vibeshelf.recommend.two_stage_answer import NoRankerError
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import make_boosts
-from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
+from vibeshelf.recommend.twostage.candidates import CandidateStage, candidate_stage
 from vibeshelf.recommend.twostage.evaluation import RankerReport, train_and_evaluate
 from vibeshelf.recommend.twostage.features import FeatureBuilder, feature_names
 from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
@@ -28,7 +32,21 @@ from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
 from vibeshelf.serve.recommender import load_recommender
 from vibeshelf.settings import Settings
 
-RANKING = RankingSettings(train_readers=400, eval_readers=300, candidates_per_source=50)
+RANKING = RankingSettings(train_readers=400, eval_readers=300, neighbours=50)
+RETRIEVAL = RetrievalSettings(
+    sources={"als": 50, "item-item": 50, "genre-popular": 30, "popular": 20}, total=120
+)
+SOURCES = ["als", "item-item", "genre-popular", "popular"]
+
+
+def served(data_dir: Path) -> Settings:
+    """Serving settings naming the candidate sources the test ranker was trained with."""
+    rec = TEST_RECS.model_copy(update={"ranking": RANKING, "retrieval": RETRIEVAL})
+    return Settings(data_dir=data_dir, auth={"enabled": False}, recommend=rec)
+
+
+def stage(model: RecsModel) -> CandidateStage:
+    return candidate_stage(RETRIEVAL, SourceContext(model), RANKING.neighbours)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +59,7 @@ def data_dir(recs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(data_dir: Path) -> tuple[Ranker, RankerReport]:
-    rec = TEST_RECS.model_copy(update={"ranking": RANKING})
+    rec = TEST_RECS.model_copy(update={"ranking": RANKING, "retrieval": RETRIEVAL})
     return train_and_evaluate(Settings(data_dir=data_dir), rec)
 
 
@@ -57,10 +75,10 @@ def test_training_writes_a_version_with_features_metrics_and_importances(
     loaded = load_ranker(ranker_root(Settings(data_dir=data_dir)))
     assert loaded.version == ranker.version == report.version
     meta = loaded.metadata
-    assert meta["features"] == feature_names()
+    assert meta["features"] == feature_names(SOURCES) and meta["sources"] == SOURCES
     assert meta["features_version"].startswith("twostage-features-")
     assert meta["metrics"]["two-stage"]["ndcg_at_10"] == report.rows["two-stage"].ndcg_at_10
-    assert set(meta["importances_gain"]) == set(feature_names())
+    assert set(meta["importances_gain"]) == set(feature_names(SOURCES))
     assert sum(meta["importances_gain"].values()) > 0
     readers = meta["trained_on"]["readers"]
     assert readers["ranker_train"] > 0 and readers["evaluate"] > 0
@@ -70,7 +88,9 @@ def test_rules_leave_no_genre_violation_and_every_row_is_scored(
     trained: tuple[Ranker, RankerReport],
 ) -> None:
     _, report = trained
-    assert set(report.rows) == {"ALS", "item-item", "two-stage", "two-stage + rules"}
+    assert set(report.rows) == {
+        "ALS", "item-item", "candidates (merged, unranked)", "two-stage", "two-stage + rules"
+    }
     assert report.rows["two-stage + rules"].genre_violations == 0
     assert report.rows["ALS"].genre_violations > 0  # the rule has work to do on this data
     for scores in report.rows.values():
@@ -87,8 +107,9 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
 ) -> None:
     ranker, _ = trained
     reader = active_reader(recs_model)
-    retrieve = AlsItemItemRetriever(recs_model, 50)
-    promoted = retrieve(reader)[-1].item_id  # the last candidate: only a boost can lift it
+    retrieve = stage(recs_model)
+    profile = Profile(user_id=reader)
+    promoted = retrieve(profile)[-1].item_id  # the last candidate: only a boost can lift it
     (data_dir / "promoted.txt").write_text(f"# promoted this week\n{promoted}\n")
     user = recs_model.user_index[reader]
     read = {recs_model.items.ids[i] for i in recs_model.user_items(user)}
@@ -96,32 +117,32 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
     def pipeline(boosts: list[PromotedBoost]) -> TwoStagePipeline:
         return TwoStagePipeline(
             retrieve,
-            FeatureBuilder(recs_model, facts),
+            FeatureBuilder(recs_model, facts, retrieve.names),
             ranker,
             make_rules([*RANKING.rules]),
             make_boosts(boosts, data_dir),
             books=facts,
-            history=lambda _user: read,
+            read=lambda _profile: read,
         )
 
-    result = pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(reader, k=10)
+    result = pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(profile, k=10)
     ids = [item.item_id for item in result.items]
     assert len(ids) == 10 and len(set(ids)) == 10
     assert not read & set(ids)
     assert not MaxPerGenreRule(3, 5).violated(result.items)
     assert all(item.sources and "ranker" in item.reason for item in result.items)
     assert set(result.timings_ms) == {"retrieve", "features", "rank", "boosts", "rules"}
-    assert result.counts["candidates"] >= 50 and result.counts["source_als"] == 50
+    assert 50 <= result.counts["candidates"] <= 120 and result.counts["source_als"] == 50
     for move in result.moves:
         assert move.rule in {"exclude_read", "max_per_genre"}
         assert move.to_position is None or move.to_position != move.from_position
 
     everything = result.counts["candidates"]
-    plain = {i.item_id: i for i in pipeline([])(reader, k=everything).items}
+    plain = {i.item_id: i for i in pipeline([])(profile, k=everything).items}
     boosted = {
         i.item_id: i
         for i in pipeline([PromotedBoost(file="promoted.txt", delta=0.3)])(
-            reader, k=everything
+            profile, k=everything
         ).items
     }
     assert boosted[promoted].score == pytest.approx(plain[promoted].score + 0.3)
@@ -136,9 +157,11 @@ def test_features_follow_their_definitions_for_a_known_pair(
     recs_model: RecsModel, facts: dict[str, BookFacts]
 ) -> None:
     reader = active_reader(recs_model)
-    proposals = AlsItemItemRetriever(recs_model, 20)(reader)
-    frame = FeatureBuilder(recs_model, facts)(reader, proposals)
-    assert list(frame.columns) == ["user_id", "item_id", *feature_names()]
+    retrieve = stage(recs_model)
+    proposals = retrieve(Profile(user_id=reader))
+    builder = FeatureBuilder(recs_model, facts, retrieve.names)
+    frame = builder(Profile(user_id=reader), proposals)
+    assert list(frame.columns) == ["user_id", "item_id", *feature_names(SOURCES)]
     row = frame.iloc[0]
     item = recs_model.item_index[row.item_id]
     user = recs_model.user_index[reader]
@@ -146,9 +169,9 @@ def test_features_follow_their_definitions_for_a_known_pair(
     assert row.history_size == len(history)
     assert row.popularity == pytest.approx(np.log1p(recs_model.counts[item]))
     assert row.als_rank == 1
-    assert row.als_score == pytest.approx(
-        float(recs_model.user_factors[user] @ recs_model.item_factors[item]), rel=1e-5
-    )
+    dot = float(recs_model.user_factors[user] @ recs_model.item_factors[item])
+    assert row.taste_dot == pytest.approx(dot, rel=1e-5)
+    assert row.als_score == pytest.approx(min(1.0, max(0.0, dot)), rel=1e-5)
     profile: dict[str, float] = {}  # each read book's genres weigh 1 / sqrt(its genre count)
     for i in history:
         genres = facts[recs_model.items.ids[i]].genres
@@ -159,8 +182,35 @@ def test_features_follow_their_definitions_for_a_known_pair(
         np.sqrt(len(book)) * np.sqrt(sum(v * v for v in profile.values()))
     )
     assert row.genre_overlap == pytest.approx(expected)
-    unknown = FeatureBuilder(recs_model, facts)("nobody", proposals[:3])
-    assert (unknown.history_size == 0).all() and (unknown.genre_overlap == 0).all()
+    nobody = builder(Profile(user_id="nobody"), proposals[:3])
+    assert (nobody.history_size == 0).all() and (nobody.genre_overlap == 0).all()
+    assert nobody.taste_dot.isna().all()
+
+
+def test_a_liked_list_gets_candidates_and_features_from_its_fold_in(
+    recs_model: RecsModel, facts: dict[str, BookFacts]
+) -> None:
+    """A list of liked books (no model reader): ALS proposes from the folded-in vector, and the
+    features read the list as the reader's history."""
+    user = recs_model.user_index[active_reader(recs_model, min_items=8)]
+    liked = tuple(recs_model.items.ids[i] for i in recs_model.user_items(user)[:6])
+    retrieve = stage(recs_model)
+    proposals = retrieve(Profile(liked=liked))
+    assert proposals and not {p.item_id for p in proposals} & set(liked)
+    assert {"als", "item-item", "genre-popular"} <= {s for p in proposals for s in p.ranks}
+    frame = FeatureBuilder(recs_model, facts, retrieve.names)(Profile(liked=liked), proposals)
+    assert (frame.history_size == len(liked)).all()
+    items = [recs_model.item_index[i] for i in liked]
+    alpha = float(recs_model.metadata["params"]["alpha"])
+    vector = fold_in(
+        recs_model.item_factors, recs_model.gram_inverse, np.array(items),
+        np.full(len(items), 1.0 + alpha * LIKE_STRENGTH),
+    )
+    first = recs_model.item_index[frame.item_id.iloc[0]]
+    assert frame.taste_dot.iloc[0] == pytest.approx(
+        float(recs_model.item_factors[first] @ vector), rel=1e-4
+    )
+    assert (frame.genre_overlap > 0).any()
 
 
 def test_settings_list_builds_the_rules_in_order() -> None:
@@ -185,7 +235,7 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     """/api/recommend's service with the trained ranker: a known reader gets the two-stage list
     (sources, ranker score, the genre cap held, stage timings with debug); a liked list gets the
     ALS chain and says so; the answer names the ranker version."""
-    service = load_recommender(Settings(data_dir=data_dir, auth={"enabled": False}))
+    service = load_recommender(served(data_dir))
     assert service is not None and service.health()["ranker"] == trained[0].version
     reader = active_reader(service.model, min_items=5)
     answer = service.recommend(
@@ -196,7 +246,9 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     assert set(answer.two_stage.timings_ms or {}) == {"retrieve", "features", "rank", "boosts", "rules"}
     books = answer.recommendations
     assert len(books) == 10 and all(b.sources and b.ranker_score is not None for b in books)
-    assert {s for b in books for s in b.sources} <= {"als", "item_item"}
+    assert {s for b in books for s in b.sources} <= set(SOURCES)
+    assert answer.two_stage.sources == SOURCES and answer.two_stage.reader == "model"
+    assert answer.two_stage.rules == ["exclude_read", "max_per_genre"]
     read = set(service.store.history(service.source, reader))
     assert not {b.book_id for b in books} & read
     titles = {service.model.items.titles[service.model.item_index[b]] for b in read}
@@ -206,16 +258,22 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     facts = book_facts(BookCatalog.load(Settings(data_dir=data_dir).books_path))
     top_genres = Counter(facts[b.book_id].genre for b in books[:5])
     assert max(top_genres.values()) <= 3
-    als = service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+    default = service.recommend(RecommendRequest(user_id=reader, cutoff=10))
+    assert default.pipeline == "two-stage"  # the default with a ranker loaded
+    als = service.recommend(RecommendRequest(user_id=reader, cutoff=10, pipeline="als"))
     assert als.pipeline == "als" and als.two_stage is None
     liked = service.recommend(RecommendRequest(liked=[books[0].book_id], pipeline="two-stage"))
-    assert liked.pipeline == "als" and liked.strategy == "fold-in"
+    assert liked.pipeline == "two-stage" and liked.two_stage is not None
+    assert liked.two_stage.reader == "liked" and len(liked.recommendations) == 10
+    assert books[0].book_id not in {b.book_id for b in liked.recommendations}
     service.close()
 
 
 def test_asking_for_two_stage_without_a_ranker_is_refused(recs_dir: Path) -> None:
+    """Without a ranker the default pipeline is ALS; asking for two-stage by name is refused."""
     service = load_recommender(Settings(data_dir=recs_dir))
     assert service is not None and service.health()["ranker"] is None
+    assert service.recommend(RecommendRequest(user_id="anyone")).pipeline == "als"
     with pytest.raises(NoRankerError, match="train ranker"):
         service.recommend(RecommendRequest(user_id="anyone", pipeline="two-stage"))
     service.close()
@@ -236,7 +294,7 @@ def test_a_recommend_version_can_be_the_two_stage_pipeline(
             data_dir=data_dir)
     (version,) = RegistryFile(Settings(data_dir=data_dir).experiments_dir).read().versions
     assert version.target["pipeline"] == "two-stage"
-    service = load_recommender(Settings(data_dir=data_dir), pipeline=version.target["pipeline"])
+    service = load_recommender(served(data_dir), pipeline=version.target["pipeline"])
     assert service is not None
     answer = service.recommend(RecommendRequest(user_id=active_reader(service.model)))
     assert answer.pipeline == "two-stage" and len(answer.recommendations) == 10

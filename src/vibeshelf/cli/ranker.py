@@ -26,8 +26,9 @@ def train_ranker_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """LightGBM LambdaRank over ALS + item-item candidates: writes a ranker version and prints
-    ALS, item-item and two-stage with and without rules side by side on the evaluation readers."""
+    """LightGBM LambdaRank over the merged candidate sources (recommend.retrieval): writes a ranker
+    version and prints ALS, item-item, the merged candidates and two-stage with and without rules
+    side by side on the evaluation readers."""
     try:
         require_extra("ranker", "`vibeshelf train ranker`")
     except MissingExtraError as exc:

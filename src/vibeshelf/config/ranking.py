@@ -89,10 +89,15 @@ def default_rules() -> list[RuleSettings]:
 class RankingSettings(BaseModel):
     """The second stage: candidates per source, the ranker, then boosts and rules on its list."""
 
-    # What /api/recommend runs when a request names no `pipeline`: "als" (the ALS / fold-in /
-    # popular chain) or "two-stage" (needs a ranker trained with `vibeshelf train ranker`).
-    pipeline: Literal["als", "two-stage"] = "als"
-    candidates_per_source: Annotated[int, Field(ge=10, le=2000)] = 100
+    # What /api/recommend runs when a request names no `pipeline`: "two-stage" (with a ranker
+    # trained by `vibeshelf train ranker`; ALS when none is loaded) or "als" (the ALS / fold-in /
+    # popular chain).
+    pipeline: Literal["als", "two-stage"] = "two-stage"
+    # Candidates come from `recommend.retrieval` (its sources, how many each, the merged total);
+    # item-item reads each book's `neighbours` most similar books, listed once per loaded model.
+    neighbours: Annotated[int, Field(ge=10, le=2000)] = 100
+    # Books the two-tower source adds to the candidates (0: off; needs `vibeshelf train two-tower`).
+    two_tower: Annotated[int, Field(ge=0, le=2000)] = 0
     ranker: RankerParams = RankerParams()
     rules: list[RuleSettings] = Field(default_factory=default_rules)
     boosts: list[BoostSettings] = Field(default_factory=list)

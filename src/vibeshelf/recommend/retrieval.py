@@ -105,19 +105,25 @@ class Retrieval:
         return [found[item] for item in ordered[: self.total]]
 
 
-def build_retrieval(settings: RetrievalSettings, context: SourceContext) -> Retrieval:
-    """The sources `settings` names, built from `context`; one that cannot be built is skipped (logged).
+def build_retrieval(
+    settings: RetrievalSettings,
+    context: SourceContext,
+    factories: dict[str, SourceFactory] | None = None,
+) -> Retrieval:
+    """The sources `settings` names, built from `context` by `factories` (default: SOURCES); one
+    that cannot be built is skipped (logged).
 
     Raises ValueError for a name no source registered.
     """
-    unknown = sorted(set(settings.sources) - set(SOURCES))
+    factories = factories or SOURCES
+    unknown = sorted(set(settings.sources) - set(factories))
     if unknown:
         raise ValueError(
-            f"unknown candidate source(s) {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}"
+            f"unknown candidate source(s) {', '.join(unknown)}; known: {', '.join(sorted(factories))}"
         )
     built: list[tuple[str, CandidateSource, int]] = []
     for name, n in settings.sources.items():
-        source = SOURCES[name](context)
+        source = factories[name](context)
         if source is None:
             log.warning(
                 "candidate source %s skipped: the search index's vectors are not loaded", name

@@ -121,7 +121,7 @@ def evaluate_candidates(
     users = sample_test_users(test, rec.retrieval.eval_users, rec.seed)
     with tempfile.TemporaryDirectory(prefix="vibeshelf-candidates-") as tmp:
         model = fitted_model(train, data.items, rec, Path(tmp), progress)
-        store, vector_of = _book_vectors(settings)
+        store, vector_of = book_vectors(settings)
         context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
         retrieval = build_retrieval(rec.retrieval, context)
         rows = score_sources(retrieval, train, test, users, progress)
@@ -171,7 +171,7 @@ def fitted_model(
     return load_model(tmp)
 
 
-def _book_vectors(settings: Settings) -> tuple[VectorStore | None, VectorLookup | None]:
+def book_vectors(settings: Settings) -> tuple[VectorStore | None, VectorLookup | None]:
     """The served search index and the books' vectors, or (None, None) when either is missing."""
     try:
         embeddings = load_embeddings(settings.embeddings_dir, settings.model.name)

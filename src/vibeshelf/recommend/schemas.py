@@ -58,6 +58,13 @@ class PipelineReport(BaseModel):
     """What the two-stage pipeline did: rule moves and relaxations; with debug, timings and counts."""
 
     ranker_version: str
+    reader: str = Field(
+        default="model", description="model (trained vector), liked (a liked list) or history "
+        "(a reader the model does not know, or with books read since: folded in)"
+    )
+    sources: list[str] = Field(default_factory=list, description="The candidate sources asked")
+    rules: list[str] = Field(default_factory=list, description="The business rules applied")
+    boosts: list[str] = Field(default_factory=list, description="The boosts applied")
     moves: list[RuleMove]
     relaxations: list[str]
     timings_ms: dict[str, float] | None = None

@@ -37,6 +37,7 @@ from vibeshelf.recommend.two_stage_answer import (
     TwoStage,
     pipeline_report,
     two_stage_books,
+    two_stage_profile,
 )
 from vibeshelf.storage.cache_backoff import CacheObserver
 
@@ -99,9 +100,10 @@ class RecommendService:
                 "request_id": uuid.uuid4().hex, "cached": True,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
             })
+        profile = two_stage_profile(self.model, request.user_id, request.liked, history)
         answer = (
-            self._two_stage(request, started)
-            if pipeline == "two-stage" and self._two_stage_serves(request, history)
+            self._two_stage(request, profile, started)
+            if pipeline == "two-stage" and self._two_stage_serves(profile)
             else self._recommend(request, history, started)
         )
         if self.cache is not None:
@@ -203,44 +205,50 @@ class RecommendService:
         if self.cache is not None:
             self.cache.close()
 
-    def _two_stage_serves(self, request: RecommendRequest, history: list[str]) -> bool:
-        """The pipeline answers a reader the model knows, with no liked list and no newer events."""
-        return (
-            request.user_id in self.model.user_index
-            and not request.liked
-            and not self._has_news(request.user_id, history)
-        )
+    def _two_stage_serves(self, profile: Profile) -> bool:
+        """The pipeline answers a model reader, a liked list or a reader with a stored history;
+        a reader with none of these gets the popular list."""
+        return profile.user_id in self.model.user_index or bool(profile.liked)
 
-    def _two_stage(self, request: RecommendRequest, started: float) -> RecommendResponse:
-        assert self.two_stage is not None and request.user_id is not None
-        result = self.two_stage.pipeline(request.user_id, request.cutoff)
+    def _two_stage(
+        self, request: RecommendRequest, profile: Profile, started: float
+    ) -> RecommendResponse:
+        assert self.two_stage is not None
+        result = self.two_stage.pipeline(profile, request.cutoff)
         if self.two_stage.observer is not None:
             self.two_stage.observer.pipeline_ran(
                 result.timings_ms, result.counts, len(result.relaxations)
             )
+        reader = "liked" if request.liked else "history" if profile.liked else "model"
         return RecommendResponse(
             request_id=uuid.uuid4().hex,
             model_version=self.model.version,
             strategy="two-stage",
             pipeline="two-stage",
-            two_stage=pipeline_report(self.two_stage.ranker_version, result, request.debug),
+            two_stage=pipeline_report(self.two_stage, reader, result, request.debug),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             recommendations=two_stage_books(
-                result, self._book, lambda ids: self._closest_read(request.user_id or "", ids)
+                result, self._book, lambda ids: self._closest_read(profile, ids)
             ),
         )
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _closest_read(self, user_id: str, item_ids: list[str]) -> list[str]:
-        """For each book, "because you read" the reader's book with the most similar factors."""
-        anchors = self.als.anchors(Profile(user_id=user_id))
+    def _closest_read(self, profile: Profile, item_ids: list[str]) -> list[str]:
+        """For each book, "because you read" (or liked) the reader's book with the most similar
+        factors."""
+        anchors = self.als.anchors(profile)
         items = np.array([self.model.item_index[i] for i in item_ids], dtype=np.int64)
         closest = self.als.explain(items, anchors)
         ids = self.model.items.ids
         return [
-            f"because you read {self._title(ids[c])}" if c >= 0 else "picked for you"
+            "picked for you" if c < 0
+            else f"because you {self._verb(profile, ids[c])} {self._title(ids[c])}"
             for c in closest
         ]
+
+    @staticmethod
+    def _verb(profile: Profile, item_id: str) -> str:
+        return "liked" if item_id in profile.liked and item_id not in profile.seen else "read"
 
     def _cached(self, key: str) -> RecommendResponse | None:
         if self.cache is None:

@@ -1,4 +1,4 @@
-"""A two-stage pipeline's result as /api/recommend answers it, and the stage figures it reports."""
+"""A two-stage request's reader profile, and the pipeline's result as /api/recommend answers it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.schemas import PipelineReport, RecommendedBook, RuleMove
+from vibeshelf.recommend.sources import Profile
 
 if TYPE_CHECKING:  # the pipeline needs the `ranker` extra (pandas); serving without it must load
     from vibeshelf.recommend.twostage.pipeline import PipelineResult, TwoStagePipeline
@@ -34,8 +36,22 @@ class TwoStage:
     observer: PipelineObserver | None = None
 
 
+def two_stage_profile(
+    model: RecsModel, user_id: str | None, liked: list[str], history: list[str]
+) -> Profile:
+    """The reader a request names: the liked list, then the stored books the model did not train
+    on (all of them for a reader it does not know); every stored book is `seen`."""
+    user = model.user_index.get(user_id) if user_id else None
+    trained = {model.items.ids[i] for i in model.user_items(user)} if user is not None else set()
+    news = [item for item in history if item not in trained]
+    return Profile(
+        user_id=user_id, liked=tuple(dict.fromkeys([*liked, *news])), seen=frozenset(history)
+    )
+
+
 def two_stage_books(
-    result: PipelineResult, book: Callable[[str], dict[str, Any]],
+    result: PipelineResult,
+    book: Callable[[str], dict[str, Any]],
     because: Callable[[list[str]], list[str]],
 ) -> list[RecommendedBook]:
     """Each ranked book with its sources, the ranker's score, and a reason a reader can use:
@@ -54,13 +70,23 @@ def two_stage_books(
     ]
 
 
-def pipeline_report(ranker_version: str, result: PipelineResult, debug: bool) -> PipelineReport:
-    """What the rules did on this list; with `debug`, each stage's time and counts."""
+def pipeline_report(
+    two_stage: TwoStage, reader: str, result: PipelineResult, debug: bool
+) -> PipelineReport:
+    """Who the list is for, the sources, rules and boosts, what the rules did on this list; with
+    `debug`, each stage's time and counts."""
+    pipeline = two_stage.pipeline
     return PipelineReport(
-        ranker_version=ranker_version,
+        ranker_version=two_stage.ranker_version,
+        reader=reader,
+        sources=list(pipeline.retrieve.names),
+        rules=[r.name for r in pipeline.rules],
+        boosts=[b.name for b in pipeline.boosts],
         moves=[
             RuleMove(
-                book_id=m.item_id, rule=m.rule, from_position=m.from_position,
+                book_id=m.item_id,
+                rule=m.rule,
+                from_position=m.from_position,
                 to_position=m.to_position,
             )
             for m in result.moves

@@ -11,9 +11,9 @@ from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
 from vibeshelf.recommend.neighbours import Content, vector_lookup
+from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Profile
-from vibeshelf.recommend.storage.base import InteractionStore
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.two_stage_answer import PipelineObserver, TwoStage
 from vibeshelf.settings import Settings
@@ -34,8 +34,9 @@ def load_recommender(
     given) with the book vectors from `vibeshelf embed`; without them more-like-this is CF only.
     Answers are cached as `recommend.cache_url` says, lookups counted by `cache_observer`; with
     a ranker trained (`vibeshelf train ranker`), the two-stage pipeline answers too. `pipeline`
-    (default `recommend.ranking.pipeline`) is what a request naming none gets; "two-stage"
-    without a ranker loads nothing (None, logged).
+    (default `recommend.ranking.pipeline`) is what a request naming none gets; the settings'
+    "two-stage" falls back to ALS without a ranker (LightGBM and pandas not installed, or none
+    trained), a `pipeline="two-stage"` given here loads nothing then (None, logged).
     """
     rec = settings.recommend
     try:
@@ -55,29 +56,38 @@ def load_recommender(
         model.metadata["source"],
         "on" if content else "off",
     )
-    two_stage = _two_stage(settings, model, store, pipeline_observer)
+    two_stage = _two_stage(settings, model, content, pipeline_observer)
     default = pipeline or rec.ranking.pipeline
     if default == "two-stage" and two_stage is None:
-        log.warning("recommendations by two-stage disabled: no ranker loaded")
-        store.close()
-        return None
+        if pipeline is not None:  # a version that is the two-stage pipeline cannot run without it
+            log.warning("recommendations by two-stage disabled: no ranker loaded")
+            store.close()
+            return None
+        log.info("recommendations by ALS: no two-stage ranker loaded")
+        default = "als"
     cache = open_answer_cache(rec, cache_observer)
     return RecommendService(model, store, content, cache, cache_observer, two_stage, default)
 
 
 def _two_stage(
-    settings: Settings, model: RecsModel, store: InteractionStore,
+    settings: Settings, model: RecsModel, content: Content | None,
     observer: PipelineObserver | None,
 ) -> TwoStage | None:
-    """The two-stage pipeline over `model` with the current ranker, or None (logged) without one."""
-    ranking = settings.recommend.ranking
+    """The two-stage pipeline over `model` with the current ranker, or None (logged) without one.
+
+    Its candidates come from the sources the ranker was trained with (`recommend.retrieval`, and
+    the two-tower source when enabled), liked-vectors through the served vector store."""
+    rec = settings.recommend
+    ranking = rec.ranking
     try:
         from vibeshelf.recommend.twostage.books import book_facts
         from vibeshelf.recommend.twostage.boosts import make_boosts
-        from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
-        from vibeshelf.recommend.twostage.features import FeatureBuilder
+        from vibeshelf.recommend.twostage.candidates import candidate_stage
+        from vibeshelf.recommend.twostage.extra_sources import two_tower_source
+        from vibeshelf.recommend.twostage.features import FEATURES_VERSION, FeatureBuilder
         from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
         from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
+        from vibeshelf.recommend.twostage.reader import history_items
         from vibeshelf.recommend.twostage.rules import make_rules
     except ImportError as exc:  # the `ranker` extra (LightGBM, pandas) is not installed
         log.info("two-stage recommendations off: %s", exc)
@@ -87,20 +97,45 @@ def _two_stage(
     except FileNotFoundError as exc:
         log.info("two-stage recommendations off: %s", exc)
         return None
+    if ranker.metadata.get("features_version") != FEATURES_VERSION:
+        log.warning(
+            "two-stage recommendations off: ranker %s has features %s, this code builds %s: "
+            "run `vibeshelf train ranker`", ranker.version,
+            ranker.metadata.get("features_version"), FEATURES_VERSION,
+        )
+        return None
+    context = SourceContext(
+        model,
+        content.store if content else None,
+        content.vector_of if content else None,
+        anchors=rec.retrieval.anchors,
+    )
+    stage = candidate_stage(
+        rec.retrieval, context, ranking.neighbours, two_tower_source(settings, rec, model)
+    )
+    trained_on = ranker.metadata.get("sources", [])
+    if stage.names != trained_on:
+        log.warning(
+            "two-stage candidates from %s, the ranker %s was trained with %s: missing sources "
+            "leave their features empty", stage.names, ranker.version, trained_on,
+        )
     facts = book_facts(BookCatalog.load(settings.books_path))
-    source = str(model.metadata["source"])
-    features = FeatureBuilder(model, facts)
+    features = FeatureBuilder(model, facts, trained_on)
     features.book_table, features.genre_matrix  # noqa: B018  built now, not on the first request
+    ids = model.items.ids
     pipeline = TwoStagePipeline(
-        AlsItemItemRetriever(model, ranking.candidates_per_source),
+        stage,
         features,
         ranker,
         make_rules(ranking.rules),
         make_boosts(ranking.boosts, settings.data_dir),
         books=facts,
-        history=lambda user_id: store.history(source, user_id),
+        read=lambda profile: [ids[i] for i in history_items(model, profile)],
     )
-    log.info("two-stage recommendations: ranker %s over model %s", ranker.version, model.version)
+    log.info(
+        "two-stage recommendations: ranker %s over model %s, candidates from %s",
+        ranker.version, model.version, ", ".join(stage.names),
+    )
     return TwoStage(pipeline, ranker.version, observer)
 
 

@@ -1,94 +1,84 @@
-"""Candidate proposals (item, each proposing source's score and rank), and an ALS + item-item retriever.
+"""The first stage: the merged candidate sources (`Retrieval`) over any reader profile.
 
-The retriever is the stand-in first stage the ranker is trained and evaluated with: ALS's best
-items, and item-item co-reads (the mean over the reader's books of the cosine between two books'
-reader sets), merged with every proposing source kept. Any first stage that returns Proposals
-plugs into the pipeline.
+The configured sources (`recommend.retrieval`) are built as the recommender builds them, with
+changes that let them serve every kind of reader fast: "als" scores with the trained or folded-in
+reader vector (`ReaderFactors`); "item-item" reads co-read neighbour lists computed once per model
+(`co_read_table`: the cosine between two books' reader sets) instead of a product over every
+reader per request; "liked-vectors" reads lists made once from the books' text vectors instead of
+one vector-store query per anchor. Extra sources (the two-tower model when one is trained and
+enabled) are appended after them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-import numpy as np
-import scipy.sparse as sp
-
-from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.retrieval import Proposal
+from vibeshelf.config.retrieval import RetrievalSettings
+from vibeshelf.recommend.retrieval import (
+    SOURCES,
+    Proposal,
+    Retrieval,
+    SourceContext,
+    SourceFactory,
+    build_retrieval,
+)
+from vibeshelf.recommend.sources import CandidateSource, Profile
+from vibeshelf.recommend.twostage.neighbour_table import (
+    TableItemItem,
+    TableLikedVectors,
+    co_read_table,
+    text_table,
+)
+from vibeshelf.recommend.twostage.reader import ReaderFactors
 
 ALS = "als"
-ITEM_ITEM = "item_item"
-SOURCES = (ALS, ITEM_ITEM)
+ITEM_ITEM = "item-item"
+LIKED_VECTORS = "liked-vectors"
 
 
 class Retrieve(Protocol):
-    """The first stage: a reader's candidates."""
+    """The first stage: a reader's candidates, and the names of the sources it asks."""
 
-    def __call__(self, user_id: str) -> list[Proposal]: ...
+    @property
+    def names(self) -> list[str]: ...
 
-
-class AlsItemItemRetriever:
-    """ALS top n and co-read top n from a model's factors and training items, merged; the
-    reader's books excluded."""
-
-    def __init__(self, model: RecsModel, n: int) -> None:
-        self.model = model
-        self.n = n
-        readers = np.diff(model.seen.tocsc().indptr).astype(np.float64)
-        self.inverse_root = sp.diags(
-            np.divide(1.0, np.sqrt(readers), out=np.zeros_like(readers), where=readers > 0)
-        )
-        self.by_item = (
-            model.seen @ self.inverse_root
-        ).tocsr()  # users x items, columns unit length
-
-    def co_reads(self, seen: sp.csr_matrix) -> np.ndarray:
-        """Per row, the mean cosine between each item and the row's items (reader-set cosine),
-        computed as (h D^-1/2 B') (B D^-1/2) without forming the items x items matrix."""
-        history = np.maximum(np.diff(seen.indptr), 1)[:, None]
-        return (
-            np.asarray(((seen @ self.inverse_root) @ self.by_item.T @ self.by_item).todense())
-            / history
-        )
-
-    def __call__(self, user_id: str) -> list[Proposal]:
-        user = self.model.user_index.get(user_id)
-        return [] if user is None else self.propose(np.array([user]))[0]
-
-    def propose(self, users: np.ndarray) -> list[list[Proposal]]:
-        """Each user's merged proposals, ALS's order first then item-item's new ones."""
-        seen = self.model.seen[users]
-        per_source = {
-            ALS: self.model.user_factors[users] @ self.model.item_factors.T,
-            ITEM_ITEM: self.co_reads(seen),
-        }
-        rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
-        tops = {}
-        for name, scores in per_source.items():
-            scores[rows, seen.indices] = -np.inf
-            tops[name] = _top(scores, self.n)
-        ids = self.model.items.ids
-        out = []
-        for u in range(len(users)):
-            ranks: dict[int, dict[str, int]] = {}
-            for name in SOURCES:
-                for rank, item in enumerate(tops[name][u], start=1):
-                    if not np.isfinite(per_source[name][u, item]):
-                        break
-                    ranks.setdefault(int(item), {})[name] = rank
-            out.append(
-                [
-                    Proposal(ids[i], {name: float(per_source[name][u, i]) for name in r}, r)
-                    for i, r in ranks.items()
-                ]
-            )
-        return out
+    def __call__(self, profile: Profile) -> list[Proposal]: ...
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    """Each row's n best columns, best first (finite scores only; ties in column order)."""
-    n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    values = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -values), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+class CandidateStage:
+    """`Retrieval.propose` as the pipeline's first stage, with the names of its sources."""
+
+    def __init__(self, retrieval: Retrieval) -> None:
+        self.retrieval = retrieval
+
+    @property
+    def names(self) -> list[str]:
+        return self.retrieval.names
+
+    def __call__(self, profile: Profile) -> list[Proposal]:
+        return self.retrieval.propose(profile)
+
+
+def candidate_stage(
+    settings: RetrievalSettings,
+    context: SourceContext,
+    width: int,
+    extra: Sequence[tuple[str, CandidateSource, int]] = (),
+) -> CandidateStage:
+    """The configured sources over `context`'s model (item-item neighbour lists `width` long),
+    then `extra`; the merge keeps `settings.total`."""
+    factories: dict[str, SourceFactory] = {
+        **SOURCES,
+        ALS: lambda c: ReaderFactors(c.model),
+        ITEM_ITEM: lambda c: TableItemItem(c.model, co_read_table(c.model.seen, width)),
+        LIKED_VECTORS: lambda c: _liked_vectors(c, width),
+    }
+    retrieval = build_retrieval(settings, context, factories)
+    retrieval.sources.extend(extra)
+    return CandidateStage(retrieval)
+
+
+def _liked_vectors(context: SourceContext, width: int) -> CandidateSource | None:
+    table = text_table(context, width)
+    return None if table is None else TableLikedVectors(context.model, table, context)

@@ -13,11 +13,13 @@ from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.dataset import Interactions, TrainingData
 from vibeshelf.recommend.evaluation import holdout_split
-from vibeshelf.recommend.models.factors import fit_factors
+from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.retrieval import Proposal
-from vibeshelf.recommend.twostage.candidates import AlsItemItemRetriever
-from vibeshelf.recommend.twostage.features import FeatureBuilder
+from vibeshelf.recommend.sources import Profile
+from vibeshelf.recommend.twostage.candidates import CandidateStage
+from vibeshelf.recommend.twostage.features import FeatureBuilder, ReaderRows
 from vibeshelf.recommend.twostage.ranker import LABEL
+from vibeshelf.recommend.twostage.reader import history_items, reader_vector
 
 BATCH = 512
 VALID_SHARE = 0.2
@@ -50,31 +52,43 @@ def split_readers(test: Interactions, n_train: int, n_eval: int, seed: int) -> R
 
 def split_model(
     data: TrainingData, rec: RecommendSettings, progress: bool = False
-) -> tuple[RecsModel, Interactions]:
-    """ALS fitted on the leave-out split's training part (as `eval recs` fits it), and the held-out part."""
+) -> tuple[RecsModel, Interactions, Interactions]:
+    """ALS fitted on the leave-out split's training part (as `eval recs` fits it), that part, and
+    the held-out part."""
     train, test = holdout_split(data.interactions, rec)
     users, items = fit_factors(train, data.items.shelves, rec, progress=progress)
-    metadata = {"params": {"regularization": rec.regularization}}
-    return RecsModel.fitted(train, data.items, users, items, metadata), test
+    metadata = {"params": {name: getattr(rec, name) for name in PARAMS}}
+    return RecsModel.fitted(train, data.items, users, items, metadata), train, test
 
 
 def labelled_frame(
-    retriever: AlsItemItemRetriever,
+    stage: CandidateStage,
     builder: FeatureBuilder,
     test: Interactions,
     users: np.ndarray,
     progress: bool = False,
 ) -> tuple[pd.DataFrame, list[list[Proposal]]]:
-    """Candidate feature rows of `users`, grouped per reader, with a LABEL column; and the proposals."""
+    """Candidate feature rows of `users` (as the served pipeline builds them for a model reader),
+    grouped per reader, with a LABEL column; and the proposals."""
     frames, proposals = [], []
     for start in tqdm(range(0, len(users), BATCH), desc="candidates", disable=not progress):
         batch = users[start : start + BATCH]
-        batch_props = retriever.propose(batch)
-        ids = [test.users[int(u)] for u in batch]
-        frame = builder.frame(list(zip(ids, batch_props, strict=True)))
-        frame[LABEL] = _labels(test, batch, batch_props)
+        readers = []
+        for user in batch:
+            profile = Profile(user_id=test.users[int(user)])
+            found = stage(profile)
+            readers.append(
+                ReaderRows(
+                    test.users[int(user)],
+                    history_items(builder.model, profile),
+                    reader_vector(builder.model, profile),
+                    found,
+                )
+            )
+            proposals.append(found)
+        frame = builder.frame(readers)
+        frame[LABEL] = _labels(test, batch, proposals[start:])
         frames.append(frame)
-        proposals.extend(batch_props)
     return pd.concat(frames, ignore_index=True), proposals
 
 

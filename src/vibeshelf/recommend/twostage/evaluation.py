@@ -1,6 +1,7 @@
-"""Fit and evaluate the ranker (`vibeshelf ranker train`): ALS vs two-stage with and without rules.
+"""Fit and evaluate the ranker (`vibeshelf train ranker`): ALS vs two-stage with and without rules.
 
-On the leave-out split of `eval recs`, ALS is fitted on the training part; readers with held-out
+On the leave-out split of `eval recs`, ALS is fitted on the training part and the served candidate
+stage (the merged sources, `candidate_stage`) and features are built over it; readers with held-out
 books are halved: the ranker is fitted (and early-stopped) on one half only, and every row of the
 table is scored on the other half. A paired bootstrap over those readers gives the interval of
 two-stage with rules minus ALS in NDCG@10.
@@ -14,16 +15,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vibeshelf import ranking_metrics
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.dataset import Interactions, load_training_data
-from vibeshelf.recommend.retrieval import Proposal
+from vibeshelf.recommend.retrieval import Proposal, SourceContext
+from vibeshelf.recommend.retrieval_eval import book_vectors
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import apply_boosts, make_boosts
-from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, AlsItemItemRetriever
+from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, candidate_stage
 from vibeshelf.recommend.twostage.dataset import labelled_frame, split_model, split_readers
+from vibeshelf.recommend.twostage.extra_sources import two_tower_source
 from vibeshelf.recommend.twostage.features import FEATURES_VERSION, FeatureBuilder, feature_names
 from vibeshelf.recommend.twostage.ranked import ListContext, Ranked
 from vibeshelf.recommend.twostage.ranker import Ranker, fit_ranker, ranker_root, write_ranker
@@ -37,6 +41,8 @@ RECALL_K = 50
 ROUNDS = 1000
 TARGET_RATIO = 1.10
 GENRE_CAP = MaxPerGenreRule(limit=3, window=5)
+BY_SOURCE = {"ALS": ALS, "item-item": ITEM_ITEM}
+MERGED = "candidates (merged, unranked)"
 
 
 @dataclass(frozen=True)
@@ -102,21 +108,29 @@ def train_and_evaluate(
     ranking = rec.ranking
     clock = time.perf_counter()
     data = load_training_data(settings, rec, source)
-    model, test = split_model(data, rec, progress)
+    model, train, test = split_model(data, rec, progress)
     seconds = {"als_fit": time.perf_counter() - clock}
     readers = split_readers(test, ranking.train_readers, ranking.eval_readers, rec.seed)
     facts = book_facts(BookCatalog.load(settings.books_path))
-    retriever = AlsItemItemRetriever(model, ranking.candidates_per_source)
-    builder = FeatureBuilder(model, facts)
     clock = time.perf_counter()
-    fit_rows, _ = labelled_frame(retriever, builder, test, readers.train, progress)
-    valid_rows, _ = labelled_frame(retriever, builder, test, readers.valid, progress)
-    eval_rows, eval_props = labelled_frame(retriever, builder, test, readers.evaluate, progress)
+    store, vector_of = book_vectors(settings)
+    context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
+    stage = candidate_stage(
+        rec.retrieval, context, ranking.neighbours, two_tower_source(settings, rec, model)
+    )
+    builder = FeatureBuilder(model, facts, stage.names)
+    seconds["candidate_stage_build"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):  # one reader at a time, as served
+        fit_rows, _ = labelled_frame(stage, builder, test, readers.train, progress)
+        valid_rows, _ = labelled_frame(stage, builder, test, readers.valid, progress)
+        eval_rows, eval_props = labelled_frame(stage, builder, test, readers.evaluate, progress)
     seconds["candidates_and_features"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ranker = fit_ranker(
-        fit_rows, valid_rows, feature_names(), FEATURES_VERSION, ranking.ranker, rec.seed
+        fit_rows, valid_rows, feature_names(stage.names), FEATURES_VERSION, ranking.ranker, rec.seed
     )
+    ranker.metadata["sources"] = stage.names
     seconds["ranker_fit"] = time.perf_counter() - clock
     scores = ranker.predict(eval_rows)
     report = RankerReport(
@@ -169,18 +183,20 @@ def _lists(
     boosts = make_boosts(rec.ranking.boosts, settings.data_dir)
     blank = BookFacts()
     out: dict[str, tuple[list[list[str]], list[bool]]] = {
-        name: ([], []) for name in ("ALS", "item-item", "two-stage", "two-stage + rules")
+        name: ([], []) for name in (*BY_SOURCE, MERGED, "two-stage", "two-stage + rules")
     }
     start = 0
     for props in proposals:
         own = scores[start : start + len(props)]
         start += len(props)
-        for label, source in (("ALS", ALS), ("item-item", ITEM_ITEM)):
+        for label, source in BY_SOURCE.items():
             by_source = sorted(
                 (p for p in props if source in p.ranks), key=lambda p: p.ranks[source]
             )
             out[label][0].append([p.item_id for p in by_source[:RECALL_K]])
             out[label][1].append(False)
+        out[MERGED][0].append([p.item_id for p in props[:RECALL_K]])
+        out[MERGED][1].append(False)
         order = np.argsort(-own, kind="stable")  # rules see every candidate, as in serving
         out["two-stage"][0].append([props[i].item_id for i in order[:RECALL_K]])
         out["two-stage"][1].append(False)

@@ -1,13 +1,15 @@
 """Feature rows per (reader, candidate book): the frame the ranker reads, with user_id and item_id.
 
 The feature store fills the same frame; FEATURES_VERSION names these definitions, and a ranker
-records the version it was trained on. A source that did not propose a book leaves its score and
-rank NaN (LightGBM learns where missing values go).
+records the version (and the candidate sources) it was trained on. Training and serving build the
+rows here, from the same profile a request carries. A source that did not propose a book leaves
+its score and rank NaN (LightGBM learns where missing values go).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
@@ -17,66 +19,93 @@ import scipy.sparse as sp
 
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.retrieval import Proposal
+from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.twostage.books import BookFacts
-from vibeshelf.recommend.twostage.candidates import SOURCES
+from vibeshelf.recommend.twostage.reader import history_items, reader_vector
 
-FEATURES_VERSION = "twostage-features-1"
+FEATURES_VERSION = "twostage-features-2"
 BOOK_FEATURES = ("popularity", "mean_rating", "log_ratings_count", "year", "has_description")
 READER_FEATURES = ("history_size",)
-PAIR_FEATURES = ("n_sources", "genre_overlap")
-CHUNK = 20_000
+PAIR_FEATURES = ("n_sources", "genre_overlap", "taste_dot")
 
 
-def feature_names(sources: Sequence[str] = SOURCES) -> list[str]:
-    """The ranker's input columns, in order."""
-    per_source = [f"{s}_{what}" for s in sources for what in ("score", "rank")]
+def feature_names(sources: Sequence[str]) -> list[str]:
+    """The ranker's input columns, in order, for candidates from `sources`."""
+    per_source = [f"{column(s)}_{what}" for s in sources for what in ("score", "rank")]
     return [*per_source, *PAIR_FEATURES, *BOOK_FEATURES, *READER_FEATURES]
+
+
+def column(source: str) -> str:
+    """A source's name as a feature column prefix ("item-item" -> "item_item")."""
+    return source.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class ReaderRows:
+    """One reader's candidates and what their features read: the reader's books (model indices)
+    and factor vector (None: none)."""
+
+    user_id: str
+    history: np.ndarray
+    vector: np.ndarray | None
+    proposals: Sequence[Proposal]
 
 
 class Features(Protocol):
     """The feature stage: one row per (reader, proposal), columns user_id, item_id and features."""
 
-    def __call__(self, user_id: str, proposals: Sequence[Proposal]) -> pd.DataFrame: ...
+    def __call__(self, profile: Profile, proposals: Sequence[Proposal]) -> pd.DataFrame: ...
 
 
 class FeatureBuilder:
-    """Features from a recommender model (histories, counts) and the catalog's book facts."""
+    """Features from a recommender model (factors, counts) and the catalog's book facts, for any
+    reader profile: a model reader, a liked list, or a reader the model does not know."""
 
     def __init__(
-        self, model: RecsModel, facts: Mapping[str, BookFacts], sources: Sequence[str] = SOURCES
+        self, model: RecsModel, facts: Mapping[str, BookFacts], sources: Sequence[str]
     ) -> None:
         self.model = model
         self.sources = tuple(sources)
         blank = BookFacts()
         self.facts = [facts.get(i, blank) for i in model.items.ids]
 
-    def __call__(self, user_id: str, proposals: Sequence[Proposal]) -> pd.DataFrame:
-        return self.frame([(user_id, proposals)])
+    def __call__(self, profile: Profile, proposals: Sequence[Proposal]) -> pd.DataFrame:
+        history = history_items(self.model, profile)
+        vector = reader_vector(self.model, profile)
+        return self.frame([ReaderRows(profile.user_id or "", history, vector, proposals)])
 
-    def frame(self, requests: Sequence[tuple[str, Sequence[Proposal]]]) -> pd.DataFrame:
-        """Rows for many readers at once (a reader unknown to the model has an empty history)."""
+    def frame(self, readers: Sequence[ReaderRows]) -> pd.DataFrame:
+        """Rows for many readers at once, each reader's rows together."""
         index = self.model.item_index
-        user_ids = [u for u, props in requests for _ in props]
-        item_ids = [p.item_id for _, props in requests for p in props]
-        items = np.fromiter((index.get(i, -1) for i in item_ids), np.int64, len(item_ids))
-        known_user = [self.model.user_index.get(u, -1) for u, _ in requests]
-        users = np.repeat(known_user, [len(props) for _, props in requests])
+        proposals = [p for r in readers for p in r.proposals]
+        sizes = [len(r.proposals) for r in readers]
+        items = np.fromiter((index.get(p.item_id, -1) for p in proposals), np.int64, len(proposals))
         columns: dict[str, np.ndarray] = {}
-        proposals = [p for _, props in requests for p in props]
         for source in self.sources:
-            columns[f"{source}_score"] = np.array(
+            columns[f"{column(source)}_score"] = np.array(
                 [p.scores.get(source, np.nan) for p in proposals], np.float64
             )
-            columns[f"{source}_rank"] = np.array(
+            columns[f"{column(source)}_rank"] = np.array(
                 [p.ranks.get(source, np.nan) for p in proposals], np.float64
             )
         columns["n_sources"] = np.array([len(p.ranks) for p in proposals], np.float64)
-        columns["genre_overlap"] = self._genre_overlap(users, items)
+        columns["genre_overlap"] = np.concatenate(
+            [self._genre_overlap(r.history, items[a:b]) for r, a, b in _spans(readers, sizes)]
+            or [np.zeros(0)]
+        )
+        columns["taste_dot"] = np.concatenate(
+            [self._taste_dot(r.vector, items[a:b]) for r, a, b in _spans(readers, sizes)]
+            or [np.zeros(0)]
+        )
         book = self.book_table[np.where(items >= 0, items, len(self.facts))]
         columns.update({name: book[:, j] for j, name in enumerate(BOOK_FEATURES)})
-        sizes = np.diff(self.model.seen.indptr)
-        columns["history_size"] = np.where(users >= 0, sizes[np.maximum(users, 0)], 0).astype(float)
-        frame = pd.DataFrame({"user_id": user_ids, "item_id": item_ids})
+        columns["history_size"] = np.repeat([float(len(r.history)) for r in readers], sizes)
+        frame = pd.DataFrame(
+            {
+                "user_id": np.repeat([r.user_id for r in readers], sizes),
+                "item_id": [p.item_id for p in proposals],
+            }
+        )
         return pd.concat([frame, pd.DataFrame(columns)[feature_names(self.sources)]], axis=1)
 
     @cached_property
@@ -110,22 +139,32 @@ class FeatureBuilder:
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
         return sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ m
 
-    def _genre_overlap(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Cosine between each book's genres and its reader's genre profile: the sum of the read
+    def _genre_overlap(self, history: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Cosine between each book's genres and the reader's genre profile: the sum of the read
         books' unit-length genre vectors (every read book weighs the same)."""
-        out = np.zeros(len(users))
-        ok = (users >= 0) & (items >= 0)
-        if not ok.any():
+        out = np.zeros(len(items))
+        ok = items >= 0
+        if len(history) == 0 or not ok.any():
             return out
         g = self.genre_matrix
-        distinct, inverse = np.unique(users[ok], return_inverse=True)
-        profiles = np.asarray((self.model.seen[distinct] @ g).todense())
-        norms = np.linalg.norm(profiles, axis=1, keepdims=True)
-        profiles = np.divide(profiles, norms, out=np.zeros_like(profiles), where=norms > 0)
-        rows, cols = np.flatnonzero(ok), items[ok]
-        for start in range(0, len(rows), CHUNK):
-            part = slice(start, start + CHUNK)
-            book = g[cols[part]]
-            out[rows[part]] = np.asarray(book.multiply(profiles[inverse[part]]).sum(axis=1)).ravel()
+        profile = np.asarray(g[history].sum(axis=0)).ravel()
+        norm = np.linalg.norm(profile)
+        if norm > 0:
+            out[ok] = g[items[ok]] @ (profile / norm)
         return out
 
+    def _taste_dot(self, vector: np.ndarray | None, items: np.ndarray) -> np.ndarray:
+        """The reader vector . each book's factors (NaN without a vector or outside the model)."""
+        out = np.full(len(items), np.nan)
+        ok = items >= 0
+        if vector is not None:
+            out[ok] = self.model.item_factors[items[ok]] @ vector
+        return out
+
+
+def _spans(
+    readers: Sequence[ReaderRows], sizes: Sequence[int]
+) -> list[tuple[ReaderRows, int, int]]:
+    """Each reader with the [start, end) of its rows."""
+    ends = np.cumsum(sizes)
+    return [(r, int(e - n), int(e)) for r, n, e in zip(readers, sizes, ends, strict=True)]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vibeshelf.recommend.retrieval import Proposal
+from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.twostage.books import BookFacts
 from vibeshelf.recommend.twostage.boosts import Boost, apply_boosts
 from vibeshelf.recommend.twostage.candidates import Retrieve
@@ -53,7 +54,7 @@ class TwoStagePipeline:
         rules: Sequence[Rule] = (),
         boosts: Sequence[Boost] = (),
         books: Mapping[str, BookFacts] | None = None,
-        history: Callable[[str], Collection[str]] = lambda _user: (),
+        read: Callable[[Profile], Collection[str]] = lambda profile: profile.seen,
     ) -> None:
         self.retrieve = retrieve
         self.features = features
@@ -61,9 +62,11 @@ class TwoStagePipeline:
         self.rules = list(rules)
         self.boosts = list(boosts)
         self.books = books or {}
-        self.history = history
+        self.read = read
 
-    def __call__(self, user_id: str, k: int = 10) -> PipelineResult:
+    def __call__(self, profile: Profile, k: int = 10) -> PipelineResult:
+        """The top k for a reader: a model reader, a liked list, or a reader with a stored history
+        (the caller passes the books read in `profile`; nothing here reads them again)."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -73,14 +76,14 @@ class TwoStagePipeline:
             timings[stage] = round((now - clock) * 1000, 3)
             clock = now
 
-        proposals = self.retrieve(user_id)
+        proposals = self.retrieve(profile)
         lap("retrieve")
-        frame = self.features(user_id, proposals)
+        frame = self.features(profile, proposals)
         lap("features")
         raw = self.ranker.predict(frame)
         ranked = self._ranked(proposals, raw)
         lap("rank")
-        read = frozenset(self.history(user_id))
+        read = frozenset(self.read(profile))
         context = ListContext(k=k, read=read, history_size=len(read))
         boosted = apply_boosts(ranked, self.boosts, context)
         lap("boosts")
@@ -93,24 +96,24 @@ class TwoStagePipeline:
             "after_rules": len(outcome.items),
             "returned": min(k, len(outcome.items)),
         }
-        return PipelineResult(
-            outcome.items[:k], outcome.moves, outcome.relaxations, timings, counts
-        )
+        top = outcome.items[:k]
+        for item in top:  # the ranker's line first, for the books returned only
+            item.reasons.insert(0, f"ranker {item.ranker_score:.3f} from {', '.join(item.sources)}")
+        return PipelineResult(top, outcome.moves, outcome.relaxations, timings, counts)
 
     def _ranked(self, proposals: Sequence[Proposal], raw: np.ndarray) -> list[Ranked]:
-        """Proposals by ranker score, scores scaled to [0, 1] over the list."""
+        """Proposals by ranker score, scores scaled to [0, 1] over the list (ties in proposal
+        order)."""
         span = float(raw.max() - raw.min()) if len(raw) else 0.0
         scaled = (raw - raw.min()) / span if span > 0 else np.ones_like(raw)
         blank = BookFacts()
-        items = [
+        return [
             Ranked(
-                p.item_id,
-                float(s),
-                self.books.get(p.item_id, blank),
-                float(r),
-                tuple(sorted(p.ranks)),
-                [f"ranker {float(r):.3f} from {', '.join(sorted(p.ranks))}"],
+                proposals[i].item_id,
+                float(scaled[i]),
+                self.books.get(proposals[i].item_id, blank),
+                float(raw[i]),
+                tuple(sorted(proposals[i].ranks)),
             )
-            for p, s, r in zip(proposals, scaled, raw, strict=True)
+            for i in np.argsort(-scaled, kind="stable")
         ]
-        return sorted(items, key=lambda i: -i.score)

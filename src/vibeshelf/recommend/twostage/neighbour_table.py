@@ -1,0 +1,140 @@
+"""Neighbour lists computed once per model: each book's most similar books by co-reads (item-item)
+and by text vector (liked-vectors).
+
+A request then merges a few precomputed rows instead of one ANN or vector-store query (or a co-read
+product over every reader) per book the reader has read.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.neighbours import NeighbourSource
+from vibeshelf.recommend.retrieval import SourceContext
+from vibeshelf.recommend.sources import Candidate, Profile, top_n, unit_score
+from vibeshelf.recommend.taste import LikedVectors
+from vibeshelf.recommend.twostage.reader import history_items
+
+BLOCK = 1024
+
+
+class NeighbourTable:
+    """Per item, its `width` most similar items (best first) and their similarities: the cosine
+    between rows of `unit` (items x dims, rows of unit length or zero)."""
+
+    def __init__(self, unit: np.ndarray | sp.csr_matrix, width: int) -> None:
+        n = unit.shape[0]
+        width = max(1, min(width, n - 1))
+        self.items = np.full((n, width), -1, np.int32)
+        self.similarity = np.full((n, width), -np.inf, np.float32)
+        dense = not sp.issparse(unit)
+        lengths = np.linalg.norm(unit, axis=1) if dense else unit.getnnz(axis=1)
+        live = lengths > 0
+        for start in range(0, n, BLOCK):
+            rows = np.arange(start, min(start + BLOCK, n))
+            sims = unit[rows] @ unit.T
+            sims = np.asarray(sims if dense else sims.toarray(), np.float32)
+            sims[:, ~live] = -np.inf
+            sims[sims <= 0] = -np.inf
+            sims[np.arange(len(rows)), rows] = -np.inf
+            part = np.argpartition(-sims, width - 1, axis=1)[:, :width]
+            values = np.take_along_axis(sims, part, axis=1)
+            order = np.lexsort((part, -values), axis=1)
+            best = np.take_along_axis(part, order, axis=1)
+            found = np.take_along_axis(sims, best, axis=1)
+            self.items[rows] = np.where(np.isfinite(found), best, -1)
+            self.similarity[rows] = found
+
+
+def co_read_table(seen: sp.csr_matrix, width: int) -> NeighbourTable:
+    """Neighbours by co-reads: the cosine between two books' reader sets (users x items `seen`)."""
+    readers = np.diff(seen.tocsc().indptr).astype(np.float64)
+    scale = np.divide(1.0, np.sqrt(readers), out=np.zeros_like(readers), where=readers > 0)
+    return NeighbourTable(sp.csr_matrix((seen @ sp.diags(scale)).T), width)
+
+
+class TableNeighbours(NeighbourSource):
+    """Neighbour candidates from a NeighbourTable (`self.table`): score = best similarity to any
+    anchor, explained by that anchor; the anchors' rows merged at once."""
+
+    table: NeighbourTable
+    # How an item's similarities to several anchors combine: their mean over the anchors
+    # (co-reads: books read with many of the reader's books first), else the best one.
+    mean: ClassVar[bool] = False
+
+    def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate] | None:
+        anchors = self.anchors(profile)
+        anchors = anchors[self.table.items[anchors, 0] >= 0]
+        if len(anchors) == 0:
+            return None
+        items = self.table.items[anchors].ravel()
+        sims = self.table.similarity[anchors].ravel()
+        owner = np.repeat(anchors, self.table.items.shape[1])
+        keep = items >= 0
+        items, sims, owner = items[keep], sims[keep], owner[keep]
+        order = np.lexsort((-sims, items))  # per item, its best similarity first
+        first = np.r_[True, items[order][1:] != items[order][:-1]]
+        best = order[first]
+        scores = np.full(len(self.model.items), -np.inf)
+        scores[items[best]] = sims[best]
+        if self.mean:
+            total = np.bincount(items, weights=sims, minlength=len(scores)) / len(anchors)
+            scores[items[best]] = total[items[best]]
+        because = dict(zip(items[best].tolist(), owner[best].tolist(), strict=True))
+        ids = self.model.items.ids
+        return [
+            Candidate(ids[i], unit_score(scores[i]), ids[because[int(i)]])
+            for i in top_n(scores, excluded, n)
+        ]
+
+    def has_neighbours(self, item: int) -> bool:
+        return bool(self.table.items[item, 0] >= 0)
+
+    def neighbours(self, item: int, k: int) -> list[tuple[int, float]]:
+        row, sims = self.table.items[item, :k], self.table.similarity[item, :k]
+        keep = row >= 0
+        return list(zip(row[keep].tolist(), sims[keep].tolist(), strict=True))
+
+
+class TableItemItem(TableNeighbours):
+    """Item-item CF by co-reads: the mean, over all the reader's books, of the co-read cosine."""
+
+    strategy = "item-item"
+    mean = True
+
+    def __init__(self, model: RecsModel, table: NeighbourTable) -> None:
+        super().__init__(model)
+        self.table = table
+
+    def anchors(self, profile: Profile) -> np.ndarray:
+        return history_items(self.model, profile)
+
+
+class TableLikedVectors(TableNeighbours, LikedVectors):
+    """Liked-vectors: neighbours by the books' text vectors, anchored on the most-liked books."""
+
+    def __init__(self, model: RecsModel, table: NeighbourTable, context: SourceContext) -> None:
+        assert context.store is not None and context.vector_of is not None
+        LikedVectors.__init__(
+            self, model, context.store, context.vector_of, context.strengths, context.anchors
+        )
+        self.table = table
+
+
+def text_table(context: SourceContext, width: int) -> NeighbourTable | None:
+    """Neighbours by the books' text vectors, in model item order; None without the vectors."""
+    if context.vector_of is None:
+        return None
+    found = [context.vector_of(i) for i in context.model.items.ids]
+    dim = next((len(v) for v in found if v is not None), 0)
+    if dim == 0:
+        return None
+    vectors = np.array([np.zeros(dim) if v is None else v for v in found], np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return NeighbourTable(
+        np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0), width
+    )

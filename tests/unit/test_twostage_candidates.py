@@ -1,0 +1,83 @@
+"""The two-stage first stage's pieces: co-read neighbour lists, their per-reader merge, and the
+reader vector for model readers, liked lists and readers the model does not know."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from vibeshelf.recommend.artifacts import RecsModel
+from vibeshelf.recommend.items import ItemTable
+from vibeshelf.recommend.models.als import fold_in
+from vibeshelf.recommend.sources import Profile
+from vibeshelf.recommend.twostage.neighbour_table import TableItemItem, co_read_table
+from vibeshelf.recommend.twostage.reader import ReaderFactors, plain_model_reader, reader_vector
+
+# Four readers over five books: b1 and b2 are read together twice, b1 and b3 once, b5 by nobody.
+SEEN = np.array(
+    [[1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 1, 0]], np.float32
+)
+
+
+def model() -> RecsModel:
+    ids = [f"b{i + 1}" for i in range(5)]
+    rng = np.random.default_rng(3)
+    return RecsModel(
+        users=["u1", "u2", "u3", "u4"],
+        items=ItemTable(ids, ids, [[] for _ in ids], [[] for _ in ids], [[] for _ in ids]),
+        user_factors=rng.standard_normal((4, 3)).astype(np.float32),
+        item_factors=rng.standard_normal((5, 3)).astype(np.float32),
+        seen=sp.csr_matrix(SEEN),
+        counts=SEEN.sum(axis=0).astype(np.int64),
+        metadata={"params": {"regularization": 1.0, "alpha": 2.0}},
+    )
+
+
+def test_co_read_lists_hold_reader_set_cosines_best_first_without_the_book_itself() -> None:
+    table = co_read_table(sp.csr_matrix(SEEN), width=3)
+    # b1 (readers u1 u2) and b2 (u1 u2): cosine 1; b1 and b3 (u2 u3): 1 / 2.
+    assert table.items[0].tolist() == [1, 2, -1]
+    assert table.similarity[0, :2] == pytest.approx([1.0, 0.5])
+    assert (table.items[4] == -1).all()  # nobody read b5: no neighbours
+    assert 2 not in table.items[2]
+
+
+def test_item_item_averages_over_every_read_book_and_skips_them() -> None:
+    m = model()
+    source = TableItemItem(m, co_read_table(m.seen, width=4))
+    found = source.personalised(Profile(liked=("b1", "b4")), 5)
+    assert found is not None
+    scores = {c.item_id: c.score for c in found.candidates}
+    assert set(scores) == {"b2", "b3"}
+    # b2: co-read 1 with b1, none with b4 (the best alone would say 1); b3: 1/2 with each.
+    assert scores["b2"] == pytest.approx(0.5)
+    assert scores["b3"] == pytest.approx(0.5)
+    assert [c.item_id for c in found.candidates] == ["b2", "b3"]  # a tie in book order
+    assert {c.because for c in found.candidates} <= {"b1", "b4"}
+
+
+def test_a_plain_model_reader_keeps_the_trained_vector_anything_new_folds_in() -> None:
+    m = model()
+    assert plain_model_reader(m, Profile(user_id="u1", seen=frozenset({"b1", "b2"})))
+    trained = reader_vector(m, Profile(user_id="u1"))
+    assert trained is not None and np.array_equal(trained, m.user_factors[0])
+    news = Profile(user_id="u1", liked=("b4",), seen=frozenset({"b1", "b2", "b4"}))
+    assert not plain_model_reader(m, news)
+    items = np.array([3, 0, 1])  # the new book, then the trained ones
+    expected = fold_in(m.item_factors, m.gram_inverse, items, np.full(3, 1.0 + 2.0))
+    assert reader_vector(m, news) == pytest.approx(expected, rel=1e-5)
+    stranger = Profile(user_id="new", liked=("b3",), seen=frozenset({"b3"}))
+    assert reader_vector(m, stranger) == pytest.approx(
+        fold_in(m.item_factors, m.gram_inverse, np.array([2]), np.full(1, 3.0)), rel=1e-5
+    )
+    assert reader_vector(m, Profile(user_id="nobody")) is None
+
+
+def test_als_proposes_for_a_liked_list_without_the_listed_books() -> None:
+    m = model()
+    found = ReaderFactors(m).personalised(Profile(liked=("b1", "b3")), 5)
+    assert found is not None and found.strategy == "als"
+    ids = [c.item_id for c in found.candidates]
+    assert len(ids) == 3 and not {"b1", "b3"} & set(ids)
+    assert ReaderFactors(m).personalised(Profile(user_id="nobody"), 5) is None
