@@ -11,6 +11,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "server": ("gunicorn", "uvicorn_worker"),
     "ranker": ("lightgbm", "feast"),
     "train": ("torch", "onnx"),
+    "spark": ("pyspark",),
 }
 
 
