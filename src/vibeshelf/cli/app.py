@@ -21,6 +21,7 @@ from vibeshelf.cli.recommend import eval_recs_cmd, interactions_app, train_app
 from vibeshelf.cli.search import eval_search_cmd, search
 from vibeshelf.cli.serve import serve
 from vibeshelf.cli.settings import read_settings
+from vibeshelf.cli.train_recs import train_recs_cmd
 from vibeshelf.cli.two_tower import eval_two_tower_cmd, train_two_tower_cmd
 from vibeshelf.cli.worker import worker
 from vibeshelf.logs import command_log_level, configure_logging
@@ -34,6 +35,7 @@ app = typer.Typer(
 eval_app = typer.Typer(help="Evaluate models offline.", no_args_is_help=True)
 eval_app.command("recs")(eval_recs_cmd)
 eval_app.command("search")(eval_search_cmd)
+train_app.command("recs")(train_recs_cmd)
 train_app.command("ranker")(train_ranker_cmd)
 eval_app.command("two-tower")(eval_two_tower_cmd)
 train_app.command("two-tower")(train_two_tower_cmd)

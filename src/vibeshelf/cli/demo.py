@@ -10,9 +10,10 @@ from vibeshelf.cli.catalog import ingest_sample_cmd
 from vibeshelf.cli.embed import embed
 from vibeshelf.cli.errors import fail
 from vibeshelf.cli.index import index
-from vibeshelf.cli.recommend import ingest_ratings_sample_cmd, train_recs_cmd
+from vibeshelf.cli.recommend import ingest_ratings_sample_cmd
 from vibeshelf.cli.serve import is_loopback, serve
 from vibeshelf.cli.settings import current_settings
+from vibeshelf.cli.train_recs import train_recs_cmd
 
 
 def demo(

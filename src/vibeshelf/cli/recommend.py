@@ -1,4 +1,4 @@
-"""`vibeshelf ingest interactions ...`, `train recs` and `eval recs`: the recommender."""
+"""`vibeshelf ingest interactions ...` and `eval recs`: the recommender's data and its scores."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ interactions_app = typer.Typer(
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 
 
-def _settings(ctx: typer.Context, **overrides: object) -> tuple[Settings, RecommendSettings]:
+def recommend_settings(
+    ctx: typer.Context, **overrides: object
+) -> tuple[Settings, RecommendSettings]:
     """The run's settings plus the recommend section with command-line overrides (None = keep)."""
     settings = current_settings(ctx)
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -79,7 +81,7 @@ def ingest_book_crossing_cmd(
     from vibeshelf.recommend.bxbooks import BX_BOOKS_FILE, ingest_bx_books
     from vibeshelf.recommend.interactions.bookcrossing import ingest_book_crossing
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     source_dir = source or settings.catalog.source_dir
 
     def load(store: InteractionStore) -> list[InteractionsReport]:
@@ -101,7 +103,7 @@ def ingest_goodreads_cmd(
     """The anonymised Goodreads-style ratings (their own item space, not linked to the catalog)."""
     from vibeshelf.recommend.interactions.goodreads import ingest_goodreads
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     source_dir = source or settings.catalog.source_dir
     _ingest(settings, rec, lambda store: [ingest_goodreads(source_dir, store)])
 
@@ -114,7 +116,7 @@ def ingest_goodbooks_cmd(
     """The goodbooks-10k ratings (1-5) of the catalog's own books, linked to it by book_id."""
     from vibeshelf.recommend.interactions.goodbooks import ingest_goodbooks
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     source_dir = source or settings.catalog.source_dir
     _ingest(settings, rec, lambda store: [ingest_goodbooks(source_dir, store, settings.books_path)])
 
@@ -149,7 +151,7 @@ def ingest_interactions_file_cmd(
     from vibeshelf.recommend.interactions.files import ingest_file
 
     pairs = column_mapping(mapping, "--map user=reader_id")
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
 
     def load(store: InteractionStore) -> list[InteractionsReport]:
         return [ingest_file(path, pairs, store, name, items, fmt, rating_max, settings.books_path)]
@@ -162,7 +164,7 @@ def ingest_ratings_sample_cmd(ctx: typer.Context) -> None:
     """The bundled Book-Crossing ratings of the sample's books (after `vibeshelf ingest sample`)."""
     from vibeshelf.recommend.sample import install_ratings_sample
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     _ingest(settings, rec, lambda store: [install_ratings_sample(store, settings.books_path)])
 
 
@@ -175,7 +177,7 @@ def sources_cmd(
     from vibeshelf.recommend.storage.factory import open_interactions
     from vibeshelf.storage.errors import StorageError
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     try:
         store = open_interactions(rec.events_url, settings.data_dir)
         try:
@@ -193,68 +195,7 @@ def sources_cmd(
         typer.echo("no interactions yet: load some with `vibeshelf ingest interactions`", err=True)
 
 
-# ---- train / eval --------------------------------------------------------------------------------
-@train_app.command("recs")
-def train_recs_cmd(
-    ctx: typer.Context,
-    source: Annotated[
-        str | None, typer.Option(help="Interactions source (default from settings).")
-    ] = None,
-    factors: Annotated[int | None, typer.Option(help="Latent factors.")] = None,
-    regularization: Annotated[float | None, typer.Option(help="L2 regularisation.")] = None,
-    alpha: Annotated[
-        float | None, typer.Option(help="Confidence scale: c = 1 + alpha * strength.")
-    ] = None,
-    iterations: Annotated[int | None, typer.Option(help="ALS iterations.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same factors).")] = None,
-    evaluate: Annotated[
-        bool, typer.Option("--eval/--no-eval", help="Score a holdout fit into the metadata.")
-    ] = True,
-    reuse: Annotated[
-        bool,
-        typer.Option(help="Keep the current version if it was fitted on the same interactions, "
-                          "catalog, parameters and seed (the fit is deterministic)."),
-    ] = False,
-) -> None:
-    """Train the ALS recommender on a source and make it the served version (models/recs/CURRENT)."""
-    from vibeshelf.experiment.registry import RegistryFile
-    from vibeshelf.recommend.artifacts import current_version, recs_root
-    from vibeshelf.recommend.training import train_recs
-    from vibeshelf.storage.errors import StorageError
-
-    settings, rec = _settings(
-        ctx,
-        source=source,
-        factors=factors,
-        regularization=regularization,
-        alpha=alpha,
-        iterations=iterations,
-        seed=seed,
-    )
-    try:
-        held = RegistryFile(settings.experiments_dir).read().recs_versions_in_use()
-        before = current_version(recs_root(settings))
-        model = train_recs(settings, rec, evaluate=evaluate, progress=True, held=held, reuse=reuse)
-    except (StorageError, FileNotFoundError) as exc:
-        fail(str(exc))
-    meta = model.metadata
-    if meta["version"] == before:
-        typer.echo(f"kept {before}: fitted on the same interactions, catalog and settings")
-        return
-    holdout = ""
-    if meta["metrics"]:
-        als, pop = meta["metrics"]["als"], meta["metrics"]["popularity"]
-        holdout = (
-            f"; holdout NDCG@10 {als['ndcg_at_10']:.4f} (popularity {pop['ndcg_at_10']:.4f}), "
-            f"HR@10 {als['hr_at_10']:.4f}, recall@50 {als['recall_at_50']:.4f}"
-        )
-    typer.echo(
-        f"trained {meta['version']} on {meta['source']}: {meta['counts']['users']:,} users, "
-        f"{meta['counts']['items']:,} items, {meta['counts']['interactions']:,} interactions "
-        f"in {meta['train_seconds']}s -> {recs_root(settings) / meta['version']}{holdout}"
-    )
-
-
+# ---- eval --------------------------------------------------------------------------------
 def eval_recs_cmd(
     ctx: typer.Context,
     tune: Annotated[
@@ -279,7 +220,7 @@ def eval_recs_cmd(
     from vibeshelf.recommend.retrieval_eval import evaluate_candidates
     from vibeshelf.storage.errors import StorageError
 
-    settings, rec = _settings(ctx)
+    settings, rec = recommend_settings(ctx)
     try:
         evaluation = evaluate_versions(
             settings, rec, with_tuning=tune, progress=True, source=source

@@ -12,6 +12,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ranker": ("lightgbm", "feast"),
     "analytics": ("celery", "redis"),
     "train": ("torch", "onnx"),
+    "spark": ("pyspark",),
 }
 
 

@@ -10,6 +10,7 @@ from vibeshelf.config.features import FeatureStoreSettings
 from vibeshelf.config.fields import CacheEntries, Fraction, database_url
 from vibeshelf.config.ranking import RankingSettings
 from vibeshelf.config.retrieval import RetrievalSettings
+from vibeshelf.config.spark import SparkSettings
 from vibeshelf.config.two_tower import TwoTowerSettings
 from vibeshelf.config.urls import check_url
 
@@ -46,6 +47,7 @@ class RecommendSettings(BaseModel):
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
     two_tower: TwoTowerSettings = TwoTowerSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    spark: SparkSettings = SparkSettings()
 
     @field_validator("cache_url")
     @classmethod

@@ -143,6 +143,11 @@ def load_training_data(
         rows = store.read(info.name)
     finally:
         store.close()
+    return training_data_from_rows(settings, info, rows)
+
+
+def training_data_from_rows(settings: Settings, info: SourceInfo, rows: pa.Table) -> TrainingData:
+    """A source's rows (in the store's SCHEMA) indexed over the item universe of its item space."""
     interacted = rows.column("item_id").unique().to_pylist()
     items = item_universe(info.item_space, interacted, settings.books_path, settings.catalog_dir)
     return TrainingData(info, Interactions.from_table(rows, items.ids), items)

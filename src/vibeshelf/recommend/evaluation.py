@@ -26,7 +26,8 @@ from vibeshelf.recommend.artifacts import (
     recs_root,
 )
 from vibeshelf.recommend.dataset import Interactions, load_training_data
-from vibeshelf.recommend.models.factors import PARAMS, fit_factors
+from vibeshelf.recommend.models.als import fit_als
+from vibeshelf.recommend.models.factors import PARAMS, AlsSolver, fit_factors
 from vibeshelf.settings import Settings
 from vibeshelf.tables import key_values
 
@@ -116,19 +117,24 @@ def evaluate_params(
     genres: list[list[str]],
     rec: RecommendSettings,
     progress: bool = False,
+    solve: AlsSolver = fit_als,
 ) -> Scores:
-    """Fit with `rec` on train, score on test."""
-    users, items = fit_factors(train, genres, rec, progress=progress)
+    """Fit with `rec` (and `solve`) on train, score on test."""
+    users, items = fit_factors(train, genres, rec, progress=progress, solve=solve)
     return score_ranker(factor_scores(users, items), train, test)
 
 
 def holdout_metrics(
-    data: Interactions, genres: list[list[str]], rec: RecommendSettings, progress: bool = False
+    data: Interactions,
+    genres: list[list[str]],
+    rec: RecommendSettings,
+    progress: bool = False,
+    solve: AlsSolver = fit_als,
 ) -> dict[str, dict[str, float]]:
-    """ALS with `rec` and the popularity baseline on the test split."""
+    """ALS with `rec` (fitted by `solve`) and the popularity baseline on the test split."""
     train, test = holdout_split(data, rec)
     return {
-        "als": evaluate_params(train, test, genres, rec, progress).to_dict(),
+        "als": evaluate_params(train, test, genres, rec, progress, solve).to_dict(),
         "popularity": score_ranker(popularity_scores(train), train, test).to_dict(),
     }
 

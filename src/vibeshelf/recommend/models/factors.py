@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import scipy.sparse as sp
 
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.confidence import confidence_matrix
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.models.als import AlsParams, fit_als
 from vibeshelf.recommend.models.coldstart import blend, shelf_features, shelf_regression
+
+# An ALS solver: (users x items confidence, params, progress) -> (user factors, item factors).
+AlsSolver = Callable[[sp.csr_matrix, AlsParams, bool], tuple[np.ndarray, np.ndarray]]
 
 # The settings a fit depends on (besides the seed): recorded in each model version's metadata.
 PARAMS = (
@@ -36,13 +42,20 @@ def _als_params(rec: RecommendSettings) -> AlsParams:
 
 
 def fit_factors(
-    data: Interactions, genres: list[list[str]], rec: RecommendSettings, progress: bool = False
+    data: Interactions,
+    genres: list[list[str]],
+    rec: RecommendSettings,
+    progress: bool = False,
+    solve: AlsSolver = fit_als,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(user factors, item factors); users and items with no training signal start at zero."""
+    """(user factors, item factors); users and items with no training signal start at zero.
+
+    `solve` fits the ALS stage (this process's solver by default, MLlib's with `--engine spark`).
+    """
     confidence = confidence_matrix(
         data.strengths, rec.alpha, rec.keep_implicit, rec.implicit_weight
     )
-    users, items = fit_als(confidence, _als_params(rec), progress=progress)
+    users, items = solve(confidence, _als_params(rec), progress)
     users[np.diff(confidence.indptr) == 0] = 0.0
     counts = np.bincount(confidence.indices, minlength=data.shape[1])
     items[counts == 0] = 0.0
