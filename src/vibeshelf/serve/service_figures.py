@@ -63,7 +63,8 @@ def quantile(q: float, buckets: list[tuple[float, float]]) -> float:
 
 
 def timings(samples: Iterable[Sample], histogram: str, label: str, seconds: float) -> list[Timing]:
-    """Per value of `label` (summed over the others): count, rate over `seconds`, p50 and p95."""
+    """Per value of `label` (summed over the others), in the order first observed: count, rate
+    over `seconds`, p50 and p95."""
     buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     for sample in samples:
         if sample.name == f"{histogram}_bucket":
@@ -77,7 +78,7 @@ def timings(samples: Iterable[Sample], histogram: str, label: str, seconds: floa
                 name, count, count / seconds,
                 1000 * quantile(0.5, cumulative), 1000 * quantile(0.95, cumulative),
             ))
-    return sorted(rows, key=lambda t: (-t.count, t.name))
+    return rows
 
 
 def service_figures(metrics: Metrics, now: float | None = None) -> ServiceFigures:
@@ -93,8 +94,8 @@ def service_figures(metrics: Metrics, now: float | None = None) -> ServiceFigure
             relaxations += sample.value
     return ServiceFigures(
         uptime_s=uptime,
-        routes=timings(samples, REQUESTS, "route", uptime),
-        stages=timings(samples, STAGES, "stage", uptime),
+        routes=sorted(timings(samples, REQUESTS, "route", uptime), key=lambda t: (-t.count, t.name)),
+        stages=timings(samples, STAGES, "stage", uptime),  # in the pipeline's order
         candidates=dict(sorted(candidates.items(), key=lambda kv: -kv[1])),
         relaxations=relaxations,
     )
