@@ -113,6 +113,7 @@ def figures(page: Page, url: str) -> dict[str, dict[str, float]]:
     return rows
 
 
+@pytest.mark.browser
 def test_the_dashboard_draws_the_service_figures(monitored: Monitored) -> None:
     """After searches and two-stage answers the page's counts grow by exactly what was asked,
     with p50 <= p95 per route and stage, candidates per source and a bar per figure."""
