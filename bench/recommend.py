@@ -4,8 +4,8 @@
 Builds (or reuses) a data dir with the `vibeshelf` CLI: the catalog, the interactions and a model
 trained with the configured settings, and for the full server (`--server vibeshelf`) also the
 book embeddings and search indexes `vibeshelf serve` starts with. Then it starts a real server
-(2 workers by default, one per core) and 10 client processes that each send a bounded number of
-requests over one keep-alive connection: known readers, liked-book lists (fold-in) and unknown
+(2 workers by default, one per core) and client processes (1, then 10) that each send a bounded
+number of requests over one keep-alive connection: known readers, liked-book lists (fold-in) and unknown
 readers (popular), in fixed proportions. With a ranker in the data dir (`vibeshelf train ranker`)
 the same requests run through each pipeline (`"pipeline": "als"`, then `"two-stage"`, which
 answers known readers; the others take the ALS chain either way) at each client count, and once
