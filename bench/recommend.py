@@ -5,9 +5,9 @@ Builds (or reuses) a data dir with the `vibeshelf` CLI: the catalog, the interac
 trained with the configured settings, and for the full server (`--server vibeshelf`) also the
 book embeddings and search indexes `vibeshelf serve` starts with. Then it starts a real server
 (2 workers by default, one per core) and client processes (1, then 10) that each send a bounded
-number of requests over one keep-alive connection: known readers, liked-book lists (fold-in) and unknown
-readers (popular), in fixed proportions. With a ranker in the data dir (`vibeshelf train ranker`)
-the same requests run through each pipeline (`"pipeline": "als"`, then `"two-stage"`, which
+number of requests over one keep-alive connection: known readers, liked-book lists (fold-in) and
+unknown readers (popular), in fixed proportions. With a ranker in the data dir (`vibeshelf train
+ranker`) the same requests run through each pipeline (`"pipeline": "als"`, then `"two-stage"`, which
 answers known readers; the others take the ALS chain either way) at each client count, and once
 more in this process, one at a time. Prints machine, data and settings, each pipeline's p50, p95
 and throughput, the two-stage / ALS ratios, and the p50 against the 10 ms target.
