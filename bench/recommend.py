@@ -1,14 +1,19 @@
-"""Recommendation benchmark: p50/p95 latency of POST /api/recommend at 10 clients on 127.0.0.1.
+"""Recommendation benchmark: p50/p95 latency of POST /api/recommend at 1 and 10 clients on
+127.0.0.1, ALS beside the two-stage pipeline, over HTTP and in process.
 
 Builds (or reuses) a data dir with the `vibeshelf` CLI: the catalog, the interactions and a model
 trained with the configured settings, and for the full server (`--server vibeshelf`) also the
 book embeddings and search indexes `vibeshelf serve` starts with. Then it starts a real server
-(2 workers by default, one per core) and 10 client processes that each send a bounded number of
-requests over one keep-alive connection: known readers (ALS), liked-book lists (fold-in) and
-unknown readers (popular), in fixed proportions. Prints machine, data and settings, and the p50
-against the 10 ms target.
+(2 workers by default, one per core) and client processes (1, then 10) that each send a bounded
+number of requests over one keep-alive connection: known readers, liked-book lists (fold-in) and
+unknown readers (popular), in fixed proportions. With a ranker in the data dir (`vibeshelf train
+ranker`) the same requests run through each pipeline (`"pipeline": "als"`, then `"two-stage"`, which
+answers known readers; the others take the ALS chain either way) at each client count, and once
+more in this process, one at a time. Prints machine, data and settings, each pipeline's p50, p95
+and throughput, the two-stage / ALS ratios, and the p50 against the 10 ms target.
 
-    python bench/recommend.py                     # build in a temp dir, 10 clients x 300 requests
+    python bench/recommend.py                     # build in a temp dir, 1 and 10 clients x 300
+    python bench/recommend.py --data-dir /tmp/vs --clients 10 --pipeline two-stage  # one cell
     python bench/recommend.py --workers 1         # one server process
     python bench/recommend.py --data-dir /tmp/vs  # build there once, reuse on later runs
     python bench/recommend.py --server vibeshelf  # the full `python -m vibeshelf serve`
@@ -34,6 +39,7 @@ from pathlib import Path
 
 from benchlib import free_port, machine, percentile, wait_healthy
 from prometheus_client.parser import text_string_to_metric_families
+from recommend_pipelines import PIPELINES, Cell, compare, in_process, ranker_line
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -46,7 +52,7 @@ SERVERS = {
     ],
     "vibeshelf": ["-m", "vibeshelf", "serve"],
 }
-MIX = (("als", 0.8), ("fold-in", 0.1), ("popular", 0.1))
+MIX = (("known", 0.8), ("liked", 0.1), ("unknown", 0.1))
 TARGET_P50_MS = 10.0
 SEARCH_STEPS = (("embed", ("embed",)), ("index", ("index",)))
 
@@ -97,9 +103,9 @@ def bodies(data_dir: Path, n: int, seed: int = 1) -> list[tuple[str, bytes]]:
     out = []
     for kind, share in MIX:
         for _ in range(round(n * share)):
-            if kind == "als":
+            if kind == "known":
                 body = {"user_id": rng.choice(model.users), "cutoff": 10}
-            elif kind == "fold-in":
+            elif kind == "liked":
                 body = {"liked": rng.sample(warm, 3), "cutoff": 10}
             else:
                 body = {"user_id": f"stranger-{rng.randrange(10**9)}", "cutoff": 10}
@@ -130,6 +136,12 @@ def start_server(
     proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
     wait_healthy(proc, port)
     return proc
+
+
+def with_pipeline(work: list[tuple[str, bytes]], pipeline: str) -> list[tuple[str, bytes]]:
+    """The same requests, each naming `pipeline`."""
+    return [(kind, json.dumps({**json.loads(body), "pipeline": pipeline}).encode())
+            for kind, body in work]
 
 
 def client(port: int, share: list[tuple[str, bytes]]) -> list[tuple[str, float, bool]]:
@@ -189,15 +201,20 @@ def cache_hit_rate(port: int) -> float | None:
 def run(
     args: argparse.Namespace, data_dir: Path, work: list[tuple[str, bytes]],
     warmup: list[tuple[str, bytes]], cache_url: str,
-) -> tuple[dict[str, list[float]], int, float, float | None]:
-    """One server with `cache_url`, warmed up, then loaded: latencies, errors, seconds, hit rate."""
+) -> tuple[list[Cell], float | None]:
+    """One server with `cache_url`: per pipeline, warmed up, then loaded at each client count
+    (the first `requests` x clients of `work`); the cells and the hit rate over all of them."""
     port = args.port or free_port()
     server = start_server(args.server, data_dir, port, args.workers, cache_url)
+    cells = []
     try:
-        with multiprocessing.Pool(args.clients) as pool:
-            load(pool, port, warmup, args.clients)
-            latencies, errors, elapsed = load(pool, port, work, args.clients)
-        return latencies, errors, elapsed, cache_hit_rate(port)
+        with multiprocessing.Pool(max(args.clients)) as pool:
+            for pipeline in args.pipeline:
+                load(pool, port, with_pipeline(warmup, pipeline), max(args.clients))
+                for clients in args.clients:
+                    share = with_pipeline(work[: clients * args.requests], pipeline)
+                    cells.append(Cell(pipeline, clients, "HTTP", *load(pool, port, share, clients)))
+        return cells, cache_hit_rate(port)
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -228,9 +245,14 @@ def main() -> None:
     parser.add_argument(
         "--sample", action="store_true", help="build from the bundled sample, not ../shared/data"
     )
-    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10],
+                        help="client counts to load each pipeline at (default: 1 10)")
     parser.add_argument("--requests", type=int, default=300, help="requests per client")
     parser.add_argument("--server", choices=sorted(SERVERS), default="recommend-app")
+    parser.add_argument(
+        "--pipeline", action="append", choices=PIPELINES, default=None,
+        help="repeat to compare (default: als, and two-stage when the data dir has a ranker)",
+    )
     parser.add_argument(
         "--workers", type=int, default=2, help="server worker processes (default 2: one per core)"
     )
@@ -245,9 +267,15 @@ def main() -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vibeshelf-recbench-"))
     full_server = args.server == "vibeshelf"
     timings = build(data_dir, args.sample, search=full_server)
-    work = bodies(data_dir, args.clients * args.requests)
+    ranker = ranker_line(data_dir)
+    if args.pipeline is None:
+        args.pipeline = list(PIPELINES) if ranker else ["als"]
+    if "two-stage" in args.pipeline and not ranker:
+        parser.error(f"two-stage needs a ranker in {data_dir}: run `vibeshelf train ranker` there")
+    work = bodies(data_dir, max(args.clients) * args.requests)
     warmup = bodies(data_dir, 200, seed=2)
     runs = {url: run(args, data_dir, work, warmup, url) for url in args.cache or [""]}
+    local = in_process(data_dir, args.pipeline, work[: args.requests], warmup)
 
     from vibeshelf.recommend.artifacts import current_version, load_metadata, recs_root
     from vibeshelf.settings import Settings
@@ -270,6 +298,8 @@ def main() -> None:
         f"{counts['interactions']:,} interactions); model {meta['version']}"
     )
     print(f"settings: {json.dumps(meta['params'], sort_keys=True)}, seed {meta['seed']}")
+    if ranker:
+        print(ranker)
     if full_server:
         print(search_line(data_dir))
     if timings:
@@ -277,23 +307,29 @@ def main() -> None:
     mix = ", ".join(f"{share:.0%} {kind}" for kind, share in MIX)
     readers = len({body for _, body in work})
     print(
-        f"load: {args.clients} client processes x {args.requests} requests, keep-alive, cutoff 10 "
-        f"({mix}; {readers} distinct requests), after {len(warmup)} warm-up requests"
+        f"load: {' and '.join(map(str, args.clients))} client processes x {args.requests} requests "
+        f"each, keep-alive, cutoff 10 ({mix}; {readers} distinct requests), after {len(warmup)} "
+        f"warm-up requests per pipeline; in process: the first {args.requests}, one at a time"
     )
-    for url, (latencies, errors, elapsed, hit_rate) in runs.items():
-        report(url, latencies, errors, elapsed, hit_rate, args.clients)
+    for url, (cells, hit_rate) in runs.items():
+        hits = "n/a" if hit_rate is None else f"{hit_rate:.0%}"
+        print(f"\n## cache {url or 'off'!s} (hit rate {hits} over its runs)")
+        for cell in cells:
+            report(cell)
+        print()
+        compare([*cells, *local])
+    print()
+    for cell in local:
+        report(cell)
 
 
-def report(
-    cache_url: str, latencies: dict[str, list[float]], errors: int, elapsed: float,
-    hit_rate: float | None, clients: int,
-) -> None:
+def report(cell: Cell) -> None:
     """One run's line and latency table."""
-    every = [ms for values in latencies.values() for ms in values]
-    hits = "n/a" if hit_rate is None else f"{hit_rate:.0%}"
+    latencies, every = cell.latencies, cell.every
     print(
-        f"\ncache {cache_url or 'off'!s}: {len(every)} requests in {elapsed:.1f}s = "
-        f"{len(every) / elapsed:.0f} req/s, {errors} errors, cache hit rate {hits}"
+        f"\n{cell.pipeline}, {cell.clients} client{'s' if cell.clients > 1 else ''}, {cell.where}: "
+        f"{len(every)} requests in {cell.seconds:.1f}s = {cell.per_second:.0f} req/s, "
+        f"{cell.errors} errors"
     )
     print("| requests | share | n | p50 ms | p95 ms | mean ms |")
     print("|---|---|---|---|---|---|")
@@ -306,7 +342,8 @@ def report(
     p50 = percentile(every, 0.5)
     verdict = "met" if p50 <= TARGET_P50_MS else "NOT met"
     target = f"target p50 <= {TARGET_P50_MS:.0f} ms"
-    print(f"p50 {p50:.2f} ms at {clients} clients: {target} {verdict}")
+    plural = "s" if cell.clients > 1 else ""
+    print(f"p50 {p50:.2f} ms at {cell.clients} client{plural}: {target} {verdict}")
 
 
 if __name__ == "__main__":

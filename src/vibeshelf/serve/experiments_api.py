@@ -25,11 +25,14 @@ from vibeshelf.serve.deps import (
     Experiments,
     OptionalExperiments,
     SearchRuntime,
+    ServicesDep,
     Signer,
     require_experiments,
 )
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import presented_session
+from vibeshelf.serve.service_charts import count_chart, latency_chart
+from vibeshelf.serve.service_figures import service_figures
 from vibeshelf.serve.sessions import SessionSigner
 from vibeshelf.storage.errors import StorageError
 
@@ -114,13 +117,23 @@ def api_experiments(experiments: Experiments) -> dict[str, Any]:
 
 
 @router.get("/experiments", response_class=HTMLResponse, include_in_schema=False)
-def experiments_page(request: Request, experiments: OptionalExperiments) -> HTMLResponse:
-    """The dashboard: per surface its versions and charts; without a registry, how to start one."""
+def experiments_page(
+    request: Request, experiments: OptionalExperiments, found: ServicesDep
+) -> HTMLResponse:
+    """The dashboard: per surface its versions and charts (without a registry, how to start one),
+    then the service's own latency, throughput, two-stage stage times and candidates per source."""
     report = charts = None
     if experiments is not None:
         report = api_experiments(experiments)
         end = datetime.now(UTC)
         charts = {surface: surface_charts(data, end) for surface, data in report["surfaces"].items()}
+    service = service_figures(found.metrics)
+    service_charts = {
+        "routes": latency_chart("routes", "Request latency by route, ms", service.routes),
+        "stages": latency_chart("stages", "Two-stage stage time, ms", service.stages),
+        "candidates": count_chart("candidates", "Candidates proposed by source", service.candidates),
+    }
     return templates.TemplateResponse(
-        request, "experiments.html", {"report": report, "charts": charts}
+        request, "experiments.html",
+        {"report": report, "charts": charts, "service": service, "service_charts": service_charts},
     )

@@ -49,6 +49,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.started = time.time()
         r = self.registry
         self.requests = Counter(
             "vibeshelf_http_requests", "HTTP requests", ["method", "route", "code"], registry=r
@@ -196,13 +197,17 @@ class Metrics:
         self.encode_requests.labels(protocol).inc()
         self.encode_texts.labels(protocol).inc(texts)
 
-    def exposition(self) -> bytes:
-        """The text format of this app's counts, or of every worker's in multiprocess mode."""
+    def readable(self) -> CollectorRegistry:
+        """This app's counts, or every worker's in multiprocess mode."""
         if not os.environ.get(MULTIPROC_ENV):
-            return generate_latest(self.registry)
+            return self.registry
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
+        return registry
+
+    def exposition(self) -> bytes:
+        """The text format of `readable()`."""
+        return generate_latest(self.readable())
 
 
 @dataclass(eq=False)
