@@ -136,6 +136,7 @@ class SearchService:
         return self.retriever.retrieve(
             text, None if vectors is None else vectors[0], mode, filters, k,
             self.settings.popularity_weight, title_only or (), None if vectors is None else vectors[1:],
+            self.settings.lexical_fields.model_dump(),
         )
 
     def fused(self, found: Retrieved) -> list[tuple[str, float]]:
