@@ -1,12 +1,13 @@
 """Fit the BM25 field weights (search.lexical_fields) on training queries only.
 
-The objective is the shipped mode's (hybrid + rerank, rerank weights as shipped) mean over three
-training sets, each weighing the same: MRR@10 of the written shelf paraphrases and of the written
-tip-of-the-tongue descriptions of eval/train_queries.jsonl on the training catalog that
-`fit_rerank.py prepare` writes, and nDCG@10 of eval/train_reader_queries.jsonl on the full
-catalog. Coordinate ascent over a grid of weights, from the whole document alone (today's
-score); it prints each step, the evaluation sets are never read. Both data dirs need a lexical
-build with fields (`vibeshelf index`).
+The objective is a mode's mean over three training sets, each weighing the same: MRR@10 of the
+written shelf paraphrases and of the written tip-of-the-tongue descriptions of
+eval/train_queries.jsonl on the training catalog that `fit_rerank.py prepare` writes, and
+nDCG@10 of eval/train_reader_queries.jsonl on the full catalog. The mode is `lexical` (BM25
+alone, what the weights define; the shipped weights) or `hybrid+rerank` (the rerank weights as
+shipped). Coordinate ascent over a grid of weights, from the whole document alone; it prints each
+step and reads no evaluation set. Both data dirs need a lexical build with fields (`vibeshelf
+index`); the weights found go in search.lexical_fields by hand.
 
   python eval/fit_lexical_fields.py TRAIN_DATA_DIR FULL_DATA_DIR
 """
@@ -28,7 +29,6 @@ from vibeshelf.settings import Settings
 HERE = Path(__file__).parent
 GRID = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 PASSES = 2
-VARIANT = "hybrid+rerank"
 
 
 def service_of(data_dir: Path) -> SearchService:
@@ -55,8 +55,10 @@ def training_sets(train_dir: Path, full_dir: Path) -> list[tuple[str, SearchServ
     ]
 
 
-def objective(sets: list[tuple[str, SearchService, list[EvalQuery], str]]) -> Callable[[dict[str, float]], dict[str, float]]:
-    """Field weights -> each set's metric and their mean."""
+def objective(
+    sets: list[tuple[str, SearchService, list[EvalQuery], str]], variant: str
+) -> Callable[[dict[str, float]], dict[str, float]]:
+    """Field weights -> each set's metric under `variant` (a mode of `eval search`) and their mean."""
 
     def score(weights: dict[str, float]) -> dict[str, float]:
         out = {}
@@ -64,15 +66,15 @@ def objective(sets: list[tuple[str, SearchService, list[EvalQuery], str]]) -> Ca
             service.settings = service.settings.model_copy(
                 update={"lexical_fields": LexicalFieldWeights(**weights)}
             )
-            out[name] = evaluate_service(service, queries, [VARIANT])[VARIANT].metrics[metric]
+            out[name] = evaluate_service(service, queries, [variant])[variant].metrics[metric]
         out["mean"] = sum(out.values()) / len(sets)
         return out
 
     return score
 
 
-def fit(train_dir: Path, full_dir: Path) -> dict[str, float]:
-    score = objective(training_sets(train_dir, full_dir))
+def fit(train_dir: Path, full_dir: Path, variant: str) -> dict[str, float]:
+    score = objective(training_sets(train_dir, full_dir), variant)
     weights = LexicalFieldWeights().model_dump()
     best = score(weights)
     print(f"start {weights}: {best}")
@@ -94,8 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("train_dir", type=Path, help="the training catalog's data dir (fit_rerank.py prepare)")
     parser.add_argument("full_dir", type=Path, help="the full catalog's data dir")
+    parser.add_argument("--variant", choices=("lexical", "hybrid+rerank"), default="lexical",
+                        help="the mode whose training metrics are fitted")
     args = parser.parse_args()
-    fit(args.train_dir, args.full_dir)
+    fit(args.train_dir, args.full_dir, args.variant)
 
 
 if __name__ == "__main__":

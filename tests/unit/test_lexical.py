@@ -116,3 +116,15 @@ def test_a_build_from_before_fields_opens_as_its_document_alone(tmp_path: Path) 
     index = store.open()
     assert index.manifest.fields == ["document"]
     np.testing.assert_allclose(index.scores("dragon", {"title": 2.0, "description": 1.0}), built.scores("dragon"))
+
+
+def test_a_field_no_book_has_is_left_out_of_the_build(tmp_path: Path) -> None:
+    store = LexicalStore(tmp_path)
+    texts = {"document": ["Untitled 1. A dragon tale.", "Untitled 2. Cats."], "authors": ["", ""],
+             "description": ["A dragon tale.", "Cats."]}
+    store.rebuild(["1", "2"], texts, "sum")
+    index = store.open()
+    assert index.manifest.fields == ["document", "description"]
+    scores = index.scores("dragon", {"authors": 1.0, "description": 1.0})
+    np.testing.assert_allclose(scores, index.field_scores("dragon", "description"))
+    assert scores[0] > 0 == scores[1]

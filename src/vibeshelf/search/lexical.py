@@ -93,13 +93,16 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: Sequence[str], fields: Mapping[str, Sequence[str]], catalog_checksum: str) -> LexicalIndex:
-        """Index each field's texts (a list per field, one text per book of `ids`)."""
+        """Index each field's texts (a list per field, one text per book of `ids`); a field without
+        a word in any book (no authors in the catalog, say) is left out, but the document."""
         bm25 = {}
         for name, texts in fields.items():
-            bm25[name] = bm25s.BM25(k1=K1, b=B)
-            bm25[name].index([tokenize(text) for text in texts], show_progress=False)
+            tokens = [tokenize(text) for text in texts]
+            if name == "document" or any(tokens):
+                bm25[name] = bm25s.BM25(k1=K1, b=B)
+                bm25[name].index(tokens, show_progress=False)
         manifest = LexicalManifest(
-            len(ids), catalog_checksum, params={"k1": K1, "b": B, "stemmer": "english"}, fields=list(fields)
+            len(ids), catalog_checksum, params={"k1": K1, "b": B, "stemmer": "english"}, fields=list(bm25)
         )
         return cls(list(ids), bm25, manifest)
 
