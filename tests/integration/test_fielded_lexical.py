@@ -1,4 +1,5 @@
-"""Fielded BM25 on the real sample index: the build's fields, and the weights a setting gives them."""
+"""On the real sample index: fielded BM25 (the build's fields, the weights a setting gives them) and
+vibe queries whose shelf abbreviations are spelled out."""
 
 from __future__ import annotations
 
@@ -57,3 +58,11 @@ def test_a_negative_field_weight_is_refused_with_the_setting_named(sample_data_d
     assert result.returncode == 2
     assert "lexical_fields" in result.stdout + result.stderr
 
+
+
+def test_an_abbreviation_in_a_vibe_query_searches_as_spelled_out(runtime: Runtime) -> None:
+    def ids(query: str) -> list[str]:
+        return [r.book_id for r in runtime.search.search(SearchParams(q=query, limit=10)).results]
+
+    assert ids("dark YA fantasy") == ids("dark young adult fantasy")
+    assert ids("dark YA fantasy") != ids("dark fantasy")
