@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 
 from vibeshelf.config.extras import require_extra
 from vibeshelf.config.fields import BodyBytes, CacheEntries, Fraction, Threads
+from vibeshelf.config.lexical import LexicalFieldWeights
 from vibeshelf.config.urls import backend_of, check_url
 
 # search: the page, /api/* and /health; encode: the /v1 embedding service (model only); all: both.
@@ -97,6 +98,7 @@ class SearchSettings(BaseModel):
     # token limit is lost); "max" also retrieves by each sentence's vector, a book scoring its
     # best similarity to the whole or any sentence.
     long_query_fusion: Literal["whole", "max"] = "whole"
+    lexical_fields: LexicalFieldWeights = LexicalFieldWeights()
 
 
 class ServeSettings(BaseModel):

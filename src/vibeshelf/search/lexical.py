@@ -1,4 +1,5 @@
-"""The BM25 index (bm25s) over each book's document, persisted as atomic builds beside the vectors."""
+"""BM25 indexes (bm25s), one per field of each book, summed with per-field weights; persisted as
+atomic builds beside the vectors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from vibeshelf.catalog.schema import read_books
 from vibeshelf.index.storelib import new_build_id
+from vibeshelf.search.lexical_fields import field_texts
 from vibeshelf.search.topk import best_passing
 from vibeshelf.storage import builds
 from vibeshelf.storage.errors import StoreError
@@ -61,33 +63,68 @@ class LexicalManifest:
     built_at: str = ""
     build_seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=lambda: ["document"])  # a build before fields had one
+
+
+def _field_dir(name: str) -> str:
+    """A field's bm25s directory in a build ("bm25" for the whole document, as before fields)."""
+    return BM25_DIR if name == "document" else f"{BM25_DIR}-{name}"
 
 
 class LexicalIndex:
-    """BM25 scores for a query over every book, and the top ones that pass a filter."""
+    """BM25 scores for a query over every book, and the top ones that pass a filter.
+
+    Each field has its own BM25 (own vocabulary, own length normalisation); a book's score is the
+    sum of its fields' scores times the query's field weights, the whole document alone by default.
+    """
 
     def __init__(
-        self, ids: list[str], bm25: bm25s.BM25, manifest: LexicalManifest, lease: IO[str] | None = None
+        self,
+        ids: list[str],
+        bm25: Mapping[str, bm25s.BM25],
+        manifest: LexicalManifest,
+        lease: IO[str] | None = None,
     ) -> None:
         self.ids = ids
-        self.bm25 = bm25
+        self.bm25 = dict(bm25)
         self.manifest = manifest
         self.lease = lease  # held while this index is served: pruning keeps its build
         self.position = {book_id: i for i, book_id in enumerate(ids)}
 
     @classmethod
-    def build(cls, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str) -> LexicalIndex:
-        bm25 = bm25s.BM25(k1=K1, b=B)
-        bm25.index([tokenize(doc) for doc in documents], show_progress=False)
-        manifest = LexicalManifest(len(ids), catalog_checksum, params={"k1": K1, "b": B, "stemmer": "english"})
+    def build(cls, ids: Sequence[str], fields: Mapping[str, Sequence[str]], catalog_checksum: str) -> LexicalIndex:
+        """Index each field's texts (a list per field, one text per book of `ids`); a field without
+        a word in any book (no authors in the catalog, say) is left out, but the document."""
+        bm25 = {}
+        for name, texts in fields.items():
+            tokens = [tokenize(text) for text in texts]
+            if name == "document" or any(tokens):
+                bm25[name] = bm25s.BM25(k1=K1, b=B)
+                bm25[name].index(tokens, show_progress=False)
+        manifest = LexicalManifest(
+            len(ids), catalog_checksum, params={"k1": K1, "b": B, "stemmer": "english"}, fields=list(bm25)
+        )
         return cls(list(ids), bm25, manifest)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every book for the query (zeros when no word matches)."""
-        stems = [s for s in tokenize(query) if s in self.bm25.vocab_dict]
+    def field_scores(self, query: str, name: str) -> np.ndarray:
+        """One field's BM25 score of every book for the query (zeros when no word matches)."""
+        bm25 = self.bm25[name]
+        stems = [s for s in tokenize(query) if s in bm25.vocab_dict]
         if not stems:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return self.bm25.get_scores(stems)
+        return bm25.get_scores(stems)
+
+    def scores(self, query: str, weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """The sum of the fields' BM25 scores of every book for the query, each times its weight.
+        A field this build lacks, or weighted 0, is skipped; with none left (or no `weights`)
+        the whole document's score alone."""
+        used = {name: w for name, w in (weights or {}).items() if w > 0 and name in self.bm25}
+        if not used:
+            return self.field_scores(query, "document")
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        for name, weight in used.items():
+            total += np.float32(weight) * self.field_scores(query, name)
+        return total
 
     def top(
         self, scores: np.ndarray, k: int, keep: Callable[[str], bool] | None = None
@@ -107,22 +144,27 @@ class LexicalStore:
         self.keep_builds = keep_builds
 
     def rebuild(
-        self, ids: Sequence[str], documents: Sequence[str], catalog_checksum: str, point: bool = True
+        self,
+        ids: Sequence[str],
+        fields: Mapping[str, Sequence[str]],
+        catalog_checksum: str,
+        point: bool = True,
     ) -> LexicalIndex:
-        """Index the documents as a new build and serve it; a failure leaves the old one served.
+        """Index the fields' texts as a new build and serve it; a failure leaves the old one served.
 
         `point=False` writes the build without naming it in CURRENT or pruning: a vector index
         build that names it (IndexManifest.lexical_build) publishes the pair at once.
         """
         started = time.perf_counter()
-        index = LexicalIndex.build(ids, documents, catalog_checksum)
+        index = LexicalIndex.build(ids, fields, catalog_checksum)
         manifest = index.manifest
         manifest.build_id = new_build_id()
         manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
         manifest.build_seconds = round(time.perf_counter() - started, 3)
 
         def write(tmp: Path) -> None:
-            index.bm25.save(tmp / BM25_DIR, show_progress=False)
+            for name, bm25 in index.bm25.items():
+                bm25.save(tmp / _field_dir(name), show_progress=False)
             (tmp / IDS_FILE).write_text(json.dumps(index.ids))
             (tmp / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), indent=2))
 
@@ -135,11 +177,10 @@ class LexicalStore:
     def rebuild_from_catalog(
         self, books_path: Path, catalog_checksum: str, point: bool = True
     ) -> LexicalIndex:
-        """Index every book's document (title, authors, shelves, description) in a books table."""
-        table = read_books(books_path).select(["book_id", "document"]).to_pydict()
-        return self.rebuild(
-            table["book_id"], [d or "" for d in table["document"]], catalog_checksum, point
-        )
+        """Index every book's fields (lexical_fields.FIELDS) in a books table."""
+        table = read_books(books_path).to_pydict()
+        ids = table["book_id"]
+        return self.rebuild(ids, field_texts(table, len(ids)), catalog_checksum, point)
 
     def prune(self, keep_ids: set[str]) -> None:
         """Remove builds but `keep_ids`, the one CURRENT names, the newest keep_builds and those
@@ -170,7 +211,7 @@ def _read_build(path: Path, lease: IO[str]) -> LexicalIndex:
     try:
         manifest = LexicalManifest(**json.loads((path / MANIFEST_FILE).read_text()))
         ids = json.loads((path / IDS_FILE).read_text())
-        bm25 = bm25s.BM25.load(path / BM25_DIR, show_progress=False)
+        bm25 = {name: bm25s.BM25.load(path / _field_dir(name), show_progress=False) for name in manifest.fields}
     except (OSError, ValueError, TypeError) as exc:
         raise StoreError(f"lexical build {path} is unreadable: {exc}") from exc
     return LexicalIndex(ids, bm25, manifest, lease)

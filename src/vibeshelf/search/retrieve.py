@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,11 +138,12 @@ class Retriever:
         popularity_weight: float,
         title_only: Collection[str] = (),
         parts: np.ndarray | None = None,
+        field_weights: Mapping[str, float] | None = None,
     ) -> Retrieved:
         """Each retriever's top k for the query (`vector` its embedding, None in lexical mode);
         books in `title_only` (the query's words are only in their titles) get no BM25 score;
         `parts` (rows: the vectors of a long query's sentences) add their nearest books at their
-        best similarity to the query or any part."""
+        best similarity to the query or any part; `field_weights` weigh BM25's fields."""
         vector_ranked: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
@@ -160,7 +161,7 @@ class Retriever:
                 scored = scored.copy()
                 position = self.lexical.position
                 scored[[position[i] for i in title_only if i in position]] = False
-            bm25 = np.where(scored, self.lexical.scores(text), 0.0)
+            bm25 = np.where(scored, self.lexical.scores(text, field_weights), 0.0)
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keeper(filters, self.catalog))]
         description_ids = (

@@ -30,6 +30,7 @@ from vibeshelf.search.ranking import RankTable, asks_for_companions, demote, lea
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
 from vibeshelf.search.schemas import Interpreted, Mode, SearchParams, SearchResponse
+from vibeshelf.search.spelling import spell_out
 from vibeshelf.search.titlewords import TitleWords
 from vibeshelf.search.understand import Interpreter
 
@@ -136,6 +137,7 @@ class SearchService:
         return self.retriever.retrieve(
             text, None if vectors is None else vectors[0], mode, filters, k,
             self.settings.popularity_weight, title_only or (), None if vectors is None else vectors[1:],
+            self.settings.lexical_fields.model_dump(),
         )
 
     def fused(self, found: Retrieved) -> list[tuple[str, float]]:
@@ -173,7 +175,7 @@ class SearchService:
             )
             found.text = meaning.vibe or meaning.author
             return found, ordered, {}
-        text = meaning.vibe
+        text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
         found = self.retrieve(text, mode, filters, k, title_only)
         ordered, exact = self._order(found, mode, keep, rerank)

@@ -1,0 +1,21 @@
+"""Shelf abbreviations in a vibe query are spelled out; words that only contain them are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from vibeshelf.search.spelling import spell_out
+
+
+@pytest.mark.parametrize(
+    ("query", "spelled"),
+    [
+        ("dystopian YA with a strong female lead", "dystopian young adult with a strong female lead"),
+        ("scifi, SF or ya.", "sci-fi, sci-fi or young adult."),
+        ("WW2 spies", "world war ii spies"),
+        ("Divine Secrets of the Ya-Ya Sisterhood", "Divine Secrets of the Ya-Ya Sisterhood"),
+        ("yay, a mayan story", "yay, a mayan story"),
+    ],
+)
+def test_abbreviations_become_the_shelf_phrases_words(query: str, spelled: str) -> None:
+    assert spell_out(query) == spelled
