@@ -53,6 +53,21 @@ def test_workers_inherit_the_settings_secrets_included(monkeypatch: pytest.Monke
     assert inherited.model_fields_set == settings.model_fields_set
 
 
+def test_a_worker_takes_api_keys_from_the_handoff_not_the_environment_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serve --workers N` with a plain key in the environment: each worker sees the key once."""
+    monkeypatch.setenv(
+        "VIBESHELF_AUTH__API_KEYS", '{"app": {"key": "a-plain-key-0123456789", "scopes": ["encode"]}}'
+    )
+    settings = Settings()
+    for name, value in handoff_env(settings).items():
+        monkeypatch.setenv(name, value)
+    inherited = inherited_settings()
+    assert inherited.auth.api_keys == settings.auth.api_keys
+    assert list(inherited.auth.api_keys) == ["app"]
+
+
 def test_without_a_handoff_the_app_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SETTINGS_ENV, raising=False)
     monkeypatch.setenv("VIBESHELF_DATA_DIR", "/elsewhere")

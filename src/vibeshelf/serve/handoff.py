@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from vibeshelf.settings import Settings
 
@@ -21,7 +22,22 @@ def handoff_env(settings: Settings) -> dict[str, str]:
 def inherited_settings() -> Settings:
     """The settings handed down by `vibeshelf serve`, else read afresh (config file and env)."""
     text = os.environ.get(SETTINGS_ENV)
-    return Settings() if text is None else Settings.model_validate_json(text)
+    if text is None:
+        return Settings()
+    handed = _HandedDown.model_validate_json(text)
+    return Settings.model_construct(handed.model_fields_set, **dict(handed))
+
+
+class _HandedDown(Settings):
+    """Settings read from the handoff alone: the environment and the file were read by `serve`
+    already (read again, a plain API key would meet its own hash and be refused as given twice)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        **_others: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 def _plain(value: object) -> object:
