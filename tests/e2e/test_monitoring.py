@@ -21,6 +21,7 @@ from tests.conftest import BACKEND, REPO, Server, free_port, run_cli, running
 from tests.e2e.test_browser import ARGS, CHROMIUM
 from tests.prometheus_server import prometheus, query, scraped
 from vibeshelf.recommend.artifacts import load_model, recs_root
+from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM
 from vibeshelf.settings import Settings
 
 DASHBOARDS = REPO / "deploy" / "grafana" / "dashboards"
@@ -136,7 +137,7 @@ def test_the_dashboard_draws_the_service_figures(monitored: Monitored) -> None:
             assert 0 < after[stage]["p50"] <= after[stage]["p95"]
         for route in ("/api/search", "/api/recommend"):
             assert 0 < after[route]["p50"] <= after[route]["p95"] and after[route]["rate"] > 0
-        for source in ("als", "item_item"):
+        for source in (ALS, ITEM_ITEM):
             assert count(after, source) > count(before, source)
         routes = page.locator("#service tr[data-route]").count()
         assert page.locator("svg.chart-routes rect.bar").count() == 2 * routes
