@@ -8,8 +8,8 @@ book embeddings and search indexes `vibeshelf serve` starts with. Then it starts
 number of requests over one keep-alive connection: known readers, liked-book lists (fold-in) and
 unknown readers (popular), in fixed proportions. With a ranker in the data dir (`vibeshelf train
 ranker`) the same requests run through each pipeline (`"pipeline": "als"`, then `"two-stage"`, which
-answers known readers; the others take the ALS chain either way) at each client count, and once
-more in this process, one at a time. Prints machine, data and settings, each pipeline's p50, p95
+answers every kind but an unknown reader with no history, who gets the popular list either way) at
+each client count, and once more in this process, one at a time. Prints machine, data and settings, each pipeline's p50, p95
 and throughput, the two-stage / ALS ratios, and the p50 against the 10 ms target.
 
     python bench/recommend.py                     # build in a temp dir, 1 and 10 clients x 300
