@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from vibeshelf.analytics.events import Counts, FeedbackEvent, ServedEvent
@@ -66,6 +66,23 @@ class AnalyticsStoreContract:
         store.write([feedback("d1", "A", 1, day="2024-05-01")])  # clicked the next day: still day 1
         day = lambda d: datetime(2024, 5, d, tzinfo=UTC)
         assert store.timeline("search") == {"A": [(day(1), Counts(1, 1)), (day(2), Counts(1, 0))]}
+
+    def test_pruning_drops_old_raw_rows_and_keeps_their_counts(self, store: AnalyticsStore) -> None:
+        store.write([served("old", "A", day="2024-05-01"), served("new", "A", day="2024-05-03"),
+                     feedback("old", "A", 2, day="2024-05-01"), feedback("new", "A", 1, day="2024-05-03")])
+        before = (store.counts("search"), store.timeline("search"), store.events("search"))
+        store.prune(date(2024, 5, 2))
+        left = lambda table: [r[0] for r in self.rows(store, f"SELECT request_id FROM {table}")]
+        assert left("vibeshelf_analytics_served") == ["new"]
+        assert set(left("vibeshelf_analytics_items")) == {"new"}
+        assert left("vibeshelf_analytics_feedback") == ["new"]
+        assert (store.counts("search"), store.timeline("search"), store.events("search")) == before
+
+    def test_a_writer_with_raw_days_prunes_as_it_writes(self, store: AnalyticsStore) -> None:
+        store.raw_days = 30  # the events below are from 2024: far older
+        store.write([served("r1", "A"), feedback("r1", "A", 1)])
+        assert self.rows(store, "SELECT request_id FROM vibeshelf_analytics_served") == []
+        assert store.counts("search") == {"A": Counts(1, 1)}
 
     def test_the_rollup_equals_a_recount_of_the_raw_rows(self, store: AnalyticsStore) -> None:
         rng = random.Random(5)

@@ -18,13 +18,16 @@ BUSY_SECONDS = 30.0  # a SQLite writer waits this long for another process's wri
 WHAT = "analytics store"
 
 
-def open_analytics_store(url: str, analytics_dir: Path) -> AnalyticsStore:
+def open_analytics_store(
+    url: str, analytics_dir: Path, raw_days: int | None = None
+) -> AnalyticsStore:
     """`sqlite://[path]` (default <data_dir>/analytics/analytics.sqlite3; WAL, shared by the
-    processes of one machine) or `postgresql://...` (tables prefixed `vibeshelf_analytics_`)."""
+    processes of one machine) or `postgresql://...` (tables prefixed `vibeshelf_analytics_`);
+    a writer given `raw_days` keeps the raw rows that long."""
     path = sqlite_file(url, analytics_dir / DEFAULT_SQLITE_FILE, WHAT)
     if path is not None:
         db = SqliteFile(path, DDL, WHAT, busy_seconds=BUSY_SECONDS)
-        return AnalyticsStore(db.transaction, db.close, "?")
+        return AnalyticsStore(db.transaction, db.close, "?", raw_days)
     server = ReconnectingConnection(url, setup=creating(DDL), what=WHAT)
 
     @contextmanager
@@ -32,4 +35,4 @@ def open_analytics_store(url: str, analytics_dir: Path) -> AnalyticsStore:
         with server.transaction() as conn, conn.cursor() as cursor:
             yield cursor
 
-    return AnalyticsStore(transaction, server.close, "%s")
+    return AnalyticsStore(transaction, server.close, "%s", raw_days)

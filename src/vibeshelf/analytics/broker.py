@@ -30,7 +30,9 @@ def celery_app(settings: Settings) -> Celery:
 
     def store() -> AnalyticsStore:
         if not opened:
-            opened.append(open_analytics_store(options.store_url, settings.analytics_dir))
+            opened.append(
+                open_analytics_store(options.store_url, settings.analytics_dir, options.raw_days)
+            )
         return opened[0]
 
     @app.task(  # type: ignore[misc]

@@ -39,5 +39,7 @@ def start_sink(settings: Settings, observer: AnalyticsObserver) -> QueueSink:
 
         app = celery_app(settings)
         return QueueSink(CeleryPublisher(app), observer, "broker", *sizes, release=app.close)
-    store = OpenedOnUse(lambda: open_analytics_store(options.store_url, settings.analytics_dir))
+    store = OpenedOnUse(lambda: open_analytics_store(
+        options.store_url, settings.analytics_dir, options.raw_days
+    ))
     return QueueSink(store.write, observer, "store", *sizes, release=store.close)

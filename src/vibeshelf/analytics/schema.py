@@ -41,6 +41,14 @@ ADD_EVENTS = (
     "INSERT INTO vibeshelf_analytics_daily_events AS d VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (day, surface, version, event) DO UPDATE SET n = d.n + excluded.n"
 )
+# Retention: raw rows of lists served before a day go, the feedback on them with them; the
+# rollup stays. Timestamps are ISO 8601 text, so a day compares as a prefix.
+PRUNE = (
+    ("DELETE FROM vibeshelf_analytics_items WHERE request_id IN "
+     "(SELECT request_id FROM vibeshelf_analytics_served WHERE ts < ?)"),
+    "DELETE FROM vibeshelf_analytics_served WHERE ts < ?",
+    "DELETE FROM vibeshelf_analytics_feedback WHERE served_day < ?",
+)
 # Readers of the rollup: position 0 is the list as a whole.
 LISTS = (
     "SELECT version, day, SUM(served), SUM(clicked) FROM vibeshelf_analytics_daily "

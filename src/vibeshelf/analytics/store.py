@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from vibeshelf.analytics import schema
 from vibeshelf.analytics.events import Counts, Event, FeedbackEvent, ServedEvent
 
 Key = tuple[str, str, str, int]  # day, surface, version, position
+PRUNE_EVERY_S = 3_600.0
 
 
 class AnalyticsStore:
     """The same SQL on SQLite or PostgreSQL: `transaction()` yields a cursor inside one
     transaction (errors as StorageError), `release` closes the connection, `placeholder` is the
-    driver's parameter mark."""
+    driver's parameter mark. With `raw_days`, a write at most once an hour deletes the raw rows
+    of lists served more than `raw_days` days ago (the daily rollup keeps their counts)."""
 
     def __init__(
         self, transaction: Callable[[], AbstractContextManager[Any]], release: Callable[[], None],
-        placeholder: str,
+        placeholder: str, raw_days: int | None = None,
     ) -> None:
         self._transaction = transaction
         self._release = release
         self.placeholder = placeholder
+        self.raw_days = raw_days
         self._lock = threading.Lock()
+        self._pruned_at = float("-inf")
 
     def close(self) -> None:
         with self._lock:
@@ -55,7 +60,16 @@ class AnalyticsStore:
                 cursor.execute(self._sql(schema.ADD_DAILY), (*key, served, clicked, ctr))
             for kind, n in kinds.items():
                 cursor.execute(self._sql(schema.ADD_EVENTS), (*kind, n))
+        if self.raw_days is not None and time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            self.prune(datetime.now(UTC).date() - timedelta(days=self.raw_days))
         return new
+
+    def prune(self, before: date) -> None:
+        """Delete the raw rows of lists served before `before` and the feedback on them."""
+        with self._lock, self._transaction() as cursor:
+            for sql in schema.PRUNE:
+                cursor.execute(self._sql(sql), (before.isoformat(),))
 
     def _served(self, cursor: Any, event: ServedEvent, lists: Counter[Key]) -> int:
         row = (event.request_id, event.surface, event.version, len(event.items), event.latency_ms,

@@ -22,6 +22,9 @@ class AnalyticsSettings(BaseModel):
     batch_size: Annotated[int, Field(ge=1, le=100_000)] = 500
     flush_seconds: Annotated[float, Field(gt=0.0, le=60.0)] = 0.2
     broker_timeout_seconds: Annotated[float, Field(gt=0.0, le=60.0)] = 1.0
+    # Days the raw rows (each list served, its books, the feedback on it) are kept; the daily
+    # rollup that the dashboard and the bandit read is kept for good.
+    raw_days: Annotated[int, Field(ge=1, le=36_500)] = 90
 
     @field_validator("broker_url")
     @classmethod
