@@ -100,10 +100,11 @@ class RecommendService:
                 "request_id": uuid.uuid4().hex, "cached": True,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),
             })
-        profile = two_stage_profile(self.model, request.user_id, request.liked, history)
+        profile = (two_stage_profile(self.model, request.user_id, request.liked, history)
+                   if pipeline == "two-stage" else None)  # the ALS chain needs none
         answer = (
             self._two_stage(request, profile, started)
-            if pipeline == "two-stage" and self._two_stage_serves(profile)
+            if profile is not None and self._two_stage_serves(profile)
             else self._recommend(request, history, started)
         )
         if self.cache is not None:
