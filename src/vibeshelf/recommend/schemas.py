@@ -59,8 +59,9 @@ class PipelineReport(BaseModel):
 
     ranker_version: str
     reader: str = Field(
-        default="model", description="model (trained vector), liked (a liked list) or history "
-        "(a reader the model does not know, or with books read since: folded in)"
+        default="model", description="model (trained vector), liked (a liked list), history "
+        "(a reader the model does not know, or with books read since: folded in) or new (nothing "
+        "known: the popular candidates, ranked and shaped by the rules)"
     )
     sources: list[str] = Field(default_factory=list, description="The candidate sources asked")
     rules: list[str] = Field(default_factory=list, description="The business rules applied")

@@ -36,6 +36,7 @@ from vibeshelf.recommend.two_stage_answer import (
     NoRankerError,
     TwoStage,
     pipeline_report,
+    reader_kind,
     two_stage_books,
     two_stage_profile,
 )
@@ -104,7 +105,7 @@ class RecommendService:
                    if pipeline == "two-stage" else None)  # the ALS chain needs none
         answer = (
             self._two_stage(request, profile, started)
-            if profile is not None and self._two_stage_serves(profile)
+            if profile is not None
             else self._recommend(request, history, started)
         )
         if self.cache is not None:
@@ -206,21 +207,14 @@ class RecommendService:
         if self.cache is not None:
             self.cache.close()
 
-    def _two_stage_serves(self, profile: Profile) -> bool:
-        """The pipeline answers a model reader, a liked list or a reader with a stored history;
-        a reader with none of these gets the popular list."""
-        return profile.user_id in self.model.user_index or bool(profile.liked)
-
     def _two_stage(
         self, request: RecommendRequest, profile: Profile, started: float
     ) -> RecommendResponse:
         assert self.two_stage is not None
         result = self.two_stage.pipeline(profile, request.cutoff)
+        reader = reader_kind(self.model, profile, request.liked)
         if self.two_stage.observer is not None:
-            self.two_stage.observer.pipeline_ran(
-                result.timings_ms, result.counts, len(result.relaxations)
-            )
-        reader = "liked" if request.liked else "history" if profile.liked else "model"
+            self.two_stage.observer.pipeline_ran(result.timings_ms, result.counts, len(result.relaxations))
         return RecommendResponse(
             request_id=uuid.uuid4().hex,
             model_version=self.model.version,
@@ -242,9 +236,9 @@ class RecommendService:
         closest = self.als.explain(items, anchors)
         ids = self.model.items.ids
         return [
-            "picked for you" if c < 0
+            self._popular_reason(item) if c < 0
             else f"because you {self._verb(profile, ids[c])} {self._title(ids[c])}"
-            for c in closest
+            for item, c in zip(item_ids, closest, strict=True)
         ]
 
     @staticmethod
@@ -284,11 +278,14 @@ class RecommendService:
     def _title(self, item_id: str) -> str:
         return self.model.items.titles[self.model.item_index[item_id]]
 
+    def _popular_reason(self, item_id: str) -> str:
+        readers = int(self.model.counts[self.model.item_index[item_id]])
+        return f"popular: read by {readers:,} readers" if readers else "popular with readers"
+
     def _reason(self, strategy: str, candidate: Candidate, liked: set[str]) -> str:
         because = candidate.because
         if strategy == "popular" or because is None:
-            readers = int(self.model.counts[self.model.item_index[candidate.item_id]])
-            return f"popular: read by {readers:,} readers" if readers else "popular with readers"
+            return self._popular_reason(candidate.item_id)
         if strategy == "content":
             if candidate.shared:
                 return "similar shelves: " + ", ".join(candidate.shared[:SHOWN_SHARED])

@@ -49,6 +49,16 @@ def two_stage_profile(
     )
 
 
+def reader_kind(model: RecsModel, profile: Profile, liked: list[str]) -> str:
+    """Who a two-stage list is for: a liked list, a folded-in history, a model reader, or a new
+    reader nothing is known of."""
+    if liked:
+        return "liked"
+    if profile.liked:
+        return "history"
+    return "model" if profile.user_id in model.user_index else "new"
+
+
 def two_stage_books(
     result: PipelineResult,
     book: Callable[[str], dict[str, Any]],
