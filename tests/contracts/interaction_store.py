@@ -7,7 +7,13 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from vibeshelf.recommend.storage.base import SCHEMA, InteractionStore, SourceInfo
+from vibeshelf.recommend.storage.base import (
+    AUTO,
+    PREFERRED,
+    SCHEMA,
+    InteractionStore,
+    SourceInfo,
+)
 from vibeshelf.storage.errors import StorageError
 
 
@@ -67,6 +73,20 @@ class InteractionStoreContract:
             store.append("missing", rows(("u", "i", 1.0)))
         with pytest.raises(StorageError, match="vibeshelf ingest interactions"):
             store.source("missing")
+
+    def test_auto_prefers_goodbooks_then_book_crossing_then_the_only_source(
+        self, store: InteractionStore
+    ) -> None:
+        with pytest.raises(StorageError, match="auto"):
+            store.source(AUTO)
+        store.replace_source(SourceInfo("mine", "own"), rows(("u1", "x", 1.0)))
+        assert store.source(AUTO).name == "mine"
+        store.replace_source(SourceInfo("theirs", "own"), rows(("u1", "y", 1.0)))
+        with pytest.raises(StorageError, match="mine, theirs"):
+            store.source(AUTO)
+        for name in reversed(PREFERRED):  # book-crossing-goodbooks first, then goodbooks
+            store.replace_source(SourceInfo(name, "catalog"), rows(("u1", "b1", 1.0)))
+            assert store.source(AUTO).name == name
 
     def test_bulk_replace(self, store: InteractionStore) -> None:
         many = rows(*[(f"u{i % 97}", f"b{i}", (i % 10) / 10 or None) for i in range(20_000)])

@@ -23,7 +23,9 @@ class RecommendSettings(BaseModel):
     """
 
     events_url: Annotated[str, database_url("events")] = "sqlite://"
-    source: str = "book-crossing-goodbooks"
+    # The interactions source to train on: "auto" picks goodbooks when it was ingested, else
+    # book-crossing-goodbooks (what the bundled sample has), else the only source there is.
+    source: str = "auto"
     factors: Annotated[int, Field(ge=2, le=1024)] = 256
     regularization: Annotated[float, Field(ge=0.0, le=10_000.0)] = 200.0
     alpha: Annotated[float, Field(ge=0.0, le=10_000.0)] = 100.0

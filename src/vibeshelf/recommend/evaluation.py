@@ -233,7 +233,7 @@ def evaluate_versions(
     train, test = holdout_split(interactions, rec)
     shelves = data.items.shelves
     evaluation = Evaluation(
-        source=source,
+        source=data.source.name,
         data=f"{interactions.shape[0]:,} users, {interactions.shape[1]:,} items, "
         f"{interactions.nnz:,} interactions",
         split=f"held out {rec.holdout_fraction:.0%} of each user with >= {rec.min_user_interactions} "

@@ -46,21 +46,22 @@ class MaterializeReport:
         )
 
 
-def read_rows(settings: Settings, events_url: str, source: str) -> pa.Table:
-    """A source's interactions; FeatureInputError unless it is over the catalog and has rows."""
+def read_rows(settings: Settings, events_url: str, source: str) -> tuple[str, pa.Table]:
+    """A source's name (`auto` resolved) and interactions; FeatureInputError unless it is over the
+    catalog and has rows."""
     store = open_interactions(events_url, settings.data_dir)
     try:
         info = store.source(source)
-        rows = store.read(source)
+        rows = store.read(info.name)
     finally:
         store.close()
     if info.item_space != "catalog":
         raise FeatureInputError(
-            f"source {source!r} is over {info.item_space!r} items: features need catalog books"
+            f"source {info.name!r} is over {info.item_space!r} items: features need catalog books"
         )
     if rows.num_rows == 0:
-        raise FeatureInputError(f"source {source!r} has no interactions")
-    return rows
+        raise FeatureInputError(f"source {info.name!r} has no interactions")
+    return info.name, rows
 
 
 def book_text(settings: Settings, ids: list[str], path: Path) -> np.ndarray:
@@ -96,7 +97,7 @@ def materialize(
     started = time.perf_counter()
     as_of = datetime.now(UTC).replace(microsecond=0)
     step("reading interactions")
-    rows = read_rows(settings, events_url, source)
+    source, rows = read_rows(settings, events_url, source)
     catalog = list(BookCatalog.load(settings.books_path))
     ids = [b.book_id for b in catalog]
     interactions = Interactions.from_table(rows, ids)

@@ -26,6 +26,10 @@ COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 ITEM_SPACES = ("catalog", "book-crossing", "own")
 INGEST = "ingest"
 API = "api"
+# `recommend.source = "auto"`: the first of these that was ingested (the denser goodbooks ratings
+# of the catalog's own books before the ISBN-linked Book-Crossing ones), else the only source.
+AUTO = "auto"
+PREFERRED = ("goodbooks", "book-crossing-goodbooks")
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,24 @@ class InteractionStore(ABC):
         """Release connections."""
 
     def source(self, name: str) -> SourceInfo:
-        """One source's info; StorageError when it was never ingested."""
-        for info in self.sources():
-            if info.name == name:
-                return info
-        known = ", ".join(s.name for s in self.sources()) or "none"
+        """One source's info (`auto`: the preferred ingested one); StorageError when none is."""
+        found = {info.name: info for info in self.sources()}
+        known = ", ".join(found) or "none"
+        if name != AUTO:
+            if name in found:
+                return found[name]
+            raise StorageError(
+                f"no interactions for source {name!r} (known: {known}): run `vibeshelf ingest "
+                "interactions`"
+            )
+        preferred = [found[p] for p in PREFERRED if p in found] or (
+            list(found.values()) if len(found) == 1 else []
+        )
+        if preferred:
+            return preferred[0]
         raise StorageError(
-            f"no interactions for source {name!r} (known: {known}): run `vibeshelf ingest interactions`"
+            f"recommend.source is auto and the interactions sources are {known}: ingest one with "
+            "`vibeshelf ingest interactions`, or name one with --source or recommend.source"
         )
 
 
