@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 import scipy.sparse as sp
 
+from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.recommend import artifacts
 from vibeshelf.recommend.artifacts import (
     ModelNotFoundError,
@@ -20,7 +21,7 @@ from vibeshelf.recommend.artifacts import (
     versions,
     write_model,
 )
-from vibeshelf.recommend.items import ITEMS_FILE, ItemTable
+from vibeshelf.recommend.items import ITEMS_FILE, ItemTable, fill_catalog_genres
 
 
 def tiny_model(version: str, seed: int = 0) -> RecsModel:
@@ -79,6 +80,15 @@ def test_a_model_written_before_canonical_genres_loads_its_shelves(tmp_path: Pat
     assert loaded.items.shelves == [["x-shelf"], ["y-shelf"], []]
     assert loaded.items.genres == [[], [], []]
     assert loaded.counts.tolist() == [1, 1, 1]
+    catalog = BookCatalog([catalog_book("b1", ["mystery"]), catalog_book("b3", ["horror", "gothic"])])
+    assert fill_catalog_genres(loaded.items, catalog) == 2
+    assert loaded.items.genres == [["mystery"], [], ["horror", "gothic"]]
+
+
+def catalog_book(book_id: str, genres: list[str]) -> Book:
+    return Book(
+        book_id, book_id, [], None, None, None, 0, [], None, None, None, None, genres=genres
+    )
 
 
 def test_previous_version_and_pruning(tmp_path: Path) -> None:

@@ -58,6 +58,14 @@ class ItemTable:
         return items, table
 
 
+def fill_catalog_genres(items: ItemTable, catalog: BookCatalog) -> int:
+    """Give a catalog model written before items carried canonical genres its books' genres from
+    the catalog (cards and the genre-popular source read them); returns the books filled."""
+    genres = {b.book_id: b.genres for b in catalog}
+    items.genres = [genres.get(i, []) for i in items.ids]
+    return sum(bool(g) for g in items.genres)
+
+
 def item_universe(
     item_space: str, interacted: list[str], books_path: Path, catalog_dir: Path
 ) -> ItemTable:

@@ -10,6 +10,7 @@ from vibeshelf.index.base import VectorStore
 from vibeshelf.index.factory import open_store
 from vibeshelf.recommend.answer_cache import open_answer_cache
 from vibeshelf.recommend.artifacts import ModelNotFoundError, RecsModel, load_model, recs_root
+from vibeshelf.recommend.items import fill_catalog_genres
 from vibeshelf.recommend.neighbours import Content, vector_lookup
 from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.service import RecommendService
@@ -44,12 +45,12 @@ def load_recommender(
     except ModelNotFoundError as exc:
         log.warning("recommendations disabled: %s", exc)
         return None
+    catalog_model = model.metadata["item_space"] == "catalog"
+    if catalog_model and not any(model.items.genres) and settings.books_path.is_file():
+        fill_catalog_genres(model.items, BookCatalog.load(settings.books_path))
+        log.info("model %s has no canonical genres: read from the catalog", model.version)
     store = open_interactions(rec.events_url, settings.data_dir)
-    content = (
-        _content_source(settings, model, vector_store)
-        if model.metadata["item_space"] == "catalog"
-        else None
-    )
+    content = _content_source(settings, model, vector_store) if catalog_model else None
     log.info(
         "recommender model %s (%s), content similarity %s",
         model.version,
