@@ -23,6 +23,7 @@ from vibeshelf.search.features import ShelfTables, rerank_features
 from vibeshelf.search.filters import build_filter, keeper
 from vibeshelf.search.fusion import rrf
 from vibeshelf.search.lexical import LexicalIndex
+from vibeshelf.search.moods import with_moods
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
@@ -164,7 +165,8 @@ class SearchService:
             book: Book = self.catalog.get(meaning.book_id)  # type: ignore[arg-type, assignment]
             steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
             found, ordered = self.answers.like_book(
-                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k
+                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k,
+                self.settings.like_popularity_weight,
             )
             return found, ordered, {}
         if meaning.kind == "author":
@@ -177,7 +179,7 @@ class SearchService:
             return found, ordered, {}
         text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
-        found = self.retrieve(text, mode, filters, k, title_only)
+        found = self.retrieve(with_moods(text) if meaning.kind == "vibe" else text, mode, filters, k, title_only)
         ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)

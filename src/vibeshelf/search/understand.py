@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
+from vibeshelf.search.formats import is_adaptation
 from vibeshelf.search.query import SENTENCE_END
 from vibeshelf.search.ranking import series_of, without_article, words_key
 from vibeshelf.search.schemas import Interpreted
@@ -69,7 +70,8 @@ def _key(text: str) -> str:
 
 
 def _most_read(books: list[Book]) -> list[Book]:
-    return sorted(books, key=lambda b: (-b.ratings_count, b.book_id))
+    """Most read first, a work before its adaptations ("The Hobbit" before its graphic novel)."""
+    return sorted(books, key=lambda b: (is_adaptation(b.title), -b.ratings_count, b.book_id))
 
 
 def _name_keys(author: str) -> set[str]:
@@ -199,7 +201,8 @@ class Interpreter:
         tail = _TAIL.search(named)
         if tail:
             named = named[: tail.start()]
-        book = self._title(named.strip(" ,.;!?\"'"), TITLE_CUTOFF + (8 if strict else 0))
+        named = named.strip(" ,.;!?\"'")
+        book = self._title(named, TITLE_CUTOFF + (8 if strict else 0)) or self._title_by(named)
         if book is None:
             return None
         return book, steer, tail.group(0).strip(" ,;.") if tail else ""
@@ -214,6 +217,17 @@ class Interpreter:
             return self.titles[key][0]
         best = process.extractOne(key, self.title_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
         return None if best is None else self.titles[best[0]][0]
+
+    def _title_by(self, typed: str) -> Book | None:
+        """The book "<title> by <author>" names ("the road by cormac mccarthy"): the title matched
+        among that author's books only."""
+        by = _BY.match(typed)
+        author = self._author(by.group(2), loose=True) if by and by.group(1) else None
+        if by is None or author is None:
+            return None
+        books = {_key(b.title): b for b in reversed(self.author_books(author))}  # most read wins
+        best = process.extractOne(_key(by.group(1)), list(books), scorer=fuzz.ratio, score_cutoff=TITLE_CUTOFF)
+        return None if best is None else books[best[0]]
 
     def _author(self, typed: str, loose: bool) -> str | None:
         """The author `typed` names: a full name (small typos forgiven) or, after "by", a surname."""
