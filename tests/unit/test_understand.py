@@ -71,6 +71,16 @@ def test_a_work_comes_before_its_adaptation_however_read() -> None:
     assert reader.interpret("books like the hobbit graphic novel").book_id == "1"
 
 
+def test_a_series_omnibus_gives_way_to_the_series_first_book() -> None:
+    reader = Interpreter([
+        book("1", "The Lord of the Rings (The Lord of the Rings, #1-3)", ["J.R.R. Tolkien"], 9000),
+        book("2", "The Fellowship of the Ring (The Lord of the Rings, #1)", ["J.R.R. Tolkien"], 5000),
+        book("3", "The Two Towers (The Lord of the Rings, #2)", ["J.R.R. Tolkien"], 4000),
+    ])
+    assert reader.interpret("books like the lord of the rings").book_id == "2"
+    assert reader.interpret("the lord of the rings").series == "the lord of the rings"
+
+
 def test_words_after_but_steer_the_neighbours(reader: Interpreter) -> None:
     meaning = reader.interpret("books like The Secret History but set in the 1950s")
     assert (meaning.kind, meaning.book_id, meaning.vibe) == ("like_book", "1", "set in the 1950s")

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 from vibeshelf.catalog.books import Book
 from vibeshelf.search.formats import is_adaptation
 from vibeshelf.search.query import SENTENCE_END
-from vibeshelf.search.ranking import series_of, without_article, words_key
+from vibeshelf.search.ranking import is_companion, series_of, without_article, words_key
 from vibeshelf.search.schemas import Interpreted
 
 # Leading small talk that says nothing about the book: dropped before anything else.
@@ -74,6 +74,11 @@ def _most_read(books: list[Book]) -> list[Book]:
     return sorted(books, key=lambda b: (is_adaptation(b.title), -b.ratings_count, b.book_id))
 
 
+def _series_names(books: list[Book]) -> set[str]:
+    """The series names the titles of `books` carry."""
+    return {found[0] for b in books if (found := series_of(b.title)) is not None}
+
+
 def _name_keys(author: str) -> set[str]:
     """The keys an author is typed by: the full name, without initials, and its trailing words
     ("Ursula K. Le Guin": "ursula k le guin", "ursula le guin", "le guin", "guin")."""
@@ -114,12 +119,17 @@ class Interpreter:
             for name, numbered in series.items()
             if len({n for n, _ in numbered}) > 1
         }
-        # A title names its book; else a series names its first book ("harry potter" is not
-        # "Harry Potter: Film Wizardry"); else a title without its subtitle names the book.
+        # A title names its book, unless it is an omnibus of the series of that name ("The Lord of
+        # the Rings (The Lord of the Rings, #1-3)"); else a series names its first book ("harry
+        # potter" is not "Harry Potter: Film Wizardry"); else a title without its subtitle does.
+        numbered = {words_key(name) for shelf in self.series.values() for name in _series_names(shelf)}
         self.titles = {
             **{key: _most_read(books) for key, books in mains.items()},
             **{name: [shelf[0]] for name, shelf in self.series.items()},
-            **{key: _most_read(books) for key, books in titles.items()},
+            **{
+                key: _most_read(books) for key, books in titles.items()
+                if key not in self.series or not all(is_companion(b.title, numbered) for b in books)
+            },
         }
         self.title_keys = list(self.titles)
         self.authors = {key: _most_read(books) for key, books in authors.items()}
