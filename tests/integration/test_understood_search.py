@@ -50,8 +50,10 @@ def test_a_vibe_query_is_interpreted_as_a_vibe(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": "Hi! I'm looking for cozy small-town mystery with a cat"}).json()
     assert body["interpreted"] == {
         "kind": "vibe", "book_id": None, "title": None, "author": None, "series": None,
-        "vibe": "cozy small-town mystery with a cat", "dropped": ["Hi!", "I'm looking for"],
+        "vibe": "cozy small-town mystery with a cat", "dropped": ["Hi!", "I'm looking for"], "added": [],
     }
+    funny = client.get("/api/search", params={"q": "funny sci-fi"}).json()["interpreted"]
+    assert (funny["kind"], funny["vibe"]) == ("vibe", "funny sci-fi") and "humor" in funny["added"]
     assert body["results"]
 
 
@@ -68,8 +70,10 @@ def test_the_page_says_which_book_it_shows_books_like(client: TestClient) -> Non
     page = client.get("/", params={"q": "similar to the great gatsby"})
     assert page.status_code == 200
     assert f"Showing books like <em>{TITLE}</em>" in page.text
-    vibe = client.get("/", params={"q": "funny sci-fi"})
+    vibe = client.get("/", params={"q": "cozy mystery"})
     assert "Showing books like" not in vibe.text and 'id="interpreted"' not in vibe.text
+    mood = client.get("/", params={"q": "funny sci-fi"})
+    assert "Also searching for humor, hilarious, comedy, witty, satire" in mood.text
 
 
 class CoReadByHand:

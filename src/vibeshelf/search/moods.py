@@ -30,12 +30,12 @@ MOODS: dict[str, tuple[str, ...]] = {
 _MOODS = [(re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE), added) for words, added in MOODS.items()]
 
 
-def with_moods(text: str) -> str:
-    """`text` followed by the book words of each mood it names ("funny sci-fi" -> "funny sci-fi
-    humor hilarious comedy witty satire"); `text` itself when it names none."""
+def mood_words(text: str) -> list[str]:
+    """The book words of each mood `text` names that it does not hold already ("funny sci-fi" ->
+    humor, hilarious, comedy, witty, satire); none when it names no mood."""
     lower = text.lower()
     added: list[str] = []
     for pattern, words in _MOODS:
         if pattern.search(text):
             added.extend(w for w in words if w not in added and not re.search(rf"\b{re.escape(w)}\b", lower))
-    return f"{text} {' '.join(added)}" if added else text
+    return added

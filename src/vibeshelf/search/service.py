@@ -23,7 +23,6 @@ from vibeshelf.search.features import ShelfTables, rerank_features
 from vibeshelf.search.filters import build_filter, keeper
 from vibeshelf.search.fusion import rrf
 from vibeshelf.search.lexical import LexicalIndex
-from vibeshelf.search.moods import with_moods
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
@@ -179,7 +178,7 @@ class SearchService:
             return found, ordered, {}
         text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
-        found = self.retrieve(with_moods(text) if meaning.kind == "vibe" else text, mode, filters, k, title_only)
+        found = self.retrieve(" ".join([text, *meaning.added]), mode, filters, k, title_only)
         ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
 from vibeshelf.search.formats import is_adaptation
+from vibeshelf.search.moods import mood_words
 from vibeshelf.search.query import SENTENCE_END
 from vibeshelf.search.ranking import is_companion, series_of, without_article, words_key
 from vibeshelf.search.schemas import Interpreted
@@ -179,7 +180,7 @@ class Interpreter:
                 dropped.append(vibe.strip())
                 vibe = ""
             return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
-        return Interpreted(kind="vibe", vibe=body, dropped=dropped)
+        return Interpreted(kind="vibe", vibe=body, dropped=dropped, added=mood_words(body))
 
     @staticmethod
     def _without_chatter(text: str, dropped: list[str]) -> str:
