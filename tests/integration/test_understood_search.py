@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import run_cli
 from vibeshelf.search.ranking import title_key
+from vibeshelf.search.schemas import SearchParams
 from vibeshelf.serve.app import create_app
 from vibeshelf.settings import Settings
 
@@ -48,8 +50,10 @@ def test_a_vibe_query_is_interpreted_as_a_vibe(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": "Hi! I'm looking for cozy small-town mystery with a cat"}).json()
     assert body["interpreted"] == {
         "kind": "vibe", "book_id": None, "title": None, "author": None, "series": None,
-        "vibe": "cozy small-town mystery with a cat", "dropped": ["Hi!", "I'm looking for"],
+        "vibe": "cozy small-town mystery with a cat", "dropped": ["Hi!", "I'm looking for"], "added": [],
     }
+    funny = client.get("/api/search", params={"q": "funny sci-fi"}).json()["interpreted"]
+    assert (funny["kind"], funny["vibe"]) == ("vibe", "funny sci-fi") and "humor" in funny["added"]
     assert body["results"]
 
 
@@ -66,8 +70,10 @@ def test_the_page_says_which_book_it_shows_books_like(client: TestClient) -> Non
     page = client.get("/", params={"q": "similar to the great gatsby"})
     assert page.status_code == 200
     assert f"Showing books like <em>{TITLE}</em>" in page.text
-    vibe = client.get("/", params={"q": "funny sci-fi"})
+    vibe = client.get("/", params={"q": "cozy mystery"})
     assert "Showing books like" not in vibe.text and 'id="interpreted"' not in vibe.text
+    mood = client.get("/", params={"q": "funny sci-fi"})
+    assert "Also searching for humor, hilarious, comedy, witty, satire" in mood.text
 
 
 class CoReadByHand:
@@ -100,3 +106,24 @@ def test_the_cli_says_what_it_read_the_query_as(sample_data_dir: Path) -> None:
     assert TITLE not in out.stdout and len(out.stdout.strip().splitlines()) == 3
     vibe = run_cli("search", "funny sci-fi", "--limit", "3", data_dir=sample_data_dir)
     assert "read as" not in vibe.stderr
+
+
+def test_a_novels_neighbours_are_not_comics(client: TestClient) -> None:
+    # the sample holds The Hobbit only as its graphic novel, and Calvin and Hobbes beside it
+    body = client.get("/api/search", params={"q": "books like the hobbit", "limit": 10}).json()
+    assert body["interpreted"]["title"] == "The Hobbit: Graphic Novel"
+    formats = {"comics", "graphic novels", "manga"}
+    assert body["results"] and not [r["title"] for r in body["results"] if formats & set(r["genres"][:3])]
+    watchmen = client.get("/api/search", params={"q": "books like watchmen", "limit": 5}).json()
+    assert all(formats & set(r["genres"]) for r in watchmen["results"])  # a comic's are comics
+
+
+def test_popularity_raises_the_well_read_neighbours(client: TestClient) -> None:
+    search = client.app.state.services.runtime.search
+    params = SearchParams(q="books like the great gatsby", limit=10)
+
+    def read(weight: float) -> float:
+        variant = search.with_settings(search.settings.model_copy(update={"like_popularity_weight": weight}))
+        return statistics.median(r.ratings_count for r in variant.search(params).results)
+
+    assert read(0.1) > 2 * read(0.0)

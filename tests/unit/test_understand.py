@@ -54,6 +54,33 @@ def test_a_series_suffix_is_not_needed_to_name_a_book(reader: Interpreter) -> No
     assert reader.interpret("books like harry potter film wizardry").book_id == "11"
 
 
+def test_a_title_followed_by_its_author_names_the_book(reader: Interpreter) -> None:
+    meaning = reader.interpret("if i liked the shining by stephen king")
+    assert (meaning.kind, meaning.book_id) == ("like_book", "7")
+    assert reader.interpret("books like left hand of darkness by le guin").book_id == "6"
+    # a title the author did not write is no book of theirs
+    assert reader.interpret("books like the secret history by stephen king").kind != "like_book"
+
+
+def test_a_work_comes_before_its_adaptation_however_read() -> None:
+    reader = Interpreter([
+        book("1", "The Hobbit: Graphic Novel", ["J.R.R. Tolkien", "Chuck Dixon"], 9000),
+        book("2", "The Hobbit: or There and Back Again", ["J.R.R. Tolkien"], 500),
+    ])
+    assert reader.interpret("books like the hobbit").book_id == "2"
+    assert reader.interpret("books like the hobbit graphic novel").book_id == "1"
+
+
+def test_a_series_omnibus_gives_way_to_the_series_first_book() -> None:
+    reader = Interpreter([
+        book("1", "The Lord of the Rings (The Lord of the Rings, #1-3)", ["J.R.R. Tolkien"], 9000),
+        book("2", "The Fellowship of the Ring (The Lord of the Rings, #1)", ["J.R.R. Tolkien"], 5000),
+        book("3", "The Two Towers (The Lord of the Rings, #2)", ["J.R.R. Tolkien"], 4000),
+    ])
+    assert reader.interpret("books like the lord of the rings").book_id == "2"
+    assert reader.interpret("the lord of the rings").series == "the lord of the rings"
+
+
 def test_words_after_but_steer_the_neighbours(reader: Interpreter) -> None:
     meaning = reader.interpret("books like The Secret History but set in the 1950s")
     assert (meaning.kind, meaning.book_id, meaning.vibe) == ("like_book", "1", "set in the 1950s")

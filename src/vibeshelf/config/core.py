@@ -88,6 +88,8 @@ class SearchSettings(BaseModel):
     default_limit: Annotated[int, Field(ge=1, le=100)] = 10
     max_limit: Annotated[int, Field(ge=1, le=500)] = 50
     popularity_weight: Fraction = 0.02
+    # "books like X": a neighbour's fused reciprocal-rank score + this * its log-popularity.
+    like_popularity_weight: Fraction = 0.1
     query_cache_size: CacheEntries = 4096
     mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60

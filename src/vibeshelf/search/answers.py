@@ -12,6 +12,7 @@ from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
+from vibeshelf.search.formats import format_work, in_format
 from vibeshelf.search.fusion import rrf
 from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
 from vibeshelf.search.retrieve import Retrieved
@@ -59,11 +60,14 @@ class Answers:
         k: int,
         co_read: CoReadNeighbours | None,
         rrf_k: int,
+        popularity_weight: float = 0.0,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
-        given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`); with
-        `steer`, the shelf and co-read neighbours most like the blend first. Never the book, its
-        editions or box sets; its own series and author after the rest."""
+        given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
+        `popularity_weight` times each one's log-popularity; with `steer`, the shelf and co-read
+        neighbours most like the blend first. Never the book, its editions or box sets; its own
+        series and author after the rest, and comics or graphic novels after those unless the
+        book is one in its own right."""
         vector = self.vector_of(book)
         if steer is not None:
             vector = _unit(vector + steer)
@@ -86,8 +90,9 @@ class Answers:
             book.title, vector, [(h.id, h.similarity) for h in hits],
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
-        ordered = rrf(lists, rrf_k)
-        return found, demote(ordered, self._kin(book, [i for i, _ in ordered]))
+        ordered = self._with_popularity(rrf(lists, rrf_k), popularity_weight)
+        ordered = demote(ordered, self._kin(book, [i for i, _ in ordered]))
+        return found, ordered if format_work(book) else demote(ordered, self._in_format(ordered))
 
     def by_author(
         self,
@@ -108,6 +113,16 @@ class Answers:
         ranked = self.ranking.rank(hits, popularity_weight)
         return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
 
+    def _with_popularity(
+        self, ordered: list[tuple[str, float]], weight: float
+    ) -> list[tuple[str, float]]:
+        """(book id, score + weight * popularity), best first."""
+        if not weight:
+            return ordered
+        books = self.ranking.books
+        scored = [(i, s + weight * books[i].popularity) for i, s in ordered]
+        return sorted(scored, key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
+
     def _nearest_first(self, vector: np.ndarray, ids: list[str]) -> list[str]:
         """`ids` ordered by their similarity to `vector`, the most similar first."""
         sims = self.store.similarities(vector, ids)
@@ -122,6 +137,11 @@ class Answers:
         scores[row] = 0.0
         top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
         return [self.ids[r] for r in top[np.argsort(-scores[top], kind="stable")] if scores[r] > 0]
+
+    def _in_format(self, ordered: list[tuple[str, float]]) -> set[str]:
+        """The comics, graphic novels and the like among `ordered`: not what "books like" a
+        novel asks for first."""
+        return {i for i, _ in ordered if in_format(self.catalog.get(i))}  # type: ignore[arg-type]
 
     def _kin(self, book: Book, ids: list[str]) -> set[str]:
         """Those of `ids` in `book`'s series or by one of its authors: not what "books like it"

@@ -164,7 +164,8 @@ class SearchService:
             book: Book = self.catalog.get(meaning.book_id)  # type: ignore[arg-type, assignment]
             steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
             found, ordered = self.answers.like_book(
-                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k
+                book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k,
+                self.settings.like_popularity_weight,
             )
             return found, ordered, {}
         if meaning.kind == "author":
@@ -177,7 +178,7 @@ class SearchService:
             return found, ordered, {}
         text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
-        found = self.retrieve(text, mode, filters, k, title_only)
+        found = self.retrieve(" ".join([text, *meaning.added]), mode, filters, k, title_only)
         ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)

@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
+from vibeshelf.search.formats import is_adaptation
+from vibeshelf.search.moods import mood_words
 from vibeshelf.search.query import SENTENCE_END
-from vibeshelf.search.ranking import series_of, without_article, words_key
+from vibeshelf.search.ranking import is_companion, series_of, without_article, words_key
 from vibeshelf.search.schemas import Interpreted
 
 # Leading small talk that says nothing about the book: dropped before anything else.
@@ -69,7 +71,13 @@ def _key(text: str) -> str:
 
 
 def _most_read(books: list[Book]) -> list[Book]:
-    return sorted(books, key=lambda b: (-b.ratings_count, b.book_id))
+    """Most read first, a work before its adaptations ("The Hobbit" before its graphic novel)."""
+    return sorted(books, key=lambda b: (is_adaptation(b.title), -b.ratings_count, b.book_id))
+
+
+def _series_names(books: list[Book]) -> set[str]:
+    """The series names the titles of `books` carry."""
+    return {found[0] for b in books if (found := series_of(b.title)) is not None}
 
 
 def _name_keys(author: str) -> set[str]:
@@ -112,12 +120,17 @@ class Interpreter:
             for name, numbered in series.items()
             if len({n for n, _ in numbered}) > 1
         }
-        # A title names its book; else a series names its first book ("harry potter" is not
-        # "Harry Potter: Film Wizardry"); else a title without its subtitle names the book.
+        # A title names its book, unless it is an omnibus of the series of that name ("The Lord of
+        # the Rings (The Lord of the Rings, #1-3)"); else a series names its first book ("harry
+        # potter" is not "Harry Potter: Film Wizardry"); else a title without its subtitle does.
+        numbered = {words_key(name) for shelf in self.series.values() for name in _series_names(shelf)}
         self.titles = {
             **{key: _most_read(books) for key, books in mains.items()},
             **{name: [shelf[0]] for name, shelf in self.series.items()},
-            **{key: _most_read(books) for key, books in titles.items()},
+            **{
+                key: _most_read(books) for key, books in titles.items()
+                if key not in self.series or not all(is_companion(b.title, numbered) for b in books)
+            },
         }
         self.title_keys = list(self.titles)
         self.authors = {key: _most_read(books) for key, books in authors.items()}
@@ -167,7 +180,7 @@ class Interpreter:
                 dropped.append(vibe.strip())
                 vibe = ""
             return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
-        return Interpreted(kind="vibe", vibe=body, dropped=dropped)
+        return Interpreted(kind="vibe", vibe=body, dropped=dropped, added=mood_words(body))
 
     @staticmethod
     def _without_chatter(text: str, dropped: list[str]) -> str:
@@ -199,7 +212,8 @@ class Interpreter:
         tail = _TAIL.search(named)
         if tail:
             named = named[: tail.start()]
-        book = self._title(named.strip(" ,.;!?\"'"), TITLE_CUTOFF + (8 if strict else 0))
+        named = named.strip(" ,.;!?\"'")
+        book = self._title(named, TITLE_CUTOFF + (8 if strict else 0)) or self._title_by(named)
         if book is None:
             return None
         return book, steer, tail.group(0).strip(" ,;.") if tail else ""
@@ -214,6 +228,17 @@ class Interpreter:
             return self.titles[key][0]
         best = process.extractOne(key, self.title_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
         return None if best is None else self.titles[best[0]][0]
+
+    def _title_by(self, typed: str) -> Book | None:
+        """The book "<title> by <author>" names ("the road by cormac mccarthy"): the title matched
+        among that author's books only."""
+        by = _BY.match(typed)
+        author = self._author(by.group(2), loose=True) if by and by.group(1) else None
+        if by is None or author is None:
+            return None
+        books = {_key(b.title): b for b in reversed(self.author_books(author))}  # most read wins
+        best = process.extractOne(_key(by.group(1)), list(books), scorer=fuzz.ratio, score_cutoff=TITLE_CUTOFF)
+        return None if best is None else books[best[0]]
 
     def _author(self, typed: str, loose: bool) -> str | None:
         """The author `typed` names: a full name (small typos forgiven) or, after "by", a surname."""
