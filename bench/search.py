@@ -41,6 +41,13 @@ SETTINGS = ["in a small town", "at sea", "in Victorian London", "on Mars", "in a
             "in the desert", "after the apocalypse", "in 1920s Paris", "with a cat", "in a lighthouse"]
 
 
+# Issue 24's targets: (bound, limit) per figure this script prints.
+TARGETS = {
+    "hybrid search work ms": ("<=", 0.6),
+    "hybrid p50 ms at 1 client": ("<=", 3.0),
+    "hybrid req/s at 10 clients ÷ bare encoder": (">=", 0.6),
+    "vector req/s at 10 clients ÷ bare encoder": (">=", 0.75),
+}
 LOAD_NAMES = {"k6": "k6 virtual users, one keep-alive connection each",
               "python": "Python http.client threads with keep-alive"}
 
@@ -225,9 +232,30 @@ def main() -> None:
         print(f"| {run['mode']} | {run['clients']} | {run['requests']} | {run['errors']} | "
               f"{run['p50_ms']:.2f} | {run['p95_ms']:.2f} | {run['qps']:.0f} | "
               f"{run['qps'] / encoder['qps']:.2f} | {run['load_cores']:.2f} | {run['server_cores']:.2f} |")
+    share = sum(run["load_cores"] for run in runs) / len(runs)
+    print(f"load generator ({args.load}): {share:.2f} cores on average, "
+          f"{share / (os.cpu_count() or 1):.0%} of the machine's {os.cpu_count()}")
     for run in runs[::2]:
         print(f"{run['mode']}: search p50 at 1 client ÷ bare encoder p50: "
               f"{run['p50_ms'] / encoder['p50_ms']:.2f}")
+    for line in against_targets(work, runs, encoder["qps"]):
+        print(line)
+
+
+def against_targets(work: dict[str, float], runs: list[dict[str, float]], encoder_qps: float) -> list[str]:
+    """One line per target of TARGETS this run measured: the figure, the target, met or not."""
+    figures = {f"{mode} search work ms": ms for mode, ms in work.items()}
+    for run in runs:
+        if run["clients"] == 1:
+            figures[f"{run['mode']} p50 ms at 1 client"] = run["p50_ms"]
+        if run["clients"] == 10:
+            figures[f"{run['mode']} req/s at 10 clients ÷ bare encoder"] = run["qps"] / encoder_qps
+    lines = []
+    for name, (bound, limit) in TARGETS.items():
+        if name in figures:
+            met = figures[name] <= limit if bound == "<=" else figures[name] >= limit
+            lines.append(f"target: {name} {bound} {limit:g}: {figures[name]:.2f}, {'met' if met else 'NOT met'}")
+    return lines
 
 
 if __name__ == "__main__":
