@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("reader_queries", "shelf_vibes", "tip_of_tongue", "train_queries", "train_reader_queries")
@@ -21,7 +22,7 @@ MODES = (("hybrid", True), ("hybrid", False), ("vector", None), ("lexical", None
 SCORE_TOLERANCE = 1e-4  # scores are rounded to 4 places in responses
 
 
-def snapshot(limit: int) -> dict[str, list[list[object]]]:
+def snapshot(limit: int) -> dict[str, list[list[Any]]]:
     """"mode|query" -> [[book id, score, similarity], ...] best first, for every set's queries."""
     from vibeshelf.search.schemas import SearchParams
     from vibeshelf.serve.runtime import Runtime
@@ -45,7 +46,7 @@ def snapshot(limit: int) -> dict[str, list[list[object]]]:
     return out
 
 
-def differences(before: dict[str, list[list[object]]], after: dict[str, list[list[object]]]) -> list[str]:
+def differences(before: dict[str, list[list[Any]]], after: dict[str, list[list[Any]]]) -> list[str]:
     """One line per query whose ids, order or scores differ."""
     lines = []
     for key in sorted(before.keys() | after.keys()):
@@ -54,8 +55,8 @@ def differences(before: dict[str, list[list[object]]], after: dict[str, list[lis
             lines.append(f"{key}: ids {[r[0] for r in old][:5]}... -> {[r[0] for r in new][:5]}...")
             continue
         for (_, s0, v0), (_, s1, v1) in zip(old, new, strict=True):
-            if abs(float(s0) - float(s1)) > SCORE_TOLERANCE or (v0 is None) != (v1 is None) or (
-                v0 is not None and abs(float(v0) - float(v1)) > SCORE_TOLERANCE  # type: ignore[arg-type]
+            if abs(s0 - s1) > SCORE_TOLERANCE or (v0 is None) != (v1 is None) or (
+                v0 is not None and abs(v0 - v1) > SCORE_TOLERANCE
             ):
                 lines.append(f"{key}: scores {s0}/{v0} -> {s1}/{v1}")
                 break

@@ -20,7 +20,6 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
                 best[item] = rank
             else:
                 scores[item] = fused + share
-                if rank < best[item]:
-                    best[item] = rank
+                best[item] = min(best[item], rank)
     keyed = sorted([(-score, best[item], item) for item, score in scores.items()])
     return [(item, -negated) for negated, _, item in keyed]
