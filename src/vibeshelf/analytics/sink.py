@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[Event]], object]
 _STOP = object()
+POLLS_PER_FLUSH = 8  # how often the writer looks for more events while it gathers a batch
 
 
 class AnalyticsObserver(Protocol):
@@ -70,21 +71,32 @@ class QueueSink:
                 self._send(batch)
 
     def _gather(self) -> tuple[list[Event], bool]:
-        """The next batch, and whether the stop mark came with it."""
+        """The next batch, and whether the stop mark came with it. After the first event the
+        thread polls a few times per flush instead of waiting on the queue, so that a request
+        queueing an event does not wake it (a thread switch per event)."""
         first = self._queue.get()
         if first is _STOP:
             return [], True
         batch: list[Event] = [first]  # type: ignore[list-item]
         deadline = time.monotonic() + self._flush_seconds
+        while True:
+            stopping = self._drain(batch)
+            left = deadline - time.monotonic()
+            if stopping or len(batch) >= self._batch_size or left <= 0:
+                return batch, stopping
+            time.sleep(min(left, self._flush_seconds / POLLS_PER_FLUSH))
+
+    def _drain(self, batch: list[Event]) -> bool:
+        """Move queued events into `batch` up to the batch size; whether the stop mark came."""
         while len(batch) < self._batch_size:
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return False
             if item is _STOP:
-                return batch, True
+                return True
             batch.append(item)  # type: ignore[arg-type]
-        return batch, False
+        return False
 
     def _send(self, batch: list[Event]) -> None:
         try:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from vibeshelf.index.filters import Filter
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One nearest neighbour: the record id and its cosine similarity to the query."""
+class Hit(NamedTuple):
+    """One nearest neighbour: the record id and its cosine similarity to the query (a tuple, so a
+    page of them is cheap to build)."""
 
     id: str
     similarity: float

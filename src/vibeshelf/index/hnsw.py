@@ -98,10 +98,8 @@ class HnswStore(VectorStore):
             )
         except RuntimeError:  # the graph walk found fewer than k matches under a filter
             return self._exact(snap, query[0], k, mask if mask is not None else snap.live)
-        return [
-            Hit(snap.ids[label], float(1.0 - dist))  # type: ignore[arg-type]
-            for label, dist in zip(labels[0], distances[0], strict=True)
-        ]
+        ids = snap.ids
+        return list(map(Hit, [ids[label] for label in labels[0].tolist()], (1.0 - distances[0]).tolist()))
 
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> list[float | None]:
         snap = self._require()

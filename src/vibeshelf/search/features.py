@@ -50,29 +50,38 @@ def rerank_features(
     retrieval scores are `scores`; `rrf_k` is the reciprocal-rank constant."""
     if not ids:
         return np.zeros((0, len(FEATURES)))
-    zeros = np.zeros(len(ids))
-    vector_rank = {book_id: r for r, book_id in enumerate(found.vector_ids, 1)}
-    lexical_rank = {book_id: r for r, book_id in enumerate(found.lexical_ids, 1)}
+    count = len(ids)
+    columns = np.zeros((len(FEATURES), count))
+    column = dict(zip(FEATURES, columns, strict=True))  # each a row of `columns`, filled in place
+    column["vector"][:] = scores.similarity
+    if found.bm25_max > 0:
+        column["lexical"][:] = scores.bm25
+        column["lexical"] /= found.bm25_max
+    column["popularity"][:] = scores.popularity
     query_stems = set(tokenize(found.text))
+    if query_stems:
+        book_stems = shelves.book_stems
+        column["shelf_words"][:] = [len(query_stems & book_stems[i]) for i in ids]
+        column["shelf_words"] /= len(query_stems)
     books_shelves = [shelves.book_shelves[book_id] for book_id in ids]
-    sizes = np.array([len(s) for s in books_shelves])
+    sizes = np.fromiter(map(len, books_shelves), dtype=np.int64, count=count)
     flat = np.concatenate(books_shelves)
+    if shelves.vectors is not None and found.vector is not None:
+        column["shelf_similarity"][:] = _per_book((shelves.vectors @ found.vector)[flat], sizes, np.maximum)
+    column["vector_rr"][:] = _reciprocal_ranks(found.vector_ids, ids, rrf_k)
+    column["lexical_rr"][:] = _reciprocal_ranks(found.lexical_ids, ids, rrf_k)
     consensus = np.bincount(flat[: sizes[:CONSENSUS_DEPTH].sum()], minlength=len(shelves.stems))
-    columns = {
-        "vector": scores.similarity,
-        "lexical": [b / found.bm25_max for b in scores.bm25] if found.bm25_max > 0 else zeros,
-        "popularity": scores.popularity,
-        "shelf_words": [len(query_stems & shelves.book_stems[i]) / len(query_stems) for i in ids]
-        if query_stems else zeros,
-        "shelf_similarity": _per_book((shelves.vectors @ found.vector)[flat], sizes, np.maximum)
-        if shelves.vectors is not None and found.vector is not None else zeros,
-        "vector_rr": [(rrf_k + 1) / (rrf_k + vector_rank[i]) if i in vector_rank else 0.0 for i in ids],
-        "lexical_rr": [(rrf_k + 1) / (rrf_k + lexical_rank[i]) if i in lexical_rank else 0.0 for i in ids],
-        "shelf_consensus": _per_book(consensus[flat].astype(np.float64), sizes, np.add)
-        / (np.sqrt(np.maximum(sizes, 1)) * (math.sqrt(int(consensus @ consensus)) or 1.0)),
-        "description": scores.description,
-    }
-    return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
+    column["shelf_consensus"][:] = _per_book(consensus[flat].astype(np.float64), sizes, np.add) / (
+        np.sqrt(np.maximum(sizes, 1)) * (math.sqrt(int(consensus @ consensus)) or 1.0)
+    )
+    column["description"][:] = scores.description
+    return columns.T.copy()
+
+
+def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> list[float]:
+    """(k + 1) / (k + rank) of each of `ids` in `ranking` (rank from 1), 0 for one not in it."""
+    rank = {book_id: r for r, book_id in enumerate(ranking, 1)}
+    return [(rrf_k + 1) / (rrf_k + rank[i]) if i in rank else 0.0 for i in ids]
 
 
 def _per_book(values: np.ndarray, sizes: np.ndarray, reduce: np.ufunc) -> np.ndarray:

@@ -13,11 +13,13 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
     best: dict[str, int] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
-            if item in scores:
-                scores[item] += 1.0 / (k + rank)
-                best[item] = min(best[item], rank)
-            else:
-                scores[item] = 1.0 / (k + rank)
+            share = 1.0 / (k + rank)
+            fused = scores.get(item)
+            if fused is None:
+                scores[item] = share
                 best[item] = rank
-    return sorted(scores.items(), key=lambda kv: (-kv[1], best[kv[0]], kv[0]))
-
+            else:
+                scores[item] = fused + share
+                best[item] = min(best[item], rank)
+    keyed = sorted([(-score, best[item], item) for item, score in scores.items()])
+    return [(item, -negated) for negated, _, item in keyed]

@@ -133,7 +133,7 @@ class LexicalIndex:
         ids = self.ids
         passes = None if keep is None else (lambda row: keep(ids[row]))
         rows = best_passing(scores, k, passes, np.flatnonzero(scores > 0))
-        return [(ids[row], float(scores[row])) for row in rows]
+        return list(zip([ids[row] for row in rows], scores[rows].tolist()))
 
 
 class LexicalStore:

@@ -67,16 +67,22 @@ class RankTable:
             )
             for b in catalog
         }
+        self._popularity = {book_id: book.popularity for book_id, book in self.books.items()}
+        self._fewer_ratings = {book_id: -book.ratings_count for book_id, book in self.books.items()}
 
     def __contains__(self, book_id: object) -> bool:
         return book_id in self.books
 
+    def popularities(self, ids: Iterable[str]) -> list[float]:
+        """The books' log popularity in [0, 1]."""
+        popularity = self._popularity
+        return [popularity[book_id] for book_id in ids]
+
     def rank(self, hits: Iterable[tuple[str, float]], weight: float) -> list[tuple[str, float]]:
         """(book id, rank score) of (book id, similarity) hits, best first."""
-        books = self.books
-        scored = [(book_id, sim + weight * books[book_id].popularity) for book_id, sim in hits]
-        scored.sort(key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
-        return scored
+        popularity, fewer_ratings = self._popularity, self._fewer_ratings
+        keyed = sorted([(-(sim + weight * popularity[i]), fewer_ratings[i], i) for i, sim in hits])
+        return [(book_id, -negated) for negated, _, book_id in keyed]
 
     def dedupe(
         self, ordered: Iterable[tuple[str, float]], limit: int, companions: bool = False

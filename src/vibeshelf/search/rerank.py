@@ -47,7 +47,8 @@ class Reranker:
         `features`, reordered by score; below the head the fused order goes on, its scores shifted
         under the reranked ones."""
         scores = self.score(features)
-        reranked = [(ordered[i][0], float(scores[i])) for i in self.order(features)]
+        values = scores.tolist()
+        reranked = [(ordered[i][0], values[i]) for i in np.argsort(-scores, kind="stable").tolist()]
         tail = ordered[len(features) :]
         if not reranked or not tail:
             return reranked + tail

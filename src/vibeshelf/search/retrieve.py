@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from cachetools import LRUCache, cached
@@ -70,7 +71,7 @@ class Retrieved:
     bm25_max: float
     description_ids: list[str]
 
-    @property
+    @cached_property
     def vector_ids(self) -> list[str]:
         return [book_id for book_id, _ in self.vector_ranked]
 
@@ -147,10 +148,11 @@ class Retriever:
         vector_ranked: list[tuple[str, float]] = []
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
+            books = self.ranking.books
             for row in [vector, *(parts if parts is not None else [])]:
-                for hit in self.store.knn(row, k, filters):
-                    if hit.id in self.ranking and hit.similarity > similarity.get(hit.id, -2.0):
-                        similarity[hit.id] = hit.similarity
+                for book_id, sim in self.store.knn(row, k, filters):
+                    if sim > similarity.get(book_id, -2.0) and book_id in books:
+                        similarity[book_id] = sim
             vector_ranked = self.ranking.rank(similarity.items(), popularity_weight)[:k]
         lexical_ids: list[str] = []
         bm25 = None
@@ -185,15 +187,18 @@ class Retriever:
         """The candidates' scores the rerank features read."""
         return CandidateScores(
             similarity=self.similarities(found, ids),
-            bm25=[self._bm25(found, i) for i in ids],
-            popularity=[self.ranking.books[i].popularity for i in ids],
+            bm25=self._bm25(found, ids),
+            popularity=self.ranking.popularities(ids),
             description=self.descriptions.similarities(found.vector, ids)
             if self.descriptions is not None and found.vector is not None
             else [0.0] * len(ids),
         )
 
-    def _bm25(self, found: Retrieved, book_id: str) -> float:
+    def _bm25(self, found: Retrieved, ids: list[str]) -> list[float]:
+        """Each book's raw BM25 score for the query, 0 when not scored."""
         if found.bm25 is None or self.lexical is None:
-            return 0.0
-        position = self.lexical.position.get(book_id)
-        return 0.0 if position is None else float(found.bm25[position])
+            return [0.0] * len(ids)
+        position = self.lexical.position
+        rows = [position.get(book_id, -1) for book_id in ids]
+        scores = found.bm25[rows].tolist()
+        return [0.0 if row < 0 else score for row, score in zip(rows, scores, strict=True)]

@@ -27,9 +27,11 @@ def best_passing(
     """The first k of `rows` (all by default) in best_first order that `passes` accepts (every row
     when None): the k-best head first, the full order only when too few of the head pass."""
     head = best_first(scores, k, rows)
-    kept = [int(row) for row in head if passes is None or passes(int(row))][:k]
+    if passes is None:
+        return head[:k].tolist()  # type: ignore[no-any-return]
+    kept = [row for row in head.tolist() if passes(row)][:k]
     total = len(scores) if rows is None else len(rows)
     if len(kept) < k and len(head) < total:
         everything = best_first(scores, total, rows)
-        kept = list(itertools.islice((int(r) for r in everything if passes is None or passes(int(r))), k))
+        kept = list(itertools.islice((r for r in everything.tolist() if passes(r)), k))
     return kept

@@ -32,9 +32,8 @@ from vibeshelf.serve import openai_api
 from vibeshelf.serve.deps import (
     OptionalExperiments,
     OptionalRecommender,
+    SearchCallDep,
     SearchRuntime,
-    SearchSplit,
-    Signer,
 )
 from vibeshelf.serve.encode_api import install_encode_api
 from vibeshelf.serve.errors import install_error_handlers
@@ -131,8 +130,7 @@ def create_app(
         "/api/search", response_model=SearchResponse, tags=["search"], responses=error_responses(503)
     )
     def api_search(
-        request: Request, params: Annotated[SearchParams, Depends(search_params)],
-        rt: SearchRuntime, signer: Signer, split: SearchSplit,
+        request: Request, params: Annotated[SearchParams, Depends(search_params)], call: SearchCallDep,
     ) -> Response:
         """Books for the query, ranked as `mode` says (default hybrid with rerank, from settings).
 
@@ -144,7 +142,7 @@ def create_app(
         In lexical and hybrid modes a query that is exactly a title or an author's name puts up to
         three of those books first. A reader in an experiment gets their version's ranking settings.
         """
-        response = run_search(request, params, rt.search, signer, split)
+        response = run_search(request, params, call.runtime.search, call.signer, call.split)
         return versioned_json(request, response, response.version)
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])

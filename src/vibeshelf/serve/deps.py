@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -99,10 +100,33 @@ async def encode_api(found: ServicesDep) -> EncodeApi:
     return found.encode
 
 
+@dataclass(frozen=True)
+class SearchCall:
+    """What GET /api/search runs with."""
+
+    runtime: Runtime
+    signer: SessionSigner
+    split: Split | None
+
+
+_search_split = experiment_split("search")
+
+
+async def search_call(request: Request) -> SearchCall:
+    """The search index, the session signer and the search experiment, resolved in that order as
+    one dependency: FastAPI solves each dependency of a request in its own step, and the API's
+    busiest route needs no step per part."""
+    found = await services(request)
+    runtime = await search_runtime(found)
+    signer = await session_signer(found)
+    return SearchCall(runtime, signer, await _search_split(found, await experiments(found)))
+
+
 SearchRuntime = Annotated[Runtime, Depends(search_runtime)]
 Experiments = Annotated[ExperimentRouter, Depends(required_experiments)]
 Signer = Annotated[SessionSigner, Depends(session_signer)]
-SearchSplit = Annotated[Split | None, Depends(experiment_split("search"))]
+SearchSplit = Annotated[Split | None, Depends(_search_split)]
+SearchCallDep = Annotated[SearchCall, Depends(search_call)]
 RecommendSplit = Annotated[Split | None, Depends(experiment_split("recommend"))]
 Api = Annotated[EncodeApi, Depends(encode_api)]
 
