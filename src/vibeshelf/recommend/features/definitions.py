@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from datetime import timedelta
 from pathlib import Path
 
@@ -122,3 +124,21 @@ def feature_refs(candidate_sources: list[str]) -> list[str]:
         (PAIRS_VIEW, tuple(pair_columns(candidate_sources))),
     )
     return [f"{view}:{name}" for view, names in views for name in names]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def view_versions() -> dict[str, dict[str, object]]:
+    """The views the ranker reads, each with its features and a version (a hash of its schema;
+    of the on-demand function's source for the reader x book view): a ranker records them, and
+    serving refuses one trained on other definitions."""
+    views = {BOOKS_VIEW: (BOOK_INTS, BOOK_FLOATS), READERS_VIEW: (READER_INTS, READER_FLOATS)}
+    out: dict[str, dict[str, object]] = {}
+    for name, (ints, floats) in views.items():
+        schema = [f"{n}:int64" for n in ints] + [f"{n}:float64" for n in floats]
+        out[name] = {"features": [*ints, *floats], "version": _digest(f"{name}({','.join(schema)})")}
+    source = inspect.getsource(pair_features)
+    out[PAIRS_VIEW] = {"function": pair_features.__name__, "version": _digest(source)}
+    return out
