@@ -1,8 +1,6 @@
 """The on-demand reader x book transformation: one function for training and serving."""
 
-from __future__ import annotations
-
-import pandas as pd
+import pandas as pd  # a real annotation: Feast reads the type hints of the function it stores
 
 
 def pair_features(inputs: pd.DataFrame, missing_rank: float = 10_000.0) -> pd.DataFrame:
