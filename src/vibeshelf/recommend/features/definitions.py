@@ -72,10 +72,9 @@ def pair_columns(sources: list[str]) -> list[str]:
     return [*per_source, "sources_proposing", "taste_cosine", "genre_overlap"]
 
 
-def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[FeastObject]:
-    """Every Feast object of the repo: the two entities, the book and reader views over Parquet
-    files in `sources_dir` (relative paths resolve against the repo), the candidates' request
-    data and the on-demand reader x book view."""
+def view_objects(sources_dir: Path | str) -> list[FeastObject]:
+    """The two entities and the book and reader views over Parquet files in `sources_dir`
+    (relative paths resolve against the repo)."""
     books = FeatureView(
         name=BOOKS_VIEW,
         entities=[book],
@@ -98,6 +97,13 @@ def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> li
         ),
         description="Readers of the interactions source: history, ratings, genre shares, taste.",
     )
+    return [book, reader, books, readers]
+
+
+def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[FeastObject]:
+    """Every Feast object of the repo: `view_objects`, the candidates' request data and the
+    on-demand reader x book view."""
+    _, _, books, readers = stored = view_objects(sources_dir)
     candidates = RequestSource(
         name=CANDIDATES,
         schema=[
@@ -113,7 +119,7 @@ def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> li
         mode="pandas",
         description="Reader x book at request time: source scores and ranks, taste cosine, genres.",
     )(pair_features)
-    return [book, reader, books, readers, candidates, pairs]
+    return [*stored, candidates, pairs]
 
 
 def feature_refs(candidate_sources: list[str]) -> list[str]:

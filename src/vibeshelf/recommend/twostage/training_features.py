@@ -21,8 +21,9 @@ from feast import FeatureStore
 
 from vibeshelf.recommend.dataset import Interactions
 from vibeshelf.recommend.features.client import historical
+from vibeshelf.recommend.features.definitions import view_objects
 from vibeshelf.recommend.features.materialize import write_sources
-from vibeshelf.recommend.features.repo import FeatureRepo
+from vibeshelf.recommend.features.repo import SOURCES_DIR, FeatureRepo
 from vibeshelf.recommend.retrieval import Proposal
 from vibeshelf.recommend.twostage.features import (
     BOOK_FEATURES,
@@ -58,11 +59,15 @@ def training_store(
 ) -> Iterator[FeatureStore]:
     """A Feast store, for the time of the block, whose views hold the features of `train` (the
     split's training part; `rows` the source's rows, for recency) as of now. Its online store
-    is a scratch SQLite file whatever `repo` configures: nothing is served from it."""
+    is a scratch SQLite file whatever `repo` configures: nothing is served from it. Only the book
+and reader views are registered (the reader x book features are `pair_features` on their rows)."""
     settings.features_dir.mkdir(parents=True, exist_ok=True)
     with TemporaryDirectory(prefix="training-", dir=settings.features_dir) as scratch:
         local = FeatureRepo(
             Path(scratch), repo.settings.model_copy(update={"url": "sqlite://"})
         )
         write_sources(settings, local, train, rows, datetime.now(UTC).replace(microsecond=0))
-        yield local.apply()
+        local.write()
+        store = local.open()
+        store.apply(view_objects(SOURCES_DIR))  # the views it joins; reader x book is computed
+        yield store
