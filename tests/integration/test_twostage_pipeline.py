@@ -6,7 +6,6 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import run_cli
@@ -16,19 +15,21 @@ from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
 from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.experiment.registry import RegistryFile
 from vibeshelf.recommend.artifacts import RecsModel
-from vibeshelf.recommend.models.als import fold_in
+from vibeshelf.recommend.features.definitions import view_versions
+from vibeshelf.recommend.features.repo import FeatureRepo
 from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.schemas import RecommendRequest
-from vibeshelf.recommend.sources import LIKE_STRENGTH, Profile
+from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.two_stage_answer import NoRankerError
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import make_boosts
 from vibeshelf.recommend.twostage.candidates import CandidateStage, candidate_stage
 from vibeshelf.recommend.twostage.evaluation import RankerReport, train_and_evaluate
-from vibeshelf.recommend.twostage.features import FeatureBuilder, feature_names
+from vibeshelf.recommend.twostage.features import FEATURES_VERSION, feature_names
 from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
 from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker, ranker_root
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
+from vibeshelf.recommend.twostage.served_features import StoreFeatures
 from vibeshelf.serve.recommender import load_recommender
 from vibeshelf.settings import Settings
 
@@ -76,7 +77,9 @@ def test_training_writes_a_version_with_features_metrics_and_importances(
     assert loaded.version == ranker.version == report.version
     meta = loaded.metadata
     assert meta["features"] == feature_names(SOURCES) and meta["sources"] == SOURCES
-    assert meta["features_version"].startswith("twostage-features-")
+    assert meta["features_version"] == FEATURES_VERSION
+    assert meta["feature_views"] == view_versions()
+    assert meta["feature_views"]["books"]["features"][:2] == ["book_readers", "book_year"]
     assert meta["metrics"]["two-stage"]["ndcg_at_10"] == report.rows["two-stage"].ndcg_at_10
     assert set(meta["importances_gain"]) == set(feature_names(SOURCES))
     assert sum(meta["importances_gain"].values()) > 0
@@ -113,11 +116,16 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
     (data_dir / "promoted.txt").write_text(f"# promoted this week\n{promoted}\n")
     user = recs_model.user_index[reader]
     read = {recs_model.items.ids[i] for i in recs_model.user_items(user)}
+    settings = served(data_dir)  # train_and_evaluate materialized its feature store
 
     def pipeline(boosts: list[PromotedBoost]) -> TwoStagePipeline:
         return TwoStagePipeline(
             retrieve,
-            FeatureBuilder(recs_model, facts, retrieve.names),
+            StoreFeatures(
+                FeatureRepo(settings.features_dir, settings.recommend.feature_store),
+                recs_model,
+                retrieve.names,
+            ),
             ranker,
             make_rules([*RANKING.rules]),
             make_boosts(boosts, data_dir),
@@ -151,66 +159,6 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
     assert not any("promoted" in boosted[i].reason for i in boosted if i != promoted)
     order = list(boosted)
     assert order.index(promoted) < list(plain).index(promoted)
-
-
-def test_features_follow_their_definitions_for_a_known_pair(
-    recs_model: RecsModel, facts: dict[str, BookFacts]
-) -> None:
-    reader = active_reader(recs_model)
-    retrieve = stage(recs_model)
-    proposals = retrieve(Profile(user_id=reader))
-    builder = FeatureBuilder(recs_model, facts, retrieve.names)
-    frame = builder(Profile(user_id=reader), proposals)
-    assert list(frame.columns) == ["user_id", "item_id", *feature_names(SOURCES)]
-    row = frame.iloc[0]
-    item = recs_model.item_index[row.item_id]
-    user = recs_model.user_index[reader]
-    history = recs_model.user_items(user)
-    assert row.history_size == len(history)
-    assert row.popularity == pytest.approx(np.log1p(recs_model.counts[item]))
-    assert row.als_rank == 1
-    dot = float(recs_model.user_factors[user] @ recs_model.item_factors[item])
-    assert row.taste_dot == pytest.approx(dot, rel=1e-5)
-    assert row.als_score == pytest.approx(min(1.0, max(0.0, dot)), rel=1e-5)
-    profile: dict[str, float] = {}  # each read book's genres weigh 1 / sqrt(its genre count)
-    for i in history:
-        genres = facts[recs_model.items.ids[i]].genres
-        for g in genres:
-            profile[g] = profile.get(g, 0.0) + 1 / np.sqrt(len(genres))
-    book = set(facts[row.item_id].genres)
-    expected = sum(profile.get(g, 0) for g in book) / (
-        np.sqrt(len(book)) * np.sqrt(sum(v * v for v in profile.values()))
-    )
-    assert row.genre_overlap == pytest.approx(expected)
-    nobody = builder(Profile(user_id="nobody"), proposals[:3])
-    assert (nobody.history_size == 0).all() and (nobody.genre_overlap == 0).all()
-    assert nobody.taste_dot.isna().all()
-
-
-def test_a_liked_list_gets_candidates_and_features_from_its_fold_in(
-    recs_model: RecsModel, facts: dict[str, BookFacts]
-) -> None:
-    """A list of liked books (no model reader): ALS proposes from the folded-in vector, and the
-    features read the list as the reader's history."""
-    user = recs_model.user_index[active_reader(recs_model, min_items=8)]
-    liked = tuple(recs_model.items.ids[i] for i in recs_model.user_items(user)[:6])
-    retrieve = stage(recs_model)
-    proposals = retrieve(Profile(liked=liked))
-    assert proposals and not {p.item_id for p in proposals} & set(liked)
-    assert {"als", "item-item", "genre-popular"} <= {s for p in proposals for s in p.ranks}
-    frame = FeatureBuilder(recs_model, facts, retrieve.names)(Profile(liked=liked), proposals)
-    assert (frame.history_size == len(liked)).all()
-    items = [recs_model.item_index[i] for i in liked]
-    alpha = float(recs_model.metadata["params"]["alpha"])
-    vector = fold_in(
-        recs_model.item_factors, recs_model.gram_inverse, np.array(items),
-        np.full(len(items), 1.0 + alpha * LIKE_STRENGTH),
-    )
-    first = recs_model.item_index[frame.item_id.iloc[0]]
-    assert frame.taste_dot.iloc[0] == pytest.approx(
-        float(recs_model.item_factors[first] @ vector), rel=1e-4
-    )
-    assert (frame.genre_overlap > 0).any()
 
 
 def test_settings_list_builds_the_rules_in_order() -> None:

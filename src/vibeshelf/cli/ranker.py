@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stdout
 from typing import Annotated
 
 import typer
@@ -26,13 +28,15 @@ def train_ranker_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """LightGBM LambdaRank over the merged candidate sources (recommend.retrieval): writes a ranker
-    version and prints ALS, item-item, the merged candidates and two-stage with and without rules
+    """LightGBM LambdaRank over the merged candidate sources (recommend.retrieval) and the Feast
+    features of the split's training part: writes a ranker version, materializes the served
+    feature store, and prints ALS, item-item, the merged candidates and two-stage with and without rules
     side by side on the evaluation readers."""
     try:
         require_extra("ranker", "`vibeshelf train ranker`")
     except MissingExtraError as exc:
         fail(str(exc))
+    from vibeshelf.recommend.features.materialize import FeatureInputError
     from vibeshelf.recommend.twostage.evaluation import train_and_evaluate
     from vibeshelf.storage.errors import StorageError
 
@@ -49,7 +53,8 @@ def train_ranker_cmd(
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         fail(f"invalid settings: {exc}")
     try:
-        _, report = train_and_evaluate(settings, rec, source, progress=True)
-    except (StorageError, FileNotFoundError) as exc:
+        with redirect_stdout(io.StringIO()):  # Feast prints what it applies and materializes
+            _, report = train_and_evaluate(settings, rec, source, progress=True)
+    except (StorageError, FileNotFoundError, FeatureInputError) as exc:
         fail(str(exc))
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.table())

@@ -81,15 +81,18 @@ def _two_stage(
     rec = settings.recommend
     ranking = rec.ranking
     try:
+        from vibeshelf.recommend.features.definitions import view_versions
+        from vibeshelf.recommend.features.repo import FeatureRepo
         from vibeshelf.recommend.twostage.books import book_facts
         from vibeshelf.recommend.twostage.boosts import make_boosts
         from vibeshelf.recommend.twostage.candidates import candidate_stage
         from vibeshelf.recommend.twostage.extra_sources import two_tower_source
-        from vibeshelf.recommend.twostage.features import FEATURES_VERSION, FeatureBuilder
+        from vibeshelf.recommend.twostage.features import FEATURES_VERSION
         from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
         from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
         from vibeshelf.recommend.twostage.reader import history_items
         from vibeshelf.recommend.twostage.rules import make_rules
+        from vibeshelf.recommend.twostage.served_features import StoreFeatures
     except ImportError as exc:  # the `ranker` extra (LightGBM, pandas) is not installed
         log.info("two-stage recommendations off: %s", exc)
         return None
@@ -98,11 +101,11 @@ def _two_stage(
     except FileNotFoundError as exc:
         log.info("two-stage recommendations off: %s", exc)
         return None
-    if ranker.metadata.get("features_version") != FEATURES_VERSION:
+    trained = (ranker.metadata.get("features_version"), ranker.metadata.get("feature_views"))
+    if trained != (FEATURES_VERSION, view_versions()):
         log.warning(
             "two-stage recommendations off: ranker %s has features %s, this code builds %s: "
-            "run `vibeshelf train ranker`", ranker.version,
-            ranker.metadata.get("features_version"), FEATURES_VERSION,
+            "run `vibeshelf train ranker`", ranker.version, trained[0], FEATURES_VERSION,
         )
         return None
     context = SourceContext(
@@ -120,9 +123,12 @@ def _two_stage(
             "two-stage candidates from %s, the ranker %s was trained with %s: missing sources "
             "leave their features empty", stage.names, ranker.version, trained_on,
         )
+    try:
+        features = StoreFeatures(FeatureRepo(settings.features_dir, rec.feature_store), model, trained_on)
+    except FileNotFoundError as exc:  # no store, or nothing materialized in it
+        log.warning("two-stage recommendations off: %s", exc)
+        return None
     facts = book_facts(BookCatalog.load(settings.books_path))
-    features = FeatureBuilder(model, facts, trained_on)
-    features.book_table, features.genre_matrix  # noqa: B018  built now, not on the first request
     ids = model.items.ids
     pipeline = TwoStagePipeline(
         stage,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from feast import FeatureStore
 
 from vibeshelf.recommend.features.definitions import (
     TIMESTAMP,
@@ -17,6 +18,22 @@ from vibeshelf.recommend.features.definitions import (
 from vibeshelf.recommend.features.repo import FeatureRepo
 
 KEYS = ["user_id", "item_id"]
+
+
+def historical(store: FeatureStore, rows: pd.DataFrame, refs: list[str]) -> pd.DataFrame:
+    """`get_historical_features` of `refs` for the entity `rows` (user_id, item_id, optional
+    event_timestamp: now when absent), point in time: the rows in their order with their columns
+    and the features; a row stamped before the features were materialized gets NaN features."""
+    query = rows.reset_index(drop=True).copy()
+    stamps = query[TIMESTAMP] if TIMESTAMP in query else pd.Timestamp(datetime.now(UTC))
+    # Feast's file store keeps one row per (join keys so far, timestamp): two readers of a book
+    # at one instant would lose a row, so each row's timestamp is made unique (+1 us a row).
+    order = np.arange(len(query))
+    query[TIMESTAMP] = pd.to_datetime(stamps, utc=True) + pd.to_timedelta(order, unit="us")
+    query["_row"] = order
+    joined = store.get_historical_features(entity_df=query, features=refs).to_df()
+    # It also drops a row whose features all postdate it: back, with NaN features.
+    return joined.set_index("_row").reindex(order).reset_index(drop=True)
 
 
 class FeatureStoreClient:
@@ -45,18 +62,10 @@ class FeatureStoreClient:
         rows = entity_df.reset_index(drop=True)
         own = [c for c in rows.columns if c not in self.feature_names]
         query = rows[own].copy()
-        stamps = rows[TIMESTAMP] if TIMESTAMP in rows else pd.Timestamp(datetime.now(UTC))
-        # Feast's file store keeps one row per (join keys so far, timestamp): two readers of a book
-        # at one instant would lose a row, so each row's timestamp is made unique (+1 us a row).
-        order = np.arange(len(rows))
-        query[TIMESTAMP] = pd.to_datetime(stamps, utc=True) + pd.to_timedelta(order, unit="us")
-        query["_row"] = order
         for field in self.request_fields:
             if field not in query:
                 query[field] = np.nan
-        joined = self.store.get_historical_features(entity_df=query, features=self.refs).to_df()
-        # It also drops a row whose features all postdate it: back, with NaN features.
-        joined = joined.set_index("_row").reindex(order).reset_index(drop=True)
+        joined = historical(self.store, query, self.refs)
         return pd.concat([rows[own], self._features(joined)], axis=1)
 
     def serving_frame(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,10 +72,9 @@ def pair_columns(sources: list[str]) -> list[str]:
     return [*per_source, "sources_proposing", "taste_cosine", "genre_overlap"]
 
 
-def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[FeastObject]:
-    """Every Feast object of the repo: the two entities, the book and reader views over Parquet
-    files in `sources_dir` (relative paths resolve against the repo), the candidates' request
-    data and the on-demand reader x book view."""
+def view_objects(sources_dir: Path | str) -> list[FeastObject]:
+    """The two entities and the book and reader views over Parquet files in `sources_dir`
+    (relative paths resolve against the repo)."""
     books = FeatureView(
         name=BOOKS_VIEW,
         entities=[book],
@@ -96,6 +97,13 @@ def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> li
         ),
         description="Readers of the interactions source: history, ratings, genre shares, taste.",
     )
+    return [book, reader, books, readers]
+
+
+def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> list[FeastObject]:
+    """Every Feast object of the repo: `view_objects`, the candidates' request data and the
+    on-demand reader x book view."""
+    _, _, books, readers = stored = view_objects(sources_dir)
     candidates = RequestSource(
         name=CANDIDATES,
         schema=[
@@ -111,7 +119,7 @@ def feature_objects(sources_dir: Path | str, candidate_sources: list[str]) -> li
         mode="pandas",
         description="Reader x book at request time: source scores and ranks, taste cosine, genres.",
     )(pair_features)
-    return [book, reader, books, readers, candidates, pairs]
+    return [*stored, candidates, pairs]
 
 
 def feature_refs(candidate_sources: list[str]) -> list[str]:
@@ -122,3 +130,21 @@ def feature_refs(candidate_sources: list[str]) -> list[str]:
         (PAIRS_VIEW, tuple(pair_columns(candidate_sources))),
     )
     return [f"{view}:{name}" for view, names in views for name in names]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def view_versions() -> dict[str, dict[str, object]]:
+    """The views the ranker reads, each with its features and a version (a hash of its schema;
+    of the on-demand function's source for the reader x book view): a ranker records them, and
+    serving refuses one trained on other definitions."""
+    views = {BOOKS_VIEW: (BOOK_INTS, BOOK_FLOATS), READERS_VIEW: (READER_INTS, READER_FLOATS)}
+    out: dict[str, dict[str, object]] = {}
+    for name, (ints, floats) in views.items():
+        schema = [f"{n}:int64" for n in ints] + [f"{n}:float64" for n in floats]
+        out[name] = {"features": [*ints, *floats], "version": _digest(f"{name}({','.join(schema)})")}
+    source = inspect.getsource(pair_features)
+    out[PAIRS_VIEW] = {"function": pair_features.__name__, "version": _digest(source)}
+    return out

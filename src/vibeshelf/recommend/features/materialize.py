@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import scipy.sparse as sp
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.vectors import load_embeddings
@@ -23,6 +25,8 @@ from vibeshelf.recommend.features.repo import FeatureRepo
 from vibeshelf.recommend.features.text_summary import PCA_FILE, text_summary
 from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class FeatureInputError(ValueError):
@@ -65,11 +69,16 @@ def read_rows(settings: Settings, events_url: str, source: str) -> tuple[str, pa
 
 
 def book_text(settings: Settings, ids: list[str], path: Path) -> np.ndarray:
-    """Each book's text summary (catalog order; zeros for a book without a document vector)."""
-    vectors = load_embeddings(settings.embeddings_dir, settings.model.name)
+    """Each book's text summary (catalog order; zeros for a book without a document vector, and
+    for every book, logged, when the catalog was never embedded)."""
+    text = np.zeros((len(ids), TEXT_DIMS))
+    try:
+        vectors = load_embeddings(settings.embeddings_dir, settings.model.name)
+    except FileNotFoundError as exc:
+        log.warning("book text summaries are zeros: %s", exc)
+        return text
     summary = text_summary(vectors.vectors, TEXT_DIMS, path).project(vectors.vectors)
     row = {book_id: i for i, book_id in enumerate(vectors.ids)}
-    text = np.zeros((len(ids), TEXT_DIMS))
     for i, book_id in enumerate(ids):
         if book_id in row:
             text[i] = summary[row[book_id]]
@@ -81,6 +90,39 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
     tmp.replace(path)
+
+
+def over_items(interactions: Interactions, ids: list[str]) -> Interactions:
+    """The same interactions with their columns on `ids` (in that order); other items dropped."""
+    index = {item: j for j, item in enumerate(ids)}
+    cols = np.array([index.get(i, -1) for i in interactions.items], np.int64)
+    coo = interactions.strengths.tocoo()
+    keep = cols[coo.col] >= 0
+    matrix = sp.csr_matrix(
+        (coo.data[keep], (coo.row[keep], cols[coo.col[keep]])), shape=(coo.shape[0], len(ids))
+    )
+    return Interactions(interactions.users, list(ids), matrix)
+
+
+def write_sources(
+    settings: Settings, repo: FeatureRepo, interactions: Interactions, rows: pa.Table, as_of: datetime
+) -> tuple[int, int]:
+    """The book and reader Parquet sources of `repo` from `interactions` (over any items; read
+    over the catalog) and the source's `rows` (for recency), stamped `as_of`; (books, readers).
+    The text summary is the data dir's, so every repo projects the vectors the same way."""
+    catalog = list(BookCatalog.load(settings.books_path))
+    ids = [b.book_id for b in catalog]
+    on_catalog = over_items(interactions, ids)
+    repo.sources_dir.mkdir(parents=True, exist_ok=True)
+    settings.features_dir.mkdir(parents=True, exist_ok=True)
+    text = book_text(settings, ids, settings.features_dir / PCA_FILE)
+    books = book_features(catalog, on_catalog, text, as_of)
+    genres = genre_matrix([b.genres for b in catalog])
+    recency = days_since_last(rows, on_catalog.users, as_of)
+    readers = reader_features(on_catalog, genres, text, recency, as_of)
+    _write(books, repo.sources_dir / BOOKS_FILE)
+    _write(readers, repo.sources_dir / READERS_FILE)
+    return len(books), len(readers)
 
 
 def materialize(
@@ -98,21 +140,10 @@ def materialize(
     as_of = datetime.now(UTC).replace(microsecond=0)
     step("reading interactions")
     source, rows = read_rows(settings, events_url, source)
-    catalog = list(BookCatalog.load(settings.books_path))
-    ids = [b.book_id for b in catalog]
-    interactions = Interactions.from_table(rows, ids)
+    ids = [b.book_id for b in BookCatalog.load(settings.books_path)]
     step("computing features")
-    repo.sources_dir.mkdir(parents=True, exist_ok=True)
-    text = book_text(settings, ids, repo.root / PCA_FILE)
-    books = book_features(catalog, interactions, text, as_of)
-    genres = genre_matrix([b.genres for b in catalog])
-    recency = days_since_last(rows, interactions.users, as_of)
-    readers = reader_features(interactions, genres, text, recency, as_of)
-    _write(books, repo.sources_dir / BOOKS_FILE)
-    _write(readers, repo.sources_dir / READERS_FILE)
+    books, readers = write_sources(settings, repo, Interactions.from_table(rows, ids), rows, as_of)
     step("loading the online store")
     store = repo.apply()
     store.materialize(start_date=as_of - timedelta(seconds=1), end_date=as_of + timedelta(seconds=1))
-    return MaterializeReport(
-        source, len(books), len(readers), as_of, time.perf_counter() - started
-    )
+    return MaterializeReport(source, books, readers, as_of, time.perf_counter() - started)

@@ -53,3 +53,15 @@ def reader_features(
     frame[list(TASTE_COLUMNS)] = np.asarray(read @ text, np.float64) / per_reader
     frame[TIMESTAMP] = pd.Timestamp(as_of)
     return frame
+
+
+def profile_reader(genres: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """The reader view's row (READER_INTS then READER_FLOATS) of a reader the store does not hold,
+    from the genre and text rows of the books they read, as `reader_features` computes it for a
+    reader without ratings or timestamps."""
+    per_reader = max(len(genres), 1)
+    return np.concatenate([
+        [float(len(genres)), 0.0, UNKNOWN_RECENCY],
+        np.asarray(genres, np.float64).sum(axis=0) / per_reader,
+        np.asarray(text, np.float64).sum(axis=0) / per_reader,
+    ])

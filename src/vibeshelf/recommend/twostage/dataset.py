@@ -17,9 +17,8 @@ from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.retrieval import Proposal
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.twostage.candidates import CandidateStage
-from vibeshelf.recommend.twostage.features import FeatureBuilder, ReaderRows
 from vibeshelf.recommend.twostage.ranker import LABEL
-from vibeshelf.recommend.twostage.reader import history_items, reader_vector
+from vibeshelf.recommend.twostage.training_features import HistoricalFeatures
 
 BATCH = 512
 VALID_SHARE = 0.2
@@ -63,30 +62,22 @@ def split_model(
 
 def labelled_frame(
     stage: CandidateStage,
-    builder: FeatureBuilder,
+    features: HistoricalFeatures,
     test: Interactions,
     users: np.ndarray,
     progress: bool = False,
 ) -> tuple[pd.DataFrame, list[list[Proposal]]]:
-    """Candidate feature rows of `users` (as the served pipeline builds them for a model reader),
+    """Candidate feature rows of `users` (as the served pipeline proposes for a model reader),
     grouped per reader, with a LABEL column; and the proposals."""
     frames, proposals = [], []
     for start in tqdm(range(0, len(users), BATCH), desc="candidates", disable=not progress):
         batch = users[start : start + BATCH]
         readers = []
         for user in batch:
-            profile = Profile(user_id=test.users[int(user)])
-            found = stage(profile)
-            readers.append(
-                ReaderRows(
-                    test.users[int(user)],
-                    history_items(builder.model, profile),
-                    reader_vector(builder.model, profile),
-                    found,
-                )
-            )
+            found = stage(Profile(user_id=test.users[int(user)]))
+            readers.append((test.users[int(user)], found))
             proposals.append(found)
-        frame = builder.frame(readers)
+        frame = features.frame(readers)
         frame[LABEL] = _labels(test, batch, proposals[start:])
         frames.append(frame)
     return pd.concat(frames, ignore_index=True), proposals

@@ -1,10 +1,12 @@
 """Fit and evaluate the ranker (`vibeshelf train ranker`): ALS vs two-stage with and without rules.
 
 On the leave-out split of `eval recs`, ALS is fitted on the training part and the served candidate
-stage (the merged sources, `candidate_stage`) and features are built over it; readers with held-out
+stage (the merged sources, `candidate_stage`) is built over it, and the features come from a Feast
+store of that training part (`training_store`, read point in time); readers with held-out
 books are halved: the ranker is fitted (and early-stopped) on one half only, and every row of the
 table is scored on the other half. A paired bootstrap over those readers gives the interval of
-two-stage with rules minus ALS in NDCG@10.
+two-stage with rules minus ALS in NDCG@10. Last, the served feature store is materialized from
+the whole source, so serving reads the features the ranker was trained on.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from vibeshelf import ranking_metrics
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.config.recommend import RecommendSettings
 from vibeshelf.recommend.dataset import Interactions, load_training_data
+from vibeshelf.recommend.features.definitions import view_versions
+from vibeshelf.recommend.features.materialize import materialize, read_rows
+from vibeshelf.recommend.features.repo import FeatureRepo
 from vibeshelf.recommend.retrieval import Proposal, SourceContext
 from vibeshelf.recommend.retrieval_eval import book_vectors
 from vibeshelf.recommend.twostage.books import BookFacts, book_facts
@@ -28,10 +33,11 @@ from vibeshelf.recommend.twostage.boosts import apply_boosts, make_boosts
 from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, candidate_stage
 from vibeshelf.recommend.twostage.dataset import labelled_frame, split_model, split_readers
 from vibeshelf.recommend.twostage.extra_sources import two_tower_source
-from vibeshelf.recommend.twostage.features import FEATURES_VERSION, FeatureBuilder, feature_names
+from vibeshelf.recommend.twostage.features import FEATURES_VERSION, feature_names
 from vibeshelf.recommend.twostage.ranked import ListContext, Ranked
 from vibeshelf.recommend.twostage.ranker import Ranker, fit_ranker, ranker_root, write_ranker
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, apply_rules, make_rules
+from vibeshelf.recommend.twostage.training_features import HistoricalFeatures, training_store
 from vibeshelf.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,18 +124,24 @@ def train_and_evaluate(
     stage = candidate_stage(
         rec.retrieval, context, ranking.neighbours, two_tower_source(settings, rec, model)
     )
-    builder = FeatureBuilder(model, facts, stage.names)
     seconds["candidate_stage_build"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    with threadpool_limits(limits=1, user_api="blas"):  # one reader at a time, as served
-        fit_rows, _ = labelled_frame(stage, builder, test, readers.train, progress)
-        valid_rows, _ = labelled_frame(stage, builder, test, readers.valid, progress)
-        eval_rows, eval_props = labelled_frame(stage, builder, test, readers.evaluate, progress)
+    repo = FeatureRepo(settings.features_dir, rec.feature_store)
+    _, rows = read_rows(settings, rec.events_url, data.source.name)
+    with (
+        training_store(settings, repo, train, rows) as feast_store,
+        threadpool_limits(limits=1, user_api="blas"),  # one reader at a time, as served
+    ):
+        features = HistoricalFeatures(feast_store, stage.names)
+        fit_rows, _ = labelled_frame(stage, features, test, readers.train, progress)
+        valid_rows, _ = labelled_frame(stage, features, test, readers.valid, progress)
+        eval_rows, eval_props = labelled_frame(stage, features, test, readers.evaluate, progress)
     seconds["candidates_and_features"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ranker = fit_ranker(
         fit_rows, valid_rows, feature_names(stage.names), FEATURES_VERSION, ranking.ranker, rec.seed
     )
+    ranker.metadata["feature_views"] = view_versions()
     ranker.metadata["sources"] = stage.names
     seconds["ranker_fit"] = time.perf_counter() - clock
     scores = ranker.predict(eval_rows)
@@ -166,6 +178,9 @@ def train_and_evaluate(
     }
     write_ranker(ranker_root(settings), ranker, ranking.keep_versions)
     report.version = ranker.version
+    clock = time.perf_counter()
+    materialize(settings, repo, rec.events_url, data.source.name)  # what serving reads
+    report.seconds["materialize"] = round(time.perf_counter() - clock, 1)
     return ranker, report
 
 
