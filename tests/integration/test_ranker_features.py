@@ -22,6 +22,7 @@ from vibeshelf.recommend.twostage.candidates import CandidateStage, candidate_st
 from vibeshelf.recommend.twostage.features import feature_names
 from vibeshelf.recommend.twostage.served_features import (
     FeaturesNotMaterializedError,
+    FeatureStoreUnavailableError,
     StoreFeatures,
 )
 from vibeshelf.recommend.twostage.training_features import HistoricalFeatures
@@ -166,5 +167,11 @@ def test_redis_online_store_gives_the_same_matrix(
         run_cli("features", "materialize", data_dir=on_redis,
                 env={"VIBESHELF_RECOMMEND__FEATURE_STORE__URL": url})
         repo = FeatureRepo(Settings(data_dir=on_redis).features_dir, FeatureStoreSettings(url=url))
-        frame = StoreFeatures(repo, recs_model, SOURCES)(Profile(user_id=reader), proposals)
+        on_valkey = StoreFeatures(repo, recs_model, SOURCES)
+        frame = on_valkey(Profile(user_id=reader), proposals)
     pd.testing.assert_frame_equal(frame, served(Profile(user_id=reader), proposals), check_exact=True)
+    # Valkey has stopped: a request's reader row and a new load both say the store is down.
+    with pytest.raises(FeatureStoreUnavailableError):
+        on_valkey(Profile(user_id=reader), proposals)
+    with pytest.raises(FeatureStoreUnavailableError):
+        StoreFeatures(repo, recs_model, SOURCES)

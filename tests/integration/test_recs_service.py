@@ -29,6 +29,8 @@ from vibeshelf.recommend.service import RecommendService
 from vibeshelf.recommend.sources import Candidate, Profile, Recommendation
 from vibeshelf.recommend.storage.base import InteractionStore, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.recommend.two_stage_answer import TwoStage
+from vibeshelf.recommend.twostage.served_features import FeatureStoreUnavailableError
 from vibeshelf.settings import Settings
 
 SEEN_EVENT = "read"
@@ -194,3 +196,24 @@ def test_recommended_books_show_the_catalogs_canonical_genres(
     for genres, entry in shown:
         assert genres == entry.genres[:6] and genres, entry.book_id
     assert any(genres != entry.shelves[: len(genres)] for genres, entry in shown)
+
+
+class UnreachableFeatures:
+    """A two-stage pipeline whose online feature store is down, as `StoreFeatures` reports it."""
+
+    def __call__(self, profile: Profile, k: int) -> None:
+        raise FeatureStoreUnavailableError("the online feature store failed: connection refused")
+
+
+def test_a_feature_store_outage_is_answered_by_als_and_not_cached(
+    recs_model: RecsModel, store: InteractionStore
+) -> None:
+    two_stage = TwoStage(UnreachableFeatures(), "ranker-x")  # type: ignore[arg-type]
+    service = RecommendService(
+        recs_model, store, cache=MemoryAnswers(100, 60), two_stage=two_stage,
+        default_pipeline="two-stage",
+    )
+    request = RecommendRequest(user_id=active_reader(recs_model))
+    first = service.recommend(request)
+    assert (first.pipeline, first.strategy) == ("als", "als") and len(first.recommendations) == 10
+    assert not service.recommend(request).cached

@@ -41,6 +41,7 @@ from vibeshelf.recommend.two_stage_answer import (
     two_stage_profile,
 )
 from vibeshelf.storage.cache_backoff import CacheObserver
+from vibeshelf.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,12 @@ class RecommendService:
             })
         profile = (two_stage_profile(self.model, request.user_id, request.liked, history)
                    if pipeline == "two-stage" else None)  # the ALS chain needs none
-        answer = (
-            self._two_stage(request, profile, started)
-            if profile is not None
-            else self._recommend(request, history, started)
-        )
+        try:
+            answer = self._two_stage(request, profile, started) if profile is not None else None
+        except StorageError as exc:  # the online feature store is down: ALS answers, uncached
+            log.warning("two-stage failed, answered by ALS: %s", exc)
+            return self._recommend(request, history, started)
+        answer = answer or self._recommend(request, history, started)
         if self.cache is not None:
             self.cache.put(key, answer)
         return answer

@@ -19,7 +19,7 @@ from vibeshelf.recommend.storage.factory import open_interactions
 from vibeshelf.recommend.two_stage_answer import PipelineObserver, TwoStage
 from vibeshelf.settings import Settings
 from vibeshelf.storage.cache_backoff import CacheObserver
-from vibeshelf.storage.errors import StoreError
+from vibeshelf.storage.errors import StorageError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _two_stage(
         )
     try:
         features = StoreFeatures(FeatureRepo(settings.features_dir, rec.feature_store), model, trained_on)
-    except FileNotFoundError as exc:  # no store, or nothing materialized in it
+    except (FileNotFoundError, StorageError) as exc:  # none, nothing materialized, unreachable
         log.warning("two-stage recommendations off: %s", exc)
         return None
     facts = book_facts(BookCatalog.load(settings.books_path))

@@ -9,7 +9,9 @@ training (`ranker_frame`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,10 +30,36 @@ from vibeshelf.recommend.twostage.features import (
     ranker_frame,
 )
 from vibeshelf.recommend.twostage.reader import history_items
+from vibeshelf.storage.errors import StorageError
 
 
 class FeaturesNotMaterializedError(FileNotFoundError):
     """The online store holds no book features: `vibeshelf features materialize` has not run."""
+
+
+class FeatureStoreUnavailableError(StorageError):
+    """The online store could not be read (a Redis or SQLite error): the caller falls back."""
+
+
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """What a failed online read raises: OS and SQLite errors, and Redis' when it is installed."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:
+        return (OSError, sqlite3.Error)
+    return (OSError, sqlite3.Error, RedisError)
+
+
+UNREACHABLE = _unreachable()
+
+
+def online_read(read: Callable[[], Any]) -> dict[str, list[object]]:
+    """`read()` (a `get_online_features` call) as a dict; FeatureStoreUnavailableError when the
+    store cannot be reached."""
+    try:
+        return read().to_dict()  # type: ignore[no-any-return]
+    except UNREACHABLE as exc:
+        raise FeatureStoreUnavailableError(f"the online feature store failed: {exc}") from exc
 
 
 def online_values(rows: dict[str, list[object]], names: Sequence[str]) -> np.ndarray:
@@ -60,9 +88,9 @@ class StoreFeatures:
             return False
         self.store.refresh_registry()
         ids = list(dict.fromkeys(self.model.items.ids))
-        served = self.store.get_online_features(
+        served = online_read(lambda: self.store.get_online_features(
             features=BOOK_REFS, entity_rows=[{"item_id": i} for i in ids]
-        ).to_dict()
+        ))
         values = online_values(served, BOOK_FEATURES)
         if np.isnan(values).all():
             raise FeaturesNotMaterializedError(
@@ -92,9 +120,9 @@ class StoreFeatures:
         """The reader view's row: the online store's for a reader it holds (no liked list), else
         one from the books the profile read."""
         if profile.user_id is not None and not profile.liked:
-            served = self.store.get_online_features(
+            served = online_read(lambda: self.store.get_online_features(
                 features=READER_REFS, entity_rows=[{"user_id": profile.user_id}]
-            ).to_dict()
+            ))
             row = online_values(served, READER_FEATURES)[0]
             if not np.isnan(row).all():
                 return row
