@@ -124,7 +124,7 @@ def test_materialize_without_interactions_fails_clearly(sample_data_dir: Path, t
     shutil.copytree(sample_data_dir / "catalog", tmp_path / "catalog")
     result = run_cli("features", "materialize", data_dir=tmp_path, check=False)
     assert result.returncode == 2
-    assert "no interactions for source" in result.stderr and "Traceback" not in result.stderr
+    assert "no interactions ingested" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_bad_feature_store_url_is_refused(tmp_path: Path) -> None:

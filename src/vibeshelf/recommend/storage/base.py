@@ -91,9 +91,11 @@ class InteractionStore(ABC):
         )
         if preferred:
             return preferred[0]
+        if not found:
+            raise StorageError("no interactions ingested: run `vibeshelf ingest interactions`")
         raise StorageError(
-            f"recommend.source is auto and the interactions sources are {known}: ingest one with "
-            "`vibeshelf ingest interactions`, or name one with --source or recommend.source"
+            f"recommend.source is auto and the interactions sources are {known}: name one with "
+            "--source or recommend.source"
         )
 
 
