@@ -28,11 +28,15 @@ TEXTS = [
 class RecordingEncoder:
     """The real int8 encoder, noting how many texts each run of the batcher got."""
 
-    def __init__(self, inner: OnnxEncoder) -> None:
+    def __init__(self, inner: OnnxEncoder, batches: list[int] | None = None) -> None:
         self.inner = inner
         self.name, self.version, self.dim = inner.name, inner.version, inner.dim
         self.normalization = inner.normalization
-        self.batches: list[int] = []
+        self.batches = [] if batches is None else batches
+
+    def spread(self, streams: int) -> RecordingEncoder:
+        """What the service runs batches on: the inner encoder's runs over `streams` threads."""
+        return RecordingEncoder(self.inner.spread(streams), self.batches)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False
@@ -48,10 +52,11 @@ def encoder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEncoder:
 
 async def vectors_from(encoder: RecordingEncoder, calls: list[list[str]]) -> list[np.ndarray]:
     """Each call's vectors (base64 float32, exact) from concurrent POST /v1/encode requests to an
-    app that waits long enough for them to share a run; no cache, so every text is encoded."""
+    app that waits long enough for them to share a batch (its runs spread over two threads); no
+    cache, so every text is encoded."""
     settings = Settings.model_validate({
         "serve": {"apis": "encode"}, "auth": {"api_keys": {"t": {"key": KEY}}},
-        "encode": {"batch_wait_ms": 50, "batch_max_texts": 64, "workers": 1, "cache_size": 0},
+        "encode": {"batch_wait_ms": 50, "batch_max_texts": 64, "workers": 2, "cache_size": 0},
     })
     app = create_app(settings, encoder=encoder)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app)
