@@ -21,17 +21,16 @@ fi
 # every package up front (a third of a fresh install's time).
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile)
 
-# Nothing to do when the last set-up of this kind (or of --test, which includes the runtime)
-# finished with the same pyproject.toml: the package is installed editable, so source changes
-# need no reinstall.
+# The runtime needs nothing when the last set-up (runtime or --test, which includes it) finished
+# with the same pyproject.toml: the package is installed editable, so source changes need no
+# reinstall. --test always runs (its apt checks are cheap and catch a removed tool).
 stamp=.venv/vibeshelf-setup.stamp
 wanted="$(cksum < pyproject.toml | tr " " -)"
-if [[ -x .venv/bin/vibeshelf && -f $stamp ]]; then
-  read -r done_kind done_hash < "$stamp" || true
-  if [[ "${done_hash:-}" == "$wanted" && ( "${done_kind:-}" == test || $with_tests == 0 ) ]]; then
-    exit 0
-  fi
+if [[ $with_tests == 0 && -x .venv/bin/vibeshelf && -f $stamp ]]; then
+  read -r _ done_hash < "$stamp" || true
+  [[ "${done_hash:-}" == "$wanted" ]] && exit 0
 fi
+rm -f "$stamp"
 
 if [[ $with_tests == 0 ]]; then
   "${PIP[@]}" -e .
