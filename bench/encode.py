@@ -5,13 +5,15 @@ bench/locustfile_encode.py, with --load locust) at 10 and 40 closed-loop clients
 interleaving the servers round by round. Every request carries texts never sent before, so no
 answer comes from a cache. Also measures the int8 model alone in this process (batches of the
 service's batch size, the same cores) before and after the servers' rounds. Prints throughput
-(texts a second) and p95 latency per server and client count (medians over the rounds), the load
-generator's CPU share, their ratios to each other and to the model alone, and the machine and
+(texts a second) and p95 latency per server and client count (medians over the rounds), the CPU
+(in cores) that the load generator and the server used, their ratios to each other and to the
+model alone, both on all the cores and on the cores the load generator left, and the machine and
 settings.
 
     pip install torch==2.13.0 '.[bench]'
     python bench/encode.py                        # 3 rounds x 15 s per server and client count
     python bench/encode.py --rounds 1 --seconds 10 --texts 4
+    python bench/encode.py --servers vibeshelf    # this service alone (no torch needed)
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from benchlib import free_port, k6_binary, run_k6, wait_healthy
+from benchlib import cpu_seconds, free_port, k6_binary, run_k6, wait_healthy
 from benchlib import machine as machine_line
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,13 +44,13 @@ log = logging.getLogger("bench.encode")
 
 
 @contextmanager
-def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """A server process on 127.0.0.1:`port`, ready; stopped on exit."""
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
+    """A server process on 127.0.0.1:`port`, ready: its URL and pid; stopped on exit."""
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(argv, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.DEVNULL)
     try:
         wait_healthy(proc, port, timeout_s=180)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -57,12 +59,15 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
             proc.kill()
 
 
-def drive_k6(url: str, clients: int, seconds: int, texts: int, key: str, seed: str) -> dict[str, float]:
-    """One k6 run; returns texts/s, requests/s, p50/p95 ms, failures and the cores k6 kept busy."""
+def drive_k6(url: str, pid: int, clients: int, seconds: int, texts: int, key: str,
+             seed: str) -> dict[str, float]:
+    """One k6 run; returns texts/s, requests/s, p50/p95 ms, failures and the cores k6 and the
+    server kept busy."""
     env = {"BASE_URL": url, "API_KEY": key, "TEXTS": str(texts), "SEED": seed}
-    run = run_k6(K6_SCRIPT, env, clients, seconds)
+    run = run_k6(K6_SCRIPT, env, clients, seconds, server_pid=pid)
     return {"texts_per_s": run["qps"] * texts, "req_per_s": run["qps"], "p50_ms": run["p50_ms"],
-            "p95_ms": run["p95_ms"], "failures": run["errors"], "load_cores": run["load_cores"]}
+            "p95_ms": run["p95_ms"], "failures": run["errors"], "load_cores": run["load_cores"],
+            "server_cores": run["server_cores"]}
 
 
 def model_alone(batch: int, seconds: float = 10.0) -> float:
@@ -86,8 +91,11 @@ def model_alone(batch: int, seconds: float = 10.0) -> float:
     return done / (time.perf_counter() - started)
 
 
-def drive(url: str, clients: int, seconds: int, texts: int, key: str, seed: str) -> dict[str, float]:
-    """One Locust run; returns texts/s, requests/s, p50/p95 ms and the failure count."""
+def drive(url: str, pid: int, clients: int, seconds: int, texts: int, key: str,
+          seed: str) -> dict[str, float]:
+    """One Locust run; returns texts/s, requests/s, p50/p95 ms, the failure count and the cores the
+    server kept busy (Locust's own share is not measured)."""
+    server_before, started = cpu_seconds(pid), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         prefix = Path(tmp) / "run"
         env = {**os.environ, "ENCODE_API_KEY": key, "ENCODE_TEXTS": str(texts), "ENCODE_SEED": seed}
@@ -101,10 +109,11 @@ def drive(url: str, clients: int, seconds: int, texts: int, key: str, seed: str)
             raise SystemExit(f"locust failed:\n{done.stderr[-2000:]}")
         with open(f"{prefix}_stats.csv", newline="") as fh:
             row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    server_cores = (cpu_seconds(pid) - server_before) / (time.perf_counter() - started)
     rps = float(row["Requests/s"])
     return {"texts_per_s": rps * texts, "req_per_s": rps, "p50_ms": float(row["50%"]),
             "p95_ms": float(row["95%"]), "failures": float(row["Failure Count"]),
-            "load_cores": float("nan")}
+            "load_cores": float("nan"), "server_cores": server_cores}
 
 
 def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
@@ -119,7 +128,7 @@ def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
                               "VIBESHELF_MODEL__THREADS", "1 (serve default for /v1)"),
                           "env": {k: v for k, v in env.items() if "API_KEYS" not in k}},
             "naive": "Flask threaded=False, torch default threads, one model.encode per text",
-            "load": "Locust runs on the same cores as both servers"}
+            "load": f"{args.load} runs on the same cores as the servers"}
 
 
 def main() -> None:
@@ -128,6 +137,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 40])
     parser.add_argument("--texts", type=int, default=1, help="texts per request")
+    parser.add_argument("--servers", nargs="+", choices=["vibeshelf", "naive"],
+                        default=["vibeshelf", "naive"], help="servers to drive (naive needs torch)")
     parser.add_argument("--load", choices=["k6", "locust"], default="k6" if k6_binary() else "locust",
                         help="load generator: k6 (compiled; default when installed) or Locust")
     args = parser.parse_args()
@@ -141,12 +152,13 @@ def main() -> None:
     }
     with ExitStack() as stack:
         vibeshelf_env["VIBESHELF_DATA_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
+        commands = {
+            "vibeshelf": ([sys.executable, "-m", "vibeshelf", "serve", "--only", "encode", "--port"], vibeshelf_env),
+            "naive": ([sys.executable, str(NAIVE), "--port"], {}),
+        }
         urls = {
-            "vibeshelf": stack.enter_context(server(
-                [sys.executable, "-m", "vibeshelf", "serve", "--only", "encode", "--port", str(port := free_port())],
-                vibeshelf_env, port)),
-            "naive": stack.enter_context(server(
-                [sys.executable, str(NAIVE), "--port", str(port := free_port())], {}, port)),
+            name: stack.enter_context(server([*argv, str(port := free_port())], env, port))
+            for name, (argv, env) in commands.items() if name in args.servers
         }
         log.info("machine before: %s", json.dumps(machine(args, vibeshelf_env)))
         from vibeshelf.settings import Settings
@@ -159,8 +171,9 @@ def main() -> None:
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
             for clients in args.clients:
-                for name, url in urls.items():
-                    result = drive_one(url, clients, args.seconds, args.texts, key, f"{round_}{name}{clients}")
+                for name, (url, pid) in urls.items():
+                    result = drive_one(url, pid, clients, args.seconds, args.texts, key,
+                                       f"{round_}{name}{clients}")
                     runs.setdefault((name, clients), []).append(result)
                     log.info("round %d %-9s %2d clients: %7.1f texts/s  p95 %6.0f ms  failures %d",
                              round_ + 1, name, clients, result["texts_per_s"], result["p95_ms"],
@@ -176,18 +189,27 @@ def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.N
     median = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
     log.info("\nmedians over %d round(s), %g s each, %d text(s) per request:", args.rounds,
              args.seconds, args.texts)
-    log.info("%-9s %7s %12s %10s %9s %11s", "server", "clients", "texts/s", "p95 ms", "failures",
-             "load cores")
+    log.info("%-9s %7s %12s %10s %9s %11s %13s", "server", "clients", "texts/s", "p95 ms",
+             "failures", "load cores", "server cores")
     for (name, clients), m in sorted(median.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        log.info("%-9s %7d %12.1f %10.0f %9d %11.2f", name, clients, m["texts_per_s"], m["p95_ms"],
-                 m["failures"], m["load_cores"])
+        log.info("%-9s %7d %12.1f %10.0f %9d %11.2f %13.2f", name, clients, m["texts_per_s"],
+                 m["p95_ms"], m["failures"], m["load_cores"], m["server_cores"])
     log.info("int8 model alone (mean of before and after): %.1f texts/s", alone)
+    cores = os.cpu_count() or 1
     for clients in args.clients:
-        ours, naive = median[("vibeshelf", clients)], median[("naive", clients)]
-        log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx, "
-                 "vibeshelf/model alone %.2fx", clients,
-                 ours["texts_per_s"] / max(naive["texts_per_s"], 1e-9),
-                 naive["p95_ms"] / max(ours["p95_ms"], 1e-9), ours["texts_per_s"] / alone)
+        if ("vibeshelf", clients) not in median:
+            continue
+        ours = median[("vibeshelf", clients)]
+        # What the model alone would do on the cores the load generator left to the server.
+        left = alone * max(cores - ours["load_cores"], 0.0) / cores
+        log.info("%2d clients: vibeshelf/model alone %.2fx (on the %.2f cores the load generator "
+                 "left: %.2fx)", clients, ours["texts_per_s"] / alone,
+                 cores - ours["load_cores"], ours["texts_per_s"] / max(left, 1e-9))
+        if ("naive", clients) in median:
+            naive = median[("naive", clients)]
+            log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx",
+                     clients, ours["texts_per_s"] / max(naive["texts_per_s"], 1e-9),
+                     naive["p95_ms"] / max(ours["p95_ms"], 1e-9))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tokenizers import Encoding
 
 from vibeshelf.config.core import ModelSettings
 from vibeshelf.embed.encoder import (
@@ -134,3 +136,22 @@ def test_bulk_streams_give_the_same_vectors_in_order(
     assert (bulk.streams, encoder.streams) == (3, 1)
     texts = [f"{text} (copy {i})" for i in range(4) for text in MIXED]
     np.testing.assert_array_equal(bulk.encode(texts, progress=True), encoder.encode(texts))
+
+
+def test_spread_runs_one_call_on_several_threads_with_the_same_vectors(
+    encoder: OnnxEncoder,
+) -> None:
+    assert encoder.spread(1) is encoder
+    spread = encoder.spread(2)
+    assert (spread.streams, encoder.streams) == (2, 1)
+    threads: set[str] = set()
+    run = spread._run
+
+    def noting_thread(encodings: list[Encoding]) -> np.ndarray:
+        threads.add(threading.current_thread().name)
+        return run(encodings)
+
+    spread._run = noting_thread  # type: ignore[method-assign]
+    texts = [f"{text} (copy {i})" for i in range(3) for text in MIXED]
+    np.testing.assert_array_equal(spread.encode(texts), encoder.encode(texts))
+    assert len(threads) == 2, threads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Collection, Sequence
@@ -138,6 +139,16 @@ class OnnxEncoder:
                 out[rows] = vectors
                 bar.update(len(rows))
         return out
+
+    def spread(self, streams: int) -> OnnxEncoder:
+        """This encoder (the same ORT session and tokenizer) running up to `streams` ORT calls at
+        once from one `encode` call; itself when it already does."""
+        if streams <= self.streams:
+            return self
+        twin = copy.copy(self)
+        twin.streams = streams
+        twin._pool = ThreadPoolExecutor(streams, thread_name_prefix="encode")
+        return twin
 
     def _run(self, encodings: list[Encoding]) -> np.ndarray:
         """One ORT call on a batch padded to its longest member."""

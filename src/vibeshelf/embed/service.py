@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,6 +22,13 @@ log = logging.getLogger(__name__)
 
 class ServiceObserver(BatchObserver, CacheObserver, Protocol):
     """What the service reports to: batch sizes and times, cache hits, misses and errors."""
+
+
+@runtime_checkable
+class SpreadingEncoder(Encoder, Protocol):
+    """An encoder that can spread the runs of one `encode` call over several threads."""
+
+    def spread(self, streams: int) -> Encoder: ...
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,11 @@ class EmbeddingService:
             else None
         )
         self.cache = VectorCache(settings.cache_size, redis, observer)
+        # A batch's runs spread over `workers` threads: the int8 model runs one text per call, so
+        # a batch on one thread would keep one core busy while the other waits for the next batch.
+        runs = encoder.spread(settings.workers) if isinstance(encoder, SpreadingEncoder) else encoder
         self.batcher = MicroBatcher(
-            encoder.encode,
+            runs.encode,
             max_texts=settings.batch_max_texts,
             max_wait_s=settings.batch_wait_ms / 1000,
             workers=settings.workers,
