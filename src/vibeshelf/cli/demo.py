@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Annotated
 
 import typer
@@ -30,7 +31,8 @@ def demo(
 ) -> None:
     """Ingest the bundled sample, embed it, index it, train the recommender and serve it all.
 
-    Every stage reuses what an earlier run made from the same inputs: vectors of unchanged texts,
+    The server starts once the document vectors exist; the description vectors are embedded behind
+    it and served when written. Every stage reuses what an earlier run made from the same inputs: vectors of unchanged texts,
     the indexes of the same catalog, vectors and settings, the recommender fitted on the same data.
     Without API keys or a JWT secret the demo serves without auth on a loopback host only.
     """
@@ -42,7 +44,7 @@ def demo(
             "or configure VIBESHELF_AUTH__API_KEYS or VIBESHELF_AUTH__JWT_SECRET"
         )
     ingest_sample_cmd(ctx)
-    embed(ctx)
+    embed(ctx, only=None if no_serve else "document")
     index_inputs = _index_inputs(settings)
     kept = _index_kept(settings, index_inputs)
     if kept:
@@ -53,7 +55,18 @@ def demo(
     ingest_ratings_sample_cmd(ctx)
     train_recs_cmd(ctx, evaluate=False, reuse=True)
     if not no_serve:
+        _embed_descriptions_behind(ctx)
         serve(ctx, host=host, port=port, workers=1, no_auth=open_demo)
+
+
+def _embed_descriptions_behind(ctx: typer.Context) -> None:
+    """Embed the description vectors while the server starts: it answers from the documents and
+    BM25 at once and reads the descriptions when they are written (`Runtime`)."""
+    typer.echo("embedding descriptions behind the server: the search uses them once written")
+    threading.Thread(
+        target=embed, args=(ctx,), kwargs={"only": "description"}, name="demo-descriptions",
+        daemon=True,
+    ).start()
 
 
 def _index_inputs(settings: Settings) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import typer
 
@@ -28,16 +28,24 @@ def embed(
         str | None, typer.Option(help="Ray cluster to join, e.g. auto (default: start a local one).")
     ] = None,
     shard_size: Annotated[int | None, typer.Option(min=1, help="Documents per Ray shard.")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(help="Encode only this field: document or description (default: both)."),
+    ] = None,
 ) -> None:
     """Encode every book's document and description with the configured model.
 
-    The description vectors feed the rerank; unchanged vectors are reused.
+    The description vectors feed the hybrid retrieval and the rerank (a server picks them up when
+    they are written); unchanged vectors are reused.
     """
     from vibeshelf.embed.ray_engine import RayEngineError
     from vibeshelf.embed.vectors import Field, embed_catalog
     from vibeshelf.storage.files import file_sha256
 
     settings = current_settings(ctx)
+    fields = get_args(Field)
+    if only is not None and only not in fields:
+        fail(f"--only takes {' or '.join(fields)}, not {only!r}")
     if not settings.books_path.is_file():
         fail(f"no catalog at {settings.books_path}: run `vibeshelf ingest` first")
     options = settings.embed.model_copy(
@@ -47,7 +55,7 @@ def embed(
     local = None if options.engine == "ray" else load_encoder(settings, bulk=True)
     checksum = file_sha256(settings.books_path)
     done: dict[str, EmbeddingManifest] = {}
-    for field in get_args(Field):
+    for field in (cast("Field", only),) if only else fields:
         encoder = local or _ray_encoder(settings, options, field)
         try:
             result = embed_catalog(

@@ -78,6 +78,11 @@ class SearchService:
         self.answers = Answers(store, catalog, self.ranking, self._vector_of, self.shelves)
         self.co_readers: CoReadNeighbours | None = None
 
+    def attach_descriptions(self, descriptions: EmbeddingSet) -> None:
+        """Start reading description vectors made after the service started (one assignment, so
+        a search in flight sees either none or all of them)."""
+        self.retriever.descriptions = DescriptionVectors(descriptions, self.catalog)
+
     def with_settings(self, settings: SearchSettings) -> SearchService:
         """This service under other ranking settings, sharing its indexes, encoder and tables."""
         variant = copy.copy(self)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,18 +48,36 @@ def limit_blas_threads(threads: int) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 
 
-def description_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet:
-    """The description vectors the rerank reads, made by the encoder that serves."""
+def description_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet | None:
+    """The description vectors the hybrid retrieval and the rerank read, made by the encoder that
+    serves; None while `vibeshelf embed` has not written them yet."""
     try:
         descriptions = load_embeddings(settings.embeddings_dir, encoder.name, "description")
-    except FileNotFoundError as exc:
-        raise RuntimeError(f"{exc} (the rerank reads them)") from exc
+    except FileNotFoundError:
+        return None
     if descriptions.manifest.model_version != encoder.version:
         raise RuntimeError(
             f"description vectors were made with {descriptions.manifest.model_version} but the "
             f"encoder is {encoder.version}: run `vibeshelf embed` again"
         )
     return descriptions
+
+
+def attach_descriptions_when_written(
+    settings: Settings, encoder: Encoder, search: SearchService, poll_s: float = 1.0
+) -> threading.Thread:
+    """A daemon thread that waits for the description vectors and hands them to `search`: the
+    service answers from the document vectors and BM25 until then."""
+
+    def wait() -> None:
+        while (descriptions := description_vectors(settings, encoder)) is None:
+            time.sleep(poll_s)
+        search.attach_descriptions(descriptions)
+        log.info("description vectors of %d books now served", descriptions.manifest.count)
+
+    thread = threading.Thread(target=wait, name="descriptions", daemon=True)
+    thread.start()
+    return thread
 
 
 def book_vectors(settings: Settings, encoder: Encoder) -> EmbeddingSet | None:
@@ -116,10 +136,17 @@ class Runtime:
             if serve.query_log
             else None
         )
+        descriptions = description_vectors(settings, encoder)
         search = SearchService(
             encoder, store, catalog, settings.search, query_log, lexical, Reranker.load(),
-            description_vectors(settings, encoder), book_vectors(settings, encoder),
+            descriptions, book_vectors(settings, encoder),
         )
+        if descriptions is None:
+            log.warning(
+                "no description vectors yet: searching documents and BM25 until `vibeshelf embed` "
+                "writes them"
+            )
+            attach_descriptions_when_written(settings, encoder, search)
         log.info(
             "serving %d books, index build %s, model %s", store.count(), manifest.build_id, encoder.version
         )
