@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 LOCUSTFILE = REPO / "bench" / "locustfile_encode.py"
 K6_SCRIPT = REPO / "bench" / "k6" / "encode.js"
 NAIVE = REPO / "bench" / "naive_encode_server.py"
+FLOOR_ROUTE = "/health"
 log = logging.getLogger("bench.encode")
 
 
@@ -180,12 +181,16 @@ def main() -> None:
                              result["failures"])
         alone.append(model_alone(encode.batch_max_texts))
         log.info("int8 model alone again: %.1f texts/s", alone[1])
-    report(runs, args, statistics.mean(alone))
+        floor = None
+        if args.load == "k6" and "vibeshelf" in urls:  # the service's cheapest route, same stack
+            url, pid = urls["vibeshelf"]
+            floor = run_k6(K6_SCRIPT, {"BASE_URL": url, "ROUTE": FLOOR_ROUTE}, 10, args.seconds, pid)
+    report(runs, args, statistics.mean(alone), floor)
     log.info("machine after: load average %s", os.getloadavg())
 
 
 def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.Namespace,
-           alone: float) -> None:
+           alone: float, floor: dict[str, float] | None) -> None:
     median = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
     log.info("\nmedians over %d round(s), %g s each, %d text(s) per request:", args.rounds,
              args.seconds, args.texts)
@@ -210,6 +215,19 @@ def report(runs: dict[tuple[str, int], list[dict[str, float]]], args: argparse.N
             log.info("%2d clients: vibeshelf/naive throughput %.1fx, p95 naive/vibeshelf %.1fx",
                      clients, ours["texts_per_s"] / max(naive["texts_per_s"], 1e-9),
                      naive["p95_ms"] / max(ours["p95_ms"], 1e-9))
+    if floor is not None:
+        log_ceiling(floor, alone, cores, args.texts)
+
+
+def log_ceiling(floor: dict[str, float], alone: float, cores: int, texts: int) -> None:
+    """The service's CPU ceiling: a request costs at least the floor's CPU (server and load
+    generator) plus its texts' share of the model alone, which keeps every core busy."""
+    floor_ms = 1000 * (floor["server_cores"] + floor["load_cores"]) / floor["qps"]
+    text_ms = 1000 * cores / alone
+    ceiling = texts / (floor_ms / text_ms + texts)
+    log.info("floor: GET %s at 10 clients %.0f req/s, %.2f ms CPU a request; model alone "
+             "%.2f ms CPU a text: at %d text(s) a request the service reaches at most %.2fx the "
+             "model alone", FLOOR_ROUTE, floor["qps"], floor_ms, text_ms, texts, ceiling)
 
 
 if __name__ == "__main__":

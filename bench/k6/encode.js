@@ -1,5 +1,6 @@
 // k6 load for POST /v1/encode: every request carries texts never sent before (no cache hits).
-// Env: BASE_URL, API_KEY, TEXTS (texts per request), SEED (makes texts differ between runs).
+// Env: BASE_URL, API_KEY, TEXTS (texts per request), SEED (makes texts differ between runs);
+// ROUTE (e.g. /health) loads that route with GET instead: the server's floor, what HTTP alone costs.
 import { check } from "k6";
 import http from "k6/http";
 import exec from "k6/execution";
@@ -12,6 +13,10 @@ const WORDS = ["cozy", "mystery", "village", "dragon", "heist", "lighthouse", "w
   "ghost", "space", "family", "secret", "journey", "winter", "island", "crown"];
 
 export default function () {
+  if (__ENV.ROUTE) {
+    check(http.get(`${base}${__ENV.ROUTE}`), { "status 200": (r) => r.status === 200 });
+    return;
+  }
   const n = exec.scenario.iterationInTest;
   const texts = [];
   for (let k = 0; k < perRequest; k++) {
