@@ -90,6 +90,8 @@ class SearchSettings(BaseModel):
     popularity_weight: Fraction = 0.02
     # "books like X": a neighbour's fused reciprocal-rank score + this * its log-popularity.
     like_popularity_weight: Fraction = 0.1
+    # ... + this * the cosine of its canonical genres to X's (each genre weighted by rarity).
+    like_genre_weight: Fraction = 0.05
     query_cache_size: CacheEntries = 4096
     mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60

@@ -17,6 +17,10 @@ from vibeshelf.search.fusion import rrf
 from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
 from vibeshelf.search.retrieve import Retrieved
 
+# How many of a book's genres, most specific first, "books like" compares: the broad ones after
+# them (fiction, classics) say little of what a book is like.
+LIKE_GENRES = 5
+
 
 class CoReadNeighbours(Protocol):
     """The books most read by the readers of a book (collaborative filtering)."""
@@ -50,6 +54,11 @@ class Answers:
         self.shelf_profiles = _shelf_profiles(
             [shelves.book_shelves[i] for i in self.ids], len(shelves.stems)
         )
+        genres = {genre: n for n, genre in enumerate(catalog.genre_counts)}
+        self.genre_profiles = _shelf_profiles(
+            [np.array([genres[g] for g in catalog.get(i).genres[:LIKE_GENRES]], np.int64) for i in self.ids],  # type: ignore[union-attr]
+            len(genres),
+        )
 
     def like_book(
         self,
@@ -61,10 +70,12 @@ class Answers:
         co_read: CoReadNeighbours | None,
         rrf_k: int,
         popularity_weight: float = 0.0,
+        genre_weight: float = 0.0,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
         given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
-        `popularity_weight` times each one's log-popularity; with `steer`, the shelf and co-read
+        `popularity_weight` times each one's log-popularity and `genre_weight` times the cosine
+        of its canonical genres to the book's (each weighted by rarity); with `steer`, the shelf and co-read
         neighbours most like the blend first. Never the book, its editions or box sets; its own
         series and author after the rest, and comics or graphic novels after those unless the
         book is one in its own right."""
@@ -90,7 +101,7 @@ class Answers:
             book.title, vector, [(h.id, h.similarity) for h in hits],
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
-        ordered = self._with_popularity(rrf(lists, rrf_k), popularity_weight)
+        ordered = self._rescored(book.book_id, rrf(lists, rrf_k), popularity_weight, genre_weight)
         ordered = demote(ordered, self._kin(book, [i for i, _ in ordered]))
         return found, ordered if format_work(book) else demote(ordered, self._in_format(ordered))
 
@@ -113,14 +124,22 @@ class Answers:
         ranked = self.ranking.rank(hits, popularity_weight)
         return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
 
-    def _with_popularity(
-        self, ordered: list[tuple[str, float]], weight: float
+    def _rescored(
+        self, book_id: str, ordered: list[tuple[str, float]], popularity_weight: float, genre_weight: float
     ) -> list[tuple[str, float]]:
-        """(book id, score + weight * popularity), best first."""
-        if not weight:
+        """(book id, score + popularity_weight * popularity + genre_weight * the cosine of its
+        genres to `book_id`'s), best first."""
+        if not (popularity_weight or genre_weight) or not ordered:
             return ordered
         books = self.ranking.books
-        scored = [(i, s + weight * books[i].popularity) for i, s in ordered]
+        scores = np.array([s for _, s in ordered])
+        scores += popularity_weight * np.array([books[i].popularity for i, _ in ordered])
+        row = self.rows.get(book_id)
+        if genre_weight and row is not None and self.genre_profiles.nnz:
+            rows = [self.rows.get(i, row) for i, _ in ordered]
+            cosine = (self.genre_profiles[rows] @ self.genre_profiles[row].T).toarray().ravel()
+            scores += genre_weight * np.where(np.array(rows) == row, 0.0, cosine)
+        scored = [(i, float(s)) for (i, _), s in zip(ordered, scores, strict=True)]
         return sorted(scored, key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
 
     def _nearest_first(self, vector: np.ndarray, ids: list[str]) -> list[str]:
