@@ -16,13 +16,19 @@ def spell_out(text: str) -> str:
     return _ALIAS.sub(lambda m: ALIASES[m.group(1).lower()], text)
 
 
-# Words that say a book is asked for, not what it is about: in shelf phrases they match only the
-# organisational half ("childrens-books", "ya-books"), so "books about motherhood" drew children's books.
-_REQUEST = re.compile(r"(?<![\w-])(?:books?|novels?)(?![\w-])", re.IGNORECASE)
+# "book(s)"/"novel(s)" naming what is asked for ("books about motherhood", "a road trip novel"):
+# in shelf phrases they match only the organisational half ("childrens-books", "ya-books"), so
+# "books about motherhood" drew children's books. In a told plot ("a fireman whose job is to
+# burn books meets...") the word is followed by other words and stays.
+_REQUEST = re.compile(
+    r"(?<![\w-])(?:books?|novels?)(?:(?=\s+(?:about|on|with|for|that|where|which|who|like|set|in|to"
+    r"|by|featuring)\b)|(?=\s*[,.;:!?]*\s*$))",
+    re.IGNORECASE,
+)
 
 
 def without_request_words(text: str) -> str:
-    """"heartbreaking book about a dog" -> "heartbreaking about a dog"; the text as it is when
-    nothing else would remain."""
+    """"heartbreaking book about a dog" -> "heartbreaking about a dog": the text BM25 reads; the
+    text as it is when nothing else would remain."""
     kept = " ".join(_REQUEST.sub(" ", text).split())
     return kept if kept.strip(" ,.;:!?-") else text
