@@ -14,12 +14,9 @@ from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
 from vibeshelf.search.formats import format_work, in_format
 from vibeshelf.search.fusion import rrf
+from vibeshelf.search.genre_likeness import GenreLikeness
 from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
 from vibeshelf.search.retrieve import Retrieved
-
-# How many of a book's genres, most specific first, "books like" compares: the broad ones after
-# them (fiction, classics) say little of what a book is like.
-LIKE_GENRES = 5
 
 
 class CoReadNeighbours(Protocol):
@@ -54,11 +51,7 @@ class Answers:
         self.shelf_profiles = _shelf_profiles(
             [shelves.book_shelves[i] for i in self.ids], len(shelves.stems)
         )
-        genres = {genre: n for n, genre in enumerate(catalog.genre_counts)}
-        self.genre_profiles = _shelf_profiles(
-            [np.array([genres[g] for g in catalog.get(i).genres[:LIKE_GENRES]], np.int64) for i in self.ids],  # type: ignore[union-attr]
-            len(genres),
-        )
+        self.genres = GenreLikeness(self.ids, [catalog.get(i).genres for i in self.ids])  # type: ignore[union-attr]
 
     def like_book(
         self,
@@ -75,8 +68,8 @@ class Answers:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
         given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
         `popularity_weight` times each one's log-popularity and `genre_weight` times the cosine
-        of its canonical genres to the book's (each weighted by rarity); with `steer`, the shelf and co-read
-        neighbours most like the blend first. Never the book, its editions or box sets; its own
+        of its most specific canonical genres to the book's (GenreLikeness); with `steer`, the
+        shelf and co-read neighbours most like the blend first. Never the book, its editions or box sets; its own
         series and author after the rest, and comics or graphic novels after those unless the
         book is one in its own right."""
         vector = self.vector_of(book)
@@ -134,11 +127,8 @@ class Answers:
         books = self.ranking.books
         scores = np.array([s for _, s in ordered])
         scores += popularity_weight * np.array([books[i].popularity for i, _ in ordered])
-        row = self.rows.get(book_id)
-        if genre_weight and row is not None and self.genre_profiles.nnz:
-            rows = [self.rows.get(i, row) for i, _ in ordered]
-            cosine = (self.genre_profiles[rows] @ self.genre_profiles[row].T).toarray().ravel()
-            scores += genre_weight * np.where(np.array(rows) == row, 0.0, cosine)
+        if genre_weight:
+            scores += genre_weight * self.genres.to(book_id, [i for i, _ in ordered])
         scored = [(i, float(s)) for (i, _), s in zip(ordered, scores, strict=True)]
         return sorted(scored, key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
 
