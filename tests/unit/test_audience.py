@@ -20,6 +20,8 @@ from vibeshelf.search.audience import asks_for_young, grown_up_mood, young_books
         ("funny sci-fi", False, False),
         ("dark fantasy", False, True),
         ("the darkest minds", False, False),
+        ("dystopian young adult with a strong female lead", False, False),
+        ("a thriller for adults", False, True),
     ],
 )
 def test_what_a_query_asks_for(query: str, young: bool, grown_up: bool) -> None:
