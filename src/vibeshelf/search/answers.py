@@ -69,9 +69,9 @@ class Answers:
         given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
         `popularity_weight` times each one's log-popularity and `genre_weight` times the cosine
         of its most specific canonical genres to the book's (GenreLikeness); with `steer`, the
-        shelf and co-read neighbours most like the blend first. Never the book, its editions or box sets; its own
-        series and author after the rest, and comics or graphic novels after those unless the
-        book is one in its own right."""
+        shelf and co-read neighbours most like the blend first. Never the book, its editions or
+        box sets; its own series and author after the rest, and comics or graphic novels after
+        those unless the book is one in its own right."""
         vector = self.vector_of(book)
         if steer is not None:
             vector = _unit(vector + steer)

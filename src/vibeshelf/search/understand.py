@@ -194,8 +194,9 @@ class Interpreter:
 
     @staticmethod
     def _without_chatter(text: str, dropped: list[str]) -> str:
-        """`text` less its short sentences about the asking ("Thanks in advance!"), when some
-        other sentence is left; those go to `dropped`."""
+        """`text` less its short sentences about the asking ("Thanks in advance!") and its
+        sentences about the asker ("I lost it when we moved house"), when some other sentence is
+        left; those go to `dropped`."""
         parts = SENTENCE_END.split(text)
         if len(parts) < 2:
             return text
