@@ -51,7 +51,8 @@ class Answers:
         self.shelf_profiles = _shelf_profiles(
             [shelves.book_shelves[i] for i in self.ids], len(shelves.stems)
         )
-        self.genres = GenreLikeness(self.ids, [catalog.get(i).genres for i in self.ids])  # type: ignore[union-attr]
+        genres = [catalog.get(i).genres for i in self.ids]  # type: ignore[union-attr]
+        self.genres = GenreLikeness(self.ids, genres)
 
     def like_book(
         self,
@@ -118,7 +119,11 @@ class Answers:
         return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
 
     def _rescored(
-        self, book_id: str, ordered: list[tuple[str, float]], popularity_weight: float, genre_weight: float
+        self,
+        book_id: str,
+        ordered: list[tuple[str, float]],
+        popularity_weight: float,
+        genre_weight: float,
     ) -> list[tuple[str, float]]:
         """(book id, score + popularity_weight * popularity + genre_weight * the cosine of its
         genres to `book_id`'s), best first."""

@@ -1,4 +1,4 @@
-"""Books for young children (picture books), and whether a query asks for them or for a mood they lack."""
+"""Picture books for young children, and whether a query asks for them or for a mood they lack."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ _GROWN_UP = re.compile(
     r"\b(?:sad|saddest|heartbreak(?:ing|er)?|heart-?wrenching|gut-?wrenching|tear-?jerkers?"
     r"|(?:make|made|makes) (?:me|you) (?:cry|sob|weep)|cry(?:ing)?|sob|weep(?:y|ing)?|tragic|tragedy"
     r"|devastating|depressing|bleak|grief|grieving|grim|gritty|dark|darker|disturbing|haunting"
-    r"|harrowing|brutal|violent|gory|steamy|sexy|erotic|spicy|smutty|explicit|mature|grown-?ups?|for adults)\b",
+    r"|harrowing|brutal|violent|gory|steamy|sexy|erotic|spicy|smutty|explicit|mature|grown-?ups?"
+    r"|for adults)\b",
     re.IGNORECASE,
 )
 

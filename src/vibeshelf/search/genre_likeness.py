@@ -17,7 +17,8 @@ class GenreLikeness:
     a book's likeness to a few hundred others costs a gather, whatever the number of genres."""
 
     def __init__(self, ids: Sequence[str], genres: Sequence[Sequence[str]]) -> None:
-        names = {g: n for n, g in enumerate(dict.fromkeys(g for gs in genres for g in gs[:COMPARED]))}
+        compared = dict.fromkeys(g for gs in genres for g in gs[:COMPARED])
+        names = {g: n for n, g in enumerate(compared)}
         self.rows = {book_id: row for row, book_id in enumerate(ids)}
         self.size = len(names)  # a slot's genre index when empty; also the row of no book
         self._genres = np.full((len(ids) + 1, COMPARED), self.size, np.int64)

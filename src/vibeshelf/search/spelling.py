@@ -1,4 +1,4 @@
-"""A vibe query's words as BM25 should read them: shelf abbreviations spelled out, request words dropped."""
+"""A vibe query's words as the retrievers read them: abbreviations spelled out, request words dropped."""
 
 from __future__ import annotations
 

@@ -39,10 +39,13 @@ _CHATTER = re.compile(
 )
 # A sentence of a post told by the asker about themselves ("My grandmother gave it to me one
 # summer"): it speaks in the first person, of no one in the book and of nothing it holds.
-_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|myself|we|we'?re|our|us)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|myself|we|we'?re|our|us)\b", re.IGNORECASE
+)
 _OF_THE_BOOK = re.compile(
     r"\b(?:he|she|they|his|her|hers|him|them|their|boy|girl|man|woman|men|women|kids?|child(?:ren)?"
-    r"|teen(?:ager)?s?|family|characters?|protagonist|hero(?:ine)?|narrator|about (?:a|an|the|some|two|three)"
+    r"|teen(?:ager)?s?|family|characters?|protagonist|hero(?:ine)?|narrator"
+    r"|about (?:a|an|the|some|two|three)"
     r"|there (?:was|were|is|are)|set (?:in|on|during)|takes? place|called|named"
     r"|the (?:main|plot|story|ending|end|world|book was about))\b",
     re.IGNORECASE,
