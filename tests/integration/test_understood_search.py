@@ -91,11 +91,13 @@ def test_co_read_neighbours_join_a_books_neighbours(client: TestClient) -> None:
     unlike = "34"  # Fifty Shades of Grey: no content neighbour of The Great Gatsby
     before = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
     assert unlike not in [r["book_id"] for r in before["results"]]
+    # genres apart: Fifty Shades shares none with Gatsby, and genre agreement is tested below
     kept, search.co_readers = search.co_readers, CoReadByHand([unlike])
+    settings, search.settings = search.settings, search.settings.model_copy(update={"like_genre_weight": 0.0})
     try:
         after = client.get("/api/search", params={"q": "books like the great gatsby", "limit": 20}).json()
     finally:
-        search.co_readers = kept
+        search.co_readers, search.settings = kept, settings
     ids = [r["book_id"] for r in after["results"]]
     assert unlike in ids and BOOK_ID not in ids
 
@@ -123,7 +125,30 @@ def test_popularity_raises_the_well_read_neighbours(client: TestClient) -> None:
     params = SearchParams(q="books like the great gatsby", limit=10)
 
     def read(weight: float) -> float:
-        variant = search.with_settings(search.settings.model_copy(update={"like_popularity_weight": weight}))
+        variant = search.with_settings(search.settings.model_copy(
+            update={"like_popularity_weight": weight, "like_genre_weight": 0.0}
+        ))
         return statistics.median(r.ratings_count for r in variant.search(params).results)
 
     assert read(0.1) > 2 * read(0.0)
+
+
+def test_genre_agreement_brings_neighbours_of_the_books_kind(client: TestClient) -> None:
+    search = client.app.state.services.runtime.search
+    gatsby = set(search.catalog.get(BOOK_ID).genres[:5])
+
+    def shared(weight: float) -> int:
+        variant = search.with_settings(search.settings.model_copy(update={"like_genre_weight": weight}))
+        results = variant.search(SearchParams(q="books like the great gatsby", limit=10)).results
+        return sum(len(gatsby & set(r.genres[:5])) for r in results)
+
+    assert shared(0.05) > shared(0.0)
+
+
+def test_picture_books_give_way_to_a_grown_up_mood(client: TestClient) -> None:
+    def genres(q: str) -> list[list[str]]:
+        return [r["genres"][:3] for r in client.get("/api/search", params={"q": q}).json()["results"]]
+
+    assert any("picture books" in g for g in genres("a book about a dog"))  # the sample holds them
+    assert not any("picture books" in g for g in genres("heartbreaking book about a dog"))
+    assert any("picture books" in g for g in genres("a sad picture book about a dog for kids"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vibeshelf.search.spelling import spell_out
+from vibeshelf.search.spelling import spell_out, without_request_words
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,19 @@ from vibeshelf.search.spelling import spell_out
 )
 def test_abbreviations_become_the_shelf_phrases_words(query: str, spelled: str) -> None:
     assert spell_out(query) == spelled
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("baby fever, books about motherhood", "baby fever, about motherhood"),
+        ("heartbreaking Book about a dog", "heartbreaking about a dog"),
+        ("a road trip novel", "a road trip"),
+        ("e-books and novel-length verse", "e-books and novel-length verse"),
+        ("a fireman whose job is to burn books meets a neighbour", "a fireman whose job is to burn books meets a neighbour"),
+        ("books", "books"),
+        ("good novels!", "good !"),
+    ],
+)
+def test_request_words_leave_the_lexical_text(query: str, kept: str) -> None:
+    assert without_request_words(query) == kept

@@ -161,3 +161,18 @@ def test_short_sentences_about_the_asking_are_dropped_from_a_post(reader: Interp
 
 def test_a_post_that_is_all_chatter_is_kept_whole(reader: Interpreter) -> None:
     assert reader.interpret("I read it years ago. Thanks!").vibe == "I read it years ago. Thanks!"
+
+
+def test_the_askers_own_story_is_dropped_and_what_they_remember_is_kept(reader: Interpreter) -> None:
+    post = (
+        "My grandmother gave it to me one summer at her lake house, and I loved every page of it. "
+        "I lost it when we moved house and I have been thinking about it again lately. "
+        "I remember there was a dragon egg hidden in a mountain. "
+        "A farm boy raises the dragon and becomes its rider."
+    )
+    meaning = reader.interpret(post)
+    assert meaning.vibe == (
+        "My grandmother gave it to me one summer at her lake house, and I loved every page of it. "
+        "I remember there was a dragon egg hidden in a mountain. A farm boy raises the dragon and becomes its rider."
+    )  # "her" may be someone in the book; "there was" tells of the book
+    assert meaning.dropped == ["I lost it when we moved house and I have been thinking about it again lately."]

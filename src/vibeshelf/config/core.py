@@ -90,6 +90,8 @@ class SearchSettings(BaseModel):
     popularity_weight: Fraction = 0.02
     # "books like X": a neighbour's fused reciprocal-rank score + this * its log-popularity.
     like_popularity_weight: Fraction = 0.1
+    # ... + this * the cosine of its most specific canonical genres to X's (each weighted by rarity).
+    like_genre_weight: Fraction = 0.05
     query_cache_size: CacheEntries = 4096
     mode: Literal["vector", "lexical", "hybrid"] = "hybrid"
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
@@ -99,7 +101,7 @@ class SearchSettings(BaseModel):
     # A long query (over 30 words): "whole" encodes the text at once (what passes the model's
     # token limit is lost); "max" also retrieves by each sentence's vector, a book scoring its
     # best similarity to the whole or any sentence.
-    long_query_fusion: Literal["whole", "max"] = "whole"
+    long_query_fusion: Literal["whole", "max"] = "max"
     lexical_fields: LexicalFieldWeights = LexicalFieldWeights()
 
 

@@ -14,6 +14,7 @@ from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
 from vibeshelf.search.formats import format_work, in_format
 from vibeshelf.search.fusion import rrf
+from vibeshelf.search.genre_likeness import GenreLikeness
 from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
 from vibeshelf.search.retrieve import Retrieved
 
@@ -50,6 +51,8 @@ class Answers:
         self.shelf_profiles = _shelf_profiles(
             [shelves.book_shelves[i] for i in self.ids], len(shelves.stems)
         )
+        genres = [catalog.get(i).genres for i in self.ids]  # type: ignore[union-attr]
+        self.genres = GenreLikeness(self.ids, genres)
 
     def like_book(
         self,
@@ -61,13 +64,15 @@ class Answers:
         co_read: CoReadNeighbours | None,
         rrf_k: int,
         popularity_weight: float = 0.0,
+        genre_weight: float = 0.0,
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
         given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
-        `popularity_weight` times each one's log-popularity; with `steer`, the shelf and co-read
-        neighbours most like the blend first. Never the book, its editions or box sets; its own
-        series and author after the rest, and comics or graphic novels after those unless the
-        book is one in its own right."""
+        `popularity_weight` times each one's log-popularity and `genre_weight` times the cosine
+        of its most specific canonical genres to the book's (GenreLikeness); with `steer`, the
+        shelf and co-read neighbours most like the blend first. Never the book, its editions or
+        box sets; its own series and author after the rest, and comics or graphic novels after
+        those unless the book is one in its own right."""
         vector = self.vector_of(book)
         if steer is not None:
             vector = _unit(vector + steer)
@@ -90,7 +95,7 @@ class Answers:
             book.title, vector, [(h.id, h.similarity) for h in hits],
             {h.id: h.similarity for h in hits}, [], None, 0.0, [],
         )
-        ordered = self._with_popularity(rrf(lists, rrf_k), popularity_weight)
+        ordered = self._rescored(book.book_id, rrf(lists, rrf_k), popularity_weight, genre_weight)
         ordered = demote(ordered, self._kin(book, [i for i, _ in ordered]))
         return found, ordered if format_work(book) else demote(ordered, self._in_format(ordered))
 
@@ -113,14 +118,23 @@ class Answers:
         ranked = self.ranking.rank(hits, popularity_weight)
         return Retrieved("", vibe, ranked, dict(hits), [], None, 0.0, []), ranked
 
-    def _with_popularity(
-        self, ordered: list[tuple[str, float]], weight: float
+    def _rescored(
+        self,
+        book_id: str,
+        ordered: list[tuple[str, float]],
+        popularity_weight: float,
+        genre_weight: float,
     ) -> list[tuple[str, float]]:
-        """(book id, score + weight * popularity), best first."""
-        if not weight:
+        """(book id, score + popularity_weight * popularity + genre_weight * the cosine of its
+        genres to `book_id`'s), best first."""
+        if not (popularity_weight or genre_weight) or not ordered:
             return ordered
         books = self.ranking.books
-        scored = [(i, s + weight * books[i].popularity) for i, s in ordered]
+        scores = np.array([s for _, s in ordered])
+        scores += popularity_weight * np.array([books[i].popularity for i, _ in ordered])
+        if genre_weight:
+            scores += genre_weight * self.genres.to(book_id, [i for i, _ in ordered])
+        scored = [(i, float(s)) for (i, _), s in zip(ordered, scores, strict=True)]
         return sorted(scored, key=lambda bs: (-bs[1], -books[bs[0]].ratings_count, bs[0]))
 
     def _nearest_first(self, vector: np.ndarray, ids: list[str]) -> list[str]:

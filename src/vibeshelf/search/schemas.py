@@ -100,7 +100,9 @@ class Interpreted(BaseModel):
     author: str | None = Field(default=None, description="The author named (author)")
     series: str | None = Field(default=None, description="The series named (title), shown in order")
     vibe: str = Field(description="The words searched by: what steers a like_book or author answer")
-    dropped: list[str] = Field(default_factory=list, description="Words that said nothing of the book")
+    dropped: list[str] = Field(
+        default_factory=list, description="Words and sentences that said nothing of the book"
+    )
     added: list[str] = Field(
         default_factory=list,
         description="Words searched beside the query's (vibe): what blurbs say for its mood words",

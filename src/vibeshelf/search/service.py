@@ -18,6 +18,7 @@ from vibeshelf.embed.vectors import EmbeddingSet
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.answers import Answers, CoReadNeighbours
+from vibeshelf.search.audience import grown_up_mood, young_books
 from vibeshelf.search.exact import ExactMatcher
 from vibeshelf.search.features import ShelfTables, rerank_features
 from vibeshelf.search.filters import build_filter, keeper
@@ -30,7 +31,7 @@ from vibeshelf.search.ranking import RankTable, asks_for_companions, demote, lea
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
 from vibeshelf.search.schemas import Interpreted, Mode, SearchParams, SearchResponse
-from vibeshelf.search.spelling import spell_out
+from vibeshelf.search.spelling import spell_out, without_request_words
 from vibeshelf.search.titlewords import TitleWords
 from vibeshelf.search.understand import Interpreter
 
@@ -73,6 +74,7 @@ class SearchService:
         self.presenter = Presenter(catalog, self.shelves.stems)
         self.interpreter = Interpreter(catalog)
         self.title_words = TitleWords(catalog)
+        self.young = young_books(catalog)
         self.book_rows = {} if book_vectors is None else {i: r for r, i in enumerate(book_vectors.ids)}
         self.book_vectors = book_vectors
         self.answers = Answers(store, catalog, self.ranking, self._vector_of, self.shelves)
@@ -134,13 +136,15 @@ class SearchService:
         return response
 
     def retrieve(
-        self, text: str, mode: Mode, filters: Filter, k: int, title_only: set[str] | None = None
+        self, text: str, mode: Mode, filters: Filter, k: int, title_only: set[str] | None = None,
+        lexical_text: str | None = None,
     ) -> Retrieved:
-        """Vector and/or BM25 candidates for the query, each list best first; BM25 ignores the
-        books in `title_only`."""
+        """Vector and/or BM25 candidates for the query, each list best first; BM25 (and the
+        rerank's word features) read `lexical_text` when given and ignore the books in
+        `title_only`."""
         vectors = self.query_vector(text) if mode != "lexical" else None
         return self.retriever.retrieve(
-            text, None if vectors is None else vectors[0], mode, filters, k,
+            lexical_text or text, None if vectors is None else vectors[0], mode, filters, k,
             self.settings.popularity_weight, title_only or (), None if vectors is None else vectors[1:],
             self.settings.lexical_fields.model_dump(),
         )
@@ -170,7 +174,7 @@ class SearchService:
             steer = self.query_vector(meaning.vibe)[0] if meaning.vibe else None
             found, ordered = self.answers.like_book(
                 book, steer, filters, keep, k, self.co_readers, self.settings.rrf_k,
-                self.settings.like_popularity_weight,
+                self.settings.like_popularity_weight, self.settings.like_genre_weight,
             )
             return found, ordered, {}
         if meaning.kind == "author":
@@ -183,10 +187,17 @@ class SearchService:
             return found, ordered, {}
         text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
-        found = self.retrieve(" ".join([text, *meaning.added]), mode, filters, k, title_only)
+        widened = " ".join([text, *meaning.added])
+        found = self.retrieve(
+            widened, mode, filters, k, title_only,
+            without_request_words(widened) if meaning.kind == "vibe" else None,
+        )
         ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)
+        if meaning.kind == "vibe" and self.young and grown_up_mood(text):
+            young = self.young
+            ordered = demote(ordered, {i for i, _ in ordered if i in young and i not in exact})
         if meaning.series:
             series = self.interpreter.series_books(meaning.series)
             ordered = lead_with(ordered, [b.book_id for b in series if keep is None or keep(b.book_id)])

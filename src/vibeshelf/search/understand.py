@@ -37,6 +37,19 @@ _CHATTER = re.compile(
     r"|as a (?:kid|child|teen(?:ager)?)|when i was (?:a |in |about )?(?:kid|child|young|\d+))\b",
     re.IGNORECASE,
 )
+# A sentence of a post told by the asker about themselves ("My grandmother gave it to me one
+# summer"): it speaks in the first person, of no one in the book and of nothing it holds.
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|myself|we|we'?re|our|us)\b", re.IGNORECASE
+)
+_OF_THE_BOOK = re.compile(
+    r"\b(?:he|she|they|his|her|hers|him|them|their|boy|girl|man|woman|men|women|kids?|child(?:ren)?"
+    r"|teen(?:ager)?s?|family|characters?|protagonist|hero(?:ine)?|narrator"
+    r"|about (?:a|an|the|some|two|three)"
+    r"|there (?:was|were|is|are)|set (?:in|on|during)|takes? place|called|named"
+    r"|the (?:main|plot|story|ending|end|world|book was about))\b",
+    re.IGNORECASE,
+)
 CHATTER_WORDS = 16  # a sentence this long or longer is kept: it may tell of the book too
 # "books like X", "similar to X", "if I liked X": X is a book to go by.
 _LIKE = re.compile(
@@ -184,12 +197,17 @@ class Interpreter:
 
     @staticmethod
     def _without_chatter(text: str, dropped: list[str]) -> str:
-        """`text` less its short sentences about the asking ("Thanks in advance!"), when some
-        other sentence is left; those go to `dropped`."""
+        """`text` less its short sentences about the asking ("Thanks in advance!") and its
+        sentences about the asker ("I lost it when we moved house"), when some other sentence is
+        left; those go to `dropped`."""
         parts = SENTENCE_END.split(text)
         if len(parts) < 2:
             return text
-        chatter = [p for p in parts if len(p.split()) < CHATTER_WORDS and _CHATTER.search(p)]
+        chatter = [
+            p for p in parts
+            if (len(p.split()) < CHATTER_WORDS and _CHATTER.search(p))
+            or (_FIRST_PERSON.search(p) and not _OF_THE_BOOK.search(p))
+        ]
         if len(chatter) == len(parts):
             return text
         dropped.extend(chatter)
