@@ -1,7 +1,13 @@
 """Ranking: similarity first, popularity second; one result per work."""
 
 from vibeshelf.catalog.books import Book, BookCatalog
-from vibeshelf.search.ranking import RankTable, edition_groups, popularity, title_key
+from vibeshelf.search.ranking import (
+    RankTable,
+    edition_groups,
+    popularity,
+    series_in_order,
+    title_key,
+)
 
 MAX = 5_000_000
 
@@ -108,3 +114,16 @@ def test_box_sets_and_companions_follow_the_books_unless_asked_for() -> None:
 def test_an_omnibus_is_a_work_when_its_series_books_are_not_in_the_catalog() -> None:
     books = [book("1", 10, title="The Once and Future King (The Once and Future King #1-4)")]
     assert not RankTable(BookCatalog(books)).books["1"].companion
+
+
+def test_a_series_in_the_results_reads_from_its_first_book_at_the_places_it_holds() -> None:
+    table = RankTable(BookCatalog([
+        book("s3", 10, title="Specials (Uglies, #3)"), book("s1", 10, title="Uglies (Uglies, #1)"),
+        book("s0", 10, title="Bogus (Uglies, #0.5)"), book("x", 10, title="Brave New World"),
+        book("g2", 10, title="Hunters (Gone, #2)"),
+    ]))
+    ordered = [("s3", 0.9), ("x", 0.8), ("s0", 0.7), ("g2", 0.6), ("s1", 0.5)]
+    assert series_in_order(ordered, table.series) == [
+        ("s1", 0.9), ("x", 0.8), ("s3", 0.7), ("g2", 0.6), ("s0", 0.5)  # whole books first, then extras
+    ]
+    assert series_in_order([("x", 0.8)], table.series) == [("x", 0.8)]

@@ -130,6 +130,39 @@ def test_a_series_name_lists_the_series_in_order(reader: Interpreter) -> None:
     assert [b.book_id for b in reader.series_books(meaning.series)] == ["2", "3", "4"]
 
 
+@pytest.mark.parametrize(
+    ("query", "series"),
+    [
+        ("hunger games series", "hunger games"),
+        ("the hunger games books", "hunger games"),
+        ("percy jackson books", "percy jackson and the olympians"),  # the start of its name
+        ("percy jackson novels", "percy jackson and the olympians"),
+    ],
+)
+def test_a_series_asked_for_as_books_or_series_lists_it_in_reading_order(query: str, series: str) -> None:
+    reader = Interpreter([
+        *BOOKS,
+        book("20", "The Sea of Monsters (Percy Jackson and the Olympians, #2)", ["Rick Riordan"]),
+        book("21", "The Lightning Thief (Percy Jackson and the Olympians, #1)", ["Rick Riordan"]),
+        book("22", "The Demigod Diaries (Percy Jackson and the Olympians, #4.5)", ["Rick Riordan"]),
+        book("23", "The Titan's Curse (Percy Jackson and the Olympians, #3)", ["Rick Riordan"]),
+    ])
+    meaning = reader.interpret(query)
+    assert (meaning.kind, meaning.series) == ("title", series)
+    order = [b.book_id for b in reader.series_books(series)]
+    assert order == (["21", "20", "23", "22"] if "percy" in query else ["2", "3", "4"])  # extras last
+
+
+@pytest.mark.parametrize("query", ["vampire books", "fantasy series", "games books", "harry books"])
+def test_a_kind_of_book_is_no_series_even_where_a_series_name_starts_with_it(query: str) -> None:
+    reader = Interpreter([
+        *BOOKS,
+        book("30", "Vampire Academy (Vampire Academy, #1)", ["Richelle Mead"]),
+        book("31", "Frostbite (Vampire Academy, #2)", ["Richelle Mead"]),
+    ])
+    assert reader.interpret(query).kind == "vibe"
+
+
 def test_a_vibe_is_a_vibe(reader: Interpreter) -> None:
     meaning = reader.interpret("heartbreaking book about a dog")
     assert (meaning.kind, meaning.vibe, meaning.book_id) == ("vibe", "heartbreaking book about a dog", None)

@@ -67,6 +67,10 @@ class RankTable:
             )
             for b in catalog
         }
+        # Each numbered book's (series key, number in it): "Specials (Uglies, #3)" -> ("uglies", 3).
+        self.series = {
+            b.book_id: (words_key(found[0]), found[1]) for b in catalog if (found := series_of(b.title))
+        }
         self._popularity = {book_id: book.popularity for book_id, book in self.books.items()}
         self._fewer_ratings = {book_id: -book.ratings_count for book_id, book in self.books.items()}
 
@@ -125,6 +129,25 @@ def demote(ordered: list[tuple[str, float]], pushed: Collection[str]) -> list[tu
     return kept + [(i, s if floor is None else min(s, floor)) for i, s in ordered if i in pushed]
 
 
+def series_in_order(
+    ordered: list[tuple[str, float]], series: dict[str, tuple[str, float]]
+) -> list[tuple[str, float]]:
+    """`ordered` (book id, score, best first) with the places a series' books hold refilled by
+    those books in reading order (a reader starts a series at #1), each place keeping its score."""
+    books: dict[str, list[str]] = {}
+    for book_id, _ in ordered:
+        found = series.get(book_id)
+        if found is not None:
+            books.setdefault(found[0], []).append(book_id)
+    if not books:
+        return ordered
+    queues = {key: iter(sorted(ids, key=lambda i: reading_order(series[i][1]))) for key, ids in books.items()}
+    return [
+        (next(queues[found[0]]), score) if (found := series.get(book_id)) is not None else (book_id, score)
+        for book_id, score in ordered
+    ]
+
+
 def edition_keys(book: Book) -> tuple[str, str]:
     """A book's two edition keys: its work id and its normalised title and first author."""
     work_key = f"work:{book.work_id}" if book.work_id else ""
@@ -166,6 +189,12 @@ def is_companion(title: str, numbered: Collection[str] = ()) -> bool:
 def asks_for_companions(query: str) -> bool:
     """Whether a query asks for box sets, collections, guides and the like by name."""
     return bool(_COMPANION.search(query))
+
+
+def reading_order(number: float) -> tuple[bool, float]:
+    """A sort key of series numbers: the whole books from #1 in order, then the novellas and
+    extras between them (#0.5, #1.5)."""
+    return number < 1 or not number.is_integer(), number
 
 
 def series_of(title: str) -> tuple[str, float] | None:

@@ -27,9 +27,21 @@ from vibeshelf.search.lexical import LexicalIndex
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
-from vibeshelf.search.ranking import RankTable, asks_for_companions, demote, lead_with
+from vibeshelf.search.ranking import (
+    RankTable,
+    asks_for_companions,
+    demote,
+    lead_with,
+    series_in_order,
+)
 from vibeshelf.search.rerank import Reranker
-from vibeshelf.search.retrieve import DescriptionVectors, Retrieved, Retriever, query_encoder
+from vibeshelf.search.retrieve import (
+    DescriptionVectors,
+    Retrieved,
+    Retriever,
+    query_encoder,
+    sentences,
+)
 from vibeshelf.search.schemas import Interpreted, Mode, SearchParams, SearchResponse
 from vibeshelf.search.spelling import spell_out, without_request_words
 from vibeshelf.search.titlewords import TitleWords
@@ -198,6 +210,8 @@ class SearchService:
         if meaning.kind == "vibe" and self.young and grown_up_mood(text):
             young = self.young
             ordered = demote(ordered, {i for i, _ in ordered if i in young and i not in exact})
+        if meaning.kind == "vibe" and len(sentences(text)) == 1:
+            ordered = series_in_order(ordered, self.ranking.series)
         if meaning.series:
             series = self.interpreter.series_books(meaning.series)
             ordered = lead_with(ordered, [b.book_id for b in series if keep is None or keep(b.book_id)])

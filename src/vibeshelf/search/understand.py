@@ -12,7 +12,13 @@ from vibeshelf.catalog.books import Book
 from vibeshelf.search.formats import is_adaptation
 from vibeshelf.search.moods import mood_words
 from vibeshelf.search.query import SENTENCE_END
-from vibeshelf.search.ranking import is_companion, series_of, without_article, words_key
+from vibeshelf.search.ranking import (
+    is_companion,
+    reading_order,
+    series_of,
+    without_article,
+    words_key,
+)
 from vibeshelf.search.schemas import Interpreted
 
 # Leading small talk that says nothing about the book: dropped before anything else.
@@ -74,6 +80,8 @@ _FILLER = re.compile(
     r"^(?:something|anything|books?|novels?|stuff|works?|more|the|some|any|everything|all|other)$"
 )
 _INITIAL = re.compile(r"^\w$")
+# "divergent series", "percy jackson books": a series asked for by name (a words key).
+_SERIES_ASK = re.compile(r"^(.+?) (?:book series|series|books|novels)$")
 TITLE_CUTOFF = 86.0  # rapidfuzz ratio a typed title must reach (about one typo in ten letters)
 AUTHOR_CUTOFF = 90.0
 
@@ -129,7 +137,7 @@ class Interpreter:
                     for name in _name_keys(author):
                         surnames[name].add(full)
         self.series = {
-            name: [b for _, b in sorted(numbered, key=lambda nb: (nb[0], -nb[1].ratings_count))]
+            name: [b for _, b in sorted(numbered, key=lambda nb: (reading_order(nb[0]), -nb[1].ratings_count))]
             for name, numbered in series.items()
             if len({n for n, _ in numbered}) > 1
         }
@@ -182,6 +190,9 @@ class Interpreter:
         key = _key(body)
         if key in self.series:
             return Interpreted(kind="title", series=body, vibe=body, dropped=dropped)
+        named = self._series_asked(key)
+        if named is not None:
+            return Interpreted(kind="title", series=named, vibe=body, dropped=dropped)
         if key in self.titles:
             return Interpreted(kind="title", book_id=self.titles[key][0].book_id,
                                title=self.titles[key][0].title, vibe=body, dropped=dropped)
@@ -212,6 +223,19 @@ class Interpreter:
             return text
         dropped.extend(chatter)
         return " ".join(p for p in parts if p not in chatter)
+
+    def _series_asked(self, key: str) -> str | None:
+        """The series a query asks for as "<name> series|books|novels": the series of that name,
+        else (two words or more) the most read series whose name starts with them ("percy
+        jackson" names "Percy Jackson and the Olympians")."""
+        asked = _SERIES_ASK.match(key)
+        if asked is None:
+            return None
+        name = without_article(asked.group(1))
+        if name in self.series or len(name.split()) < 2:
+            return name if name in self.series else None
+        longer = [s for s in self.series if s.startswith(f"{name} ")]
+        return max(longer, key=lambda s: (self.series[s][0].ratings_count, s)) if longer else None
 
     def series_books(self, name: str) -> list[Book]:
         """The books of a series, in order."""
