@@ -30,6 +30,7 @@ from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
 from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker, ranker_root
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
 from vibeshelf.recommend.twostage.served_features import StoreFeatures
+from vibeshelf.serve import recommender
 from vibeshelf.serve.recommender import load_recommender
 from vibeshelf.settings import Settings
 
@@ -214,6 +215,31 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     assert liked.pipeline == "two-stage" and liked.two_stage is not None
     assert liked.two_stage.reader == "liked" and len(liked.recommendations) == 10
     assert books[0].book_id not in {b.book_id for b in liked.recommendations}
+    service.close()
+
+
+def test_a_model_without_genres_reads_the_catalog_once(
+    trained: tuple[Ranker, RankerReport], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model written before canonical genres gets them from the catalog, and the two-stage
+    pipeline's book facts come from that same read."""
+    load_model = recommender.load_model
+
+    def without_genres(*args: object, **kwargs: object) -> RecsModel:
+        model = load_model(*args, **kwargs)  # type: ignore[arg-type]
+        model.items.genres = [[] for _ in model.items.ids]
+        return model
+
+    reads: list[Path] = []
+    load_catalog = BookCatalog.load
+    monkeypatch.setattr(recommender, "load_model", without_genres)
+    monkeypatch.setattr(
+        BookCatalog, "load", classmethod(lambda _cls, path: reads.append(path) or load_catalog(path))
+    )
+    service = load_recommender(served(data_dir))
+    assert service is not None and service.two_stage is not None
+    assert any(service.model.items.genres)
+    assert reads == [Settings(data_dir=data_dir).books_path]
     service.close()
 
 

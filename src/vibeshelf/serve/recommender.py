@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import cache
+from functools import cache as read_once
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.vectors import load_embeddings
@@ -47,7 +47,7 @@ def load_recommender(
     except ModelNotFoundError as exc:
         log.warning("recommendations disabled: %s", exc)
         return None
-    catalog = cache(lambda: BookCatalog.load(settings.books_path))  # read at most once
+    catalog = read_once(lambda: BookCatalog.load(settings.books_path))
     catalog_model = model.metadata["item_space"] == "catalog"
     if catalog_model and not any(model.items.genres) and settings.books_path.is_file():
         fill_catalog_genres(model.items, catalog())
