@@ -93,7 +93,8 @@ def _two_stage(
         from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
         from vibeshelf.recommend.twostage.features import FEATURES_VERSION
         from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
-        from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
+        from vibeshelf.recommend.twostage.ranker import load_ranker
+        from vibeshelf.recommend.twostage.ranker_record import ranker_root
         from vibeshelf.recommend.twostage.reader import RequestHistory
         from vibeshelf.recommend.twostage.rules import make_rules
         from vibeshelf.recommend.twostage.served_features import StoreFeatures
