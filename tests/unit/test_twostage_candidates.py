@@ -12,15 +12,21 @@ import pytest
 import scipy.sparse as sp
 
 from vibeshelf.config.recommend import RecommendSettings
+from vibeshelf.index.base import Hit
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.items import ItemTable
 from vibeshelf.recommend.models.als import fold_in
 from vibeshelf.recommend.sources import Profile
+from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.storage.base import SCHEMA, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.twostage import reader as reader_module
 from vibeshelf.recommend.twostage.extra_sources import co_reads_source
-from vibeshelf.recommend.twostage.neighbour_table import TableItemItem, co_read_table
+from vibeshelf.recommend.twostage.neighbour_table import (
+    StoreLikedVectors,
+    TableItemItem,
+    co_read_table,
+)
 from vibeshelf.recommend.twostage.reader import (
     ReaderFactors,
     RequestHistory,
@@ -161,3 +167,21 @@ def test_request_history_computes_a_profiles_books_once(monkeypatch: pytest.Monk
     assert calls == [profile]
     assert history(Profile(liked=("b2",))).tolist() == [1]  # the next request
     assert len(calls) == 2
+
+
+def test_liked_vectors_with_no_neighbour_in_the_store_propose_nothing() -> None:
+    m = model()
+    vectors = {i: np.eye(5, dtype=np.float32)[j] for j, i in enumerate(m.items.ids)}
+    store = OneBookStore("b1")  # every query finds only b1 itself
+    source = StoreLikedVectors(m, SourceContext(m, store, vectors.get), width=3)
+    assert source.personalised(Profile(liked=("b1",)), 5) is None
+
+
+class OneBookStore:
+    """A vector store that answers every query with one book."""
+
+    def __init__(self, book: str) -> None:
+        self.book = book
+
+    def knn(self, vector: np.ndarray, k: int) -> list[Hit]:
+        return [Hit(self.book, 1.0)]

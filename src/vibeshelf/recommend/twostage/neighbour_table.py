@@ -78,6 +78,8 @@ class MergedNeighbours(NeighbourSource):
         if len(anchors) == 0:
             return None
         items, sims, owner = self.rows(anchors)
+        if len(items) == 0:  # e.g. a store holding none of the anchors' neighbours
+            return None
         order = np.lexsort((-sims, items))  # per item, its best similarity first
         first = np.r_[True, items[order][1:] != items[order][:-1]]
         best = order[first]
