@@ -16,8 +16,8 @@ from vibeshelf.index.base import Hit
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.items import ItemTable
 from vibeshelf.recommend.models.als import fold_in
-from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.retrieval import SourceContext
+from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.base import SCHEMA, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
 from vibeshelf.recommend.twostage import reader as reader_module
