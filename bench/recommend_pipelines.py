@@ -36,7 +36,7 @@ class Cell:
 
 def ranker_line(data_dir: Path) -> str | None:
     """The current ranker version and what it was trained on, or None without one."""
-    from vibeshelf.recommend.twostage.ranker import ranker_root
+    from vibeshelf.recommend.twostage.ranker_record import ranker_root
     from vibeshelf.settings import Settings
 
     root = ranker_root(Settings(data_dir=data_dir))

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import require
 from tests.contracts.recommender import (
+    N,
     RecommenderContract,
     active_reader,
     liked_profile,
 )
 from vibeshelf.cli.app import app
 from vibeshelf.config.retrieval import RetrievalSettings
-from vibeshelf.index.base import IndexManifest, Records
+from vibeshelf.index.base import IndexManifest, Records, VectorStore
 from vibeshelf.index.hnsw import HnswStore
+from vibeshelf.index.pgvector_store import PgVectorStore
+from vibeshelf.index.redis_store import RedisStore
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.models.coldstart import shelf_features
 from vibeshelf.recommend.neighbours import Content, ItemItem
@@ -32,6 +37,7 @@ from vibeshelf.recommend.sources import (
     als_top_items,
 )
 from vibeshelf.recommend.taste import GenrePopular, LikedVectors
+from vibeshelf.recommend.twostage.neighbour_table import StoreLikedVectors
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +108,75 @@ class TestLikedVectors(TestContent):
 
     def personal_profile(self, model: RecsModel, reader: str) -> Profile:
         return Profile(user_id=reader)
+
+
+class TestStoreLikedVectors(TestContent):
+    """The two-stage pipeline's liked-vectors: `width` books per anchor from a real HNSW store."""
+
+    def make_source(self, model: RecsModel) -> CandidateSource:
+        return StoreLikedVectors(model, SourceContext(model, self.store, self.vectors.get), 30)
+
+    def personal_profile(self, model: RecsModel, reader: str) -> Profile:
+        return Profile(user_id=reader)
+
+
+def test_served_liked_vectors_score_as_one_knn_per_anchor_does(
+    recs_model: RecsModel, shelf_store: tuple[HnswStore, np.ndarray]
+) -> None:
+    """With rows long enough, the merged rows give what one `knn` per anchor gives: each book's
+    best similarity to an anchor, and the same order."""
+    store, vectors = shelf_store
+    lookup = {item: vectors[i] for i, item in enumerate(recs_model.items.ids) if vectors[i].any()}
+    profile = Profile(user_id=active_reader(recs_model, min_items=5))
+    per_anchor = LikedVectors(recs_model, store, lookup.get, max_anchors=10).personalised(profile, 20)
+    served = StoreLikedVectors(
+        recs_model, SourceContext(recs_model, store, lookup.get), width=400
+    ).personalised(profile, 20)
+    assert per_anchor is not None and served is not None
+    assert [c.item_id for c in served.candidates] == [c.item_id for c in per_anchor.candidates]
+    assert [c.score for c in served.candidates] == pytest.approx(
+        [c.score for c in per_anchor.candidates]
+    )
+
+
+@pytest.mark.parametrize("backend", ["redis", "postgresql"])
+def test_served_liked_vectors_run_on_redis_and_pgvector(
+    backend: str, request: pytest.FixtureRequest, recs_model: RecsModel, tmp_path: Path
+) -> None:
+    """The same books (unit ALS item vectors) in a real Redis or PostgreSQL store and in the
+    embedded one: the served liked-vectors source proposes alike from both."""
+    require("redis" if backend == "redis" else "psycopg")
+    url = request.getfixturevalue("redisearch_url" if backend == "redis" else "postgres_url")
+    unit, ids = recs_model.unit_items, recs_model.items.ids
+    has = np.flatnonzero(unit.any(axis=1))[:2000]
+    records = Records([ids[i] for i in has], unit[has], [{} for _ in has])
+    manifest = IndexManifest(model_name="als", model_version="test", dim=unit.shape[1])
+    name = f"liked_{uuid.uuid4().hex[:8]}"
+    server: VectorStore = (
+        RedisStore(f"{url}?prefix={name}") if backend == "redis"
+        else PgVectorStore(f"{url}?table={name}")
+    )
+    embedded = HnswStore(tmp_path / "index")
+    embedded.rebuild(records, manifest)
+    lookup = {ids[i]: unit[i] for i in has}.get
+    stored, seen = set(has.tolist()), recs_model.seen
+    profile = Profile(user_id=next(
+        recs_model.users[u] for u in range(seen.shape[0])
+        if len(stored.intersection(seen.indices[seen.indptr[u] : seen.indptr[u + 1]].tolist())) >= 3
+    ))
+    try:
+        server.rebuild(records, manifest)
+        found = {
+            where: StoreLikedVectors(recs_model, SourceContext(recs_model, store, lookup), 30)
+            .personalised(profile, N)
+            for where, store in (("server", server), ("embedded", embedded))
+        }
+    finally:
+        server.drop()
+    assert found["server"] is not None and found["embedded"] is not None
+    on_server = [c.item_id for c in found["server"].candidates]
+    assert len(on_server) == N
+    assert len(set(on_server) & {c.item_id for c in found["embedded"].candidates}) >= N - 1
 
 
 class TestGenrePopular(RecommenderContract):

@@ -7,10 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import run_cli
 from tests.contracts.recommender import TEST_RECS, active_reader
 from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.cli.app import app
 from vibeshelf.config.ranking import MaxPerGenre, PromotedBoost, RankingSettings
 from vibeshelf.config.retrieval import RetrievalSettings
 from vibeshelf.experiment.registry import RegistryFile
@@ -27,9 +29,11 @@ from vibeshelf.recommend.twostage.candidates import CandidateStage, candidate_st
 from vibeshelf.recommend.twostage.evaluation import RankerReport, train_and_evaluate
 from vibeshelf.recommend.twostage.features import FEATURES_VERSION, feature_names
 from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
-from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker, ranker_root
+from vibeshelf.recommend.twostage.ranker import Ranker, load_ranker
+from vibeshelf.recommend.twostage.ranker_record import current_record, ranker_root
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, make_rules
 from vibeshelf.recommend.twostage.served_features import StoreFeatures
+from vibeshelf.serve import recommender
 from vibeshelf.serve.recommender import load_recommender
 from vibeshelf.settings import Settings
 
@@ -214,6 +218,47 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     assert liked.pipeline == "two-stage" and liked.two_stage is not None
     assert liked.two_stage.reader == "liked" and len(liked.recommendations) == 10
     assert books[0].book_id not in {b.book_id for b in liked.recommendations}
+    service.close()
+
+
+def test_eval_recs_prints_the_current_rankers_importances(
+    trained: tuple[Ranker, RankerReport], data_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ranker, report = trained
+    monkeypatch.setenv("VIBESHELF_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__FACTORS", "16")  # the refit stays quick
+    monkeypatch.setenv("VIBESHELF_RECOMMEND__ITERATIONS", "6")
+    result = CliRunner().invoke(app, ["eval", "recs"])
+    assert result.exit_code == 0, result.output
+    assert f"ranker {ranker.version} (trained on {report.source}" in result.output
+    name, share = next(iter(report.importances.items()))
+    assert f"feature importances (gain share): {name} {share:.3f}" in result.output
+    assert current_record(Settings(data_dir=tmp_path)) is None  # none trained there
+
+
+def test_a_model_without_genres_reads_the_catalog_once(
+    trained: tuple[Ranker, RankerReport], data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model written before canonical genres gets them from the catalog, and the two-stage
+    pipeline's book facts come from that same read."""
+    load_model = recommender.load_model
+
+    def without_genres(*args: object, **kwargs: object) -> RecsModel:
+        model = load_model(*args, **kwargs)  # type: ignore[arg-type]
+        model.items.genres = [[] for _ in model.items.ids]
+        return model
+
+    reads: list[Path] = []
+    load_catalog = BookCatalog.load
+    monkeypatch.setattr(recommender, "load_model", without_genres)
+    monkeypatch.setattr(
+        BookCatalog, "load", classmethod(lambda _cls, path: reads.append(path) or load_catalog(path))
+    )
+    service = load_recommender(served(data_dir))
+    assert service is not None and service.two_stage is not None
+    assert any(service.model.items.genres)
+    assert reads == [Settings(data_dir=data_dir).books_path]
     service.close()
 
 

@@ -215,9 +215,15 @@ def eval_recs_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity."""
+    """HR@10, NDCG@10, recall@50 and coverage of the current and previous versions beside popularity,
+    and the current ranker's feature importances when one is trained."""
     from vibeshelf.recommend.evaluation import evaluate_versions
     from vibeshelf.recommend.retrieval_eval import evaluate_candidates
+    from vibeshelf.recommend.twostage.ranker_record import (
+        current_record,
+        importance_shares,
+        ranker_summary,
+    )
     from vibeshelf.storage.errors import StorageError
 
     settings, rec = recommend_settings(ctx)
@@ -232,10 +238,16 @@ def eval_recs_cmd(
         )
     except (StorageError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    ranker = current_record(settings)
     if as_json:
         extra = {"candidates": proposals.to_dict()} if proposals else {}
+        if ranker is not None:
+            shares = importance_shares(ranker.get("importances_gain", {}))
+            extra["ranker"] = {"version": ranker.get("version"), "importances": shares}
         typer.echo(json.dumps({**evaluation.to_dict(), **extra}, indent=2))
     else:
         typer.echo(evaluation.table())
         if proposals:
             typer.echo("\n" + proposals.table())
+        if ranker is not None:
+            typer.echo("\n" + ranker_summary(ranker))

@@ -98,6 +98,10 @@ class RankingSettings(BaseModel):
     neighbours: Annotated[int, Field(ge=10, le=2000)] = 100
     # Books the two-tower source adds to the candidates (0: off; needs `vibeshelf train two-tower`).
     two_tower: Annotated[int, Field(ge=0, le=2000)] = 0
+    # Books proposed by the co-reads of `co_reads_source`, another interactions source over the
+    # same catalog (0: off). Skipped where the model was trained on that source or it is missing.
+    co_reads: Annotated[int, Field(ge=0, le=2000)] = 200
+    co_reads_source: Annotated[str, Field(min_length=1, max_length=100)] = "goodbooks"
     ranker: RankerParams = RankerParams()
     rules: list[RuleSettings] = Field(default_factory=default_rules)
     boosts: list[BoostSettings] = Field(default_factory=list)

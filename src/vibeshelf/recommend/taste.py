@@ -107,6 +107,7 @@ class GenrePopular(CandidateSource):
         return sp.csr_matrix(sp.diags(inverse) @ weighted)
 
     def _shared(self, item: int, taste: np.ndarray) -> tuple[str, ...]:
-        row = self.genre_matrix[item]
-        order = np.lexsort((row.indices, -taste[row.indices]))
-        return tuple(self.genre_names[j] for j in row.indices[order] if taste[j] > 0)
+        matrix = self.genre_matrix  # the row's genres read from the CSR arrays: no row copy
+        genres = matrix.indices[matrix.indptr[item] : matrix.indptr[item + 1]]
+        order = np.lexsort((genres, -taste[genres]))
+        return tuple(self.genre_names[j] for j in genres[order] if taste[j] > 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import cache as read_once
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.embed.vectors import load_embeddings
@@ -45,9 +47,10 @@ def load_recommender(
     except ModelNotFoundError as exc:
         log.warning("recommendations disabled: %s", exc)
         return None
+    catalog = read_once(lambda: BookCatalog.load(settings.books_path))
     catalog_model = model.metadata["item_space"] == "catalog"
     if catalog_model and not any(model.items.genres) and settings.books_path.is_file():
-        fill_catalog_genres(model.items, BookCatalog.load(settings.books_path))
+        fill_catalog_genres(model.items, catalog())
         log.info("model %s has no canonical genres: read from the catalog", model.version)
     store = open_interactions(rec.events_url, settings.data_dir)
     content = _content_source(settings, model, vector_store) if catalog_model else None
@@ -57,7 +60,7 @@ def load_recommender(
         model.metadata["source"],
         "on" if content else "off",
     )
-    two_stage = _two_stage(settings, model, content, pipeline_observer)
+    two_stage = _two_stage(settings, model, content, pipeline_observer, catalog)
     default = pipeline or rec.ranking.pipeline
     if default == "two-stage" and two_stage is None:
         if pipeline is not None:  # a version that is the two-stage pipeline cannot run without it
@@ -72,12 +75,13 @@ def load_recommender(
 
 def _two_stage(
     settings: Settings, model: RecsModel, content: Content | None,
-    observer: PipelineObserver | None,
+    observer: PipelineObserver | None, catalog: Callable[[], BookCatalog],
 ) -> TwoStage | None:
     """The two-stage pipeline over `model` with the current ranker, or None (logged) without one.
 
-    Its candidates come from the sources the ranker was trained with (`recommend.retrieval`, and
-    the two-tower source when enabled), liked-vectors through the served vector store."""
+    Its candidates come from the sources the ranker was trained with (`recommend.retrieval`, the
+    two-tower source when enabled, co-reads of another source of the catalog), liked-vectors
+    through the served vector store; `catalog` gives the books' facts."""
     rec = settings.recommend
     ranking = rec.ranking
     try:
@@ -86,11 +90,12 @@ def _two_stage(
         from vibeshelf.recommend.twostage.books import book_facts
         from vibeshelf.recommend.twostage.boosts import make_boosts
         from vibeshelf.recommend.twostage.candidates import candidate_stage
-        from vibeshelf.recommend.twostage.extra_sources import two_tower_source
+        from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
         from vibeshelf.recommend.twostage.features import FEATURES_VERSION
         from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
-        from vibeshelf.recommend.twostage.ranker import load_ranker, ranker_root
-        from vibeshelf.recommend.twostage.reader import history_items
+        from vibeshelf.recommend.twostage.ranker import load_ranker
+        from vibeshelf.recommend.twostage.ranker_record import ranker_root
+        from vibeshelf.recommend.twostage.reader import RequestHistory
         from vibeshelf.recommend.twostage.rules import make_rules
         from vibeshelf.recommend.twostage.served_features import StoreFeatures
     except ImportError as exc:  # the `ranker` extra (LightGBM, pandas) is not installed
@@ -114,21 +119,24 @@ def _two_stage(
         content.vector_of if content else None,
         anchors=rec.retrieval.anchors,
     )
-    stage = candidate_stage(
-        rec.retrieval, context, ranking.neighbours, two_tower_source(settings, rec, model)
+    extra = two_tower_source(settings, rec, model) + co_reads_source(
+        settings, rec, model, model.metadata["source"], model.metadata["item_space"]
     )
+    stage = candidate_stage(rec.retrieval, context, ranking.neighbours, extra)
     trained_on = ranker.metadata.get("sources", [])
     if stage.names != trained_on:
         log.warning(
             "two-stage candidates from %s, the ranker %s was trained with %s: missing sources "
             "leave their features empty", stage.names, ranker.version, trained_on,
         )
+    history = RequestHistory(model)
     try:
-        features = StoreFeatures(FeatureRepo(settings.features_dir, rec.feature_store), model, trained_on)
+        repo = FeatureRepo(settings.features_dir, rec.feature_store)
+        features = StoreFeatures(repo, model, trained_on, history)
     except (FileNotFoundError, StorageError) as exc:  # none, nothing materialized, unreachable
         log.warning("two-stage recommendations off: %s", exc)
         return None
-    facts = book_facts(BookCatalog.load(settings.books_path))
+    facts = book_facts(catalog())
     ids = model.items.ids
     pipeline = TwoStagePipeline(
         stage,
@@ -137,7 +145,7 @@ def _two_stage(
         make_rules(ranking.rules),
         make_boosts(ranking.boosts, settings.data_dir),
         books=facts,
-        read=lambda profile: [ids[i] for i in history_items(model, profile)],
+        read=lambda profile: [ids[i] for i in history(profile)],
     )
     log.info(
         "two-stage recommendations: ranker %s over model %s, candidates from %s",

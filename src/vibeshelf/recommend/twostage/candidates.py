@@ -4,9 +4,9 @@ The configured sources (`recommend.retrieval`) are built as the recommender buil
 changes that let them serve every kind of reader fast: "als" scores with the trained or folded-in
 reader vector (`ReaderFactors`); "item-item" reads co-read neighbour lists computed once per model
 (`co_read_table`: the cosine between two books' reader sets) instead of a product over every
-reader per request; "liked-vectors" reads lists made once from the books' text vectors instead of
-one vector-store query per anchor. Extra sources (the two-tower model when one is trained and
-enabled) are appended after them.
+reader per request; "liked-vectors" asks the configured VectorStore for `width` books per anchor
+and merges them at once (`StoreLikedVectors`). Extra sources (the two-tower model when one is
+trained and enabled, co-reads of another interactions source) are appended after them.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from vibeshelf.recommend.retrieval import (
 )
 from vibeshelf.recommend.sources import CandidateSource, Profile
 from vibeshelf.recommend.twostage.neighbour_table import (
+    StoreLikedVectors,
     TableItemItem,
-    TableLikedVectors,
     co_read_table,
-    text_table,
 )
 from vibeshelf.recommend.twostage.reader import ReaderFactors
 
@@ -80,5 +79,6 @@ def candidate_stage(
 
 
 def _liked_vectors(context: SourceContext, width: int) -> CandidateSource | None:
-    table = text_table(context, width)
-    return None if table is None else TableLikedVectors(context.model, table, context)
+    if context.store is None or context.vector_of is None:
+        return None
+    return StoreLikedVectors(context.model, context, width)

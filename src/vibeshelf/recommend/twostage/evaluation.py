@@ -32,10 +32,11 @@ from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import apply_boosts, make_boosts
 from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, candidate_stage
 from vibeshelf.recommend.twostage.dataset import labelled_frame, split_model, split_readers
-from vibeshelf.recommend.twostage.extra_sources import two_tower_source
+from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
 from vibeshelf.recommend.twostage.features import FEATURES_VERSION, feature_names
 from vibeshelf.recommend.twostage.ranked import ListContext, Ranked
-from vibeshelf.recommend.twostage.ranker import Ranker, fit_ranker, ranker_root, write_ranker
+from vibeshelf.recommend.twostage.ranker import Ranker, fit_ranker, write_ranker
+from vibeshelf.recommend.twostage.ranker_record import importance_shares, ranker_root
 from vibeshelf.recommend.twostage.rules import MaxPerGenreRule, apply_rules, make_rules
 from vibeshelf.recommend.twostage.training_features import HistoricalFeatures, training_store
 from vibeshelf.settings import Settings
@@ -121,9 +122,10 @@ def train_and_evaluate(
     clock = time.perf_counter()
     store, vector_of = book_vectors(settings)
     context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
-    stage = candidate_stage(
-        rec.retrieval, context, ranking.neighbours, two_tower_source(settings, rec, model)
+    extra = two_tower_source(settings, rec, model) + co_reads_source(
+        settings, rec, model, data.source.name, data.source.item_space
     )
+    stage = candidate_stage(rec.retrieval, context, ranking.neighbours, extra)
     seconds["candidate_stage_build"] = time.perf_counter() - clock
     clock = time.perf_counter()
     repo = FeatureRepo(settings.features_dir, rec.feature_store)
@@ -162,11 +164,7 @@ def train_and_evaluate(
             ranked, relevant, relaxed, facts, test.shape[1]
         )
     report.interval = _paired_interval(per_user["two-stage + rules"], per_user["ALS"], rec.seed)
-    total = sum(ranker.metadata["importances_gain"].values()) or 1.0
-    report.importances = {
-        name: round(gain / total, 4)
-        for name, gain in sorted(ranker.metadata["importances_gain"].items(), key=lambda x: -x[1])
-    }
+    report.importances = importance_shares(ranker.metadata["importances_gain"])
     ranker.metadata["metrics"] = {label: asdict(s) for label, s in report.rows.items()} | {
         "ndcg_ratio_vs_als": round(report.ratio, 4)
     }

@@ -1,12 +1,13 @@
-"""Neighbour lists computed once per model: each book's most similar books by co-reads (item-item)
-and by text vector (liked-vectors).
+"""Neighbour rows merged per reader: co-read lists computed once per model (item-item), and the
+vector store's nearest books to each most-liked book (liked-vectors).
 
-A request then merges a few precomputed rows instead of one ANN or vector-store query (or a co-read
-product over every reader) per book the reader has read.
+For item-item a request merges a few precomputed rows instead of a co-read product over every
+reader; liked-vectors asks the configured VectorStore, so it runs on hnsw, Redis or pgvector.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -57,25 +58,28 @@ def co_read_table(seen: sp.csr_matrix, width: int) -> NeighbourTable:
     return NeighbourTable(sp.csr_matrix((seen @ sp.diags(scale)).T), width)
 
 
-class TableNeighbours(NeighbourSource):
-    """Neighbour candidates from a NeighbourTable (`self.table`): score = best similarity to any
-    anchor, explained by that anchor; the anchors' rows merged at once."""
+class MergedNeighbours(NeighbourSource):
+    """Neighbour candidates from each anchor's neighbour row (`rows`): score = the best (or mean)
+    similarity over the anchors, explained by the best anchor; the rows merged at once."""
 
-    table: NeighbourTable
     # How an item's similarities to several anchors combine: their mean over the anchors
     # (co-reads: books read with many of the reader's books first), else the best one.
     mean: ClassVar[bool] = False
 
+    @abstractmethod
+    def rows(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(neighbour item, similarity, anchor) triples of the anchors' rows, as three arrays;
+        an anchor is never its own neighbour."""
+
     def _rank(self, profile: Profile, excluded: np.ndarray, n: int) -> list[Candidate] | None:
-        anchors = self.anchors(profile)
-        anchors = anchors[self.table.items[anchors, 0] >= 0]
+        anchors = np.asarray(
+            [a for a in self.anchors(profile) if self.has_neighbours(int(a))], np.int64
+        )
         if len(anchors) == 0:
             return None
-        items = self.table.items[anchors].ravel()
-        sims = self.table.similarity[anchors].ravel()
-        owner = np.repeat(anchors, self.table.items.shape[1])
-        keep = items >= 0
-        items, sims, owner = items[keep], sims[keep], owner[keep]
+        items, sims, owner = self.rows(anchors)
+        if len(items) == 0:  # e.g. a store holding none of the anchors' neighbours
+            return None
         order = np.lexsort((-sims, items))  # per item, its best similarity first
         first = np.r_[True, items[order][1:] != items[order][:-1]]
         best = order[first]
@@ -90,6 +94,19 @@ class TableNeighbours(NeighbourSource):
             Candidate(ids[i], unit_score(scores[i]), ids[because[int(i)]])
             for i in top_n(scores, excluded, n)
         ]
+
+
+class TableNeighbours(MergedNeighbours):
+    """Neighbour candidates from a NeighbourTable (`self.table`)."""
+
+    table: NeighbourTable
+
+    def rows(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        items = self.table.items[anchors].ravel()
+        sims = self.table.similarity[anchors].ravel()
+        owner = np.repeat(anchors, self.table.items.shape[1])
+        keep = items >= 0
+        return items[keep], sims[keep], owner[keep]
 
     def has_neighbours(self, item: int) -> bool:
         return bool(self.table.items[item, 0] >= 0)
@@ -114,27 +131,27 @@ class TableItemItem(TableNeighbours):
         return history_items(self.model, profile)
 
 
-class TableLikedVectors(TableNeighbours, LikedVectors):
-    """Liked-vectors: neighbours by the books' text vectors, anchored on the most-liked books."""
+class StoreLikedVectors(MergedNeighbours, LikedVectors):
+    """Liked-vectors through the configured VectorStore (hnsw, Redis or pgvector): one `knn` of
+    `width` books per anchor (the 10 most-liked books), merged at once."""
 
-    def __init__(self, model: RecsModel, table: NeighbourTable, context: SourceContext) -> None:
+    def __init__(self, model: RecsModel, context: SourceContext, width: int) -> None:
         assert context.store is not None and context.vector_of is not None
         LikedVectors.__init__(
             self, model, context.store, context.vector_of, context.strengths, context.anchors
         )
-        self.table = table
+        self.width = width
 
-
-def text_table(context: SourceContext, width: int) -> NeighbourTable | None:
-    """Neighbours by the books' text vectors, in model item order; None without the vectors."""
-    if context.vector_of is None:
-        return None
-    found = [context.vector_of(i) for i in context.model.items.ids]
-    dim = next((len(v) for v in found if v is not None), 0)
-    if dim == 0:
-        return None
-    vectors = np.array([np.zeros(dim) if v is None else v for v in found], np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return NeighbourTable(
-        np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0), width
-    )
+    def rows(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        index, ids = self.model.item_index, self.model.items.ids
+        items: list[int] = []
+        sims: list[float] = []
+        owner: list[int] = []
+        for anchor in anchors.tolist():
+            hits = self.store.knn(self.vector_of(ids[anchor]), self.width + 1)  # type: ignore[arg-type]
+            found = [(index[h.id], h.similarity) for h in hits if h.id in index]
+            found = [(i, s) for i, s in found if i != anchor and s > 0]
+            items.extend(i for i, _ in found)
+            sims.extend(s for _, s in found)
+            owner.extend([anchor] * len(found))
+        return np.array(items, np.int64), np.array(sims, np.float64), np.array(owner, np.int64)

@@ -24,17 +24,11 @@ from vibeshelf.recommend.artifacts import (
     current_version,
     prune_versions,
 )
-from vibeshelf.settings import Settings
 from vibeshelf.storage.builds import publish
 
 MODEL_FILE = "model.txt"
 LABEL = "label"
 THREADS = 2
-
-
-def ranker_root(settings: Settings) -> Path:
-    """Where ranker versions live."""
-    return settings.models_dir / "ranker"
 
 
 @dataclass

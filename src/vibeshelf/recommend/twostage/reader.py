@@ -33,6 +33,24 @@ def history_items(model: RecsModel, profile: Profile) -> np.ndarray:
     return np.asarray(list(dict.fromkeys([*given, *trained])), dtype=np.int64)
 
 
+class RequestHistory:
+    """`history_items` computed once per request: the feature stage (the reader row of a reader
+    the store does not hold) and the rules' read list ask for the same profile, so the last
+    profile asked (by identity) and its books are kept."""
+
+    def __init__(self, model: RecsModel) -> None:
+        self.model = model
+        self._last: tuple[Profile | None, np.ndarray] = (None, np.empty(0, np.int64))
+
+    def __call__(self, profile: Profile) -> np.ndarray:
+        last = self._last  # one read of the pair: another thread may replace it
+        if last[0] is profile:
+            return last[1]
+        items = history_items(self.model, profile)
+        self._last = (profile, items)
+        return items
+
+
 def plain_model_reader(model: RecsModel, profile: Profile) -> bool:
     """A model reader with no liked list and nothing read since training."""
     user = known_user(model, profile)

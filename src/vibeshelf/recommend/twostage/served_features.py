@@ -29,7 +29,7 @@ from vibeshelf.recommend.twostage.features import (
     READER_REFS,
     ranker_frame,
 )
-from vibeshelf.recommend.twostage.reader import history_items
+from vibeshelf.recommend.twostage.reader import RequestHistory
 from vibeshelf.storage.errors import StorageError
 
 
@@ -72,10 +72,17 @@ def online_values(rows: dict[str, list[object]], names: Sequence[str]) -> np.nda
 class StoreFeatures:
     """The feature stage of the served pipeline over a materialized Feast repo."""
 
-    def __init__(self, repo: FeatureRepo, model: RecsModel, sources: Sequence[str]) -> None:
+    def __init__(
+        self,
+        repo: FeatureRepo,
+        model: RecsModel,
+        sources: Sequence[str],
+        history: Callable[[Profile], np.ndarray] | None = None,
+    ) -> None:
         self.repo = repo
         self.model = model
         self.sources = list(sources)
+        self.history = history or RequestHistory(model)
         self.store = repo.open()
         self.registry = repo.root / REGISTRY_FILE
         self.stamp = -1
@@ -127,7 +134,6 @@ class StoreFeatures:
             if not np.isnan(row).all():
                 return row
         ids = self.model.items.ids
-        read = [self.book_row[ids[i]] for i in history_items(self.model, profile)
-                if ids[i] in self.book_row]
+        read = [self.book_row[ids[i]] for i in self.history(profile) if ids[i] in self.book_row]
         books = self.books[read]
         return profile_reader(books[:, self.genre_at], books[:, self.text_at])
