@@ -210,7 +210,7 @@ class SearchService:
         if meaning.kind == "vibe" and self.young and grown_up_mood(text):
             young = self.young
             ordered = demote(ordered, {i for i, _ in ordered if i in young and i not in exact})
-        if meaning.kind == "vibe" and len(sentences(text)) == 1:
+        if meaning.kind == "vibe" and mode == "hybrid" and len(sentences(text)) == 1:
             ordered = series_in_order(ordered, self.ranking.series)
         if meaning.series:
             series = self.interpreter.series_books(meaning.series)
