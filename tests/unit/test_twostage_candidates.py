@@ -20,6 +20,7 @@ from vibeshelf.recommend.retrieval import SourceContext
 from vibeshelf.recommend.sources import Profile
 from vibeshelf.recommend.storage.base import SCHEMA, SourceInfo
 from vibeshelf.recommend.storage.sqlite import SqliteStore
+from vibeshelf.recommend.twostage import neighbour_table
 from vibeshelf.recommend.twostage import reader as reader_module
 from vibeshelf.recommend.twostage.extra_sources import co_reads_source
 from vibeshelf.recommend.twostage.neighbour_table import (
@@ -177,11 +178,32 @@ def test_liked_vectors_with_no_neighbour_in_the_store_propose_nothing() -> None:
     assert source.personalised(Profile(liked=("b1",)), 5) is None
 
 
+def test_liked_vectors_ask_the_store_once_per_liked_book_while_its_answer_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = model()
+    vectors = {i: np.eye(5, dtype=np.float32)[j] for j, i in enumerate(m.items.ids)}
+    store = OneBookStore("b2")
+    source = StoreLikedVectors(m, SourceContext(m, store, vectors.get), width=3)
+    first = source.personalised(Profile(liked=("b1",)), 5)
+    assert first is not None and [c.item_id for c in first.candidates] == ["b2"]
+    again = source.personalised(Profile(liked=("b1",), user_id="someone else"), 5)
+    assert again is not None and [c.item_id for c in again.candidates] == ["b2"]
+    assert store.asked == 1  # the second reader's b1 came from the kept answer
+    monkeypatch.setattr(neighbour_table, "ANCHOR_CACHE_S", 0.0)  # an answer kept no time at all
+    unkept = StoreLikedVectors(m, SourceContext(m, store, vectors.get), width=3)
+    unkept.personalised(Profile(liked=("b1",)), 5)
+    unkept.personalised(Profile(liked=("b1",)), 5)
+    assert store.asked == 3
+
+
 class OneBookStore:
-    """A vector store that answers every query with one book."""
+    """A vector store that answers every query with one book, counting the questions."""
 
     def __init__(self, book: str) -> None:
         self.book = book
+        self.asked = 0
 
     def knn(self, vector: np.ndarray, k: int) -> list[Hit]:
+        self.asked += 1
         return [Hit(self.book, 1.0)]

@@ -96,11 +96,15 @@ class Retrieval:
         first: dict[str, tuple[int, int]] = {}
         for order, (name, result) in enumerate(results):
             for rank, candidate in enumerate(result.candidates if result else [], start=1):
-                proposal = found.setdefault(candidate.item_id, Proposal(candidate.item_id))
+                item = candidate.item_id
+                proposal = found.get(item)
+                if proposal is None:
+                    proposal = found[item] = Proposal(item)
+                    first[item] = (rank, order)
+                elif (rank, order) < first[item]:
+                    first[item] = (rank, order)
                 proposal.scores[name] = candidate.score
                 proposal.ranks[name] = rank
-                best = first.get(candidate.item_id, (rank, order))
-                first[candidate.item_id] = min(best, (rank, order))
         ordered = sorted(found, key=first.__getitem__)
         return [found[item] for item in ordered[: self.total]]
 

@@ -30,6 +30,7 @@ from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.neighbours import VectorLookup, vector_lookup
 from vibeshelf.recommend.retrieval import Retrieval, SourceContext, build_retrieval
 from vibeshelf.recommend.sources import Profile
+from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
 
@@ -114,7 +115,8 @@ class CandidateEvaluation:
 def evaluate_candidates(
     settings: Settings, rec: RecommendSettings, source: str | None = None, progress: bool = False
 ) -> CandidateEvaluation:
-    """Fit ALS on the split's training part, then score every configured source and the merge."""
+    """Fit ALS on the split's training part, then score every configured source, those the
+    two-stage pipeline adds (two-tower, another source's co-reads) and the merge."""
     started = time.perf_counter()
     data = load_training_data(settings, rec, source)
     train, test = holdout_split(data.interactions, rec)
@@ -124,6 +126,10 @@ def evaluate_candidates(
         store, vector_of = book_vectors(settings)
         context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
         retrieval = build_retrieval(rec.retrieval, context)
+        retrieval.sources.extend(  # the sources the two-stage pipeline adds, where it adds them
+            two_tower_source(settings, rec, model)
+            + co_reads_source(settings, rec, model, data.source.name, data.source.item_space)
+        )
         rows = score_sources(retrieval, train, test, users, progress)
     cfg = rec.retrieval
     evaluation = CandidateEvaluation(

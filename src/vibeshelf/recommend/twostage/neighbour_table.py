@@ -2,16 +2,19 @@
 vector store's nearest books to each most-liked book (liked-vectors).
 
 For item-item a request merges a few precomputed rows instead of a co-read product over every
-reader; liked-vectors asks the configured VectorStore, so it runs on hnsw, Redis or pgvector.
+reader; liked-vectors asks the configured VectorStore, so it runs on hnsw, Redis or pgvector, and
+keeps each book's answer a few minutes (readers share their most-liked books).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from cachetools import TTLCache
 
 from vibeshelf.recommend.artifacts import RecsModel
 from vibeshelf.recommend.neighbours import NeighbourSource
@@ -21,6 +24,10 @@ from vibeshelf.recommend.taste import LikedVectors
 from vibeshelf.recommend.twostage.reader import history_items
 
 BLOCK = 1024
+# Liked-vectors keeps the store's answer for this many books, each for this long: a book's
+# nearest books change only when the index does, and an upsert shows within the time.
+ANCHOR_CACHE = 4096
+ANCHOR_CACHE_S = 300.0
 
 
 class NeighbourTable:
@@ -141,17 +148,29 @@ class StoreLikedVectors(MergedNeighbours, LikedVectors):
             self, model, context.store, context.vector_of, context.strengths, context.anchors
         )
         self.width = width
+        self._found: TTLCache[int, list[tuple[int, float]]] = TTLCache(ANCHOR_CACHE, ANCHOR_CACHE_S)
+        self._lock = threading.Lock()
 
     def rows(self, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        index, ids = self.model.item_index, self.model.items.ids
         items: list[int] = []
         sims: list[float] = []
         owner: list[int] = []
         for anchor in anchors.tolist():
-            hits = self.store.knn(self.vector_of(ids[anchor]), self.width + 1)  # type: ignore[arg-type]
-            found = [(index[h.id], h.similarity) for h in hits if h.id in index]
-            found = [(i, s) for i, s in found if i != anchor and s > 0]
+            found = self._nearest(anchor)
             items.extend(i for i, _ in found)
             sims.extend(s for _, s in found)
             owner.extend([anchor] * len(found))
         return np.array(items, np.int64), np.array(sims, np.float64), np.array(owner, np.int64)
+
+    def _nearest(self, anchor: int) -> list[tuple[int, float]]:
+        """(item, similarity) of the store's `width` nearest books to `anchor`, kept a while."""
+        with self._lock:
+            found = self._found.get(anchor)
+        if found is None:
+            index, ids = self.model.item_index, self.model.items.ids
+            hits = self.store.knn(self.vector_of(ids[anchor]), self.width + 1)  # type: ignore[arg-type]
+            found = [(index[h.id], h.similarity) for h in hits if h.id in index]
+            found = [(i, s) for i, s in found if i != anchor and s > 0]
+            with self._lock:
+                self._found[anchor] = found
+        return found
