@@ -30,7 +30,7 @@ from vibeshelf.recommend.models.factors import PARAMS, fit_factors
 from vibeshelf.recommend.neighbours import VectorLookup, vector_lookup
 from vibeshelf.recommend.retrieval import Retrieval, SourceContext, build_retrieval
 from vibeshelf.recommend.sources import Profile
-from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
+from vibeshelf.recommend.twostage.extra_sources import added_sources
 from vibeshelf.settings import Settings
 from vibeshelf.storage.errors import StoreError
 
@@ -127,8 +127,7 @@ def evaluate_candidates(
         context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
         retrieval = build_retrieval(rec.retrieval, context)
         retrieval.sources.extend(  # the sources the two-stage pipeline adds, where it adds them
-            two_tower_source(settings, rec, model)
-            + co_reads_source(settings, rec, model, data.source.name, data.source.item_space)
+            added_sources(settings, rec, model, data.source.name, data.source.item_space)
         )
         rows = score_sources(retrieval, train, test, users, progress)
     cfg = rec.retrieval

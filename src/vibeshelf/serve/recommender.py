@@ -90,7 +90,7 @@ def _two_stage(
         from vibeshelf.recommend.twostage.books import book_facts
         from vibeshelf.recommend.twostage.boosts import make_boosts
         from vibeshelf.recommend.twostage.candidates import candidate_stage
-        from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
+        from vibeshelf.recommend.twostage.extra_sources import added_sources
         from vibeshelf.recommend.twostage.features import FEATURES_VERSION
         from vibeshelf.recommend.twostage.pipeline import TwoStagePipeline
         from vibeshelf.recommend.twostage.ranker import load_ranker
@@ -119,9 +119,7 @@ def _two_stage(
         content.vector_of if content else None,
         anchors=rec.retrieval.anchors,
     )
-    extra = two_tower_source(settings, rec, model) + co_reads_source(
-        settings, rec, model, model.metadata["source"], model.metadata["item_space"]
-    )
+    extra = added_sources(settings, rec, model, model.metadata["source"], model.metadata["item_space"])
     stage = candidate_stage(rec.retrieval, context, ranking.neighbours, extra)
     trained_on = ranker.metadata.get("sources", [])
     if stage.names != trained_on:

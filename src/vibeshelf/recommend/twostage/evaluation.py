@@ -32,7 +32,7 @@ from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.boosts import apply_boosts, make_boosts
 from vibeshelf.recommend.twostage.candidates import ALS, ITEM_ITEM, candidate_stage
 from vibeshelf.recommend.twostage.dataset import labelled_frame, split_model, split_readers
-from vibeshelf.recommend.twostage.extra_sources import co_reads_source, two_tower_source
+from vibeshelf.recommend.twostage.extra_sources import added_sources
 from vibeshelf.recommend.twostage.features import FEATURES_VERSION, feature_names
 from vibeshelf.recommend.twostage.ranked import ListContext, Ranked
 from vibeshelf.recommend.twostage.ranker import Ranker, fit_ranker, write_ranker
@@ -122,9 +122,7 @@ def train_and_evaluate(
     clock = time.perf_counter()
     store, vector_of = book_vectors(settings)
     context = SourceContext(model, store, vector_of, train.strengths, rec.retrieval.anchors)
-    extra = two_tower_source(settings, rec, model) + co_reads_source(
-        settings, rec, model, data.source.name, data.source.item_space
-    )
+    extra = added_sources(settings, rec, model, data.source.name, data.source.item_space)
     stage = candidate_stage(rec.retrieval, context, ranking.neighbours, extra)
     seconds["candidate_stage_build"] = time.perf_counter() - clock
     clock = time.perf_counter()

@@ -68,3 +68,13 @@ def co_reads_source(
     table = co_read_table(seen, ranking.neighbours)
     log.info("two-stage co-reads of %s: %d readers, %d interactions", other, seen.shape[0], seen.nnz)
     return [(CO_READS, TableItemItem(model, table), ranking.co_reads)]
+
+
+def added_sources(
+    settings: Settings, rec: RecommendSettings, model: RecsModel, trained_on: str, item_space: str
+) -> Extra:
+    """Every source two-stage adds to the configured ones for `model` (trained on source
+    `trained_on`, over `item_space`): the two-tower model, then another source's co-reads."""
+    return two_tower_source(settings, rec, model) + co_reads_source(
+        settings, rec, model, trained_on, item_space
+    )
