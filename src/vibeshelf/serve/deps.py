@@ -138,6 +138,11 @@ async def authenticator(found: ServicesDep) -> Authenticator:
     return found.authenticator
 
 
+# What the routes that authenticate through `encode_call` declare in OpenAPI (the schemes are
+# documented by the routes that take them as dependencies, such as GET /v1/models).
+CALLER_SECURITY = {"security": [{_bearer.scheme_name: []}, {_api_key.scheme_name: []}]}
+
+
 async def optional_caller(
     request: Request,
     auth: Annotated[Authenticator, Depends(authenticator)],
@@ -149,6 +154,14 @@ async def optional_caller(
     return auth.presented(token, request.client.host if request.client else "-")
 
 
+def scoped(auth: Authenticator, caller: Principal | None, scope: str | None) -> Principal:
+    """`caller`; 401 when there is none, 403 when it lacks `scope`."""
+    caller = caller or auth.authenticate(None)
+    if scope is not None and not caller.allows(scope):
+        raise forbidden(scope, f"these credentials lack the {scope!r} scope")
+    return caller
+
+
 def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency yielding the caller; 401 without valid credentials, 403 without `scope`."""
 
@@ -156,14 +169,31 @@ def require_scope(scope: str | None) -> Callable[..., Awaitable[Principal]]:
         auth: Annotated[Authenticator, Depends(authenticator)],
         caller: Annotated[Principal | None, Depends(optional_caller)],
     ) -> Principal:
-        caller = caller or auth.authenticate(None)
-        if scope is not None and not caller.allows(scope):
-            raise forbidden(scope, f"these credentials lack the {scope!r} scope")
-        return caller
+        return scoped(auth, caller, scope)
 
     return principal
 
 
+@dataclass(frozen=True)
+class EncodeCall:
+    """What an encode route runs with: the embedding service and its caller."""
+
+    api: EncodeApi
+    caller: Principal
+
+
+async def encode_call(request: Request) -> EncodeCall:
+    """The embedding service (503 when not loaded), then its caller (401, or 403 without the
+    `encode` scope), resolved as one dependency: FastAPI solves each dependency of a request in its
+    own step, and the service's busiest routes need no step per part. Routes
+    taking it declare CALLER_SECURITY for OpenAPI."""
+    found = await services(request)
+    api = await encode_api(found)
+    auth = found.authenticator
+    caller = await optional_caller(request, auth, await _bearer(request), await _api_key(request))
+    return EncodeCall(api, scoped(auth, caller, ENCODE_SCOPE))
+
+
 OptionalCaller = Annotated[Principal | None, Depends(optional_caller)]
-EncodeCaller = Annotated[Principal, Depends(require_scope(ENCODE_SCOPE))]
+EncodeCallDep = Annotated[EncodeCall, Depends(encode_call)]
 AnyCaller = Depends(require_scope(None))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from vibeshelf import __version__
 from vibeshelf.serve import openai_api, tei_api
-from vibeshelf.serve.deps import AnyCaller, Api, EncodeCaller
+from vibeshelf.serve.deps import CALLER_SECURITY, AnyCaller, Api, EncodeCallDep
 from vibeshelf.serve.encode_core import (
     ModelInfo,
     Text,
@@ -96,10 +96,11 @@ class ModelsResponse(BaseModel):
     models: list[ModelInfo]
 
 
-@router.post("/encode", response_model=EncodeResponse)
-async def encode(body: EncodeRequest, api: Api, caller: EncodeCaller) -> Response:
+@router.post("/encode", response_model=EncodeResponse, openapi_extra=CALLER_SECURITY)
+async def encode(body: EncodeRequest, call: EncodeCallDep) -> Response:
     """Vectors for one text or a batch, as JSON floats or base64 little-endian float32."""
-    (vectors,), result = await api.encode(caller, body.model, "encode", texts=body.texts)
+    api = call.api
+    (vectors,), result = await api.encode(call.caller, body.model, "encode", texts=body.texts)
     out = as_base64(vectors) if body.encoding_format == "base64" else vectors
     payload = {
         **api.model_facts, "encoding_format": body.encoding_format,
@@ -108,10 +109,11 @@ async def encode(body: EncodeRequest, api: Api, caller: EncodeCaller) -> Respons
     return json_response(payload, result)
 
 
-@router.post("/similarity", response_model=SimilarityResponse)
-async def similarity(body: SimilarityRequest, api: Api, caller: EncodeCaller) -> Response:
+@router.post("/similarity", response_model=SimilarityResponse, openapi_extra=CALLER_SECURITY)
+async def similarity(body: SimilarityRequest, call: EncodeCallDep) -> Response:
     """The cosine matrix between two lists of texts (vectors are unit length: dot products)."""
-    (a, b), result = await api.encode(caller, body.model, "encode", a=body.a, b=body.b)
+    api = call.api
+    (a, b), result = await api.encode(call.caller, body.model, "encode", a=body.a, b=body.b)
     payload = {**api.model_facts, "metric": "cosine", "scores": a @ b.T}
     return json_response(payload, result)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from vibeshelf.embed.encoder import Encoder, TokenizingEncoder
-from vibeshelf.serve.deps import Api, EncodeCaller
+from vibeshelf.serve.deps import CALLER_SECURITY, EncodeCallDep
 from vibeshelf.serve.encode_core import (
     ModelInfo,
     Text,
@@ -184,9 +184,10 @@ def document_model(app: FastAPI, encoder: Encoder) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-@router.post("/embeddings", response_model=EmbeddingsResponse)
-async def embeddings(body: EmbeddingsRequest, api: Api, caller: EncodeCaller) -> Response:
+@router.post("/embeddings", response_model=EmbeddingsResponse, openapi_extra=CALLER_SECURITY)
+async def embeddings(body: EmbeddingsRequest, call: EncodeCallDep) -> Response:
     """Vectors in OpenAI's shape; the same service, limits and cache as /v1/encode."""
+    api, caller = call.api, call.caller
     check_dimensions(body.dimensions, api.model)
     texts = texts_of(body.input, api.tokenizer, api.limits.max_texts)
     (vectors,), result = await api.encode(caller, body.model, PROTOCOL, input=texts)

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from tokenizers import Encoding
 
 from vibeshelf import __version__
-from vibeshelf.serve.deps import AnyCaller, Api, EncodeCaller
+from vibeshelf.serve.deps import CALLER_SECURITY, AnyCaller, Api, EncodeCallDep
 from vibeshelf.serve.encode_core import Text, json_response, one_message
 from vibeshelf.serve.protocol_errors import Refusal, documented, shaped_errors
 
@@ -117,16 +117,17 @@ def overlong(encodings: list[Encoding], max_tokens: int) -> None:
             )
 
 
-@router.post("/embed", response_model=list[list[float]])
-async def embed(body: EmbedRequest, api: Api, caller: EncodeCaller) -> Response:
+@router.post("/embed", response_model=list[list[float]], openapi_extra=CALLER_SECURITY)
+async def embed(body: EmbedRequest, call: EncodeCallDep) -> Response:
     """Unit vectors for one text or a list, as TEI answers: a list of vectors."""
+    api = call.api
     texts = [body.inputs] if isinstance(body.inputs, str) else body.inputs
     if not texts:
         raise Refusal(400, "`inputs` cannot be empty", code="empty")
     if not body.truncate:
         api.count(inputs=texts)  # the limits first: tokenizing is bounded by them
         overlong(await api.tokenize(texts), api.tokenizer.max_tokens)
-    (vectors,), result = await api.encode(caller, None, PROTOCOL, inputs=texts)
+    (vectors,), result = await api.encode(call.caller, None, PROTOCOL, inputs=texts)
     return json_response(vectors, result)
 
 
