@@ -71,25 +71,38 @@ def drive_k6(url: str, pid: int, clients: int, seconds: int, texts: int, key: st
             "server_cores": run["server_cores"]}
 
 
-def model_alone(batch: int, seconds: float = 10.0) -> float:
-    """Texts a second of the served int8 model alone in this process: batches of `batch` fresh
-    texts spread over one single-threaded run per core, for about `seconds`."""
+# The words of bench/k6/encode.js, which this file's `load_texts` mirrors.
+WORDS = ["cozy", "mystery", "village", "dragon", "heist", "lighthouse", "war", "love",
+         "ghost", "space", "family", "secret", "journey", "winter", "island", "crown"]
+
+
+def load_texts(seed: str, n: int, per_request: int) -> list[str]:
+    """The texts of the load's `n`-th request, as bench/k6/encode.js writes them."""
+    return [f"{WORDS[n % 16]} {WORDS[(n >> 4) % 16]} {WORDS[k % 16]} book {seed}-{n}-{k}"
+            for k in range(per_request)]
+
+
+def model_alone(batch: int, per_request: int, seed: str, seconds: float = 10.0) -> tuple[float, float]:
+    """Texts a second of the served int8 model alone in this process, and the mean tokens of its
+    last batch: the texts the load sends (same words, seed shape and numbering, so the same
+    lengths), in batches of `batch` spread over one single-threaded run per core, for `seconds`."""
     from vibeshelf.embed.encoder import load_encoder
     from vibeshelf.settings import Settings
 
     settings = Settings()
     cores = os.cpu_count() or 1
     encoder = load_encoder(settings.model.model_copy(update={"threads": cores}), settings.models_dir, bulk=True)
-    words = ["cozy", "mystery", "village", "dragon", "heist", "lighthouse", "war", "love"]
-    encoder.encode([f"warm-up {w}" for w in words])
-    done, n = 0, 0
+    encoder.encode([f"warm-up {w}" for w in WORDS])
+    requests = max(1, batch // per_request)
+    done, n, texts = 0, 0, []
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
-        texts = [f"{words[(n + k) % 8]} {words[(n // 8 + k) % 8]} book {n}-{k}" for k in range(batch)]
+        texts = [t for i in range(n, n + requests) for t in load_texts(seed, i, per_request)]
         encoder.encode(texts)
-        done += batch
-        n += 1
-    return done / (time.perf_counter() - started)
+        done += len(texts)
+        n += requests
+    rate = done / (time.perf_counter() - started)
+    return rate, statistics.mean(len(e.ids) for e in encoder.tokenize(texts))
 
 
 def drive(url: str, pid: int, clients: int, seconds: int, texts: int, key: str,
@@ -125,7 +138,8 @@ def machine(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
     return {"machine": machine_line(), "seconds_per_run": args.seconds,
             "rounds": args.rounds, "texts_per_request": args.texts,
             "vibeshelf": {"workers": encode.workers, "batch_max_texts": encode.batch_max_texts,
-                          "batch_wait_ms": encode.batch_wait_ms, "model_threads": os.environ.get(
+                          "batch_wait_ms": encode.batch_wait_ms,
+                          "gil_switch_ms": encode.gil_switch_ms, "model_threads": os.environ.get(
                               "VIBESHELF_MODEL__THREADS", "1 (serve default for /v1)"),
                           "env": {k: v for k, v in env.items() if "API_KEYS" not in k}},
             "naive": "Flask threaded=False, torch default threads, one model.encode per text",
@@ -165,9 +179,11 @@ def main() -> None:
         from vibeshelf.settings import Settings
 
         encode = Settings().encode
-        alone = [model_alone(encode.batch_max_texts)]
-        log.info("int8 model alone, batches of %d, one run per core: %.1f texts/s",
-                 encode.batch_max_texts, alone[0])
+        most = max(args.clients)
+        rate, tokens = model_alone(encode.batch_max_texts, args.texts, f"0vibeshelf{most}")
+        alone = [rate]
+        log.info("int8 model alone on the load's texts (%.1f tokens each), batches of %d, one run "
+                 "per core: %.1f texts/s", tokens, encode.batch_max_texts, alone[0])
         drive_one = drive_k6 if args.load == "k6" else drive
         runs: dict[tuple[str, int], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
@@ -179,7 +195,7 @@ def main() -> None:
                     log.info("round %d %-9s %2d clients: %7.1f texts/s  p95 %6.0f ms  failures %d",
                              round_ + 1, name, clients, result["texts_per_s"], result["p95_ms"],
                              result["failures"])
-        alone.append(model_alone(encode.batch_max_texts))
+        alone.append(model_alone(encode.batch_max_texts, args.texts, f"1vibeshelf{most}")[0])
         log.info("int8 model alone again: %.1f texts/s", alone[1])
         floor = None
         if args.load == "k6" and "vibeshelf" in urls:  # the service's cheapest route, same stack

@@ -1,6 +1,7 @@
 // k6 load for POST /v1/encode: every request carries texts never sent before (no cache hits).
 // Env: BASE_URL, API_KEY, TEXTS (texts per request), SEED (makes texts differ between runs);
 // ROUTE (e.g. /health) loads that route with GET instead: the server's floor, what HTTP alone costs.
+// bench/encode.py's load_texts writes the same texts for the model alone: change both together.
 import { check } from "k6";
 import http from "k6/http";
 import exec from "k6/execution";

@@ -74,6 +74,7 @@ class EncodeSettings(BaseModel):
     batch_max_texts: Annotated[int, Field(ge=1, le=4096)] = 64
     batch_wait_ms: Annotated[float, Field(ge=0, le=1000)] = 2.0
     workers: Threads = 2
+    gil_switch_ms: Annotated[float, Field(gt=0, le=100)] = 0.5
     max_queued_texts: Annotated[int, Field(ge=1, le=10_000_000)] = 8192
     cache_size: CacheEntries = 16_384
     redis_url: str | None = None

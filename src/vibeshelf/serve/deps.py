@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -140,7 +140,7 @@ async def authenticator(found: ServicesDep) -> Authenticator:
 
 # What the routes that authenticate through `encode_call` declare in OpenAPI (the schemes are
 # documented by the routes that take them as dependencies, such as GET /v1/models).
-CALLER_SECURITY = {"security": [{_bearer.scheme_name: []}, {_api_key.scheme_name: []}]}
+CALLER_SECURITY: dict[str, Any] = {"security": [{_bearer.scheme_name: []}, {_api_key.scheme_name: []}]}
 
 
 async def optional_caller(

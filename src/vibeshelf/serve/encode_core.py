@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -159,12 +160,17 @@ def json_response(payload: Any, result: Encoded) -> Response:
 async def serving_encode_api(
     settings: Settings, encoder: Encoder, metrics: Metrics | None
 ) -> AsyncIterator[EncodeApi]:
-    """The embedding service over `encoder`, running (its batcher started) until the block ends."""
+    """The embedding service over `encoder`, running (its batcher started) until the block ends;
+    meanwhile the process's GIL switch interval is `encode.gil_switch_ms`, so that an encoder
+    thread back from a run gets the GIL from the busy event loop without waiting 5 ms for it."""
     service = EmbeddingService(encoder, settings.encode, metrics)
     await service.start()
     if not settings.auth.enabled:
         log.warning("auth is disabled: anyone who can reach this server may use /v1")
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(settings.encode.gil_switch_ms / 1000)
     try:
         yield EncodeApi(service, settings, metrics)
     finally:
+        sys.setswitchinterval(interval)
         await service.close()
