@@ -185,8 +185,8 @@ class EncodeCall:
 async def encode_call(request: Request) -> EncodeCall:
     """The embedding service (503 when not loaded), then its caller (401, or 403 without the
     `encode` scope), resolved as one dependency: FastAPI solves each dependency of a request in its
-    own step, and the service's busiest routes need no step per part. Routes
-    taking it declare CALLER_SECURITY for OpenAPI."""
+    own step, and the service's busiest routes need no step per part. Routes taking it declare
+    CALLER_SECURITY for OpenAPI."""
     found = await services(request)
     api = await encode_api(found)
     auth = found.authenticator
