@@ -134,18 +134,20 @@ def series_in_order(
 ) -> list[tuple[str, float]]:
     """`ordered` (book id, score, best first) with the places a series' books hold refilled by
     those books in reading order (a reader starts a series at #1), each place keeping its score."""
-    books: dict[str, list[str]] = {}
-    for book_id, _ in ordered:
+    places: dict[str, list[int]] = {}  # series key -> the places its books hold, in order
+    for place, (book_id, _) in enumerate(ordered):
         found = series.get(book_id)
         if found is not None:
-            books.setdefault(found[0], []).append(book_id)
-    if not books:
+            places.setdefault(found[0], []).append(place)
+    shared = [held for held in places.values() if len(held) > 1]
+    if not shared:
         return ordered
-    queues = {key: iter(sorted(ids, key=lambda i: reading_order(series[i][1]))) for key, ids in books.items()}
-    return [
-        (next(queues[found[0]]), score) if (found := series.get(book_id)) is not None else (book_id, score)
-        for book_id, score in ordered
-    ]
+    refilled = list(ordered)
+    for held in shared:
+        ids = sorted((ordered[p][0] for p in held), key=lambda i: reading_order(series[i][1]))
+        for place, book_id in zip(held, ids, strict=True):
+            refilled[place] = (book_id, ordered[place][1])
+    return refilled
 
 
 def edition_keys(book: Book) -> tuple[str, str]:
