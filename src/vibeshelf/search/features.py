@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,10 +79,11 @@ def rerank_features(
     return columns.T.copy()
 
 
-def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> list[float]:
+def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> np.ndarray:
     """(k + 1) / (k + rank) of each of `ids` in `ranking` (rank from 1), 0 for one not in it."""
-    rank = {book_id: r for r, book_id in enumerate(ranking, 1)}
-    return [(rrf_k + 1) / (rrf_k + rank[i]) if i in rank else 0.0 for i in ids]
+    rank = dict(zip(ranking, range(1, len(ranking) + 1)))
+    ranks = np.fromiter(map(rank.get, ids, itertools.repeat(0)), np.int64, len(ids))
+    return np.where(ranks > 0, (rrf_k + 1) / (rrf_k + ranks), 0.0)
 
 
 def _per_book(values: np.ndarray, sizes: np.ndarray, reduce: np.ufunc) -> np.ndarray:
