@@ -88,8 +88,11 @@ def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> np.ndar
 
 def _per_book(values: np.ndarray, sizes: np.ndarray, reduce: np.ufunc) -> np.ndarray:
     """`reduce` over consecutive runs of `values`, one run per book of `sizes` items (0 if none)."""
+    starts = sizes.cumsum() - sizes
+    if sizes.all():  # every book has a run: no empty run to leave at 0
+        return reduce.reduceat(values, starts).astype(np.float64, copy=False)  # type: ignore[no-any-return]
     out = np.zeros(len(sizes))
     some = sizes > 0
     if some.any():
-        out[some] = reduce.reduceat(values, (np.cumsum(sizes) - sizes)[some])
+        out[some] = reduce.reduceat(values, starts[some])
     return out
