@@ -10,16 +10,16 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
     if k < 1:
         raise ValueError("the RRF constant k must be at least 1")
     scores: dict[str, float] = {}
-    best: dict[str, int] = {}
+    best: dict[str, int] = {}  # the same keys as `scores`, inserted in the same order
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
             share = 1.0 / (k + rank)
-            fused = scores.get(item)
-            if fused is None:
+            if item in best:
+                scores[item] += share
+                if rank < best[item]:
+                    best[item] = rank
+            else:
                 scores[item] = share
                 best[item] = rank
-            else:
-                scores[item] = fused + share
-                best[item] = min(best[item], rank)
-    keyed = sorted([(-score, best[item], item) for item, score in scores.items()])
+    keyed = sorted(zip([-score for score in scores.values()], best.values(), scores))
     return [(item, -negated) for negated, _, item in keyed]
