@@ -16,8 +16,7 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
             share = 1.0 / (k + rank)
             if item in best:
                 scores[item] += share
-                if rank < best[item]:
-                    best[item] = rank
+                best[item] = min(best[item], rank)
             else:
                 scores[item] = share
                 best[item] = rank

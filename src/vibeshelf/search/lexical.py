@@ -137,10 +137,10 @@ class LexicalIndex:
     def scores(self, query: str, weights: Mapping[str, float] | None = None) -> np.ndarray:
         """The sum of the fields' BM25 scores of every book for the query, each times its weight.
         A field this build lacks, or weighted 0, is skipped; with none left (or no `weights`)
-        the whole document's score alone."""
+        the whole document's score alone. A new array each call: the caller may change it."""
         used = {name: w for name, w in (weights or {}).items() if w > 0 and name in self.bm25}
         if not used:
-            return self.field_scores(query, "document")
+            return self.field_scores(query, "document").copy()  # eval/fit_lexical_fields.py caches them
         total = np.zeros(len(self.ids), dtype=np.float32)
         for name, weight in used.items():
             total += np.float32(weight) * self.field_scores(query, name)

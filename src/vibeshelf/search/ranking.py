@@ -67,12 +67,9 @@ class RankTable:
             )
             for b in catalog
         }
-        # Each numbered book's series key and place in reading order (reading_order of its
-        # number): "Specials (Uglies, #3)" -> ("uglies", (False, 3.0)).
+        # Each numbered book's (series key, number in it): "Specials (Uglies, #3)" -> ("uglies", 3).
         self.series = {
-            b.book_id: (words_key(found[0]), reading_order(found[1]))
-            for b in catalog
-            if (found := series_of(b.title))
+            b.book_id: (words_key(found[0]), found[1]) for b in catalog if (found := series_of(b.title))
         }
         self._popularity = {book_id: book.popularity for book_id, book in self.books.items()}
         self._fewer_ratings = {book_id: -book.ratings_count for book_id, book in self.books.items()}
@@ -133,24 +130,22 @@ def demote(ordered: list[tuple[str, float]], pushed: Collection[str]) -> list[tu
 
 
 def series_in_order(
-    ordered: list[tuple[str, float]], series: dict[str, tuple[str, tuple[bool, float]]]
+    ordered: list[tuple[str, float]], series: dict[str, tuple[str, float]]
 ) -> list[tuple[str, float]]:
     """`ordered` (book id, score, best first) with the places a series' books hold refilled by
-    those books in reading order (a reader starts a series at #1), each place keeping its score;
-    `series` is RankTable.series (book id -> series key, reading-order key)."""
-    places: dict[str, list[int]] = {}  # series key -> the places its books hold, in order
-    for place, found in enumerate(map(series.get, [book_id for book_id, _ in ordered])):
+    those books in reading order (a reader starts a series at #1), each place keeping its score."""
+    books: dict[str, list[str]] = {}
+    for book_id, _ in ordered:
+        found = series.get(book_id)
         if found is not None:
-            places.setdefault(found[0], []).append(place)
-    shared = [held for held in places.values() if len(held) > 1]
-    if not shared:
+            books.setdefault(found[0], []).append(book_id)
+    if not books:
         return ordered
-    refilled = list(ordered)
-    for held in shared:
-        ids = sorted([ordered[p][0] for p in held], key=lambda i: series[i][1])
-        for place, book_id in zip(held, ids, strict=True):
-            refilled[place] = (book_id, ordered[place][1])
-    return refilled
+    queues = {key: iter(sorted(ids, key=lambda i: reading_order(series[i][1]))) for key, ids in books.items()}
+    return [
+        (next(queues[found[0]]), score) if (found := series.get(book_id)) is not None else (book_id, score)
+        for book_id, score in ordered
+    ]
 
 
 def edition_keys(book: Book) -> tuple[str, str]:
