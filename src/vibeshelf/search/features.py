@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,20 +78,16 @@ def rerank_features(
     return columns.T.copy()
 
 
-def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> np.ndarray:
+def _reciprocal_ranks(ranking: list[str], ids: list[str], rrf_k: int) -> list[float]:
     """(k + 1) / (k + rank) of each of `ids` in `ranking` (rank from 1), 0 for one not in it."""
-    rank = dict(zip(ranking, range(1, len(ranking) + 1)))
-    ranks = np.fromiter(map(rank.get, ids, itertools.repeat(0)), np.int64, len(ids))
-    return np.where(ranks > 0, (rrf_k + 1) / (rrf_k + ranks), 0.0)
+    rank = {book_id: r for r, book_id in enumerate(ranking, 1)}
+    return [(rrf_k + 1) / (rrf_k + rank[i]) if i in rank else 0.0 for i in ids]
 
 
 def _per_book(values: np.ndarray, sizes: np.ndarray, reduce: np.ufunc) -> np.ndarray:
     """`reduce` over consecutive runs of `values`, one run per book of `sizes` items (0 if none)."""
-    starts = sizes.cumsum() - sizes
-    if sizes.all():  # every book has a run: no empty run to leave at 0
-        return reduce.reduceat(values, starts).astype(np.float64, copy=False)  # type: ignore[no-any-return]
     out = np.zeros(len(sizes))
     some = sizes > 0
     if some.any():
-        out[some] = reduce.reduceat(values, starts[some])
+        out[some] = reduce.reduceat(values, (np.cumsum(sizes) - sizes)[some])
     return out

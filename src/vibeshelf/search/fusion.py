@@ -10,15 +10,16 @@ def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float
     if k < 1:
         raise ValueError("the RRF constant k must be at least 1")
     scores: dict[str, float] = {}
-    best: dict[str, int] = {}  # the same keys as `scores`, inserted in the same order
+    best: dict[str, int] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
             share = 1.0 / (k + rank)
-            if item in best:
-                scores[item] += share
-                best[item] = min(best[item], rank)
-            else:
+            fused = scores.get(item)
+            if fused is None:
                 scores[item] = share
                 best[item] = rank
-    keyed = sorted(zip([-score for score in scores.values()], best.values(), scores))
+            else:
+                scores[item] = fused + share
+                best[item] = min(best[item], rank)
+    keyed = sorted([(-score, best[item], item) for item, score in scores.items()])
     return [(item, -negated) for negated, _, item in keyed]
