@@ -1,4 +1,5 @@
-"""Search rankings snapshot: every evaluation query in every mode, its ranked book ids and scores.
+"""Search rankings snapshot: every evaluation query and the search benchmark's 400 queries
+(bench/search.py) in every mode, their ranked book ids and scores.
 
 Run it before and after a change that must not move any result (a speed change, say) and compare:
 
@@ -19,6 +20,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("reader_queries", "shelf_vibes", "tip_of_tongue", "train_queries", "train_reader_queries")
 MODES = (("hybrid", True), ("hybrid", False), ("vector", None), ("lexical", None))  # (mode, rerank)
+BENCH_QUERIES = 400  # as many as bench/search.py times
 SCORE_TOLERANCE = 1e-4  # scores are rounded to 4 places in responses
 
 
@@ -31,8 +33,12 @@ def snapshot(limit: int) -> dict[str, list[list[Any]]]:
     settings = Settings()
     settings.serve.query_log = False
     settings.search.query_cache_size = 0
+    sys.path.insert(0, str(REPO / "bench"))
+    from search import queries
+
     texts = sorted({json.loads(line)["query"] for name in SETS
-                    for line in (REPO / "eval" / f"{name}.jsonl").read_text().splitlines() if line.strip()})
+                    for line in (REPO / "eval" / f"{name}.jsonl").read_text().splitlines() if line.strip()}
+                   | set(queries(BENCH_QUERIES)))
     runtime = Runtime.load(settings)
     try:
         out = {}

@@ -128,3 +128,12 @@ def test_a_field_no_book_has_is_left_out_of_the_build(tmp_path: Path) -> None:
     scores = index.scores("dragon", {"authors": 1.0, "description": 1.0})
     np.testing.assert_allclose(scores, index.field_scores("dragon", "description"))
     assert scores[0] > 0 == scores[1]
+
+
+@pytest.mark.parametrize("query", ["cozy murder mysteries", "murder murder cat", "dragon", "zebra cat"])
+def test_field_scores_are_the_scores_bm25s_computes(tmp_path: Path, query: str) -> None:
+    index = LexicalStore(tmp_path).rebuild(list(DOCS), {"document": list(DOCS.values())}, "sum")
+    bm25 = index.bm25["document"]
+    expected = bm25.get_scores([s for s in tokenize(query) if s in bm25.vocab_dict])
+    np.testing.assert_array_equal(index.field_scores(query, "document"), expected)
+    assert index.field_scores(query, "document").dtype == expected.dtype

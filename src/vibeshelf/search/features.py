@@ -11,7 +11,7 @@ import numpy as np
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.embed.encoder import Encoder
-from vibeshelf.search.lexical import tokenize
+from vibeshelf.search.lexical import query_stems, tokenize
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES
 from vibeshelf.search.retrieve import CandidateScores, Retrieved
 
@@ -58,11 +58,11 @@ def rerank_features(
         column["lexical"][:] = scores.bm25
         column["lexical"] /= found.bm25_max
     column["popularity"][:] = scores.popularity
-    query_stems = set(tokenize(found.text))
-    if query_stems:
+    stems = set(query_stems(found.text))
+    if stems:
         book_stems = shelves.book_stems
-        column["shelf_words"][:] = [len(query_stems & book_stems[i]) for i in ids]
-        column["shelf_words"] /= len(query_stems)
+        column["shelf_words"][:] = [len(stems & book_stems[i]) for i in ids]
+        column["shelf_words"] /= len(stems)
     books_shelves = [shelves.book_shelves[book_id] for book_id in ids]
     sizes = np.fromiter(map(len, books_shelves), dtype=np.int64, count=count)
     flat = np.concatenate(books_shelves)

@@ -3,6 +3,7 @@ atomic builds beside the vectors."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -37,6 +38,7 @@ B = 0.75
 _WORD = re.compile(r"[^\W_]{2,}")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _local = threading.local()
+QUERY_STEMS_CACHED = 256
 
 
 def terms(text: str) -> list[tuple[str, str]]:
@@ -51,6 +53,13 @@ def terms(text: str) -> list[tuple[str, str]]:
 def tokenize(text: str) -> list[str]:
     """The stems BM25 indexes and matches."""
     return [stem for _, stem in terms(text)]
+
+
+@functools.lru_cache(maxsize=QUERY_STEMS_CACHED)
+def query_stems(text: str) -> tuple[str, ...]:
+    """tokenize(text) of a query, kept for the query's other readers (each BM25 field, the rerank
+    features, the title-only check)."""
+    return tuple(tokenize(text))
 
 
 @dataclass
@@ -107,20 +116,31 @@ class LexicalIndex:
         return cls(list(ids), bm25, manifest)
 
     def field_scores(self, query: str, name: str) -> np.ndarray:
-        """One field's BM25 score of every book for the query (zeros when no word matches)."""
+        """One field's BM25 score of every book for the query (zeros when no word matches): each
+        query stem's precomputed postings (bm25s' eager score matrix) added in the query's order,
+        as bm25s' get_scores adds them."""
         bm25 = self.bm25[name]
-        stems = [s for s in tokenize(query) if s in bm25.vocab_dict]
+        vocab = bm25.vocab_dict
+        scores = np.zeros(len(self.ids), dtype=bm25.dtype)
+        stems = [vocab[s] for s in query_stems(query) if s in vocab]
         if not stems:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return bm25.get_scores(stems)
+            return scores
+        if bm25.nonoccurrence_array is not None:  # a BM25 variant (BM25L, BM25+) not built here
+            return bm25.get_scores(stems)  # type: ignore[no-any-return]
+        matrix = bm25.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        for stem in stems:
+            start, end = indptr[stem], indptr[stem + 1]
+            scores[indices[start:end]] += data[start:end]  # a book once per stem: no repeats
+        return scores
 
     def scores(self, query: str, weights: Mapping[str, float] | None = None) -> np.ndarray:
         """The sum of the fields' BM25 scores of every book for the query, each times its weight.
         A field this build lacks, or weighted 0, is skipped; with none left (or no `weights`)
-        the whole document's score alone."""
+        the whole document's score alone. A new array each call: the caller may change it."""
         used = {name: w for name, w in (weights or {}).items() if w > 0 and name in self.bm25}
         if not used:
-            return self.field_scores(query, "document")
+            return self.field_scores(query, "document").copy()  # eval/fit_lexical_fields.py caches them
         total = np.zeros(len(self.ids), dtype=np.float32)
         for name, weight in used.items():
             total += np.float32(weight) * self.field_scores(query, name)

@@ -127,7 +127,7 @@ class Retriever:
     def __post_init__(self) -> None:
         # BM25 scores only catalog books (an index kept from an earlier build may hold others).
         ids = self.lexical.ids if self.lexical is not None else []
-        self._lexical_in_catalog = np.array([i in self.ranking for i in ids], dtype=bool)
+        self._lexical_outside = np.flatnonzero([i not in self.ranking for i in ids])
 
     def retrieve(
         self,
@@ -149,21 +149,24 @@ class Retriever:
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
             books = self.ranking.books
-            for row in [vector, *(parts if parts is not None else [])]:
-                for book_id, sim in self.store.knn(row, k, filters):
-                    if sim > similarity.get(book_id, -2.0) and book_id in books:
-                        similarity[book_id] = sim
+            if parts is None or not len(parts):  # one row: its hits, each book once
+                hits = self.store.knn(vector, k, filters)
+                similarity = {book_id: sim for book_id, sim in hits if book_id in books and sim > -2.0}
+            else:
+                for row in [vector, *parts]:
+                    for book_id, sim in self.store.knn(row, k, filters):
+                        if sim > similarity.get(book_id, -2.0) and book_id in books:
+                            similarity[book_id] = sim
             vector_ranked = self.ranking.rank(similarity.items(), popularity_weight)[:k]
         lexical_ids: list[str] = []
         bm25 = None
         bm25_max = 0.0
         if mode != "vector" and self.lexical is not None:
-            scored = self._lexical_in_catalog
+            bm25 = self.lexical.scores(text, field_weights)  # a new array, zeroed in place
+            bm25[self._lexical_outside] = 0.0
             if title_only:
-                scored = scored.copy()
                 position = self.lexical.position
-                scored[[position[i] for i in title_only if i in position]] = False
-            bm25 = np.where(scored, self.lexical.scores(text, field_weights), 0.0)
+                bm25[[position[i] for i in title_only if i in position]] = 0.0
             bm25_max = float(bm25.max()) if len(bm25) else 0.0
             lexical_ids = [i for i, _ in self.lexical.top(bm25, k, keeper(filters, self.catalog))]
         description_ids = (

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.documents import build_document
-from vibeshelf.search.lexical import tokenize
+from vibeshelf.search.lexical import query_stems, tokenize
 
 # Words of almost every vibe query ("a book about", "a novel where") that say nothing of one.
 _GENERIC = frozenset(tokenize("book books novel novels read story stories series about like something"))
@@ -26,9 +26,10 @@ class TitleWords:
     def title_only(self, query: str) -> set[str]:
         """Books whose title holds a word of `query` while none of their other text (authors,
         shelves, description) holds any: a coincidence of words, not a match of what the book is."""
-        stems = set(tokenize(query)) - _GENERIC
+        stems = set(query_stems(query)) - _GENERIC
         titled = set().union(*(self._titled.get(s, set()) for s in stems)) if stems else set()
-        return {book_id for book_id in titled if not stems & self._body_stems(book_id)}
+        body, body_stems = self._body, self._body_stems
+        return {b for b in titled if stems.isdisjoint(body[b] if b in body else body_stems(b))}
 
     def _body_stems(self, book_id: str) -> frozenset[str]:
         body = self._body.get(book_id)
