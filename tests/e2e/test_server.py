@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pyarrow.parquet as pq
 
-from tests.conftest import Server
+from tests.conftest import Server, eventually
 from vibeshelf.settings import Settings
 
 
@@ -86,8 +87,13 @@ def test_openapi_documents_search(server: Server) -> None:
 def test_queries_are_logged_as_json_lines(server: Server) -> None:
     body = httpx.get(f"{server.url}/api/search", params={"q": "sprawling family saga"}).json()
     log_file = server.data_dir / "logs" / "queries.jsonl"
-    entries = [json.loads(line) for line in log_file.read_text().splitlines()]
-    entry = next(e for e in entries if e["request_id"] == body["request_id"])
+
+    def logged() -> list[dict[str, Any]]:
+        entries = [json.loads(line) for line in log_file.read_text().splitlines()]
+        return [e for e in entries if e["request_id"] == body["request_id"]]
+
+    eventually(lambda: bool(logged()))  # the log's writer appends within a fraction of a second
+    [entry] = logged()
     assert entry["query"] == "sprawling family saga"
     assert entry["results"] == [r["book_id"] for r in body["results"]]
     assert entry["latency_ms"] > 0
