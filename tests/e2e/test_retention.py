@@ -68,7 +68,7 @@ def test_the_query_log_rotates_by_size_and_suggestions_keep_its_window(data_dir:
         server.wait_ready()
         for session in (issued_session(server), issued_session(server)):  # with the kept one: 3
             search(server, "cheerful space opera 59", session)
-        assert "cheerful space opera 59" in suggested_queries(server, "cheerful")
+        eventually(lambda: "cheerful space opera 59" in suggested_queries(server, "cheerful"))
     finally:
         server.stop()
 
