@@ -11,15 +11,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.datastructures import QueryParams
 
-from vibeshelf.search.schemas import (
-    RATING_MAX,
-    RATING_MIN,
-    YEAR_MAX,
-    YEAR_MIN,
-    Mode,
-    SearchParams,
-    SearchResponse,
-)
+from vibeshelf.search import schemas
+from vibeshelf.search.schemas import Mode, SearchParams, SearchResponse
 from vibeshelf.serve.deps import SearchCall, SearchCallDep, search_call
 from vibeshelf.serve.openapi import error_responses
 from vibeshelf.serve.routing import run_search, versioned_json
@@ -44,9 +37,9 @@ class SearchQuery(BaseModel):
         default=None, max_length=MAX_SHELVES,
         description="Keep books of any of these canonical genres (GET /api/genres lists them)",
     )
-    year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
-    year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
-    min_rating: float | None = Field(default=None, ge=RATING_MIN, le=RATING_MAX)
+    year_min: int | None = Field(default=None, ge=schemas.YEAR_MIN, le=schemas.YEAR_MAX)
+    year_max: int | None = Field(default=None, ge=schemas.YEAR_MIN, le=schemas.YEAR_MAX)
+    min_rating: float | None = Field(default=None, ge=schemas.RATING_MIN, le=schemas.RATING_MAX)
     language: str | None = Field(default=None, max_length=35, description="e.g. 'eng'")
     mode: Mode | None = Field(default=None, description="vector, lexical or hybrid (default: hybrid)")
     rerank: bool | None = Field(default=None, description="Rerank hybrid results (default: on)")
