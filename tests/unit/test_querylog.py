@@ -7,6 +7,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import eventually
 from vibeshelf.search.autocomplete import PopularQueries
 from vibeshelf.search.querylog import QueryLog, log_files
@@ -87,6 +89,8 @@ def test_a_running_log_writes_its_lines_behind_the_caller(tmp_path: Path) -> Non
     log.write({"query": "last"})
     log.close()
     assert json.loads(path.read_text().splitlines()[-1])["query"] == "last"
+    with pytest.raises(ValueError, match="closed"):  # an error, not a line silently dropped
+        log.write({"query": "too late"})
 
 
 def test_popular_queries_stay_bounded_and_keep_the_popular_ones(tmp_path: Path) -> None:

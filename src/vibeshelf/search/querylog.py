@@ -91,6 +91,8 @@ class QueryLog:
     def write(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps({"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), **entry})
         with self._lock:
+            if self._closed:
+                raise ValueError(f"the query log {self.path} is closed")
             self._queued.append(line + b"\n")
             if len(self._queued) >= self.batch_lines:
                 self._wake.set()
