@@ -62,8 +62,8 @@ class QueryLog:
     """An append-only JSON-lines file; safe to share between threads and processes.
 
     A write only queues its line: a writer thread appends what is queued every `flush_seconds`
-    (sooner once `batch_lines` wait), in one write per batch, so a request pays no file system
-    call. `close` (and the interpreter's exit) writes everything queued; a process killed
+    (sooner once `batch_lines` wait), a write per batch (or per eighth of `max_bytes`), so a
+    request pays no file system call. `close` (and the interpreter's exit) writes everything queued; a process killed
     outright loses the lines of its last `flush_seconds`. When the file reaches `max_bytes` it
     is renamed to .1 (older ones shift up, the one past `keep` is dropped) and a new one
     started; every process writing it follows.
@@ -120,18 +120,20 @@ class QueryLog:
             self._append(self._queued)
 
     def _append(self, lines: list[bytes]) -> None:
-        """Append `lines` in as few writes as the size limit allows, rotating where it is reached."""
+        """Append `lines` in writes of at most an eighth of the size limit, rotating where the
+        limit is reached: another process appending meanwhile overshoots it by one write at most."""
         try:
             if self._moved():
                 self._reopen()
             room = self.max_bytes - os.fstat(self._fh.fileno()).st_size
             chunk: list[bytes] = []
+            size = 0
             for line in lines:
                 chunk.append(line)
-                room -= len(line)
-                if room <= 0:
+                size += len(line)
+                if size >= min(room, self.max_bytes // 8):
                     room = self._write(b"".join(chunk))
-                    chunk = []
+                    chunk, size = [], 0
             if chunk:
                 self._write(b"".join(chunk))
         except OSError as exc:
