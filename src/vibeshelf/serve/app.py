@@ -7,24 +7,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Query
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import StringConstraints
 
 from vibeshelf import __version__
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.search.schemas import (
-    RATING_MAX,
-    RATING_MIN,
-    YEAR_MAX,
-    YEAR_MIN,
     Genre,
     GenresResponse,
-    Mode,
-    SearchParams,
-    SearchResponse,
     Suggestion,
     SuggestResponse,
 )
@@ -32,7 +24,6 @@ from vibeshelf.serve import openai_api
 from vibeshelf.serve.deps import (
     OptionalExperiments,
     OptionalRecommender,
-    SearchCallDep,
     SearchRuntime,
 )
 from vibeshelf.serve.encode_api import install_encode_api
@@ -42,48 +33,16 @@ from vibeshelf.serve.head import HeadAsGet
 from vibeshelf.serve.health import health_report
 from vibeshelf.serve.limits import BodySizeLimit, body_limits
 from vibeshelf.serve.metrics import install_metrics
-from vibeshelf.serve.openapi import document_errors, error_responses
+from vibeshelf.serve.openapi import document_errors
 from vibeshelf.serve.pages import router as pages_router
 from vibeshelf.serve.recommend_api import router as recommend_router
-from vibeshelf.serve.routing import run_search, versioned_json
 from vibeshelf.serve.runtime import Runtime
+from vibeshelf.serve.search_api import router as search_router
 from vibeshelf.serve.services import PARTS, Services
 from vibeshelf.serve.timing import TimingMiddleware
 from vibeshelf.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
-# Sized so that any search within them, percent-encoded, fits the HTTP server's 64 KiB request line.
-MAX_QUERY_CHARS = 3000
-MAX_SHELVES = 20
-Shelf = Annotated[str, StringConstraints(max_length=64)]
-
-
-async def search_params(
-    q: Annotated[str, Query(description="What the book feels like", max_length=MAX_QUERY_CHARS)],
-    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
-    shelf: Annotated[
-        list[Shelf] | None,
-        Query(max_length=MAX_SHELVES, description="Keep books on any of these shelves"),
-    ] = None,
-    genre: Annotated[
-        list[Shelf] | None,
-        Query(
-            max_length=MAX_SHELVES,
-            description="Keep books of any of these canonical genres (GET /api/genres lists them)",
-        ),
-    ] = None,
-    year_min: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
-    year_max: Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX)] = None,
-    min_rating: Annotated[float | None, Query(ge=RATING_MIN, le=RATING_MAX)] = None,
-    language: Annotated[str | None, Query(max_length=35, description="e.g. 'eng'")] = None,
-    mode: Annotated[Mode | None, Query(description="vector, lexical or hybrid (default: hybrid)")] = None,
-    rerank: Annotated[bool | None, Query(description="Rerank hybrid results (default: on)")] = None,
-    explain: Annotated[bool, Query(description="Say why each result matched")] = False,
-) -> SearchParams:
-    return SearchParams(
-        q=q, limit=limit, shelves=shelf or [], genres=genre or [], year_min=year_min, year_max=year_max,
-        min_rating=min_rating, language=language, mode=mode, rerank=rerank, explain=explain,
-    )
 
 
 def create_app(
@@ -126,24 +85,7 @@ def create_app(
     if apis == "encode":
         return app
 
-    @app.get(
-        "/api/search", response_model=SearchResponse, tags=["search"], responses=error_responses(503)
-    )
-    def api_search(
-        request: Request, params: Annotated[SearchParams, Depends(search_params)], call: SearchCallDep,
-    ) -> Response:
-        """Books for the query, ranked as `mode` says (default hybrid with rerank, from settings).
-
-        - `vector`: cosine similarity to the query, then popularity, which only reorders near-ties.
-        - `lexical`: BM25 over title, authors, canonical genres and description.
-        - `hybrid`: the vector and BM25 candidates fused by reciprocal rank (RRF), then the fused
-          top `rerank_depth` (50) reordered by a learned linear rerank; `rerank=false` keeps RRF.
-
-        In lexical and hybrid modes a query that is exactly a title or an author's name puts up to
-        three of those books first. A reader in an experiment gets their version's ranking settings.
-        """
-        response = run_search(request, params, call.runtime.search, call.signer, call.split)
-        return versioned_json(request, response, response.version)
+    app.include_router(search_router)
 
     @app.get("/api/suggest", response_model=SuggestResponse, tags=["search"])
     def api_suggest(
