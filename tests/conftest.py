@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -50,15 +50,6 @@ def run_cli(
     if check and result.returncode != 0:
         raise AssertionError(f"vibeshelf {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Return once `check()` is true; fail after `seconds` (for what a server writes behind its
-    answer, such as the query log's lines)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"not true within {seconds}s: {check.__name__}"
-        time.sleep(0.05)
 
 
 def free_port() -> int:
