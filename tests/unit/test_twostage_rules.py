@@ -117,7 +117,7 @@ def test_series_order_refills_a_series_places_in_reading_order() -> None:
         "Harry Potter and the Order of the Phoenix (Harry Potter, #5)",
         "The Tales of Beedle the Bard (Hogwarts Library, #3)",
     )
-    outcome = SeriesOrderRule().apply(items, ListContext(k=3))
+    outcome = SeriesOrderRule().apply(items, ListContext(k=4))
     assert ids(outcome.items) == ["b3", "b0", "b2", "b1", "b4"]  # #5, #6 | Dune | #7
     assert set(outcome.moves) == {
         Move("b3", "series_order", 4, 1),
@@ -126,6 +126,8 @@ def test_series_order_refills_a_series_places_in_reading_order() -> None:
     }
     assert "reading order" in outcome.items[0].reason
     assert not outcome.items[2].reasons  # Dune kept its place
+    # #5 below the top 3 stays there: the reader may have read it
+    assert ids(SeriesOrderRule().apply(items, ListContext(k=3)).items) == ids(items)
 
 
 def test_exclude_read_drops_box_sets_of_a_series_the_reader_has_read_from() -> None:

@@ -87,25 +87,26 @@ class ExcludeReadRule(FilterRule):
 
 
 class SeriesOrderRule(Rule):
-    """The places a series' books hold in the list are refilled by those books in reading order:
-    "#6, #7, #5" becomes "#5, #6, #7"; no book enters or leaves."""
+    """The places a series' books hold in the top k are refilled by those books in reading order:
+    "#6, #7, #5" becomes "#5, #6, #7". No book enters or leaves the top k: a series' earlier book
+    the ranker put below it stays there (readers' histories are incomplete; they may have read it)."""
 
     name = "series_order"
 
     def apply(self, items: list[Ranked], context: ListContext) -> RuleOutcome:
-        series = {i.item_id: i.facts.series for i in items if i.facts.series is not None}
+        top = items[: context.k]
+        series = {i.item_id: i.facts.series for i in top if i.facts.series is not None}
         if len(series) < 2:
             return RuleOutcome(items)
-        before = {i.item_id: n for n, i in enumerate(items, start=1)}
-        ordered = in_reading_order([i.item_id for i in items], series)
-        result = [items[before[book_id] - 1] for book_id in ordered]
+        before = {i.item_id: n for n, i in enumerate(top, start=1)}
+        ordered = in_reading_order([i.item_id for i in top], series)
+        result = [top[before[book_id] - 1] for book_id in ordered]
         moves = []
         for n, item in enumerate(result, start=1):
             if before[item.item_id] != n:
                 item.reasons.append(f"placed in its series' reading order by {self.name}")
-                if min(before[item.item_id], n) <= context.k:
-                    moves.append(Move(item.item_id, self.name, before[item.item_id], n))
-        return RuleOutcome(result, moves)
+                moves.append(Move(item.item_id, self.name, before[item.item_id], n))
+        return RuleOutcome(result + items[context.k :], moves)
 
 
 class LanguageRule(FilterRule):
