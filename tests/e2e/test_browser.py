@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.conftest import Server, free_port, run_cli
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.genres import genre_map
-from vibeshelf.search.ranking import words_key
+from vibeshelf.catalog.series import words_key
 from vibeshelf.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

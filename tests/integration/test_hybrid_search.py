@@ -13,11 +13,11 @@ import pytest
 
 from tests.conftest import REPO, run_cli
 from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.series import words_key
 from vibeshelf.embed.vectors import load_embeddings
 from vibeshelf.index.filters import Filter, Tag
 from vibeshelf.search.exact import ExactMatcher
 from vibeshelf.search.lexical import tokenize
-from vibeshelf.search.ranking import words_key
 from vibeshelf.search.schemas import SearchParams
 from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings

@@ -21,11 +21,11 @@ from tests.conftest import REPO, run_cli
 from vibeshelf.catalog.books import BookCatalog
 from vibeshelf.catalog.custom import FIELDS
 from vibeshelf.catalog.schema import ARROW_SCHEMA, read_books
+from vibeshelf.catalog.series import title_key
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.embed.vectors import EmbeddingSet, embeddings_path, load_embeddings
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.query import QueryError
-from vibeshelf.search.ranking import title_key
 from vibeshelf.search.rerank import CONSENSUS_DEPTH, FEATURES
 from vibeshelf.search.schemas import Mode, SearchParams
 from vibeshelf.search.service import SearchService

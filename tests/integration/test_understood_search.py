@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import run_cli
-from vibeshelf.search.ranking import title_key
+from vibeshelf.catalog.series import title_key
 from vibeshelf.search.schemas import SearchParams
 from vibeshelf.serve.app import create_app
 from vibeshelf.settings import Settings

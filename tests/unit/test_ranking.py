@@ -1,13 +1,8 @@
 """Ranking: similarity first, popularity second; one result per work."""
 
 from vibeshelf.catalog.books import Book, BookCatalog
-from vibeshelf.search.ranking import (
-    RankTable,
-    edition_groups,
-    popularity,
-    series_in_order,
-    title_key,
-)
+from vibeshelf.catalog.series import title_key
+from vibeshelf.search.ranking import RankTable, edition_groups, popularity, series_in_order
 
 MAX = 5_000_000
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from pydantic import ValidationError
 
+from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.config.ranking import RankingSettings
-from vibeshelf.recommend.twostage.books import BookFacts
+from vibeshelf.recommend.twostage.books import BookFacts, book_facts
 from vibeshelf.recommend.twostage.ranked import ListContext, Move, Ranked
 from vibeshelf.recommend.twostage.rules import (
     ExcludeReadRule,
     LanguageRule,
     MaxPerGenreRule,
     MinRatingRule,
+    SeriesOrderRule,
     apply_rules,
     make_rules,
 )
@@ -93,9 +97,56 @@ def test_rules_run_in_order_and_collect_every_move() -> None:
     assert {m.rule for m in outcome.moves} == {"exclude_read", "max_per_genre"}
 
 
-def test_settings_default_to_exclude_read_and_the_genre_cap() -> None:
+def series_books(*titles: str) -> list[Ranked]:
+    """Books b0, b1, ... in rank order with the series facts their catalog titles give."""
+    catalog = BookCatalog(
+        [
+            Book(f"b{n}", t, ["A"], 2000, "eng", 4.0, 10, [], None, None, None, None)
+            for n, t in enumerate(titles)
+        ]
+    )
+    facts = book_facts(catalog)
+    return [Ranked(f"b{n}", 1.0 - n / 100, facts[f"b{n}"]) for n in range(len(titles))]
+
+
+def test_series_order_refills_a_series_places_in_reading_order() -> None:
+    items = series_books(
+        "Harry Potter and the Half-Blood Prince (Harry Potter, #6)",
+        "Harry Potter and the Deathly Hallows (Harry Potter, #7)",
+        "Dune (Dune Chronicles #1)",
+        "Harry Potter and the Order of the Phoenix (Harry Potter, #5)",
+        "The Tales of Beedle the Bard (Hogwarts Library, #3)",
+    )
+    outcome = SeriesOrderRule().apply(items, ListContext(k=4))
+    assert ids(outcome.items) == ["b3", "b0", "b2", "b1", "b4"]  # #5, #6 | Dune | #7
+    assert set(outcome.moves) == {
+        Move("b3", "series_order", 4, 1),
+        Move("b0", "series_order", 1, 2),
+        Move("b1", "series_order", 2, 4),
+    }
+    assert "reading order" in outcome.items[0].reason
+    assert not outcome.items[2].reasons  # Dune kept its place
+    # #5 below the top 3 stays there: the reader may have read it
+    assert ids(SeriesOrderRule().apply(items, ListContext(k=3)).items) == ids(items)
+
+
+def test_exclude_read_drops_box_sets_of_a_series_the_reader_has_read_from() -> None:
+    items = series_books(
+        "The Hunger Games Trilogy Boxset (The Hunger Games, #1-3)",
+        "Catching Fire (The Hunger Games, #2)",
+        "Harry Potter Boxset (Harry Potter, #1-7)",
+    )
+    read = series_books("Mockingjay (The Hunger Games, #3)")
+    context = ListContext.of(3, ["r"], {"r": read[0].facts})
+    assert context.read_series == frozenset({"the hunger games"})
+    outcome = ExcludeReadRule().apply(items, dataclasses.replace(context, k=2))
+    assert ids(outcome.items) == ["b1", "b2"]  # another series' box set stays
+
+
+def test_settings_default_to_exclude_read_series_order_and_the_genre_cap() -> None:
     assert [r.name for r in make_rules(RankingSettings().rules)] == [
         "exclude_read",
+        "series_order",
         "max_per_genre",
     ]
     with pytest.raises(ValidationError):

@@ -18,9 +18,15 @@ class MaxPerGenre(BaseModel):
 
 
 class ExcludeRead(BaseModel):
-    """Never a book the reader has read."""
+    """Never a book the reader has read, nor a box set or omnibus of a series they have read from."""
 
     kind: Literal["exclude_read"] = "exclude_read"
+
+
+class SeriesOrder(BaseModel):
+    """A series' books in the list keep their places, refilled in reading order (#1 before #2)."""
+
+    kind: Literal["series_order"] = "series_order"
 
 
 class Language(BaseModel):
@@ -38,7 +44,7 @@ class MinRating(BaseModel):
 
 
 RuleSettings = Annotated[
-    MaxPerGenre | ExcludeRead | Language | MinRating, Field(discriminator="kind")
+    MaxPerGenre | ExcludeRead | SeriesOrder | Language | MinRating, Field(discriminator="kind")
 ]
 
 
@@ -82,8 +88,8 @@ class RankerParams(BaseModel):
 
 
 def default_rules() -> list[RuleSettings]:
-    """No book the reader has read; at most 3 of one genre in the top 5."""
-    return [ExcludeRead(), MaxPerGenre()]
+    """No book the reader has read; a series in reading order; at most 3 of one genre in the top 5."""
+    return [ExcludeRead(), SeriesOrder(), MaxPerGenre()]
 
 
 class RankingSettings(BaseModel):

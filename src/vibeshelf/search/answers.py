@@ -9,13 +9,14 @@ import numpy as np
 from scipy import sparse
 
 from vibeshelf.catalog.books import Book, BookCatalog
+from vibeshelf.catalog.series import series_of, words_key
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
 from vibeshelf.search.formats import format_work, in_format
 from vibeshelf.search.fusion import rrf
 from vibeshelf.search.genre_likeness import GenreLikeness
-from vibeshelf.search.ranking import RankTable, demote, series_of, words_key
+from vibeshelf.search.ranking import RankTable, demote
 from vibeshelf.search.retrieve import Retrieved
 
 

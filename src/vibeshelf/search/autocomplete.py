@@ -15,9 +15,9 @@ from typing import BinaryIO, Literal
 import orjson
 
 from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.series import words_key
 from vibeshelf.catalog.shelves import shelf_phrase
 from vibeshelf.search.querylog import log_files
-from vibeshelf.search.ranking import words_key
 
 Kind = Literal["title", "author", "shelf", "query"]
 MIN_SESSIONS = 3  # a logged query is suggested once this many reader sessions searched it

@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from vibeshelf.catalog.books import Book
-from vibeshelf.search.ranking import lead_with, without_article, words_key
+from vibeshelf.catalog.series import without_article, words_key
+from vibeshelf.search.ranking import lead_with
 
 PROMOTED = 3
 

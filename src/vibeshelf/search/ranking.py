@@ -14,27 +14,11 @@ query asks for them by one of those words.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import Book, BookCatalog
-
-_SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
-_NON_WORD = re.compile(r"[^\w]+")
-_ARTICLE = re.compile(r"^(?:the|a|an) ")
-# "Catching Fire (The Hunger Games, #2)": the series name and a single number (not "#1-3").
-_SERIES_PART = re.compile(r"\(([^()]*?),?\s*#(\d+(?:\.\d+)?)\)\s*$")
-# "(The Hunger Games, #1-3)": an omnibus of a series' books.
-_RANGE_PART = re.compile(r"\(([^()]*?),?\s*#\d+\s*-\s*\d+\)\s*$")
-_COMPANION = re.compile(
-    r"\b(box(?:ed)?[ -]?sets?|boxset|collection|omnibus|complete (?:series|novels|works)|trilogy"
-    r"|quartet|books? \d+\s*-\s*\d+|companion|(?:tribute|official|ultimate|unofficial|"
-    r"illustrated) guide|guide to the (?:world|films?|movies?|series)|the world of"
-    r"|the (?:art|making|science) of (?:the )?(?:film|movie)s?|coloring book|colouring book"
-    r"|activity book)\b",
-    re.IGNORECASE,
-)
+from vibeshelf.catalog.series import in_reading_order, is_companion, series_of, title_key, words_key
 
 
 def popularity(ratings_count: int, max_ratings_count: int) -> float:
@@ -133,19 +117,9 @@ def series_in_order(
     ordered: list[tuple[str, float]], series: dict[str, tuple[str, float]]
 ) -> list[tuple[str, float]]:
     """`ordered` (book id, score, best first) with the places a series' books hold refilled by
-    those books in reading order (a reader starts a series at #1), each place keeping its score."""
-    books: dict[str, list[str]] = {}
-    for book_id, _ in ordered:
-        found = series.get(book_id)
-        if found is not None:
-            books.setdefault(found[0], []).append(book_id)
-    if not books:
-        return ordered
-    queues = {key: iter(sorted(ids, key=lambda i: reading_order(series[i][1]))) for key, ids in books.items()}
-    return [
-        (next(queues[found[0]]), score) if (found := series.get(book_id)) is not None else (book_id, score)
-        for book_id, score in ordered
-    ]
+    those books in reading order, each place keeping its score."""
+    ids = in_reading_order([book_id for book_id, _ in ordered], series)
+    return [(book_id, score) for book_id, (_, score) in zip(ids, ordered)]
 
 
 def edition_keys(book: Book) -> tuple[str, str]:
@@ -174,48 +148,3 @@ def edition_groups(books: Iterable[tuple[str, str, str]]) -> dict[str, int]:
             parent[root(key)] = root(first)
     numbers: dict[str, int] = {}
     return {book_id: numbers.setdefault(root(first), len(numbers)) for book_id, first in firsts.items()}
-
-
-def is_companion(title: str, numbered: Collection[str] = ()) -> bool:
-    """Whether a title is a box set, omnibus, movie companion, guide... rather than a work: by
-    its words, or as a range of a series ("(Dune, #1-3)") whose own books (`numbered`, series
-    keys) are in the catalog."""
-    if _COMPANION.search(_SERIES.sub("", title)):
-        return True
-    omnibus = _RANGE_PART.search(title)
-    return omnibus is not None and words_key(omnibus.group(1)) in numbered
-
-
-def asks_for_companions(query: str) -> bool:
-    """Whether a query asks for box sets, collections, guides and the like by name."""
-    return bool(_COMPANION.search(query))
-
-
-def reading_order(number: float) -> tuple[bool, float]:
-    """A sort key of series numbers: the whole books from #1 in order, then the novellas and
-    extras between them (#0.5, #1.5)."""
-    return number < 1 or not number.is_integer(), number
-
-
-def series_of(title: str) -> tuple[str, float] | None:
-    """(series name, number) from a goodbooks-style suffix, "X (The Hunger Games, #2)"; None
-    without one or for a range ("#1-3")."""
-    found = _SERIES_PART.search(title)
-    if found is None or not found.group(1).strip():
-        return None
-    return found.group(1).strip(), float(found.group(2))
-
-
-def words_key(text: str) -> str:
-    """Lower-case words without a series suffix: "Dune (Dune Chronicles #1)" -> "dune"."""
-    return " ".join(_NON_WORD.sub(" ", _SERIES.sub("", text).lower()).split())
-
-
-def without_article(key: str) -> str:
-    """A words key less its leading article: "the hobbit" -> "hobbit"."""
-    return _ARTICLE.sub("", key)
-
-
-def title_key(title: str, first_author: str) -> str:
-    """Normalised "title|author" with the series suffix removed: "Dune (Dune #1)" -> "dune|..."."""
-    return words_key(title) + "|" + words_key(first_author)

@@ -12,6 +12,7 @@ import numpy as np
 
 from vibeshelf.catalog.books import Book, BookCatalog
 from vibeshelf.catalog.documents import build_document
+from vibeshelf.catalog.series import asks_for_companions
 from vibeshelf.config.core import SearchSettings
 from vibeshelf.embed.encoder import Encoder
 from vibeshelf.embed.vectors import EmbeddingSet
@@ -27,13 +28,7 @@ from vibeshelf.search.lexical import LexicalIndex
 from vibeshelf.search.present import Presenter
 from vibeshelf.search.query import QueryError, sanitize_query
 from vibeshelf.search.querylog import QueryLog, search_entry
-from vibeshelf.search.ranking import (
-    RankTable,
-    asks_for_companions,
-    demote,
-    lead_with,
-    series_in_order,
-)
+from vibeshelf.search.ranking import RankTable, demote, lead_with, series_in_order
 from vibeshelf.search.rerank import Reranker
 from vibeshelf.search.retrieve import (
     DescriptionVectors,

@@ -9,16 +9,16 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from vibeshelf.catalog.books import Book
-from vibeshelf.search.chatter import without_small_talk
-from vibeshelf.search.formats import is_adaptation
-from vibeshelf.search.moods import mood_words
-from vibeshelf.search.ranking import (
+from vibeshelf.catalog.series import (
     is_companion,
     reading_order,
     series_of,
     without_article,
     words_key,
 )
+from vibeshelf.search.chatter import without_small_talk
+from vibeshelf.search.formats import is_adaptation
+from vibeshelf.search.moods import mood_words
 from vibeshelf.search.schemas import Interpreted
 
 # "books like X", "similar to X", "if I liked X": X is a book to go by.

@@ -1,10 +1,11 @@
-"""What the second stage knows about each book: genre, language, rating, year, description."""
+"""What the second stage knows about each book: genre, language, rating, year, description, series."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import BookCatalog
+from vibeshelf.catalog.series import collected_series, series_of, words_key
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class BookFacts:
     ratings_count: int = 0
     year: int | None = None
     has_description: bool = False
+    series: tuple[str, float] | None = None  # (series key, number): ("the hunger games", 2.0)
+    collects: str | None = None  # the series key an omnibus or box set collects
 
     @property
     def genre(self) -> str | None:
@@ -34,6 +37,8 @@ def book_facts(catalog: BookCatalog) -> dict[str, BookFacts]:
             b.ratings_count,
             b.year,
             bool(b.description and b.description.strip()),
+            (words_key(found[0]), found[1]) if (found := series_of(b.title)) else None,
+            collected_series(b.title),
         )
         for b in catalog
     }

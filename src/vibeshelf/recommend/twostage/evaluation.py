@@ -154,7 +154,7 @@ def train_and_evaluate(
         },
         seconds={k: round(v, 1) for k, v in seconds.items()},
     )
-    lists = _lists(eval_props, scores, facts, test, readers.evaluate, rec, settings)
+    lists = _lists(eval_props, scores, facts, train, readers.evaluate, rec, settings)
     relevant = [_held(test, int(u)) for u in readers.evaluate]
     per_user = {}
     for label, (ranked, relaxed) in lists.items():
@@ -184,12 +184,13 @@ def _lists(
     proposals: list[list[Proposal]],
     scores: np.ndarray,
     facts: dict[str, BookFacts],
-    test: Interactions,
+    train: Interactions,
     users: np.ndarray,
     rec: RecommendSettings,
     settings: Settings,
 ) -> dict[str, tuple[list[list[str]], list[bool]]]:
-    """Each row's list per evaluation reader, and whether rules relaxed on it."""
+    """Each row's list per evaluation reader (its books read: the training part), and whether
+    rules relaxed on it."""
     rules = make_rules(rec.ranking.rules)
     boosts = make_boosts(rec.ranking.boosts, settings.data_dir)
     blank = BookFacts()
@@ -197,7 +198,7 @@ def _lists(
         name: ([], []) for name in (*BY_SOURCE, MERGED, "two-stage", "two-stage + rules")
     }
     start = 0
-    for props in proposals:
+    for props, user in zip(proposals, users, strict=True):
         own = scores[start : start + len(props)]
         start += len(props)
         for label, source in BY_SOURCE.items():
@@ -215,7 +216,8 @@ def _lists(
             Ranked(props[i].item_id, float(own[i]), facts.get(props[i].item_id, blank))
             for i in order
         ]
-        context = ListContext(k=K)
+        read = [train.items[i] for i in train.user_items(int(user))]
+        context = ListContext.of(K, read, facts)
         outcome = apply_rules(apply_boosts(ranked, boosts, context), rules, context)
         out["two-stage + rules"][0].append([r.item_id for r in outcome.items[:RECALL_K]])
         out["two-stage + rules"][1].append(bool(outcome.relaxations))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from vibeshelf.recommend.twostage.books import BookFacts
@@ -25,11 +26,21 @@ class Ranked:
 
 @dataclass(frozen=True)
 class ListContext:
-    """The reader's read books, their history size, and how many books the list must hold."""
+    """The reader's read books and the series they come from, their history size, and how many
+    books the list must hold."""
 
     k: int
     read: frozenset[str] = frozenset()
     history_size: int = 0
+    read_series: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, k: int, read: Collection[str], books: Mapping[str, BookFacts]) -> ListContext:
+        """The context of a reader who has read `read`, series looked up in `books`."""
+        series = frozenset(
+            found[0] for i in read if (facts := books.get(i)) and (found := facts.series)
+        )
+        return cls(k, frozenset(read), len(read), series)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Business rules over a ranked list: filters (exclude read, language, minimum rating) and a genre cap.
+"""Business rules over a ranked list: filters (exclude read, language, minimum rating), series in
+reading order and a genre cap.
 
 A rule that cannot be met with the candidates at hand relaxes and says so (a Relaxation): a filter
 that would leave fewer than k books keeps the best failing ones to fill the list; the genre cap
@@ -14,7 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from vibeshelf.config.ranking import ExcludeRead, Language, MaxPerGenre, MinRating, RuleSettings
+from vibeshelf.catalog.series import in_reading_order
+from vibeshelf.config.ranking import (
+    ExcludeRead,
+    Language,
+    MaxPerGenre,
+    MinRating,
+    RuleSettings,
+    SeriesOrder,
+)
 from vibeshelf.recommend.twostage.ranked import ListContext, Move, Ranked, Relaxation
 
 
@@ -66,10 +75,38 @@ class FilterRule(Rule):
 
 
 class ExcludeReadRule(FilterRule):
+    """Drops the reader's books, and box sets of a series the reader has read from."""
+
     name = "exclude_read"
 
     def keep(self, item: Ranked, context: ListContext) -> bool:
-        return item.item_id not in context.read
+        collects = item.facts.collects
+        return item.item_id not in context.read and (
+            collects is None or collects not in context.read_series
+        )
+
+
+class SeriesOrderRule(Rule):
+    """The places a series' books hold in the top k are refilled by those books in reading order:
+    "#6, #7, #5" becomes "#5, #6, #7". No book enters or leaves the top k: a series' earlier book
+    the ranker put below it stays there (readers' histories are incomplete; they may have read it)."""
+
+    name = "series_order"
+
+    def apply(self, items: list[Ranked], context: ListContext) -> RuleOutcome:
+        top = items[: context.k]
+        series = {i.item_id: i.facts.series for i in top if i.facts.series is not None}
+        if len(series) < 2:
+            return RuleOutcome(items)
+        before = {i.item_id: n for n, i in enumerate(top, start=1)}
+        ordered = in_reading_order([i.item_id for i in top], series)
+        result = [top[before[book_id] - 1] for book_id in ordered]
+        moves = []
+        for n, item in enumerate(result, start=1):
+            if before[item.item_id] != n:
+                item.reasons.append(f"placed in its series' reading order by {self.name}")
+                moves.append(Move(item.item_id, self.name, before[item.item_id], n))
+        return RuleOutcome(result + items[context.k :], moves)
 
 
 class LanguageRule(FilterRule):
@@ -163,6 +200,8 @@ def make_rules(settings: Sequence[RuleSettings]) -> list[Rule]:
                 rules.append(MaxPerGenreRule(s.limit, s.window))
             case ExcludeRead():
                 rules.append(ExcludeReadRule())
+            case SeriesOrder():
+                rules.append(SeriesOrderRule())
             case Language():
                 rules.append(LanguageRule(s.languages))
             case MinRating():
