@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 from vibeshelf.catalog.books import Book
 from vibeshelf.search.chatter import without_small_talk
 from vibeshelf.search.formats import is_adaptation
-from vibeshelf.search.moods import mood_words
+from vibeshelf.search.moods import idioms, mood_words
 from vibeshelf.search.ranking import (
     is_companion,
     reading_order,
@@ -163,7 +163,9 @@ class Interpreter:
                 dropped.append(vibe.strip())
                 vibe = ""
             return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
-        return Interpreted(kind="vibe", vibe=body, dropped=dropped, added=mood_words(body))
+        kept, figures, meant = idioms(body)
+        added = meant + [w for w in mood_words(kept) if w not in meant]
+        return Interpreted(kind="vibe", vibe=kept, dropped=dropped + figures, added=added)
 
     def _series_asked(self, key: str) -> str | None:
         """The series a query asks for as "<name> series|books|novels": the series of that name,
