@@ -97,6 +97,14 @@ def test_an_unknown_title_after_books_like_is_a_vibe(reader: Interpreter) -> Non
     assert (meaning.kind, meaning.vibe) == ("vibe", "books like a warm hug on a rainy day")
 
 
+def test_a_figure_of_speech_is_read_as_its_mood(reader: Interpreter) -> None:
+    meaning = reader.interpret("books that make you cry")
+    assert (meaning.kind, meaning.vibe, meaning.dropped) == ("vibe", "books that", ["make you cry"])
+    assert "heartbreaking" in meaning.added
+    funny = reader.interpret("a novel to make me laugh, funny and warm")
+    assert funny.added.count("humor") == 1 and "funny" in funny.vibe
+
+
 @pytest.mark.parametrize(
     ("query", "author", "vibe"),
     [
