@@ -132,6 +132,17 @@ def test_a_title_typed_as_it_is_is_a_title(reader: Interpreter) -> None:
     assert reader.interpret("Left Hand of Darkness").book_id == "6"  # no article
 
 
+def test_a_book_of_two_series_counts_in_the_first() -> None:
+    discworld = Interpreter([
+        book("20", "The Truth (Discworld, #25; Industrial Revolution, #2)", ["Terry Pratchett"]),
+        book("21", "Mort (Discworld, #4; Death, #1)", ["Terry Pratchett"]),
+        book("22", "Going Postal (Discworld, #33; Moist von Lipwig, #1)", ["Terry Pratchett"]),
+    ])
+    meaning = discworld.interpret("discworld")
+    assert (meaning.kind, meaning.series) == ("title", "discworld")
+    assert [b.book_id for b in discworld.series_books("discworld")] == ["21", "20", "22"]
+
+
 def test_a_series_name_lists_the_series_in_order(reader: Interpreter) -> None:
     meaning = reader.interpret("the hunger games")
     assert (meaning.kind, meaning.series) == ("title", "the hunger games")

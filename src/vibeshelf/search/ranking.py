@@ -23,8 +23,9 @@ from vibeshelf.catalog.books import Book, BookCatalog
 _SERIES = re.compile(r"\s*\([^)]*#[^)]*\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
 _ARTICLE = re.compile(r"^(?:the|a|an) ")
-# "Catching Fire (The Hunger Games, #2)": the series name and a single number (not "#1-3").
-_SERIES_PART = re.compile(r"\(([^()]*?),?\s*#(\d+(?:\.\d+)?)\)\s*$")
+# "Catching Fire (The Hunger Games, #2)": the series name and a single number (not "#1-3"); of
+# "The Truth (Discworld, #25; Industrial Revolution, #2)", the first series.
+_SERIES_PART = re.compile(r"\(([^()#;]*?),?\s*#(\d+(?:\.\d+)?)(?:\s*;[^()]*)?\)\s*$")
 # "(The Hunger Games, #1-3)": an omnibus of a series' books.
 _RANGE_PART = re.compile(r"\(([^()]*?),?\s*#\d+\s*-\s*\d+\)\s*$")
 _COMPANION = re.compile(
@@ -198,8 +199,9 @@ def reading_order(number: float) -> tuple[bool, float]:
 
 
 def series_of(title: str) -> tuple[str, float] | None:
-    """(series name, number) from a goodbooks-style suffix, "X (The Hunger Games, #2)"; None
-    without one or for a range ("#1-3")."""
+    """(series name, number) from a goodbooks-style suffix, "X (The Hunger Games, #2)", the first
+    of several ("X (Discworld, #25; Industrial Revolution, #2)"); None without one or for a range
+    ("#1-3")."""
     found = _SERIES_PART.search(title)
     if found is None or not found.group(1).strip():
         return None
