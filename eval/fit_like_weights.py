@@ -24,8 +24,8 @@ from vibeshelf.serve.runtime import Runtime
 from vibeshelf.settings import Settings
 
 HERE = Path(__file__).parent
-POPULARITY = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
-GENRES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+POPULARITY = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+GENRES = (0.0, 0.02, 0.05, 0.1)
 
 
 def like_queries(path: Path) -> list[EvalQuery]:

@@ -120,6 +120,15 @@ def test_a_novels_neighbours_are_not_comics(client: TestClient) -> None:
     assert all(formats & set(r["genres"]) for r in watchmen["results"])  # a comic's are comics
 
 
+def test_books_that_make_you_cry_are_not_books_titled_cry(client: TestClient) -> None:
+    search = client.app.state.services.runtime.search
+    crying = [b.title for b in search.catalog if "cry" in b.title.lower()]
+    assert crying  # Cry, the Beloved Country; The Crying of Lot 49
+    body = client.get("/api/search", params={"q": "books that make you cry", "limit": 10}).json()
+    assert body["interpreted"]["dropped"] == ["make you cry"] and "heartbreaking" in body["interpreted"]["added"]
+    assert len(body["results"]) == 10 and not [r for r in body["results"] if "cry" in r["title"].lower()]
+
+
 def test_popularity_raises_the_well_read_neighbours(client: TestClient) -> None:
     search = client.app.state.services.runtime.search
     params = SearchParams(q="books like the great gatsby", limit=10)
@@ -131,6 +140,26 @@ def test_popularity_raises_the_well_read_neighbours(client: TestClient) -> None:
         return statistics.median(r.ratings_count for r in variant.search(params).results)
 
     assert read(0.1) > 2 * read(0.0)
+
+
+def test_popularity_counts_only_up_to_the_named_books(client: TestClient) -> None:
+    # The Secret History (168k ratings in the sample): books read more widely than it gain the
+    # same from popularity, so more weight does not reorder them by how many read them
+    search = client.app.state.services.runtime.search
+    secret = search.catalog.get("494")
+    assert secret is not None and secret.title == "The Secret History"
+
+    def wider(weight: float) -> list[str]:
+        variant = search.with_settings(search.settings.model_copy(
+            update={"like_popularity_weight": weight, "like_genre_weight": 0.0}
+        ))
+        results = variant.search(SearchParams(q="books like the secret history", limit=40)).results
+        return [r.book_id for r in results if r.ratings_count >= secret.ratings_count]
+
+    light, heavy = wider(0.2), wider(1.0)
+    assert len(light) >= 3 and light == [i for i in heavy if i in light]
+    counts = [search.catalog.get(i).ratings_count for i in heavy]  # type: ignore[union-attr]
+    assert counts != sorted(counts, reverse=True)
 
 
 def test_genre_agreement_brings_neighbours_of_the_books_kind(client: TestClient) -> None:

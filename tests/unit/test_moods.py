@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vibeshelf.search.moods import mood_words
+from vibeshelf.search.moods import idioms, mood_words
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,26 @@ def test_words_already_in_the_query_are_not_added_again() -> None:
 @pytest.mark.parametrize("query", ["space opera", "the funnybones", "dystopian young adult", "a laughing-stock"])
 def test_a_query_without_a_mood_word_adds_nothing(query: str) -> None:
     assert mood_words(query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "kept", "meant"),
+    [
+        ("books that make you cry", "books that", {"heartbreaking", "tragic"}),
+        ("a tearjerker about a horse", "a about a horse", {"heartbreaking"}),
+        ("baby fever, books about motherhood", "books about motherhood", {"baby", "pregnancy"}),
+        ("a thriller that will keep me up at night", "a thriller that will", {"suspense", "gripping"}),
+        ("something to make me laugh out loud", "something to", {"humor", "comedy"}),
+    ],
+)
+def test_a_figure_of_speech_is_searched_by_its_meaning_not_its_words(
+    query: str, kept: str, meant: set[str]
+) -> None:
+    text, figures, added = idioms(query)
+    assert text == kept and figures and meant <= set(added)
+    assert "motherhood" not in added and "thriller" not in added  # already in the query
+
+
+@pytest.mark.parametrize("query", ["cry, the beloved country", "a fever dream of a novel", "a sad book about a horse"])
+def test_words_of_a_figure_used_plainly_stay(query: str) -> None:
+    assert idioms(query) == (query, [], [])

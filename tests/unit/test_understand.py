@@ -97,6 +97,14 @@ def test_an_unknown_title_after_books_like_is_a_vibe(reader: Interpreter) -> Non
     assert (meaning.kind, meaning.vibe) == ("vibe", "books like a warm hug on a rainy day")
 
 
+def test_a_figure_of_speech_is_read_as_its_mood(reader: Interpreter) -> None:
+    meaning = reader.interpret("books that make you cry")
+    assert (meaning.kind, meaning.vibe, meaning.dropped) == ("vibe", "books that", ["make you cry"])
+    assert "heartbreaking" in meaning.added
+    funny = reader.interpret("a novel to make me laugh, funny and warm")
+    assert funny.added.count("humor") == 1 and "funny" in funny.vibe
+
+
 @pytest.mark.parametrize(
     ("query", "author", "vibe"),
     [
@@ -122,6 +130,17 @@ def test_a_title_typed_as_it_is_is_a_title(reader: Interpreter) -> None:
     meaning = reader.interpret("the left hand of darkness")
     assert (meaning.kind, meaning.book_id) == ("title", "6")
     assert reader.interpret("Left Hand of Darkness").book_id == "6"  # no article
+
+
+def test_a_book_of_two_series_counts_in_the_first() -> None:
+    discworld = Interpreter([
+        book("20", "The Truth (Discworld, #25; Industrial Revolution, #2)", ["Terry Pratchett"]),
+        book("21", "Mort (Discworld, #4; Death, #1)", ["Terry Pratchett"]),
+        book("22", "Going Postal (Discworld, #33; Moist von Lipwig, #1)", ["Terry Pratchett"]),
+    ])
+    meaning = discworld.interpret("discworld")
+    assert (meaning.kind, meaning.series) == ("title", "discworld")
+    assert [b.book_id for b in discworld.series_books("discworld")] == ["21", "20", "22"]
 
 
 def test_a_series_name_lists_the_series_in_order(reader: Interpreter) -> None:

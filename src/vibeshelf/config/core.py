@@ -88,8 +88,9 @@ class SearchSettings(BaseModel):
     default_limit: Annotated[int, Field(ge=1, le=100)] = 10
     max_limit: Annotated[int, Field(ge=1, le=500)] = 50
     popularity_weight: Fraction = 0.02
-    # "books like X": a neighbour's fused reciprocal-rank score + this * its log-popularity.
-    like_popularity_weight: Fraction = 0.1
+    # "books like X": a neighbour's fused reciprocal-rank score + this * its log-popularity, counted
+    # up to X's own (a book read more widely than X gains nothing more).
+    like_popularity_weight: Fraction = 0.2
     # ... + this * the cosine of its most specific canonical genres to X's (each weighted by rarity).
     like_genre_weight: Fraction = 0.05
     query_cache_size: CacheEntries = 4096

@@ -69,8 +69,9 @@ class Answers:
     ) -> tuple[Retrieved, list[tuple[str, float]]]:
         """The book's neighbours by content (its vector's nearest, blended with `steer`'s when
         given), by shelves and by readers, fused by reciprocal rank (constant `rrf_k`) plus
-        `popularity_weight` times each one's log-popularity and `genre_weight` times the cosine
-        of its most specific canonical genres to the book's (GenreLikeness); with `steer`, the
+        `popularity_weight` times each one's log-popularity (up to the book's own) and
+        `genre_weight` times the cosine of its most specific canonical genres to the book's
+        (GenreLikeness); with `steer`, the
         shelf and co-read neighbours most like the blend first. Never the book, its editions or
         box sets; its own series and author after the rest, and comics or graphic novels after
         those unless the book is one in its own right."""
@@ -126,13 +127,16 @@ class Answers:
         popularity_weight: float,
         genre_weight: float,
     ) -> list[tuple[str, float]]:
-        """(book id, score + popularity_weight * popularity + genre_weight * the cosine of its
-        genres to `book_id`'s), best first."""
+        """(book id, score + popularity_weight * its popularity, up to `book_id`'s, + genre_weight
+        * the cosine of its genres to `book_id`'s), best first. Popularity counts only up to the
+        named book's: it keeps rare books that merely share X's rarest shelves below X's peers, but
+        does not put whatever everyone reads (The Da Vinci Code) above them."""
         if not (popularity_weight or genre_weight) or not ordered:
             return ordered
         books = self.ranking.books
         scores = np.array([s for _, s in ordered])
-        scores += popularity_weight * np.array([books[i].popularity for i, _ in ordered])
+        known = books[book_id].popularity if book_id in books else 1.0  # as well read as X counts fully
+        scores += popularity_weight * np.minimum([books[i].popularity for i, _ in ordered], known)
         if genre_weight:
             scores += genre_weight * self.genres.to(book_id, [i for i, _ in ordered])
         scored = [(i, float(s)) for (i, _), s in zip(ordered, scores, strict=True)]

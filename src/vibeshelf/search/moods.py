@@ -1,4 +1,4 @@
-"""Mood words in a vibe query widened to the words books' genres and blurbs use for that mood."""
+"""Mood words and figures of speech in a vibe query read as the words books' genres and blurbs use."""
 
 from __future__ import annotations
 
@@ -27,7 +27,43 @@ MOODS: dict[str, tuple[str, ...]] = {
     ),
     r"whimsical|quirky": ("whimsical", "quirky", "charming", "magical"),
 }
+# Figures of speech whose words are not what the book is about: "books that make you cry" asks
+# for no book with "cry" in its title (Cry, the Beloved Country; The Crying of Lot 49), "baby
+# fever" for no fever. The phrase leaves the searched text; the words for its meaning are added.
+IDIOMS: dict[str, tuple[str, ...]] = {
+    r"(?:make|makes|made|making) (?:me|you|us|one|people|readers?) (?:cry|sob|weep|tear up)"
+    r"|tear-?jerk(?:er|ers|ing)|(?:bring|brings|brought) (?:me|you) to tears|ugly[ -]cry(?:ing)?": (
+        "heartbreaking", "tragic", "poignant", "emotional",
+    ),
+    r"(?:make|makes|made|making) (?:me|you|us|one|people|readers?) (?:laugh|giggle|smile|chuckle)"
+    r"(?: out loud)?": ("humor", "hilarious", "comedy", "witty", "satire"),
+    r"(?:keep|keeps|kept|keeping) (?:me|you|us|one) (?:up|awake)(?: at night| all night)?"
+    r"|(?:can'?t|couldn'?t|cannot|won'?t) (?:put|set) (?:it )?down": ("thriller", "suspense", "gripping"),
+    r"give (?:me|you) (?:the )?(?:chills|creeps|goosebumps)": ("horror", "terrifying", "creepy"),
+    r"baby fever|(?:want|wanting|longing for|yearning for) a baby": (
+        "baby", "motherhood", "pregnancy", "mother", "parenting",
+    ),
+}
+_IDIOMS = [
+    (re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE), added) for words, added in IDIOMS.items()
+]
 _MOODS = [(re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE), added) for words, added in MOODS.items()]
+
+
+def idioms(text: str) -> tuple[str, list[str], list[str]]:
+    """`text` without its figures of speech, the figures found, and the words of their meanings
+    that the text does not hold ("books that make you cry" -> "books that", ["make you cry"],
+    [heartbreaking, tragic, ...])."""
+    found: list[str] = []
+    meant: list[str] = []
+    for pattern, words in _IDIOMS:
+        found.extend(m.group(0) for m in pattern.finditer(text))
+        if pattern.search(text):
+            meant.extend(w for w in words if w not in meant)
+        text = pattern.sub(" ", text)
+    kept = " ".join(text.split()).strip(" ,;:")
+    lower = kept.lower()
+    return kept, found, [w for w in meant if not re.search(rf"\b{re.escape(w)}\b", lower)]
 
 
 def mood_words(text: str) -> list[str]:

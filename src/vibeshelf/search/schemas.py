@@ -101,11 +101,14 @@ class Interpreted(BaseModel):
     series: str | None = Field(default=None, description="The series named (title), shown in order")
     vibe: str = Field(description="The words searched by: what steers a like_book or author answer")
     dropped: list[str] = Field(
-        default_factory=list, description="Words and sentences that said nothing of the book"
+        default_factory=list,
+        description="Words and sentences that said nothing of the book, and figures of speech "
+        "(\"make you cry\", \"baby fever\") searched by their meaning (added) instead",
     )
     added: list[str] = Field(
         default_factory=list,
-        description="Words searched beside the query's (vibe): what blurbs say for its mood words",
+        description="Words searched beside the query's (vibe): what blurbs say for its mood words "
+        "and figures of speech",
     )
 
 

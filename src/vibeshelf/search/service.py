@@ -194,7 +194,7 @@ class SearchService:
             return found, ordered, {}
         text = spell_out(meaning.vibe) if meaning.kind == "vibe" else meaning.vibe
         title_only = self.title_words.title_only(text) if meaning.kind == "vibe" and mode != "vector" else None
-        widened = " ".join([text, *meaning.added])
+        widened = " ".join([text, *meaning.added]).strip()
         found = self.retrieve(
             widened, mode, filters, k, title_only,
             without_request_words(widened) if meaning.kind == "vibe" else None,
@@ -202,10 +202,10 @@ class SearchService:
         ordered, exact = self._order(found, mode, keep, rerank)
         if title_only:
             ordered = demote(ordered, title_only)
-        if meaning.kind == "vibe" and self.young and grown_up_mood(text):
+        if meaning.kind == "vibe" and self.young and grown_up_mood(widened):
             young = self.young
             ordered = demote(ordered, {i for i, _ in ordered if i in young and i not in exact})
-        if meaning.kind == "vibe" and mode == "hybrid" and len(sentences(text)) == 1:
+        if meaning.kind == "vibe" and mode == "hybrid" and len(sentences(text or widened)) == 1:
             ordered = series_in_order(ordered, self.ranking.series)
         if meaning.series:
             series = self.interpreter.series_books(meaning.series)

@@ -18,7 +18,7 @@ from vibeshelf.catalog.series import (
 )
 from vibeshelf.search.chatter import without_small_talk
 from vibeshelf.search.formats import is_adaptation
-from vibeshelf.search.moods import mood_words
+from vibeshelf.search.moods import idioms, mood_words
 from vibeshelf.search.schemas import Interpreted
 
 # "books like X", "similar to X", "if I liked X": X is a book to go by.
@@ -163,7 +163,9 @@ class Interpreter:
                 dropped.append(vibe.strip())
                 vibe = ""
             return Interpreted(kind="author", author=author, vibe=vibe.strip(), dropped=dropped)
-        return Interpreted(kind="vibe", vibe=body, dropped=dropped, added=mood_words(body))
+        kept, figures, meant = idioms(body)
+        added = meant + [w for w in mood_words(kept) if w not in meant]
+        return Interpreted(kind="vibe", vibe=kept, dropped=dropped + figures, added=added)
 
     def _series_asked(self, key: str) -> str | None:
         """The series a query asks for as "<name> series|books|novels": the series of that name,
