@@ -130,6 +130,19 @@ def test_series_order_refills_a_series_places_in_reading_order() -> None:
     assert ids(SeriesOrderRule().apply(items, ListContext(k=3)).items) == ids(items)
 
 
+def test_series_order_moves_only_books_after_the_furthest_the_reader_has_read() -> None:
+    items = series_books(
+        "Harry Potter and the Deathly Hallows (Harry Potter, #7)",
+        "Harry Potter and the Chamber of Secrets (Harry Potter, #2)",
+        "Harry Potter and the Half-Blood Prince (Harry Potter, #6)",
+    )
+    read = series_books("Harry Potter and the Goblet of Fire (Harry Potter, #4)")
+    context = ListContext.of(3, ["r"], {"r": read[0].facts})
+    assert dict(context.read_series) == {"harry potter": 4.0}
+    outcome = SeriesOrderRule().apply(items, context)
+    assert ids(outcome.items) == ["b2", "b1", "b0"]  # #6 before #7; #2 (before #4) stays put
+
+
 def test_exclude_read_drops_box_sets_of_a_series_the_reader_has_read_from() -> None:
     items = series_books(
         "The Hunger Games Trilogy Boxset (The Hunger Games, #1-3)",
@@ -138,7 +151,7 @@ def test_exclude_read_drops_box_sets_of_a_series_the_reader_has_read_from() -> N
     )
     read = series_books("Mockingjay (The Hunger Games, #3)")
     context = ListContext.of(3, ["r"], {"r": read[0].facts})
-    assert context.read_series == frozenset({"the hunger games"})
+    assert dict(context.read_series) == {"the hunger games": 3.0}
     outcome = ExcludeReadRule().apply(items, dataclasses.replace(context, k=2))
     assert ids(outcome.items) == ["b1", "b2"]  # another series' box set stays
 

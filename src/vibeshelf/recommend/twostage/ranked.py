@@ -26,21 +26,24 @@ class Ranked:
 
 @dataclass(frozen=True)
 class ListContext:
-    """The reader's read books and the series they come from, their history size, and how many
-    books the list must hold."""
+    """The reader's read books and, per series they read from, the furthest number read; their
+    history size, and how many books the list must hold."""
 
     k: int
     read: frozenset[str] = frozenset()
     history_size: int = 0
-    read_series: frozenset[str] = frozenset()
+    read_series: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, k: int, read: Collection[str], books: Mapping[str, BookFacts]) -> ListContext:
         """The context of a reader who has read `read`, series looked up in `books`."""
-        series = frozenset(
-            found[0] for i in read if (facts := books.get(i)) and (found := facts.series)
-        )
-        return cls(k, frozenset(read), len(read), series)
+        furthest: dict[str, float] = {}
+        for book_id in read:
+            facts = books.get(book_id)
+            if facts is not None and facts.series is not None:
+                key, number = facts.series
+                furthest[key] = max(number, furthest.get(key, number))
+        return cls(k, frozenset(read), len(read), furthest)
 
 
 @dataclass(frozen=True)

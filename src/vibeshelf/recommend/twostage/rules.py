@@ -88,14 +88,20 @@ class ExcludeReadRule(FilterRule):
 
 class SeriesOrderRule(Rule):
     """The places a series' books hold in the top k are refilled by those books in reading order:
-    "#6, #7, #5" becomes "#5, #6, #7". No book enters or leaves the top k: a series' earlier book
-    the ranker put below it stays there (readers' histories are incomplete; they may have read it)."""
+    "#6, #7, #5" becomes "#5, #6, #7". Only books after the furthest the reader has read of that
+    series move (readers' histories are incomplete: an earlier book may be read), and no book
+    enters or leaves the top k."""
 
     name = "series_order"
 
     def apply(self, items: list[Ranked], context: ListContext) -> RuleOutcome:
         top = items[: context.k]
-        series = {i.item_id: i.facts.series for i in top if i.facts.series is not None}
+        furthest = context.read_series
+        series = {
+            i.item_id: found
+            for i in top
+            if (found := i.facts.series) is not None and found[1] > furthest.get(found[0], 0.0)
+        }
         if len(series) < 2:
             return RuleOutcome(items)
         before = {i.item_id: n for n, i in enumerate(top, start=1)}
