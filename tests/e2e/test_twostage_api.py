@@ -62,7 +62,7 @@ def check_answer(body: dict, reader: str, avoid: set[str], genres: dict[str, str
     assert body["pipeline"] == "two-stage" and body["strategy"] == "two-stage"
     report = body["two_stage"]
     assert report["reader"] == reader and report["sources"] == SOURCES
-    assert report["rules"] == ["exclude_read", "max_per_genre"] and report["boosts"] == []
+    assert report["rules"] == ["exclude_read", "series_order", "max_per_genre"] and report["boosts"] == []
     assert set(report["timings_ms"]) == {"retrieve", "features", "rank", "boosts", "rules"}
     assert report["counts"]["candidates"] > 10
     books = body["recommendations"]

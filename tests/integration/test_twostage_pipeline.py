@@ -146,7 +146,7 @@ def test_pipeline_answers_a_known_reader_with_sources_rules_and_boosts(
     assert set(result.timings_ms) == {"retrieve", "features", "rank", "boosts", "rules"}
     assert 50 <= result.counts["candidates"] <= 120 and result.counts["source_als"] == 50
     for move in result.moves:
-        assert move.rule in {"exclude_read", "max_per_genre"}
+        assert move.rule in {"exclude_read", "series_order", "max_per_genre"}
         assert move.to_position is None or move.to_position != move.from_position
 
     everything = result.counts["candidates"]
@@ -200,7 +200,7 @@ def test_the_served_recommender_answers_two_stage_with_sources_rules_and_timings
     assert len(books) == 10 and all(b.sources and b.ranker_score is not None for b in books)
     assert {s for b in books for s in b.sources} <= set(SOURCES)
     assert answer.two_stage.sources == SOURCES and answer.two_stage.reader == "model"
-    assert answer.two_stage.rules == ["exclude_read", "max_per_genre"]
+    assert answer.two_stage.rules == ["exclude_read", "series_order", "max_per_genre"]
     read = set(service.store.history(service.source, reader))
     assert not {b.book_id for b in books} & read
     titles = {service.model.items.titles[service.model.item_index[b]] for b in read}
