@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from pydantic import ValidationError
 
@@ -109,6 +107,12 @@ def series_books(*titles: str) -> list[Ranked]:
     return [Ranked(f"b{n}", 1.0 - n / 100, facts[f"b{n}"]) for n in range(len(titles))]
 
 
+def reader(k: int, *titles: str) -> ListContext:
+    """The list context of a reader who has read books of these titles."""
+    facts = {f"read {item.item_id}": item.facts for item in series_books(*titles)}
+    return ListContext.of(k, list(facts), facts)
+
+
 def test_series_order_refills_a_series_places_in_reading_order() -> None:
     items = series_books(
         "Harry Potter and the Half-Blood Prince (Harry Potter, #6)",
@@ -136,24 +140,20 @@ def test_series_order_moves_only_books_after_the_furthest_the_reader_has_read() 
         "Harry Potter and the Chamber of Secrets (Harry Potter, #2)",
         "Harry Potter and the Half-Blood Prince (Harry Potter, #6)",
     )
-    read = series_books("Harry Potter and the Goblet of Fire (Harry Potter, #4)")
-    context = ListContext.of(3, ["r"], {"r": read[0].facts})
+    context = reader(3, "Harry Potter and the Goblet of Fire (Harry Potter, #4)")
     assert dict(context.read_series) == {"harry potter": 4.0}
     outcome = SeriesOrderRule().apply(items, context)
     assert ids(outcome.items) == ["b2", "b1", "b0"]  # #6 before #7; #2 (before #4) stays put
 
 
 def test_exclude_read_drops_box_sets_of_a_series_the_reader_has_read_from() -> None:
-    items = series_books(
-        "The Hunger Games Trilogy Boxset (The Hunger Games, #1-3)",
-        "Catching Fire (The Hunger Games, #2)",
-        "Harry Potter Boxset (Harry Potter, #1-7)",
-    )
-    read = series_books("Mockingjay (The Hunger Games, #3)")
-    context = ListContext.of(3, ["r"], {"r": read[0].facts})
+    context = reader(2, "Mockingjay (The Hunger Games, #3)")
     assert dict(context.read_series) == {"the hunger games": 3.0}
-    outcome = ExcludeReadRule().apply(items, dataclasses.replace(context, k=2))
-    assert ids(outcome.items) == ["b1", "b2"]  # another series' box set stays
+    hunger_games_box = "The Hunger Games Trilogy Boxset (The Hunger Games, #1-3)"
+    harry_potter_box = "Harry Potter Boxset (Harry Potter, #1-7)"
+    listed = series_books(hunger_games_box, "Catching Fire (The Hunger Games, #2)", harry_potter_box)
+    # another series' box set stays
+    assert ids(ExcludeReadRule().apply(listed, context).items) == ["b1", "b2"]
 
 
 def test_settings_default_to_exclude_read_series_order_and_the_genre_cap() -> None:
