@@ -39,6 +39,12 @@ def series_of(title: str) -> tuple[str, float] | None:
     return found.group(1).strip(), float(found.group(2))
 
 
+def series_key(title: str) -> tuple[str, float] | None:
+    """series_of with the name as a words key: "Specials (Uglies, #3)" -> ("uglies", 3.0)."""
+    found = series_of(title)
+    return (words_key(found[0]), found[1]) if found is not None else None
+
+
 def collected_series(title: str) -> str | None:
     """The series key an omnibus collects, by its range suffix: "Harry Potter Boxset (Harry
     Potter, #1-7)" -> "harry potter"; None for any other title."""

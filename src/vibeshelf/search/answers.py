@@ -9,7 +9,7 @@ import numpy as np
 from scipy import sparse
 
 from vibeshelf.catalog.books import Book, BookCatalog
-from vibeshelf.catalog.series import series_of, words_key
+from vibeshelf.catalog.series import words_key
 from vibeshelf.index.base import VectorStore
 from vibeshelf.index.filters import Filter
 from vibeshelf.search.features import ShelfTables
@@ -165,16 +165,13 @@ class Answers:
     def _kin(self, book: Book, ids: list[str]) -> set[str]:
         """Those of `ids` in `book`'s series or by one of its authors: not what "books like it"
         asks for first."""
-        series = series_of(book.title)
-        name = words_key(series[0]) if series is not None else None
+        series = self.ranking.series
+        name = series[book.book_id][0] if book.book_id in series else None
         authors = set(book.authors)
         kin = set()
         for i in ids:
             other: Book = self.catalog.get(i)  # type: ignore[assignment]
-            other_series = series_of(other.title)
-            if authors & set(other.authors) or (
-                name is not None and other_series is not None and words_key(other_series[0]) == name
-            ):
+            if authors & set(other.authors) or (name is not None and i in series and series[i][0] == name):
                 kin.add(i)
         return kin
 
@@ -182,8 +179,8 @@ class Answers:
         """Whether a book id is `book`, an edition of it, a companion (box set, guide) of it or
         its series, or a book whose title names its series ("Harry Potter: A Pop-Up Book")."""
         work = self.ranking.books[book.book_id].work
-        series = series_of(book.title)
-        named = words_key(series[0]) if series is not None else ""
+        series = self.ranking.series.get(book.book_id)
+        named = series[0] if series is not None else ""
         names = {f" {words_key(book.title)} ", f" {named} "} - {"  "}
         named = f" {named} " if len(named.split()) > 1 else ""  # "gone" would name Gone Girl
 

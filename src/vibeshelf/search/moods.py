@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # A reader's mood word -> the words a book's genres or blurb use for it. No goodbooks shelf names
 # a mood ("funny", "sad" were filtered out of its tags), so a mood reaches a book only through
@@ -57,21 +58,22 @@ def idioms(text: str) -> tuple[str, list[str], list[str]]:
     found: list[str] = []
     meant: list[str] = []
     for pattern, words in _IDIOMS:
-        found.extend(m.group(0) for m in pattern.finditer(text))
-        if pattern.search(text):
-            meant.extend(w for w in words if w not in meant)
-        text = pattern.sub(" ", text)
+        matches = [m.group(0) for m in pattern.finditer(text)]
+        if matches:
+            found += matches
+            meant += words
+            text = pattern.sub(" ", text)
     kept = " ".join(text.split()).strip(" ,;:")
-    lower = kept.lower()
-    return kept, found, [w for w in meant if not re.search(rf"\b{re.escape(w)}\b", lower)]
+    return kept, found, _missing(meant, kept)
 
 
 def mood_words(text: str) -> list[str]:
     """The book words of each mood `text` names that it does not hold already ("funny sci-fi" ->
     humor, hilarious, comedy, witty, satire); none when it names no mood."""
+    return _missing((w for pattern, words in _MOODS if pattern.search(text) for w in words), text)
+
+
+def _missing(words: Iterable[str], text: str) -> list[str]:
+    """`words`, each once and in order, less those `text` holds as whole words."""
     lower = text.lower()
-    added: list[str] = []
-    for pattern, words in _MOODS:
-        if pattern.search(text):
-            added.extend(w for w in words if w not in added and not re.search(rf"\b{re.escape(w)}\b", lower))
-    return added
+    return [w for w in dict.fromkeys(words) if not re.search(rf"\b{re.escape(w)}\b", lower)]

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import Book, BookCatalog
-from vibeshelf.catalog.series import in_reading_order, is_companion, series_of, title_key, words_key
+from vibeshelf.catalog.series import in_reading_order, is_companion, series_key, title_key
 
 
 def popularity(ratings_count: int, max_ratings_count: int) -> float:
@@ -44,16 +44,14 @@ class RankTable:
     def __init__(self, catalog: BookCatalog) -> None:
         top = catalog.max_ratings_count
         groups = edition_groups((b.book_id, *edition_keys(b)) for b in catalog)
-        numbered = {words_key(s[0]) for b in catalog if (s := series_of(b.title)) is not None}
+        # Each numbered book's (series key, number in it): "Specials (Uglies, #3)" -> ("uglies", 3).
+        self.series = {b.book_id: found for b in catalog if (found := series_key(b.title))}
+        numbered = {key for key, _ in self.series.values()}
         self.books = {
             b.book_id: RankedBook(
                 b.ratings_count, popularity(b.ratings_count, top), groups[b.book_id], is_companion(b.title, numbered)
             )
             for b in catalog
-        }
-        # Each numbered book's (series key, number in it): "Specials (Uglies, #3)" -> ("uglies", 3).
-        self.series = {
-            b.book_id: (words_key(found[0]), found[1]) for b in catalog if (found := series_of(b.title))
         }
         self._popularity = {book_id: book.popularity for book_id, book in self.books.items()}
         self._fewer_ratings = {book_id: -book.ratings_count for book_id, book in self.books.items()}

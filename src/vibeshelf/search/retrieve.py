@@ -149,14 +149,10 @@ class Retriever:
         similarity: dict[str, float] = {}
         if mode != "lexical" and vector is not None:
             books = self.ranking.books
-            if parts is None or not len(parts):  # one row: its hits, each book once
-                hits = self.store.knn(vector, k, filters)
-                similarity = {book_id: sim for book_id, sim in hits if book_id in books and sim > -2.0}
-            else:
-                for row in [vector, *parts]:
-                    for book_id, sim in self.store.knn(row, k, filters):
-                        if sim > similarity.get(book_id, -2.0) and book_id in books:
-                            similarity[book_id] = sim
+            for row in [vector, *(parts if parts is not None else [])]:
+                for book_id, sim in self.store.knn(row, k, filters):
+                    if sim > similarity.get(book_id, -2.0) and book_id in books:
+                        similarity[book_id] = sim
             vector_ranked = self.ranking.rank(similarity.items(), popularity_weight)[:k]
         lexical_ids: list[str] = []
         bm25 = None

@@ -28,8 +28,7 @@ class TitleWords:
         shelves, description) holds any: a coincidence of words, not a match of what the book is."""
         stems = set(query_stems(query)) - _GENERIC
         titled = set().union(*(self._titled.get(s, set()) for s in stems)) if stems else set()
-        body, body_stems = self._body, self._body_stems
-        return {b for b in titled if stems.isdisjoint(body[b] if b in body else body_stems(b))}
+        return {book_id for book_id in titled if stems.isdisjoint(self._body_stems(book_id))}
 
     def _body_stems(self, book_id: str) -> frozenset[str]:
         body = self._body.get(book_id)

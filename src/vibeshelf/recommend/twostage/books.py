@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vibeshelf.catalog.books import BookCatalog
-from vibeshelf.catalog.series import collected_series, series_of, words_key
+from vibeshelf.catalog.series import collected_series, series_key
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def book_facts(catalog: BookCatalog) -> dict[str, BookFacts]:
             b.ratings_count,
             b.year,
             bool(b.description and b.description.strip()),
-            (words_key(found[0]), found[1]) if (found := series_of(b.title)) else None,
+            series_key(b.title),
             collected_series(b.title),
         )
         for b in catalog
